@@ -1,0 +1,46 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { redirect } from "next/navigation";
+import { SignOutButton } from "@/components/sign-out-button";
+import { Button } from "@/components/ui/button";
+import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
+import { getPrincipal, homePathOf } from "@/lib/auth/principal";
+
+export const metadata: Metadata = { title: "No access" };
+
+export default async function NoAccessPage({ searchParams }: { searchParams: Promise<{ email?: string }> }) {
+  const principal = await getPrincipal();
+  if (principal && homePathOf(principal) !== "/no-access") redirect(homePathOf(principal));
+  const email = principal?.email ?? (await searchParams).email;
+
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>You don&apos;t have access to Custody</CardTitle>
+        <CardDescription>
+          {email ? (
+            <>
+              Your identity provider signed you in as <strong className="text-foreground">{email}</strong>, but that
+              account is not a member of any tenant here.
+            </>
+          ) : (
+            "Your account is not a member of any tenant here."
+          )}
+        </CardDescription>
+      </CardHeader>
+      <CardContent className="text-sm text-muted-foreground">
+        Ask your organisation&apos;s Custody admin to add you, or ask the vendor to invite your organisation. Once
+        you have been added, sign in again.
+      </CardContent>
+      <CardFooter className="gap-2">
+        {principal ? (
+          <SignOutButton />
+        ) : (
+          <Button asChild variant="outline">
+            <Link href="/signin">Sign in with a different account</Link>
+          </Button>
+        )}
+      </CardFooter>
+    </Card>
+  );
+}

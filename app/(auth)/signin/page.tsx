@@ -1,0 +1,60 @@
+import type { Metadata } from "next";
+import { redirect } from "next/navigation";
+import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { getPrincipal, homePathOf } from "@/lib/auth/principal";
+import { SignInButton } from "./signin-button";
+
+export const metadata: Metadata = { title: "Sign in" };
+
+// next-auth's error codes, in words a person can act on.
+const ERRORS: Record<string, string> = {
+  NoEmail: "Your identity provider did not share an email address, which Custody needs to recognise you.",
+  EmailNotVerified: "Your identity provider says your email address is not verified.",
+  OAuthCallback: "The sign-in did not complete. Please try again.",
+  OAuthSignin: "Could not reach the identity provider. Please try again in a moment.",
+  Callback: "The sign-in did not complete. Please try again.",
+  OAuthAccountNotLinked: "This email is already linked to another sign-in.",
+  SessionRequired: "Please sign in to continue.",
+  AccessDenied: "You do not have access to Custody.",
+  Default: "Sign-in failed. Please try again.",
+};
+
+function safeCallback(value: string | undefined): string {
+  return value && value.startsWith("/") && !value.startsWith("//") ? value : "/";
+}
+
+export default async function SignInPage({
+  searchParams,
+}: {
+  searchParams: Promise<{ callbackUrl?: string; error?: string; signedOut?: string }>;
+}) {
+  const params = await searchParams;
+  const principal = await getPrincipal();
+  if (principal) redirect(params.callbackUrl ? safeCallback(params.callbackUrl) : homePathOf(principal));
+  const error = params.error ? (ERRORS[params.error] ?? ERRORS.Default) : null;
+  const providerName = process.env.OIDC_NAME ?? "SSO";
+
+  return (
+    <Card>
+      <CardHeader>
+        <CardTitle>Sign in to Custody</CardTitle>
+        <CardDescription>Use your organisation&apos;s single sign-on.</CardDescription>
+      </CardHeader>
+      <CardContent className="space-y-4">
+        {error ? (
+          <Alert variant="destructive">
+            <AlertTitle>Could not sign you in</AlertTitle>
+            <AlertDescription>{error}</AlertDescription>
+          </Alert>
+        ) : null}
+        {params.signedOut ? (
+          <Alert variant="success">
+            <AlertDescription>You have signed out.</AlertDescription>
+          </Alert>
+        ) : null}
+        <SignInButton callbackUrl={safeCallback(params.callbackUrl)} providerName={providerName} />
+      </CardContent>
+    </Card>
+  );
+}

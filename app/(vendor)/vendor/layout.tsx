@@ -1,0 +1,21 @@
+import { redirect } from "next/navigation";
+import { AppShell } from "@/components/app-shell";
+import { SignOutButton } from "@/components/sign-out-button";
+import { requirePrincipal } from "@/lib/auth/principal";
+
+export default async function VendorLayout({ children }: { children: React.ReactNode }) {
+  const principal = await requirePrincipal();
+  if (!principal.isVendorAdmin) redirect("/");
+  return (
+    <AppShell
+      title="Tenants"
+      subtitle="Vendor"
+      homeHref="/vendor"
+      nav={[{ href: "/vendor", label: "Tenants" }]}
+      user={{ name: principal.name, email: principal.email }}
+      signOut={<SignOutButton />}
+    >
+      {children}
+    </AppShell>
+  );
+}

@@ -1,0 +1,85 @@
+import { LocalTime } from "@/components/local-time";
+import { Badge } from "@/components/ui/badge";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import type { AuditEvent } from "@/lib/db/generated/client";
+
+const ACTION_LABELS: Record<string, string> = {
+  "auth.sign_in": "Signed in",
+  "auth.sign_out": "Signed out",
+  "tenant.created": "Tenant created",
+  "member.invited": "Member invited",
+  "member.role_changed": "Member role changed",
+  "member.removed": "Member removed",
+  "vendor_admin.granted": "Vendor admin granted",
+};
+
+const ACTOR_LABELS: Record<AuditEvent["actorType"], string> = {
+  USER: "user",
+  VENDOR_ADMIN: "vendor admin",
+  SERVICE: "service",
+  SYSTEM: "system",
+};
+
+function describeDetails(details: AuditEvent["details"]): string {
+  if (!details || typeof details !== "object" || Array.isArray(details)) return "";
+  return Object.entries(details)
+    .map(([key, value]) => `${key}: ${String(value)}`)
+    .join(" · ");
+}
+
+/** Audit events as a table, newest first as given. */
+export function AuditTable({ events, compact = false }: { events: AuditEvent[]; compact?: boolean }) {
+  if (events.length === 0) {
+    return <p className="py-6 text-center text-sm text-muted-foreground">No events yet.</p>;
+  }
+  return (
+    <Table>
+      <TableHeader>
+        <TableRow>
+          <TableHead>Time</TableHead>
+          <TableHead>Actor</TableHead>
+          <TableHead>Action</TableHead>
+          <TableHead>Outcome</TableHead>
+          <TableHead>Details</TableHead>
+          {compact ? null : <TableHead>Source</TableHead>}
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {events.map((event) => (
+          <TableRow key={event.id.toString()} data-testid="audit-row">
+            <TableCell className="whitespace-nowrap">
+              <LocalTime value={event.occurredAt} withSeconds />
+            </TableCell>
+            <TableCell>
+              <div className="font-medium">{event.actorLabel ?? "—"}</div>
+              <div className="text-xs text-muted-foreground">{ACTOR_LABELS[event.actorType]}</div>
+            </TableCell>
+            <TableCell>
+              <div>{ACTION_LABELS[event.action] ?? event.action}</div>
+              <div className="font-mono text-xs text-muted-foreground">{event.action}</div>
+            </TableCell>
+            <TableCell>
+              <Badge
+                variant={event.outcome === "SUCCESS" ? "success" : event.outcome === "DENIED" ? "destructive" : "warning"}
+              >
+                {event.outcome.toLowerCase()}
+              </Badge>
+            </TableCell>
+            <TableCell className="max-w-xs text-xs break-words text-muted-foreground">
+              {describeDetails(event.details)}
+            </TableCell>
+            {compact ? null : (
+              <TableCell className="text-xs text-muted-foreground">
+                <div>{event.sourceIp ?? "—"}</div>
+                <div className="max-w-48 truncate" title={event.userAgent ?? undefined}>
+                  {event.userAgent ?? ""}
+                </div>
+                {event.requestId ? <div className="font-mono">req {event.requestId.slice(0, 8)}</div> : null}
+              </TableCell>
+            )}
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}

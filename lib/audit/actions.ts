@@ -1,0 +1,16 @@
+// Every action the audit trail records. Later features add theirs here, so the list stays
+// the single place to read what the trail can contain.
+export const AUDIT_ACTIONS = {
+  signIn: "auth.sign_in",
+  signOut: "auth.sign_out",
+  tenantCreated: "tenant.created",
+  memberInvited: "member.invited",
+  memberRoleChanged: "member.role_changed",
+  memberRemoved: "member.removed",
+  vendorAdminGranted: "vendor_admin.granted",
+} as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
+
+/** Events that belong to no tenant (vendor admins' own sign-ins, unknown users) form this chain. */
+export const VENDOR_CHAIN = "vendor";

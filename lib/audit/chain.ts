@@ -1,0 +1,86 @@
+import { createHash } from "node:crypto";
+
+// The hash chain. Each event's hash covers the previous event's hash and the event's own
+// fields in a fixed order, so editing, removing or reordering any event breaks every hash
+// after it. Pure code: shared by append (lib/audit/append.ts) and verification.
+
+export const GENESIS_HASH = "0".repeat(64);
+
+/** The fields an event's hash covers; enums as their database labels ("user", "success"). */
+export type ChainedFields = {
+  chain: string;
+  seq: bigint;
+  occurredAt: Date;
+  tenantId: string | null;
+  actorType: string;
+  actorId: string | null;
+  actorLabel: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  outcome: string;
+  sourceIp: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: unknown;
+};
+
+/** JSON with object keys sorted at every level, so jsonb's key reordering cannot change a hash. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || value === undefined) return "null";
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  if (typeof value === "bigint") return JSON.stringify(value.toString());
+  return JSON.stringify(value);
+}
+
+export function hashEvent(prevHash: string, fields: ChainedFields): string {
+  const body = canonicalJson([
+    fields.chain,
+    fields.seq.toString(),
+    fields.occurredAt.toISOString(),
+    fields.tenantId,
+    fields.actorType,
+    fields.actorId,
+    fields.actorLabel,
+    fields.action,
+    fields.targetType,
+    fields.targetId,
+    fields.outcome,
+    fields.sourceIp,
+    fields.userAgent,
+    fields.requestId,
+    fields.details ?? null,
+  ]);
+  return createHash("sha256").update(prevHash).update("\n").update(body).digest("hex");
+}
+
+export type ChainBreak = {
+  seq: bigint;
+  reason: "hash_mismatch" | "prev_hash_mismatch" | "sequence_gap";
+};
+
+/**
+ * Checks events of one chain given in sequence order, starting from `startPrevHash`
+ * (the genesis hash when starting at seq 1). Returns the first break, or null if intact.
+ */
+export function verifyChain(
+  events: Array<ChainedFields & { prevHash: string; hash: string }>,
+  start: { prevHash: string; seq: bigint } = { prevHash: GENESIS_HASH, seq: 0n },
+): ChainBreak | null {
+  let prevHash = start.prevHash;
+  let expectedSeq = start.seq + 1n;
+  for (const event of events) {
+    if (event.seq !== expectedSeq) return { seq: event.seq, reason: "sequence_gap" };
+    if (event.prevHash !== prevHash) return { seq: event.seq, reason: "prev_hash_mismatch" };
+    if (hashEvent(event.prevHash, event) !== event.hash) return { seq: event.seq, reason: "hash_mismatch" };
+    prevHash = event.hash;
+    expectedSeq += 1n;
+  }
+  return null;
+}

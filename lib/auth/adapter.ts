@@ -1,0 +1,31 @@
+import "server-only";
+import { PrismaAdapter } from "@next-auth/prisma-adapter";
+import type { Adapter, AdapterAccount, AdapterUser } from "next-auth/adapters";
+import { getDb } from "@/lib/db";
+
+type PrismaAdapterClient = Parameters<typeof PrismaAdapter>[0];
+
+// next-auth's Prisma adapter, with two Custody rules on top: emails are stored lower-cased
+// (invites match sign-ins whatever the IdP's casing), and the IdP's tokens are not kept,
+// because Custody never calls the IdP's APIs and a stored token is only a liability.
+// The client is created on first use, not at import, so `next build` needs no database.
+export function custodyAdapter(): Adapter {
+  let inner: Adapter | undefined;
+  const prisma = (): Adapter => (inner ??= PrismaAdapter(getDb() as unknown as PrismaAdapterClient));
+
+  return {
+    createUser: (user: Omit<AdapterUser, "id">) => prisma().createUser!({ ...user, email: user.email.toLowerCase() }),
+    getUser: (id) => prisma().getUser!(id),
+    getUserByEmail: (email) => prisma().getUserByEmail!(email.toLowerCase()),
+    getUserByAccount: (account) => prisma().getUserByAccount!(account),
+    updateUser: (user) => prisma().updateUser!({ ...user, email: user.email?.toLowerCase() }),
+    linkAccount: (account: AdapterAccount) => {
+      const { access_token: _a, refresh_token: _r, id_token: _i, ...kept } = account;
+      return prisma().linkAccount!(kept as AdapterAccount);
+    },
+    createSession: (session) => prisma().createSession!(session),
+    getSessionAndUser: (sessionToken) => prisma().getSessionAndUser!(sessionToken),
+    updateSession: (session) => prisma().updateSession!(session),
+    deleteSession: (sessionToken) => prisma().deleteSession!(sessionToken),
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from "zod";
+
+// Every setting Custody reads from the environment, validated once. A missing or malformed
+// value stops start-up with a message naming the variable; secret values are never echoed.
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const port = z.coerce
+  .number({ message: "must be a port number" })
+  .int("must be a whole number")
+  .min(1, "must be between 1 and 65535")
+  .max(65535, "must be between 1 and 65535");
+
+const httpUrl = z
+  .string()
+  .url("must be a URL such as https://idp.example.com")
+  .refine((v) => /^https?:\/\//.test(v), "must start with http:// or https://")
+  .transform((v) => v.replace(/\/+$/, ""));
+
+const postgresUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v), "must be a postgresql://user:password@host:port/database URL");
+
+const baseSchema = z.object({
+    PORT: port.default(3000),
+    HOST: z.string().min(1).optional(),
+    DATABASE_URL: postgresUrl.optional(),
+    NEXTAUTH_URL: httpUrl.optional(),
+    NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters (try: openssl rand -base64 32)").optional(),
+    OIDC_ISSUER: httpUrl.optional(),
+    OIDC_CLIENT_ID: z.string().min(1, "must not be empty").optional(),
+    OIDC_CLIENT_SECRET: z.string().min(1, "must not be empty").optional(),
+    OIDC_PROMPT: z.enum(["login", "consent", "select_account", "none"]).optional(),
+    OIDC_NAME: z.string().min(1).max(60).default("SSO"),
+    TRUST_PROXY: bool.default(false),
+    CUSTODY_DATA_DIR: z.string().min(1).default(".custody"),
+    EMBEDDED_PG_PORT: port.default(54329),
+    DEV_IDP_PORT: port.default(3001),
+    DEV_IDP_USERS_FILE: z.string().min(1).optional(),
+    CUSTODY_SEED_DEMO: bool.optional(),
+    CUSTODY_VENDOR_ADMINS: z
+      .string()
+      .transform((v) => v.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
+      .pipe(z.array(z.string().email("must be a comma-separated list of email addresses")))
+      .default([]),
+});
+
+const envSchema = baseSchema.superRefine((env, ctx) => {
+    const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
+    const set = oidc.filter((v) => v !== undefined).length;
+    if (set > 0 && set < 3) {
+      for (const [i, name] of ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"].entries()) {
+        if (oidc[i] === undefined)
+          ctx.addIssue({ code: "custom", path: [name], message: "must be set together with the other OIDC_* variables" });
+      }
+    }
+    if (set === 3 && !env.NEXTAUTH_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["NEXTAUTH_SECRET"], message: "is required when an OIDC identity provider is configured" });
+    }
+    if (set === 3 && !env.NEXTAUTH_URL) {
+      ctx.addIssue({ code: "custom", path: ["NEXTAUTH_URL"], message: "is required when an OIDC identity provider is configured (the public URL of Custody)" });
+    }
+  });
+
+export type Env = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the environment; throws ConfigError listing every problem (values are not echoed). */
+export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const relevant = Object.fromEntries(
+    Object.keys(baseSchema.shape).map((k) => [k, source[k] === "" ? undefined : source[k]]),
+  );
+  const result = envSchema.safeParse(relevant);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`));
+  }
+  return result.data;
+}
+
+/** Demo mode: no identity provider configured, so the development IdP is started. */
+export function isDemoMode(env: Env): boolean {
+  return env.OIDC_ISSUER === undefined;
+}

@@ -1,0 +1,29 @@
+import "server-only";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { type Prisma, PrismaClient } from "./generated/client";
+
+export { Prisma } from "./generated/client";
+
+/** An interactive transaction: what data-layer functions that write take. */
+export type Tx = Prisma.TransactionClient;
+
+// One client (one connection pool) per process, created on first use so that start-up
+// can point DATABASE_URL at the embedded database before anything connects. The global
+// survives Next's module reloading in development.
+const globalForDb = globalThis as unknown as { custodyDb?: PrismaClient };
+
+export function getDb(): PrismaClient {
+  if (!globalForDb.custodyDb) {
+    const connectionString = process.env.DATABASE_URL;
+    if (!connectionString) throw new Error("DATABASE_URL is not set: start Custody with `npm start`");
+    const adapter = new PrismaPg({ connectionString, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+    globalForDb.custodyDb = new PrismaClient({ adapter });
+  }
+  return globalForDb.custodyDb;
+}
+
+export async function disconnectDb(): Promise<void> {
+  const client = globalForDb.custodyDb;
+  globalForDb.custodyDb = undefined;
+  await client?.$disconnect();
+}

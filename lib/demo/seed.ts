@@ -1,0 +1,32 @@
+import "server-only";
+import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
+import { getDb } from "@/lib/db";
+import { NO_REQUEST } from "@/lib/http/request-meta";
+import { addMember, createTenant } from "@/lib/tenants";
+
+export const DEMO_TENANT = { name: "Acme Corp", slug: "acme" } as const;
+export const DEMO_EMAILS = {
+  vendorAdmin: "vendor@custody.example",
+  tenantAdmin: "admin@acme.example",
+  tenantAuditor: "auditor@acme.example",
+} as const;
+
+/**
+ * Seeds the demo once: a vendor admin, and the Acme tenant with an admin and an auditor, made
+ * through the same domain functions (and so the same audit events) as the console uses.
+ * Returns false when the demo tenant already exists.
+ */
+export async function seedDemo(): Promise<boolean> {
+  const db = getDb();
+  if (await db.tenant.findUnique({ where: { slug: DEMO_TENANT.slug } })) return false;
+
+  await grantVendorAdmins([DEMO_EMAILS.vendorAdmin]);
+  const vendor = await db.user.findUniqueOrThrow({ where: { email: DEMO_EMAILS.vendorAdmin } });
+  const { tenantId } = await createTenant(
+    { userId: vendor.id, request: NO_REQUEST },
+    { ...DEMO_TENANT, adminEmail: DEMO_EMAILS.tenantAdmin },
+  );
+  const admin = await db.user.findUniqueOrThrow({ where: { email: DEMO_EMAILS.tenantAdmin } });
+  await addMember({ userId: admin.id, request: NO_REQUEST }, { tenantId, email: DEMO_EMAILS.tenantAuditor, role: "auditor" });
+  return true;
+}

@@ -1,0 +1,5 @@
+export { type Caller } from "./caller";
+export { createTenant } from "./create-tenant";
+export { findTenantForMember, type TenantContext } from "./find-tenant";
+export { listTenants, type TenantSummary } from "./list-tenants";
+export { addMember, changeMemberRole, listMembers, type MemberView, removeMember } from "./members";

@@ -1,0 +1,161 @@
+import "server-only";
+import { AUDIT_ACTIONS, type AuditAction, appendAuditEvent } from "@/lib/audit";
+import { getDb, type Tx } from "@/lib/db";
+import { AppError } from "@/lib/errors";
+import type { TenantRoleName } from "@/lib/validation/tenants";
+import { actorOf, type Caller, deny, requireTenantRole, runAudited, type Standing, standingOf } from "./caller";
+
+const ROLE = { admin: "ADMIN", auditor: "AUDITOR" } as const;
+const roleName = (role: "ADMIN" | "AUDITOR"): TenantRoleName => (role === "ADMIN" ? "admin" : "auditor");
+
+export type MemberView = {
+  id: string;
+  userId: string;
+  email: string;
+  name: string | null;
+  role: TenantRoleName;
+  addedAt: Date;
+  /** Null until the invited person first signs in. */
+  lastSignInAt: Date | null;
+};
+
+/** A tenant's members, for its admins and auditors. */
+export async function listMembers(caller: Caller, tenantId: string): Promise<MemberView[]> {
+  const db = getDb();
+  const standing = await standingOf(db, caller.userId, tenantId);
+  if (standing.role === null) throw new AppError("forbidden", "You are not a member of this tenant.");
+  const members = await db.membership.findMany({
+    where: { tenantId },
+    include: { user: { select: { email: true, name: true, lastSignInAt: true } } },
+    orderBy: [{ role: "asc" }, { createdAt: "asc" }],
+  });
+  return members.map((m) => ({
+    id: m.id,
+    userId: m.userId,
+    email: m.user.email,
+    name: m.user.name,
+    role: roleName(m.role),
+    addedAt: m.createdAt,
+    lastSignInAt: m.user.lastSignInAt,
+  }));
+}
+
+/** A tenant admin adds someone by email; they get access on their first SSO sign-in. */
+export async function addMember(
+  caller: Caller,
+  input: { tenantId: string; email: string; role: TenantRoleName },
+): Promise<{ membershipId: string }> {
+  return runAudited(async (tx) => {
+    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], {
+      action: AUDIT_ACTIONS.memberInvited,
+      target: { type: "email", id: input.email },
+    });
+    const user = await tx.user.upsert({ where: { email: input.email }, create: { email: input.email }, update: {} });
+    const existing = await tx.membership.findUnique({
+      where: { tenantId_userId: { tenantId: input.tenantId, userId: user.id } },
+    });
+    if (existing) {
+      throw new AppError("conflict", `${input.email} is already a member of this tenant.`, {
+        email: ["Already a member."],
+      });
+    }
+    const membership = await tx.membership.create({
+      data: { tenantId: input.tenantId, userId: user.id, role: ROLE[input.role], invitedById: caller.userId },
+    });
+    await appendAuditEvent(tx, {
+      tenantId: input.tenantId,
+      actor: actorOf(caller, standing),
+      action: AUDIT_ACTIONS.memberInvited,
+      target: { type: "membership", id: membership.id },
+      outcome: "success",
+      request: caller.request,
+      details: { email: user.email, role: input.role },
+    });
+    return { membershipId: membership.id };
+  });
+}
+
+/** A tenant admin changes a member's role; the last admin cannot be demoted. */
+export async function changeMemberRole(
+  caller: Caller,
+  input: { tenantId: string; membershipId: string; role: TenantRoleName },
+): Promise<void> {
+  await runAudited(async (tx) => {
+    const action = AUDIT_ACTIONS.memberRoleChanged;
+    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], {
+      action,
+      target: { type: "membership", id: input.membershipId },
+    });
+    const membership = await lockedMembership(tx, caller, standing, input.tenantId, input.membershipId, action);
+    if (membership.role === ROLE[input.role]) return;
+    if (membership.role === "ADMIN") await requireAnotherAdmin(tx, input.tenantId, membership.user.email);
+    await tx.membership.update({ where: { id: membership.id }, data: { role: ROLE[input.role] } });
+    await appendAuditEvent(tx, {
+      tenantId: input.tenantId,
+      actor: actorOf(caller, standing),
+      action,
+      target: { type: "membership", id: membership.id },
+      outcome: "success",
+      request: caller.request,
+      details: { email: membership.user.email, from: roleName(membership.role), to: input.role },
+    });
+  });
+}
+
+/** A tenant admin removes a member; the last admin cannot be removed. */
+export async function removeMember(caller: Caller, input: { tenantId: string; membershipId: string }): Promise<void> {
+  await runAudited(async (tx) => {
+    const action = AUDIT_ACTIONS.memberRemoved;
+    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], {
+      action,
+      target: { type: "membership", id: input.membershipId },
+    });
+    const membership = await lockedMembership(tx, caller, standing, input.tenantId, input.membershipId, action);
+    if (membership.role === "ADMIN") await requireAnotherAdmin(tx, input.tenantId, membership.user.email);
+    await tx.membership.delete({ where: { id: membership.id } });
+    await appendAuditEvent(tx, {
+      tenantId: input.tenantId,
+      actor: actorOf(caller, standing),
+      action,
+      target: { type: "membership", id: membership.id },
+      outcome: "success",
+      request: caller.request,
+      details: { email: membership.user.email, role: roleName(membership.role) },
+    });
+  });
+}
+
+/**
+ * Finds the membership within the tenant and locks the tenant's row, so two admins demoting
+ * each other at once cannot both pass the last-admin check. An id from another tenant is
+ * answered as not found and audited as a denied cross-tenant attempt.
+ */
+async function lockedMembership(
+  tx: Tx,
+  caller: Caller,
+  standing: Standing,
+  tenantId: string,
+  membershipId: string,
+  action: AuditAction,
+) {
+  await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR UPDATE`;
+  const membership = await tx.membership.findFirst({
+    where: { id: membershipId, tenantId },
+    include: { user: { select: { email: true } } },
+  });
+  if (membership) return membership;
+  const notFound = new AppError("not_found", "That member does not exist in this tenant (they may have been removed).");
+  const elsewhere = (await tx.membership.count({ where: { id: membershipId } })) > 0;
+  if (!elsewhere) throw notFound;
+  throw deny(caller, standing, tenantId, action, { type: "membership", id: membershipId }, "membership belongs to another tenant", notFound);
+}
+
+async function requireAnotherAdmin(tx: Tx, tenantId: string, email: string): Promise<void> {
+  const admins = await tx.membership.count({ where: { tenantId, role: "ADMIN" } });
+  if (admins <= 1) {
+    throw new AppError(
+      "conflict",
+      `${email} is the last admin of this tenant. Make someone else an admin first.`,
+    );
+  }
+}

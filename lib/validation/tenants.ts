@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { emailSchema } from "./email";
+
+export const tenantRoleSchema = z.enum(["admin", "auditor"], { message: "Choose admin or auditor." });
+export type TenantRoleName = z.infer<typeof tenantRoleSchema>;
+
+export const slugSchema = z
+  .string({ message: "Enter a short name for URLs." })
+  .trim()
+  .toLowerCase()
+  .min(2, "Use at least 2 characters.")
+  .max(40, "Use at most 40 characters.")
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "Use lower-case letters, digits and single dashes, like acme-corp.");
+
+export const createTenantSchema = z.object({
+  name: z.string({ message: "Enter the customer's name." }).trim().min(2, "Use at least 2 characters.").max(100, "Use at most 100 characters."),
+  slug: slugSchema,
+  adminEmail: emailSchema,
+});
+export type CreateTenantInput = z.infer<typeof createTenantSchema>;
+
+const idSchema = z.string().uuid("That is not a valid id.");
+
+export const addMemberSchema = z.object({
+  tenantId: idSchema,
+  email: emailSchema,
+  role: tenantRoleSchema,
+});
+
+export const changeMemberRoleSchema = z.object({
+  tenantId: idSchema,
+  membershipId: idSchema,
+  role: tenantRoleSchema,
+});
+
+export const removeMemberSchema = z.object({
+  tenantId: idSchema,
+  membershipId: idSchema,
+});
+
+/** A zod error as per-field messages, for forms. */
+export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join(".") || "form";
+    (out[key] ??= []).push(issue.message);
+  }
+  return out;
+}

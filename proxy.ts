@@ -1,0 +1,15 @@
+import { type NextRequest, NextResponse } from "next/server";
+
+// An optimistic check only: without a session cookie, protected pages send the visitor to
+// sign-in and bring them back afterwards. The real check (a live database session and the
+// person's memberships) happens in each layout and again in the data layer.
+const SESSION_COOKIES = ["next-auth.session-token", "__Secure-next-auth.session-token"];
+
+export function proxy(request: NextRequest) {
+  if (SESSION_COOKIES.some((name) => request.cookies.has(name))) return NextResponse.next();
+  const signIn = new URL("/signin", request.url);
+  signIn.searchParams.set("callbackUrl", `${request.nextUrl.pathname}${request.nextUrl.search}`);
+  return NextResponse.redirect(signIn);
+}
+
+export const config = { matcher: ["/t/:path*", "/vendor/:path*", "/tenants"] };
