@@ -6,6 +6,7 @@ import { chainedFieldsOf } from "./stored";
 
 const PAGE = 2_000;
 
+/** `events`: how many events were verified intact (all of them, or those before the break). */
 export type ChainReport = { events: number; intact: true } | { events: number; intact: false; break: ChainBreak };
 
 /**
@@ -25,7 +26,7 @@ export async function verifyStoredChain(tenantId: string | null): Promise<ChainR
     });
     if (page.length === 0) break;
     const broken = verifyChain(page.map(chainedFieldsOf), start);
-    if (broken) return { events: count, intact: false, break: broken };
+    if (broken) return { events: Number(broken.seq - 1n), intact: false, break: broken };
     const last = page[page.length - 1]!;
     start = { prevHash: last.hash, seq: last.seq };
     count += page.length;

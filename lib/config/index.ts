@@ -47,24 +47,25 @@ const baseSchema = z.object({
       .default([]),
 });
 
-const envSchema = baseSchema.superRefine((env, ctx) => {
-    const oidc = [env.OIDC_ISSUER, env.OIDC_CLIENT_ID, env.OIDC_CLIENT_SECRET];
-    const set = oidc.filter((v) => v !== undefined).length;
-    if (set > 0 && set < 3) {
-      for (const [i, name] of ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"].entries()) {
-        if (oidc[i] === undefined)
-          ctx.addIssue({ code: "custom", path: [name], message: "must be set together with the other OIDC_* variables" });
-      }
+/** Rules across variables, checked on the raw values so they are reported alongside format errors. */
+function crossChecks(raw: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  const oidc = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"];
+  const set = oidc.filter((name) => raw[name] !== undefined);
+  if (set.length > 0 && set.length < oidc.length) {
+    for (const name of oidc) {
+      if (raw[name] === undefined) problems.push(`${name} must be set together with the other OIDC_* variables`);
     }
-    if (set === 3 && !env.NEXTAUTH_SECRET) {
-      ctx.addIssue({ code: "custom", path: ["NEXTAUTH_SECRET"], message: "is required when an OIDC identity provider is configured" });
-    }
-    if (set === 3 && !env.NEXTAUTH_URL) {
-      ctx.addIssue({ code: "custom", path: ["NEXTAUTH_URL"], message: "is required when an OIDC identity provider is configured (the public URL of Custody)" });
-    }
-  });
+  }
+  if (set.length === oidc.length) {
+    if (raw.NEXTAUTH_SECRET === undefined) problems.push("NEXTAUTH_SECRET is required when an OIDC identity provider is configured");
+    if (raw.NEXTAUTH_URL === undefined)
+      problems.push("NEXTAUTH_URL is required when an OIDC identity provider is configured (the public URL of Custody)");
+  }
+  return problems;
+}
 
-export type Env = z.output<typeof envSchema>;
+export type Env = z.output<typeof baseSchema>;
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -74,14 +75,16 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment; throws ConfigError listing every problem (values are not echoed). */
-export function parseEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  const relevant = Object.fromEntries(
+export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+  const relevant: Record<string, string | undefined> = Object.fromEntries(
     Object.keys(baseSchema.shape).map((k) => [k, source[k] === "" ? undefined : source[k]]),
   );
-  const result = envSchema.safeParse(relevant);
-  if (!result.success) {
-    throw new ConfigError(result.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`));
-  }
+  const result = baseSchema.safeParse(relevant);
+  const problems = [
+    ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`)),
+    ...crossChecks(relevant),
+  ];
+  if (!result.success || problems.length > 0) throw new ConfigError(problems);
   return result.data;
 }
 

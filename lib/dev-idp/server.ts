@@ -19,15 +19,15 @@ import { devIdpSubject, normalizeDevIdpEmail, type DevIdpUser } from "./users";
 export type DevIdpClient = {
   clientId: string;
   clientSecret: string;
-  redirectUris: string[];
-  postLogoutRedirectUris?: string[];
+  redirectUris: readonly string[];
+  postLogoutRedirectUris?: readonly string[];
 };
 
 export type DevIdpOptions = {
   port: number;
   issuer: string;
-  clients: DevIdpClient[];
-  users: DevIdpUser[];
+  clients: readonly DevIdpClient[];
+  users: readonly DevIdpUser[];
   /** Interface to listen on; all interfaces when omitted. */
   host?: string;
 };
@@ -114,7 +114,7 @@ function scryptHash(password: string, salt: Buffer): Promise<Buffer> {
   });
 }
 
-async function buildDirectory(users: DevIdpUser[]) {
+async function buildDirectory(users: readonly DevIdpUser[]) {
   if (users.length === 0) throw new Error("The dev IdP needs at least one user");
   const byEmail = new Map<string, DirectoryEntry>();
   const bySub = new Map<string, DirectoryEntry>();
@@ -355,8 +355,6 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
       ),
     );
 
-  let provider: OidcProvider;
-
   const configuration: Record<string, unknown> = {
     adapter: memoryAdapterFactory(),
     clients: options.clients.map((client) => ({
@@ -450,7 +448,8 @@ ${form}
     },
   };
 
-  provider = new Provider(issuer, configuration);
+  // (The callbacks above run only once requests arrive, after this assignment.)
+  const provider = new Provider(issuer, configuration);
   // Behind a TLS-terminating proxy an https issuer needs X-Forwarded-Proto to be trusted;
   // a plain-http issuer must not trust it.
   provider.proxy = issuerUrl.protocol === "https:";

@@ -385,6 +385,41 @@ describe("development identity provider", () => {
   });
 });
 
+describe("development identity provider under an issuer with a path", () => {
+  let mounted: DevIdp;
+  let rp: oidc.Configuration;
+  const extraUser = { email: "eve@acme.example", name: "Eve Extra", password: "eve-password-1" };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    mounted = await startDevIdp({
+      port,
+      issuer: `http://localhost:${port}/oidc/`,
+      clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [REDIRECT_URI] }],
+      users: [extraUser],
+    });
+    rp = await oidc.discovery(new URL(mounted.issuer), CLIENT_ID, CLIENT_SECRET, oidc.ClientSecretBasic(CLIENT_SECRET), {
+      execute: [oidc.allowInsecureRequests],
+    });
+  });
+
+  afterAll(async () => {
+    await mounted?.close();
+  });
+
+  it("serves every endpoint and the sign-in form under the path", async () => {
+    expect(mounted.issuer).toMatch(/\/oidc$/);
+    expect(rp.serverMetadata().authorization_endpoint).toBe(`${mounted.issuer}/auth`);
+    const browser = new Browser(new URL(mounted.issuer).origin);
+    const { codeVerifier, state, landing } = await authorize(browser, rp);
+    const page = expectPage(landing);
+    expect(page.url.pathname).toMatch(/^\/oidc\/interaction\//);
+    const callback = expectLeft(await signIn(browser, page, extraUser.email, extraUser.password));
+    const tokens = await oidc.authorizationCodeGrant(rp, callback, { pkceCodeVerifier: codeVerifier, expectedState: state });
+    expect(tokens.claims()).toMatchObject({ iss: mounted.issuer, email: "eve@acme.example", name: "Eve Extra" });
+  });
+});
+
 describe("loadUsersFile", () => {
   let dir: string;
   beforeAll(() => {

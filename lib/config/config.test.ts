@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, isDemoMode, parseEnv } from "./index";
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    parseEnv(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("parseEnv", () => {
+  it("starts the demo when nothing is configured", () => {
+    const env = parseEnv({});
+    expect(env.PORT).toBe(3000);
+    expect(isDemoMode(env)).toBe(true);
+  });
+
+  it("names each malformed variable without echoing secret values", () => {
+    const problems = problemsOf({
+      PORT: "eighty",
+      DATABASE_URL: "mysql://root@db/custody",
+      OIDC_ISSUER: "https://idp.example.com",
+      OIDC_CLIENT_SECRET: "s3cr3t-value",
+    });
+    expect(problems.some((p) => p.startsWith("PORT"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("DATABASE_URL"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("OIDC_CLIENT_ID"))).toBe(true);
+    expect(problems.join("\n")).not.toContain("s3cr3t-value");
+  });
+
+  it("requires a session secret and public URL with a real identity provider", () => {
+    const problems = problemsOf({
+      OIDC_ISSUER: "https://idp.example.com/",
+      OIDC_CLIENT_ID: "custody",
+      OIDC_CLIENT_SECRET: "x",
+    });
+    expect(problems.some((p) => p.startsWith("NEXTAUTH_SECRET"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("NEXTAUTH_URL"))).toBe(true);
+  });
+
+  it("accepts a complete production configuration", () => {
+    const env = parseEnv({
+      DATABASE_URL: "postgresql://custody:pw@db.internal:5432/custody",
+      OIDC_ISSUER: "https://idp.example.com/",
+      OIDC_CLIENT_ID: "custody",
+      OIDC_CLIENT_SECRET: "x",
+      NEXTAUTH_SECRET: "a".repeat(32),
+      NEXTAUTH_URL: "https://custody.example.com",
+      CUSTODY_VENDOR_ADMINS: "Ops@Vendor.example, sec@vendor.example",
+    });
+    expect(isDemoMode(env)).toBe(false);
+    expect(env.OIDC_ISSUER).toBe("https://idp.example.com");
+    expect(env.CUSTODY_VENDOR_ADMINS).toEqual(["ops@vendor.example", "sec@vendor.example"]);
+  });
+
+  it("refuses a vendor-admin list with a malformed email", () => {
+    expect(problemsOf({ CUSTODY_VENDOR_ADMINS: "ops@vendor.example, not-an-email" })[0]).toMatch(/^CUSTODY_VENDOR_ADMINS/);
+  });
+});
