@@ -1,118 +1,20 @@
-// `npm start`: Custody in one process. With nothing configured it is the demo: an embedded
-// PostgreSQL in .custody/, the development identity provider, and seeded demo data. With
-// DATABASE_URL and OIDC_* set it is production: the same code, pointed at real services.
-import { randomBytes } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
-import { ConfigError, type Env, isDemoMode, parseEnv } from "../lib/config";
-import { startEmbeddedPostgres } from "../lib/db/embedded";
-import { applyMigrations } from "../lib/db/migrate";
-import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "../lib/dev-idp/users";
-import { startDevIdp } from "../lib/dev-idp/server";
-import { ensureBuild } from "../lib/server/ensure-build";
+// `npm start`: see lib/server/start-custody.ts for what runs.
+import { ConfigError } from "../lib/config";
+import { startCustody } from "../lib/server/start-custody";
 
-const say = (line: string) => console.log(`[custody] ${line}`);
-const cleanups: Array<() => Promise<unknown>> = [];
-
-function demoSecret(dataDir: string): string {
-  const file = path.join(dataDir, "auth-secret");
-  if (!fs.existsSync(file)) fs.writeFileSync(file, randomBytes(32).toString("base64url"), { mode: 0o600 });
-  return fs.readFileSync(file, "utf8").trim();
-}
-
-async function main(): Promise<void> {
-  let env: Env;
-  try {
-    env = parseEnv();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`[custody] ${error.message}`);
-      process.exit(1);
-    }
-    throw error;
-  }
-  const dir = process.cwd();
-  const dataDir = path.resolve(dir, env.CUSTODY_DATA_DIR);
-  fs.mkdirSync(dataDir, { recursive: true });
-  const demo = isDemoMode(env);
-  const publicUrl = env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`;
-  process.env.NEXT_TELEMETRY_DISABLED = "1";
-
-  ensureBuild(dir, say);
-
-  let databaseLabel = "PostgreSQL from DATABASE_URL";
-  if (!env.DATABASE_URL) {
-    const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pgdata"), port: env.EMBEDDED_PG_PORT, log: say });
-    cleanups.push(pg.stop);
-    process.env.DATABASE_URL = pg.databaseUrl;
-    databaseLabel = `embedded PostgreSQL (${path.relative(dir, path.join(dataDir, "pgdata"))}, port ${env.EMBEDDED_PG_PORT})`;
-  }
-  const { applied } = await applyMigrations(process.env.DATABASE_URL!, { log: say });
-  say(applied.length ? `applied migrations: ${applied.join(", ")}` : "database schema is up to date");
-
-  if (demo) {
-    const issuer = `http://localhost:${env.DEV_IDP_PORT}`;
-    const users = [...DEMO_USERS, ...(env.DEV_IDP_USERS_FILE ? loadUsersFile(env.DEV_IDP_USERS_FILE) : [])];
-    const idp = await startDevIdp({
-      port: env.DEV_IDP_PORT,
-      issuer,
-      clients: [
-        {
-          clientId: "custody",
-          clientSecret: "custody-dev-secret",
-          redirectUris: [`${publicUrl}/api/auth/callback/oidc`],
-          postLogoutRedirectUris: [`${publicUrl}/signin`],
-        },
-      ],
-      users,
-    });
-    cleanups.push(idp.close);
-    Object.assign(process.env, {
-      OIDC_ISSUER: issuer,
-      OIDC_CLIENT_ID: "custody",
-      OIDC_CLIENT_SECRET: "custody-dev-secret",
-      OIDC_NAME: "Custody dev IdP",
-      NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? demoSecret(dataDir),
-    });
-  }
-  process.env.NEXTAUTH_URL = publicUrl;
-
-  // Domain modules read DATABASE_URL on first use, so they load only now.
-  const { grantVendorAdmins } = await import("../lib/auth/grant-vendor-admins");
-  const granted = await grantVendorAdmins(env.CUSTODY_VENDOR_ADMINS);
-  if (granted.length) say(`granted vendor-admin rights to ${granted.join(", ")}`);
-  if (env.CUSTODY_SEED_DEMO ?? demo) {
-    const { seedDemo } = await import("../lib/demo/seed");
-    if (await seedDemo()) say("seeded the demo vendor admin and the Acme Corp tenant");
-  }
-
-  const { startCustodyServer } = await import("../lib/server/http-server");
-  const server = await startCustodyServer({ port: env.PORT, host: env.HOST, trustProxy: env.TRUST_PROXY });
-  cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
-
-  say(`database: ${databaseLabel}`);
-  say(`sign-in: ${demo ? `development identity provider at ${process.env.OIDC_ISSUER}` : `OIDC issuer ${env.OIDC_ISSUER}`}`);
-  console.log(`\n  Custody is running at ${publicUrl}\n`);
-  if (demo) {
-    console.log(`  Demo sign-ins (password for all: ${DEMO_PASSWORD})`);
-    console.log("    vendor@custody.example   vendor admin: tenants, onboarding");
-    console.log("    admin@acme.example       Acme Corp tenant admin");
-    console.log("    auditor@acme.example     Acme Corp tenant auditor (read-only)");
-    console.log("    outsider@example.com     signs in at the IdP, has no access here\n");
-  }
-}
-
-let stopping = false;
-async function stop(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  for (const cleanup of cleanups) await cleanup().catch(() => undefined);
-  process.exit(code);
-}
-process.on("SIGINT", () => void stop(0));
-process.on("SIGTERM", () => void stop(0));
-
-main().catch((error: unknown) => {
-  console.error(`[custody] could not start: ${error instanceof Error ? error.message : String(error)}`);
-  void stop(1);
-});
+startCustody().then(
+  (custody) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      void custody.stop().finally(() => process.exit(0));
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  },
+  (error: unknown) => {
+    console.error(`[custody] ${error instanceof ConfigError ? error.message : `could not start: ${error instanceof Error ? error.message : String(error)}`}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,23 @@
+// Starts Custody for the Playwright run: a fresh database on the test PostgreSQL server,
+// the development IdP with the e2e users added, and the production build (built if needed).
+import path from "node:path";
+import { startCustody } from "../lib/server/start-custody";
+import { createTestDatabase } from "../tests/helpers/db";
+
+async function main(): Promise<void> {
+  const database = await createTestDatabase();
+  process.env.DATABASE_URL = database.url;
+  process.env.DEV_IDP_USERS_FILE = path.resolve("e2e/users.json");
+  const custody = await startCustody().catch(async (error: unknown) => {
+    await database.drop();
+    throw error;
+  });
+  const stop = () => void custody.stop().then(database.drop).finally(() => process.exit(0));
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
+main().catch((error: unknown) => {
+  console.error(`[e2e-server] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

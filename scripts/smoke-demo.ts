@@ -1,0 +1,65 @@
+// Runs the README's first command as a new user would (`npm start`, nothing configured) in a
+// scratch data folder, and checks the demo comes up: the embedded database, the dev IdP, the
+// sign-in page, the seeded demo; then stops it with SIGTERM and checks nothing is left running.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const PORT = 3200;
+const IDP_PORT = 3201;
+const PG_PORT = 54339;
+
+function fail(message: string): never {
+  console.error(`smoke: FAILED: ${message}`);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-smoke-"));
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), EMBEDDED_PG_PORT: String(PG_PORT), CUSTODY_DATA_DIR: dataDir };
+  for (const name of ["DATABASE_URL", "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "NEXTAUTH_URL", "NEXTAUTH_SECRET"]) delete env[name];
+
+  const started = Date.now();
+  const child = spawn("npm", ["start"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+
+  const deadline = Date.now() + 240_000;
+  while (!output.includes("Custody is running at")) {
+    if (child.exitCode !== null) fail(`npm start exited with ${child.exitCode}:\n${output.slice(-2000)}`);
+    if (Date.now() > deadline) fail(`not up after 240 s:\n${output.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  console.log(`smoke: up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  for (const expected of ["admin@acme.example", "custody-demo", `http://localhost:${PORT}`]) {
+    if (!output.includes(expected)) fail(`start-up output does not mention ${expected}`);
+  }
+
+  const signin = await fetch(`http://localhost:${PORT}/signin`);
+  const html = await signin.text();
+  if (signin.status !== 200 || !html.includes("Continue with")) fail(`/signin answered ${signin.status}`);
+  const discovery = await fetch(`http://localhost:${IDP_PORT}/.well-known/openid-configuration`);
+  if (!discovery.ok) fail(`dev IdP discovery answered ${discovery.status}`);
+  const protectedPage = await fetch(`http://localhost:${PORT}/vendor`, { redirect: "manual" });
+  if (protectedPage.status !== 307 || !protectedPage.headers.get("location")?.includes("/signin")) {
+    fail(`/vendor did not redirect to sign-in (status ${protectedPage.status})`);
+  }
+
+  process.kill(-child.pid!, "SIGTERM");
+  const exited = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), 20_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+  if (!exited) fail("npm start did not stop within 20 s of SIGTERM");
+  await new Promise((r) => setTimeout(r, 1000));
+  if (fs.existsSync(path.join(dataDir, "pgdata", "postmaster.pid"))) fail("embedded PostgreSQL was left running");
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  console.log("smoke: passed (sign-in page, dev IdP, protected redirect, clean shutdown)");
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

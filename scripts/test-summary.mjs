@@ -1,0 +1,41 @@
+// Adds up the Vitest, Playwright and smoke results into one closing line.
+import fs from "node:fs";
+import path from "node:path";
+
+const dir = process.argv[2];
+const read = (name) => {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(dir, name), "utf8"));
+  } catch {
+    return null;
+  }
+};
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+const missing = [];
+
+const vitest = read("vitest.json");
+if (vitest) {
+  passed += vitest.numPassedTests;
+  failed += vitest.numFailedTests + (vitest.numRuntimeErrors ?? 0);
+  skipped += vitest.numPendingTests + vitest.numTodoTests;
+} else missing.push("vitest");
+
+const playwright = read("playwright.json");
+if (playwright?.stats) {
+  passed += playwright.stats.expected + playwright.stats.flaky;
+  failed += playwright.stats.unexpected;
+  skipped += playwright.stats.skipped;
+} else missing.push("playwright");
+
+const smoke = read("smoke.json");
+if (smoke) {
+  passed += smoke.passed;
+  failed += smoke.failed;
+} else missing.push("smoke");
+
+if (missing.length) console.log(`missing results from: ${missing.join(", ")}`);
+console.log(`Total: ${passed} passed, ${failed + missing.length} failed, ${skipped} skipped`);
+process.exit(failed + missing.length > 0 || passed === 0 ? 1 : 0);

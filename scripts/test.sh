@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# `npm test`: the whole suite. Unit tests, integration tests on real PostgreSQL (a fresh
+# database per test file on TEST_DATABASE_URL's server), end-to-end tests in Chromium against
+# a production build, then a smoke run of `npm start` on the embedded default.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+export NEXT_TELEMETRY_DISABLED=1
+results=.custody/test-results
+rm -rf "$results" && mkdir -p "$results"
+status=0
+
+echo "== unit and integration tests (Vitest) =="
+npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json" || status=1
+
+echo "== end-to-end tests (Playwright, Chromium) =="
+PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" npx playwright test --reporter=list,json || status=1
+
+echo "== demo smoke run (npm start on the embedded default) =="
+npx tsx --conditions=react-server scripts/smoke-demo.ts > "$results/smoke.log" 2>&1
+smoke=$?
+tail -n 5 "$results/smoke.log"
+[ "$smoke" -eq 0 ] || status=1
+echo "{\"passed\": $([ "$smoke" -eq 0 ] && echo 1 || echo 0), \"failed\": $([ "$smoke" -eq 0 ] && echo 0 || echo 1)}" > "$results/smoke.json"
+
+node scripts/test-summary.mjs "$results" || status=1
+exit "$status"
