@@ -15,7 +15,26 @@ function fail(message: string): never {
   process.exit(1);
 }
 
+/** A malformed setting must stop start-up at once with a message naming it, and no stack trace. */
+async function refusesBadConfiguration(): Promise<void> {
+  const child = spawn("npm", ["start"], {
+    env: { ...process.env, OIDC_ISSUER: "not a url", OIDC_CLIENT_ID: "custody", PORT: "eighty" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code === 0) fail("npm start accepted a malformed configuration");
+  for (const expected of ["PORT must be a port number", "OIDC_ISSUER must be a URL", "OIDC_CLIENT_SECRET must be set together"]) {
+    if (!output.includes(expected)) fail(`bad-configuration output lacks "${expected}":\n${output}`);
+  }
+  if (/\n\s+at /.test(output)) fail(`bad-configuration output shows a stack trace:\n${output}`);
+  console.log("smoke: malformed configuration refused with a clear message");
+}
+
 async function main(): Promise<void> {
+  await refusesBadConfiguration();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-smoke-"));
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), EMBEDDED_PG_PORT: String(PG_PORT), CUSTODY_DATA_DIR: dataDir };
   for (const name of ["DATABASE_URL", "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "NEXTAUTH_URL", "NEXTAUTH_SECRET"]) delete env[name];

@@ -1,4 +1,4 @@
 export { AUDIT_ACTIONS, type AuditAction, VENDOR_CHAIN } from "./actions";
 export { type Actor, type AuditInput, appendAuditEvent, recordAuditEvent } from "./append";
 export { verifyStoredChain, type ChainReport } from "./verify-chain";
-export { listTenantEvents, type AuditPage } from "./list-events";
+export { listTenantEvents, listVendorEvents, type AuditPage } from "./list-events";

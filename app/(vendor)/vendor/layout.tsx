@@ -8,10 +8,14 @@ export default async function VendorLayout({ children }: { children: React.React
   if (!principal.isVendorAdmin) redirect("/");
   return (
     <AppShell
-      title="Tenants"
+      title="Vendor"
       subtitle="Vendor"
       homeHref="/vendor"
-      nav={[{ href: "/vendor", label: "Tenants" }]}
+      nav={[
+        { href: "/vendor", label: "Tenants" },
+        { href: "/vendor/audit", label: "Audit trail" },
+        ...(principal.tenants.length > 0 ? [{ href: "/tenants", label: "My tenants" }] : []),
+      ]}
       user={{ name: principal.name, email: principal.email }}
       signOut={<SignOutButton />}
     >
