@@ -8,7 +8,6 @@ import { type Env, isDemoMode, parseEnv } from "@/lib/config";
 import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev-idp/users";
-import { startDevIdp } from "@/lib/dev-idp/server";
 import { ensureBuild } from "./ensure-build";
 
 const say = (line: string) => console.log(`[custody] ${line}`);
@@ -61,6 +60,8 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   say(applied.length ? `applied migrations: ${applied.join(", ")}` : "database schema is up to date");
 
   if (demo) {
+    // Loaded only in demo mode: production never runs (or even imports) the development IdP.
+    const { startDevIdp } = await import("@/lib/dev-idp/server");
     const issuer = `http://localhost:${env.DEV_IDP_PORT}`;
     const users = [...DEMO_USERS, ...(env.DEV_IDP_USERS_FILE ? loadUsersFile(env.DEV_IDP_USERS_FILE) : [])];
     const idp = await startDevIdp({
