@@ -1,0 +1,56 @@
+// The one interface Custody uses to reach a customer's KMS. AWS first (aws-provider.ts); other
+// clouds implement the same shape. Every cryptographic call carries the tenant's encryption
+// context, so a key policy can scope the vendor to one tenant and a ciphertext cannot be
+// replayed under another tenant.
+
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+export type KeyState = "Enabled" | "Disabled" | "PendingDeletion" | "PendingImport" | "Unavailable" | "Creating" | "Updating" | "PendingReplicaDeletion" | "Unknown";
+
+export type KeyDescription = {
+  arn: string;
+  keyId: string;
+  state: KeyState;
+  enabled: boolean;
+  keySpec: string | null;
+  keyUsage: string | null;
+  multiRegion: boolean;
+  deletionDate: Date | null;
+};
+
+export type DataKey = { plaintext: Buffer; ciphertext: Buffer };
+
+export type GrantOperation = "Encrypt" | "Decrypt" | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" | "ReEncryptFrom" | "ReEncryptTo" | "DescribeKey" | "RetireGrant";
+
+export type GrantSpec = {
+  granteePrincipal: string;
+  retiringPrincipal?: string;
+  operations: GrantOperation[];
+  /** The grant applies only to requests whose encryption context includes these pairs. */
+  encryptionContextSubset?: EncryptionContext;
+  name?: string;
+};
+
+export type Grant = {
+  grantId: string;
+  name: string | null;
+  granteePrincipal: string | null;
+  retiringPrincipal: string | null;
+  operations: string[];
+  encryptionContextSubset: Record<string, string> | null;
+};
+
+export interface KmsProvider {
+  describeKey(keyArn: string): Promise<KeyDescription>;
+  generateDataKey(keyArn: string, context: EncryptionContext): Promise<DataKey>;
+  decrypt(keyArn: string, ciphertext: Uint8Array, context: EncryptionContext): Promise<Buffer>;
+  reEncrypt(
+    source: { keyArn: string; context: EncryptionContext },
+    ciphertext: Uint8Array,
+    destination: { keyArn: string; context: EncryptionContext },
+  ): Promise<Buffer>;
+  createGrant(keyArn: string, grant: GrantSpec): Promise<{ grantId: string; grantToken: string }>;
+  listGrants(keyArn: string): Promise<Grant[]>;
+  retireGrant(keyArn: string, grantId: string): Promise<void>;
+  revokeGrant(keyArn: string, grantId: string): Promise<void>;
+}
