@@ -1,14 +1,17 @@
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 // Two projects: unit tests sit beside the domain code; integration tests run against a
 // real PostgreSQL (TEST_DATABASE_URL, a fresh database per test file) and real servers.
+const root = path.dirname(fileURLToPath(import.meta.url));
+
 export default defineConfig({
   resolve: {
     alias: {
-      "@": path.resolve(__dirname),
+      "@": root,
       // Tests run domain code outside React's server bundle, where server-only throws.
-      "server-only": path.resolve(__dirname, "node_modules/server-only/empty.js"),
+      "server-only": path.join(root, "node_modules/server-only/empty.js"),
     },
   },
   test: {
