@@ -1,0 +1,8 @@
+import type { EncryptionContext } from "@/lib/kms/provider";
+
+/** The encryption-context key that binds every KMS call to one tenant. */
+export const TENANT_CONTEXT_KEY = "tenant_id";
+
+export function tenantContext(tenantId: string): EncryptionContext {
+  return { [TENANT_CONTEXT_KEY]: tenantId };
+}
