@@ -8,6 +8,13 @@ export const AUDIT_ACTIONS = {
   memberRoleChanged: "member.role_changed",
   memberRemoved: "member.removed",
   vendorAdminGranted: "vendor_admin.granted",
+  keyRegistered: "key.registered",
+  keyVerified: "key.verified",
+  keyVerifyFailed: "key.verify_failed",
+  keyGrantRetired: "key.grant_retired",
+  accessGranted: "access.granted",
+  accessRevoked: "access.revoked",
+  accessRestored: "access.restored",
 } as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];

@@ -39,6 +39,13 @@ describe("parseEnv", () => {
     });
     expect(problems.some((p) => p.startsWith("NEXTAUTH_SECRET"))).toBe(true);
     expect(problems.some((p) => p.startsWith("NEXTAUTH_URL"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("KMS_VENDOR_PRINCIPAL_ARN"))).toBe(true);
+  });
+
+  it("checks the KMS settings", () => {
+    const problems = problemsOf({ KMS_VENDOR_PRINCIPAL_ARN: "custody-role", KMS_ACCESS_KEY_ID: "AKIAEXAMPLEEXAMPLE12" });
+    expect(problems.some((p) => p.startsWith("KMS_VENDOR_PRINCIPAL_ARN must be an IAM role or user ARN"))).toBe(true);
+    expect(problems.some((p) => p.startsWith("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together"))).toBe(true);
   });
 
   it("accepts a complete production configuration", () => {
@@ -49,6 +56,7 @@ describe("parseEnv", () => {
       OIDC_CLIENT_SECRET: "x",
       NEXTAUTH_SECRET: "a".repeat(32),
       NEXTAUTH_URL: "https://custody.example.com",
+      KMS_VENDOR_PRINCIPAL_ARN: "arn:aws:iam::999988887777:role/custody",
       CUSTODY_VENDOR_ADMINS: "Ops@Vendor.example, sec@vendor.example",
     });
     expect(isDemoMode(env)).toBe(false);

@@ -40,6 +40,16 @@ const baseSchema = z.object({
     DEV_IDP_PORT: port.default(3001),
     DEV_IDP_USERS_FILE: z.string().min(1).optional(),
     CUSTODY_SEED_DEMO: bool.optional(),
+    KMS_PARTITION: z.enum(["aws", "aws-cn", "aws-us-gov"], { message: "must be aws, aws-cn or aws-us-gov" }).default("aws"),
+    KMS_ENDPOINT: httpUrl.optional(),
+    KMS_VENDOR_PRINCIPAL_ARN: z
+      .string()
+      .regex(/^arn:aws(-cn|-us-gov)?:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_\-/]+$/, "must be an IAM role or user ARN, like arn:aws:iam::111122223333:role/custody")
+      .optional(),
+    KMS_ACCESS_KEY_ID: z.string().min(16, "must be an AWS access key id").optional(),
+    KMS_SECRET_ACCESS_KEY: z.string().min(16, "must be an AWS secret access key").optional(),
+    KMS_MAX_ATTEMPTS: z.coerce.number({ message: "must be a number" }).int().min(1).max(10).default(3),
+    DEV_KMS_PORT: port.default(4566),
     CUSTODY_VENDOR_ADMINS: z
       .string()
       .transform((v) => v.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
@@ -56,6 +66,12 @@ function crossChecks(raw: Record<string, string | undefined>): string[] {
     for (const name of oidc) {
       if (raw[name] === undefined) problems.push(`${name} must be set together with the other OIDC_* variables`);
     }
+  }
+  if ((raw.KMS_ACCESS_KEY_ID === undefined) !== (raw.KMS_SECRET_ACCESS_KEY === undefined)) {
+    problems.push("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together (or neither, for the AWS SDK's default credentials)");
+  }
+  if (set.length === oidc.length && raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) {
+    problems.push("KMS_VENDOR_PRINCIPAL_ARN is required outside demo mode (the AWS principal tenants grant access to)");
   }
   if (set.length === oidc.length) {
     if (raw.NEXTAUTH_SECRET === undefined) problems.push("NEXTAUTH_SECRET is required when an OIDC identity provider is configured");

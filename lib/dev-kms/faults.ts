@@ -1,0 +1,73 @@
+import { throttled } from "./errors";
+
+// Fault injection for tests of KMS clients: throttle or slow down the next requests. It is
+// driven from the handle startDevKms returns, in the same process, never over HTTP, so no
+// caller of the server can switch it on. Faults apply to authenticated requests, after the
+// operation is known and before it runs (as KMS's request-rate quotas do).
+
+export type DevKmsFaults = {
+  /** The next `n` requests (of `operation` only, when given) fail with ThrottlingException. */
+  throttleNext(n: number, operation?: string): void;
+  /** The next `n` requests (default 1) wait `ms` milliseconds before they are handled. */
+  delayNext(ms: number, n?: number): void;
+  /** Forgets every pending fault. */
+  reset(): void;
+};
+
+type ThrottleRule = { remaining: number; operation?: string };
+type DelayRule = { remaining: number; ms: number };
+
+export class FaultInjector implements DevKmsFaults {
+  private throttles: ThrottleRule[] = [];
+  private delays: DelayRule[] = [];
+  private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+
+  throttleNext(n: number, operation?: string): void {
+    if (!Number.isInteger(n) || n < 0) throw new Error("throttleNext: n must be a whole number >= 0");
+    if (n > 0) this.throttles.push({ remaining: n, operation });
+  }
+
+  delayNext(ms: number, n = 1): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error("delayNext: ms must be >= 0");
+    if (!Number.isInteger(n) || n < 0) throw new Error("delayNext: n must be a whole number >= 0");
+    if (n > 0 && ms > 0) this.delays.push({ remaining: n, ms });
+  }
+
+  reset(): void {
+    this.throttles = [];
+    this.delays = [];
+  }
+
+  /** Applies the pending faults to one request; throws ThrottlingException when it is throttled. */
+  async apply(operation: string): Promise<void> {
+    const delay = this.delays[0];
+    if (delay) {
+      if (--delay.remaining === 0) this.delays.shift();
+      await this.sleep(delay.ms);
+    }
+    const throttle = this.throttles.find((rule) => rule.operation === undefined || rule.operation === operation);
+    if (throttle) {
+      if (--throttle.remaining === 0) this.throttles.splice(this.throttles.indexOf(throttle), 1);
+      throw throttled();
+    }
+  }
+
+  /** Ends pending delays at once, so that closing the server is not held up by them. */
+  cancelDelays(): void {
+    for (const pending of this.timers) {
+      clearTimeout(pending.timer);
+      pending.resolve();
+    }
+    this.timers.clear();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const pending = { timer: setTimeout(() => {
+        this.timers.delete(pending);
+        resolve();
+      }, ms), resolve };
+      this.timers.add(pending);
+    });
+  }
+}

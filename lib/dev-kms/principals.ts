@@ -1,0 +1,60 @@
+// The callers the server knows: static access keys mapped to IAM identities. There is no
+// IAM service behind them, so each principal's identity-based policy is reduced to one flag:
+// `admin: true` stands for "this principal's IAM policies allow every KMS action" (as
+// AdministratorAccess would); without it the principal's IAM policies allow nothing, and it
+// can act only where a key policy names it (or "*") or a grant is made to it.
+
+export type DevKmsPrincipalConfig = {
+  secretAccessKey: string;
+  /** IAM ARN of the caller, e.g. arn:aws:iam::111122223333:role/custody-vendor. */
+  arn: string;
+  /** The principal's IAM policies allow all KMS actions (see above). */
+  admin?: boolean;
+};
+
+export type Principal = {
+  accessKeyId: string;
+  secretAccessKey: string;
+  arn: string;
+  accountId: string;
+  admin: boolean;
+};
+
+const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
+const IAM_PRINCIPAL_ARN = /^arn:aws:(?:iam::(\d{12}):(?:root|user\/[\w+=,.@/-]+|role\/[\w+=,.@/-]+)|sts::(\d{12}):assumed-role\/[\w+=,.@/-]+)$/;
+
+/** The account of an IAM or STS principal ARN, or undefined when it is not one. */
+export function principalArnAccount(arn: string): string | undefined {
+  const match = IAM_PRINCIPAL_ARN.exec(arn);
+  return match ? (match[1] ?? match[2]) : undefined;
+}
+
+export function accountRootArn(accountId: string): string {
+  return `arn:aws:iam::${accountId}:root`;
+}
+
+/** Checks the configured principals and indexes them by access key id; throws on bad config. */
+export function loadPrincipals(config: Record<string, DevKmsPrincipalConfig>): Map<string, Principal> {
+  const principals = new Map<string, Principal>();
+  for (const [accessKeyId, entry] of Object.entries(config)) {
+    if (!ACCESS_KEY_ID.test(accessKeyId)) {
+      throw new Error(`Dev KMS principal "${accessKeyId}": an access key id is 16-128 upper-case letters and digits`);
+    }
+    if (typeof entry.secretAccessKey !== "string" || entry.secretAccessKey.length < 16) {
+      throw new Error(`Dev KMS principal "${accessKeyId}": the secret access key must be at least 16 characters`);
+    }
+    const accountId = principalArnAccount(entry.arn);
+    if (!accountId) {
+      throw new Error(`Dev KMS principal "${accessKeyId}": "${entry.arn}" is not an IAM user, role, root or assumed-role ARN`);
+    }
+    principals.set(accessKeyId, {
+      accessKeyId,
+      secretAccessKey: entry.secretAccessKey,
+      arn: entry.arn,
+      accountId,
+      admin: entry.admin === true,
+    });
+  }
+  if (principals.size === 0) throw new Error("The dev KMS needs at least one principal");
+  return principals;
+}

@@ -1,0 +1,15 @@
+import "server-only";
+import type { Tx } from "@/lib/db";
+
+/**
+ * PostgreSQL NOTIFY channel on which a console revocation is announced. The notification is
+ * sent inside the revoking transaction, so it is delivered exactly when (and only if) the
+ * revocation commits. Key-service instances LISTEN on it to drop leased tenant keys at once,
+ * and re-read revocation state after any reconnect, so a missed notification cannot leave a
+ * revoked tenant usable.
+ */
+export const REVOCATION_CHANNEL = "custody_revocation";
+
+export async function announceRevocation(tx: Tx, tenantId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${REVOCATION_CHANNEL}, ${tenantId})`;
+}

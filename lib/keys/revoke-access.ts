@@ -1,0 +1,87 @@
+import "server-only";
+import { AUDIT_ACTIONS, appendAuditEvent, recordAuditEvent } from "@/lib/audit";
+import { AppError } from "@/lib/errors";
+import { getKms, KmsError } from "@/lib/kms";
+import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
+import { announceRevocation } from "./revocation-channel";
+import { lockTenant } from "./verify-kms-key";
+
+export type RevokeResult = {
+  revokedAt: Date;
+  /** From the click reaching the server to the revocation committing. */
+  tookMs: number;
+  tenantKeys: number;
+  grants: Array<{ kmsKeyArn: string; retired: boolean; message: string }>;
+};
+
+/**
+ * One-click revocation of the vendor's access to a tenant's data. In one transaction the
+ * tenant is marked revoked, every tenant key is marked revoked and the revocation is
+ * announced to all instances (NOTIFY on commit); from then on every wrap and unwrap for the
+ * tenant is refused. Afterwards, grants the customer gave Custody are retired (best effort: the
+ * revocation does not depend on the KMS being reachable), each audited.
+ */
+export async function revokeAccess(caller: Caller, input: { tenantId: string }): Promise<RevokeResult> {
+  const started = performance.now();
+  const action = AUDIT_ACTIONS.accessRevoked;
+  const { revokedAt, tenantKeys, grantsToRetire, actor } = await runAudited(async (tx) => {
+    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action, target: { type: "tenant", id: input.tenantId } });
+    const tenant = await lockTenant(tx, input.tenantId);
+    if (tenant.accessRevokedAt) {
+      throw deny(caller, standing, input.tenantId, action, { type: "tenant", id: input.tenantId }, "already revoked",
+        new AppError("conflict", `Access is already revoked (since ${tenant.accessRevokedAt.toISOString()}).`));
+    }
+    const revokedAt = new Date();
+    await tx.tenant.update({ where: { id: input.tenantId }, data: { accessRevokedAt: revokedAt, accessRevokedById: caller.userId } });
+    const { count: tenantKeys } = await tx.tenantKey.updateMany({
+      where: { tenantId: input.tenantId, status: "ACTIVE" },
+      data: { status: "REVOKED", revokedAt },
+    });
+    await tx.kmsKey.updateMany({
+      where: { tenantId: input.tenantId, status: { in: ["ACTIVE", "PREVIOUS", "ERROR"] } },
+      data: { status: "REVOKED", revokedAt },
+    });
+    const grantsToRetire = await tx.kmsKey.findMany({
+      where: { tenantId: input.tenantId, grantId: { not: null } },
+      select: { id: true, arn: true, grantId: true },
+    });
+    const actor = actorOf(caller, standing);
+    await appendAuditEvent(tx, {
+      tenantId: input.tenantId,
+      actor,
+      action,
+      target: { type: "tenant", id: input.tenantId },
+      outcome: "success",
+      request: caller.request,
+      details: { tenantKeys },
+    });
+    await announceRevocation(tx, input.tenantId);
+    return { revokedAt, tenantKeys, grantsToRetire, actor };
+  });
+  const tookMs = Math.round(performance.now() - started);
+
+  const grants: RevokeResult["grants"] = [];
+  for (const key of grantsToRetire) {
+    let retired = false;
+    let message = "Grant retired.";
+    let reason = "";
+    try {
+      await getKms().provider.retireGrant(key.arn, key.grantId!);
+      retired = true;
+    } catch (error) {
+      message = error instanceof KmsError ? error.message : "Could not retire the grant.";
+      reason = error instanceof KmsError ? error.kind : "unexpected";
+    }
+    grants.push({ kmsKeyArn: key.arn, retired, message });
+    await recordAuditEvent({
+      tenantId: input.tenantId,
+      actor,
+      action: AUDIT_ACTIONS.keyGrantRetired,
+      target: { type: "kms_key", id: key.id },
+      outcome: retired ? "success" : "failure",
+      request: caller.request,
+      details: retired ? { arn: key.arn } : { arn: key.arn, reason },
+    });
+  }
+  return { revokedAt, tookMs, tenantKeys, grants };
+}

@@ -1,0 +1,75 @@
+import "server-only";
+import { timingSafeEqual } from "node:crypto";
+import { KmsError, type KmsProvider } from "@/lib/kms";
+import { tenantContext } from "./encryption-context";
+
+export type VerifyStepName = "DescribeKey" | "GenerateDataKey" | "Decrypt";
+export type VerifyStep = { step: VerifyStepName; ok: boolean; message: string; ms: number };
+
+export type VerifyOutcome =
+  | { ok: true; steps: VerifyStep[]; wrappedTenantKey: Buffer }
+  | { ok: false; steps: VerifyStep[]; failedStep: VerifyStepName; error: Error };
+
+const ORDER: VerifyStepName[] = ["DescribeKey", "GenerateDataKey", "Decrypt"];
+
+/** A key KMS lets Custody use, but that is not fit for the job. */
+export class KeyUnsuitable extends Error {}
+
+/**
+ * The live round trip that proves Custody may use a key for a tenant: DescribeKey (the key is
+ * usable), GenerateDataKey with the tenant's context (this yields the tenant key, wrapped), then
+ * Decrypt of that wrapped key with the same context (the grant covers unwrapping too). The
+ * plaintext is compared and wiped; only the wrapped key leaves this function.
+ */
+export async function runVerifySteps(kms: KmsProvider, keyArn: string, tenantId: string): Promise<VerifyOutcome> {
+  const steps: VerifyStep[] = [];
+  const context = tenantContext(tenantId);
+  let current: VerifyStepName = "DescribeKey";
+  let plaintext: Buffer | undefined;
+  let unwrapped: Buffer | undefined;
+  const timed = async <T>(step: VerifyStepName, run: () => Promise<T>): Promise<{ value: T; ms: number }> => {
+    current = step;
+    const started = performance.now();
+    const value = await run();
+    return { value, ms: Math.round(performance.now() - started) };
+  };
+
+  try {
+    const described = await timed("DescribeKey", () => kms.describeKey(keyArn));
+    const key = described.value;
+    if (key.state !== "Enabled") {
+      const kind = key.state === "Disabled" ? "key_disabled" : "invalid_state";
+      throw new KmsError(kind, "DescribeKey", `KeyState:${key.state}`);
+    }
+    if (key.keyUsage !== null && key.keyUsage !== "ENCRYPT_DECRYPT") {
+      throw new KeyUnsuitable(`This key's usage is ${key.keyUsage}; Custody needs a symmetric ENCRYPT_DECRYPT key.`);
+    }
+    if (key.keySpec !== null && key.keySpec !== "SYMMETRIC_DEFAULT") {
+      throw new KeyUnsuitable(`This key's spec is ${key.keySpec}; Custody needs a SYMMETRIC_DEFAULT key.`);
+    }
+    steps.push({ step: "DescribeKey", ok: true, message: `Key is enabled (${key.keySpec ?? "symmetric"}, ${key.keyUsage ?? "encrypt/decrypt"}).`, ms: described.ms });
+
+    const generated = await timed("GenerateDataKey", () => kms.generateDataKey(keyArn, context));
+    plaintext = generated.value.plaintext;
+    steps.push({ step: "GenerateDataKey", ok: true, message: "KMS generated a 256-bit tenant key under this key, bound to the tenant's encryption context.", ms: generated.ms });
+
+    const decrypted = await timed("Decrypt", () => kms.decrypt(keyArn, generated.value.ciphertext, context));
+    unwrapped = decrypted.value;
+    if (unwrapped.length !== plaintext.length || !timingSafeEqual(unwrapped, plaintext)) {
+      throw new KeyUnsuitable("KMS returned a different key when unwrapping; the key cannot be trusted.");
+    }
+    steps.push({ step: "Decrypt", ok: true, message: "KMS unwrapped the tenant key with the tenant's context.", ms: decrypted.ms });
+    return { ok: true, steps, wrappedTenantKey: generated.value.ciphertext };
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error("unexpected failure");
+    const explained = failure instanceof KmsError || failure instanceof KeyUnsuitable;
+    steps.push({ step: current, ok: false, message: explained ? failure.message : "Unexpected error; it has been logged.", ms: 0 });
+    for (const later of ORDER.slice(ORDER.indexOf(current) + 1)) {
+      steps.push({ step: later, ok: false, message: "Not run.", ms: 0 });
+    }
+    return { ok: false, steps, failedStep: current, error: failure };
+  } finally {
+    plaintext?.fill(0);
+    unwrapped?.fill(0);
+  }
+}
