@@ -11,6 +11,13 @@ const ACTION_LABELS: Record<string, string> = {
   "member.role_changed": "Member role changed",
   "member.removed": "Member removed",
   "vendor_admin.granted": "Vendor admin granted",
+  "key.registered": "KMS key registered",
+  "key.verified": "KMS key verified",
+  "key.verify_failed": "KMS key verification failed",
+  "key.grant_retired": "KMS grant retired",
+  "access.granted": "Vendor access granted",
+  "access.revoked": "Vendor access revoked",
+  "access.restored": "Vendor access restored",
 };
 
 const ACTOR_LABELS: Record<AuditEvent["actorType"], string> = {

@@ -70,7 +70,7 @@ export function conditionLookup(request: Omit<KeyAccessRequest, "grantable">): C
       const found = context.filter(([key]) => key.toLowerCase() === wanted).map(([, value]) => value);
       return found.length > 0 ? found : undefined;
     }
-    return values[name];
+    return Object.hasOwn(values, name) ? values[name] : undefined;
   };
 }
 

@@ -10,7 +10,12 @@ export type DevKmsFaults = {
   throttleNext(n: number, operation?: string): void;
   /** The next `n` requests (default 1) wait `ms` milliseconds before they are handled. */
   delayNext(ms: number, n?: number): void;
-  /** Forgets every pending fault. */
+  /**
+   * From now on, requests beyond `requestsPerSecond` in any one-second window fail with
+   * ThrottlingException (a quota, as KMS enforces); undefined lifts the limit.
+   */
+  limitRate(requestsPerSecond: number | undefined): void;
+  /** Forgets every pending fault and lifts the rate limit. */
   reset(): void;
 };
 
@@ -20,6 +25,9 @@ type DelayRule = { remaining: number; ms: number };
 export class FaultInjector implements DevKmsFaults {
   private throttles: ThrottleRule[] = [];
   private delays: DelayRule[] = [];
+  private rateLimit: number | undefined;
+  /** Times (ms) of the requests admitted in the last second, oldest first, while a rate limit is set. */
+  private admitted: number[] = [];
   private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
 
   throttleNext(n: number, operation?: string): void {
@@ -33,9 +41,18 @@ export class FaultInjector implements DevKmsFaults {
     if (n > 0 && ms > 0) this.delays.push({ remaining: n, ms });
   }
 
+  limitRate(requestsPerSecond: number | undefined): void {
+    if (requestsPerSecond !== undefined && (!Number.isInteger(requestsPerSecond) || requestsPerSecond < 0)) {
+      throw new Error("limitRate: requestsPerSecond must be a whole number >= 0");
+    }
+    this.rateLimit = requestsPerSecond;
+    this.admitted = [];
+  }
+
   reset(): void {
     this.throttles = [];
     this.delays = [];
+    this.limitRate(undefined);
   }
 
   /** Applies the pending faults to one request; throws ThrottlingException when it is throttled. */
@@ -49,6 +66,13 @@ export class FaultInjector implements DevKmsFaults {
     if (throttle) {
       if (--throttle.remaining === 0) this.throttles.splice(this.throttles.indexOf(throttle), 1);
       throw throttled();
+    }
+    if (this.rateLimit !== undefined) {
+      const now = Date.now();
+      while (this.admitted.length > 0 && this.admitted[0]! <= now - 1000) this.admitted.shift();
+      // Refused requests do not count against the quota, as with a token bucket.
+      if (this.admitted.length >= this.rateLimit) throw throttled();
+      this.admitted.push(now);
     }
   }
 

@@ -187,22 +187,24 @@ export const retireGrant: Operation = (context) => {
   const keyIdValue = fields.string("KeyId", { min: 1, max: 2048 });
   const grantIdValue = readGrantId(fields, false);
   let grantId: string;
-  let key: KeyRecord | undefined;
   if (token !== undefined) {
     grantId = readGrantToken(token, context.store.grantTokenKey);
     if (grantIdValue !== undefined && grantIdValue !== grantId) throw invalidRequest("The GrantId does not match the grant token.");
   } else if (keyIdValue !== undefined && grantIdValue !== undefined) {
     grantId = grantIdValue;
-    key = resolveKey(context.store.state, keyIdValue, { caller, region: context.region, aliases: false, crossAccount: true });
   } else {
     throw invalidRequest("Specify a GrantToken, or both KeyId and GrantId.");
   }
+  const key =
+    keyIdValue === undefined
+      ? undefined
+      : resolveKey(context.store.state, keyIdValue, { caller, region: context.region, aliases: false, crossAccount: true });
   const grant = context.store.state.grants.get(grantId);
   if (!grant || (key && grant.keyArn !== keyArnOf(key))) throw notFound(`Grant ${grantId} does not exist`);
 
   // Who may retire: the retiring principal, the grantee when the grant includes RetireGrant,
   // and the account (its principals whose IAM allows it) that owns the key or issued the grant.
-  const keyAccount = grant.keyArn.split(":")[4];
+  const keyAccount = context.store.state.keys.get(grant.keyArn)?.accountId;
   const accountMayRetire =
     caller.admin && (caller.accountId === keyAccount || accountRootArn(caller.accountId) === grant.issuingAccount);
   const allowed =

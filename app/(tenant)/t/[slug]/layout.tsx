@@ -19,6 +19,7 @@ export default async function TenantLayout({
       homeHref={base}
       nav={[
         { href: base, label: "Overview" },
+        { href: `${base}/keys`, label: "Keys" },
         { href: `${base}/members`, label: "Members" },
         { href: `${base}/audit`, label: "Audit trail" },
         ...(principal.tenants.length > 1 ? [{ href: "/tenants", label: "Switch tenant" }] : []),

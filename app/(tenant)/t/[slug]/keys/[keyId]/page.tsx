@@ -1,0 +1,105 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { CopyButton } from "@/components/copy-button";
+import { LocalTime } from "@/components/local-time";
+import { PageHeader } from "@/components/page-header";
+import { Card, CardContent } from "@/components/ui/card";
+import { isAppError } from "@/lib/errors";
+import { getKmsKey, grantInstructions } from "@/lib/keys";
+import { getKms } from "@/lib/kms";
+import { loadTenantContext } from "../../tenant-context";
+import { KeyStatusBadge } from "../_components/key-status-badge";
+import { VerifyPanel, VerifySteps } from "../_components/verify-panel";
+
+export const metadata: Metadata = { title: "Key" };
+
+export default async function KeyPage({ params }: { params: Promise<{ slug: string; keyId: string }> }) {
+  const { slug, keyId } = await params;
+  const { caller, tenant } = await loadTenantContext(slug);
+  if (!/^[0-9a-f-]{36}$/i.test(keyId)) notFound();
+  const key = await getKmsKey(caller, tenant.id, keyId).catch((error: unknown) => {
+    if (isAppError(error) && error.code === "not_found") notFound();
+    throw error;
+  });
+  const instructions = grantInstructions({
+    vendorPrincipalArn: getKms().vendorPrincipalArn,
+    keyArn: key.arn,
+    region: key.region,
+    tenantId: tenant.id,
+    tenantSlug: tenant.slug,
+  });
+  const isAdmin = tenant.role === "admin";
+
+  return (
+    <div className="space-y-6">
+      <Link href={`/t/${tenant.slug}/keys`} className="text-sm text-primary hover:underline">
+        ← All keys
+      </Link>
+      <Card>
+        <CardContent className="space-y-4 pt-6">
+          <PageHeader title="KMS key" actions={<KeyStatusBadge keyView={key} />} />
+          <dl className="grid gap-x-6 gap-y-2 text-sm sm:grid-cols-[10rem_1fr]">
+            <dt className="text-muted-foreground">ARN</dt>
+            <dd className="font-mono text-xs break-all" data-testid="key-arn">{key.arn}</dd>
+            <dt className="text-muted-foreground">Region · account</dt>
+            <dd>
+              {key.region} · {key.accountId}
+              {key.multiRegion ? " · multi-Region key" : ""}
+            </dd>
+            <dt className="text-muted-foreground">Encryption context</dt>
+            <dd className="font-mono text-xs">tenant_id = {tenant.id}</dd>
+            <dt className="text-muted-foreground">Registered</dt>
+            <dd><LocalTime value={key.createdAt} /></dd>
+            <dt className="text-muted-foreground">Last verified</dt>
+            <dd>{key.lastVerifiedAt ? <LocalTime value={key.lastVerifiedAt} withSeconds /> : "never"}</dd>
+            <dt className="text-muted-foreground">Last used</dt>
+            <dd>{key.lastUsedAt ? <LocalTime value={key.lastUsedAt} withSeconds /> : "never"}</dd>
+            {key.grantId ? (
+              <>
+                <dt className="text-muted-foreground">Grant id</dt>
+                <dd className="font-mono text-xs break-all">{key.grantId}</dd>
+              </>
+            ) : null}
+          </dl>
+        </CardContent>
+      </Card>
+
+      <Card>
+        <CardContent className="space-y-4 pt-6">
+          <PageHeader
+            title="1. Give Custody access on your side"
+            description="Add these statements to the key's policy (Statement array). They let Custody's AWS principal use the key only with this tenant's encryption context."
+            actions={<CopyButton value={instructions.policyStatements} label="Copy policy" />}
+          />
+          <pre className="overflow-x-auto rounded-md bg-muted p-4 text-xs" data-testid="policy-statements">{instructions.policyStatements}</pre>
+          <PageHeader
+            as="h3"
+            title="Or, instead, create grants"
+            description="Equivalent grants with the AWS CLI. If you use them, paste the first grant's GrantId when registering, so Custody can retire it when you revoke."
+            actions={<CopyButton value={instructions.createGrantCommands} label="Copy commands" />}
+          />
+          <pre className="overflow-x-auto rounded-md bg-muted p-4 text-xs whitespace-pre-wrap break-all" data-testid="grant-commands">
+            {instructions.createGrantCommands}
+          </pre>
+        </CardContent>
+      </Card>
+
+      <Card>
+        <CardContent className="space-y-4 pt-6">
+          <PageHeader
+            title="2. Verify"
+            description="Runs DescribeKey, GenerateDataKey and Decrypt live against your KMS with this tenant's encryption context. Success makes this key the tenant's primary."
+          />
+          <VerifyPanel tenantId={tenant.id} kmsKeyId={key.id} canVerify={isAdmin} />
+          {key.lastVerifySteps ? (
+            <div className="space-y-2">
+              <p className="text-sm font-medium">Last verification</p>
+              <VerifySteps steps={key.lastVerifySteps} />
+            </div>
+          ) : null}
+        </CardContent>
+      </Card>
+    </div>
+  );
+}

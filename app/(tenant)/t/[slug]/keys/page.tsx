@@ -1,0 +1,94 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { EmptyState } from "@/components/empty-state";
+import { LocalTime } from "@/components/local-time";
+import { PageHeader } from "@/components/page-header";
+import { Card, CardContent } from "@/components/ui/card";
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { listKmsKeys } from "@/lib/keys";
+import { loadTenantContext } from "../tenant-context";
+import { AccessPanel } from "./_components/access-panel";
+import { KeyStatusBadge } from "./_components/key-status-badge";
+import { RegisterKeyForm } from "./_components/register-key-form";
+
+export const metadata: Metadata = { title: "Keys" };
+
+export default async function KeysPage({ params }: { params: Promise<{ slug: string }> }) {
+  const { slug } = await params;
+  const { caller, tenant } = await loadTenantContext(slug);
+  const overview = await listKmsKeys(caller, tenant.id);
+  const isAdmin = tenant.role === "admin";
+
+  return (
+    <div className="space-y-6">
+      <Card>
+        <CardContent className="pt-6">
+          <PageHeader title="Vendor access" description="Whether the vendor's application may use your key to wrap and unwrap your data keys." />
+          <AccessPanel
+            tenantId={tenant.id}
+            tenantName={tenant.name}
+            tenantSlug={tenant.slug}
+            canChange={isAdmin}
+            hasPrimary={overview.primaryKmsKeyId !== null}
+            revokedAt={overview.accessRevokedAt?.toISOString() ?? null}
+            revokedBy={overview.accessRevokedBy}
+          />
+        </CardContent>
+      </Card>
+      <Card>
+        <CardContent className="pt-6">
+          <PageHeader
+            title="Your KMS keys"
+            description="Keys in your own AWS account that protect this tenant's data. Custody never sees their material: it asks KMS to wrap and unwrap."
+          />
+          {overview.keys.length === 0 ? (
+            <EmptyState title="No key registered yet" description={isAdmin ? "Register your AWS KMS key below." : "A tenant admin registers the key."} />
+          ) : (
+            <Table>
+              <TableHeader>
+                <TableRow>
+                  <TableHead>Key</TableHead>
+                  <TableHead>State</TableHead>
+                  <TableHead>Last verified</TableHead>
+                  <TableHead>Last used</TableHead>
+                </TableRow>
+              </TableHeader>
+              <TableBody>
+                {overview.keys.map((key) => (
+                  <TableRow key={key.id} data-testid="key-row" data-arn={key.arn}>
+                    <TableCell className="max-w-md">
+                      <Link href={`/t/${tenant.slug}/keys/${key.id}`} className="font-mono text-xs break-all text-primary hover:underline">
+                        {key.arn}
+                      </Link>
+                      {key.lastError ? <div className="mt-1 text-xs text-destructive">{key.lastError}</div> : null}
+                    </TableCell>
+                    <TableCell>
+                      <KeyStatusBadge keyView={key} />
+                    </TableCell>
+                    <TableCell className="text-sm text-muted-foreground">
+                      {key.lastVerifiedAt ? <LocalTime value={key.lastVerifiedAt} /> : "never"}
+                    </TableCell>
+                    <TableCell className="text-sm text-muted-foreground">
+                      {key.lastUsedAt ? <LocalTime value={key.lastUsedAt} /> : "never"}
+                    </TableCell>
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          )}
+        </CardContent>
+      </Card>
+      {isAdmin ? (
+        <Card>
+          <CardContent className="pt-6">
+            <PageHeader
+              title="Register a key"
+              description="A new key becomes the primary for new data once verified; earlier keys keep unwrapping the data they protect."
+            />
+            <RegisterKeyForm tenantId={tenant.id} slug={tenant.slug} />
+          </CardContent>
+        </Card>
+      ) : null}
+    </div>
+  );
+}
