@@ -40,6 +40,6 @@ export default defineConfig({
     gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
     stdout: "pipe",
     stderr: "pipe",
-    env: { PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), CUSTODY_DATA_DIR: ".custody/e2e" },
+    env: { PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), DEV_KMS_PORT: String(IDP_PORT + 1), CUSTODY_DATA_DIR: ".custody/e2e" },
   },
 });

@@ -9,6 +9,7 @@ import path from "node:path";
 const PORT = 3200;
 const IDP_PORT = 3201;
 const PG_PORT = 54339;
+const KMS_PORT = 3202;
 
 function fail(message: string): never {
   console.error(`smoke: FAILED: ${message}`);
@@ -36,8 +37,8 @@ async function refusesBadConfiguration(): Promise<void> {
 async function main(): Promise<void> {
   await refusesBadConfiguration();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-smoke-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), EMBEDDED_PG_PORT: String(PG_PORT), CUSTODY_DATA_DIR: dataDir };
-  for (const name of ["DATABASE_URL", "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "NEXTAUTH_URL", "NEXTAUTH_SECRET"]) delete env[name];
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), EMBEDDED_PG_PORT: String(PG_PORT), DEV_KMS_PORT: String(KMS_PORT), CUSTODY_DATA_DIR: dataDir };
+  for (const name of ["DATABASE_URL", "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "NEXTAUTH_URL", "NEXTAUTH_SECRET", "KMS_ENDPOINT", "KMS_VENDOR_PRINCIPAL_ARN"]) delete env[name];
 
   const started = Date.now();
   const child = spawn("npm", ["start"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 250));
   }
   console.log(`smoke: up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  for (const expected of ["admin@acme.example", "custody-demo", `http://localhost:${PORT}`]) {
+  for (const expected of ["admin@acme.example", "custody-demo", `http://localhost:${PORT}`, "arn:aws:kms:us-east-1:111122223333:key/"]) {
     if (!output.includes(expected)) fail(`start-up output does not mention ${expected}`);
   }
 

@@ -30,3 +30,11 @@ export async function seedDemo(): Promise<boolean> {
   await addMember({ userId: admin.id, request: NO_REQUEST }, { tenantId, email: DEMO_EMAILS.tenantAuditor, role: "auditor" });
   return true;
 }
+
+/** The demo tenant's own key in the development KMS (created once), or null without the demo tenant. */
+export async function demoTenantKey(kmsEndpoint: string, vendorPrincipalArn: string): Promise<string | null> {
+  const tenant = await getDb().tenant.findUnique({ where: { slug: DEMO_TENANT.slug } });
+  if (!tenant) return null;
+  const { ensureDemoKmsKey } = await import("./demo-kms-key");
+  return ensureDemoKmsKey({ endpoint: kmsEndpoint, vendorPrincipalArn, tenantId: tenant.id, tenantSlug: tenant.slug });
+}

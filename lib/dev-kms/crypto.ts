@@ -54,7 +54,7 @@ export function canonicalEncryptionContext(context: EncryptionContext | undefine
   return Buffer.concat(parts);
 }
 
-export function u32(value: number): Buffer {
+function u32(value: number): Buffer {
   const buffer = Buffer.alloc(4);
   buffer.writeUInt32BE(value);
   return buffer;

@@ -36,10 +36,6 @@ function parseKeyRef(value: string): KeyRef | undefined {
   return undefined;
 }
 
-export function isKeyId(value: string): boolean {
-  return KEY_ID.test(value);
-}
-
 /** The key `value` names, as seen by `scope`; throws NotFoundException otherwise. */
 export function resolveKey(state: Readonly<StoreState>, value: string, scope: ResolveScope): KeyRecord {
   const ref = parseKeyRef(value);

@@ -8,10 +8,10 @@ import { KmsError, serialization, unknownOperation } from "./errors";
 // {"__type": "<Code>", "message": "..."} with the code repeated in x-amzn-ErrorType. Every
 // response carries x-amzn-RequestId, which the SDK reports as $metadata.requestId.
 
-export const CONTENT_TYPE = "application/x-amz-json-1.1";
+const CONTENT_TYPE = "application/x-amz-json-1.1";
 const TARGET_PREFIX = "TrentService.";
 /** Far above any valid KMS request (policies are at most 32 KiB); bounds memory per request. */
-export const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = 1024 * 1024;
 
 export class BodyTooLargeError extends Error {}
 

@@ -18,7 +18,7 @@ import type { Principal } from "./principals";
 // x-amz-target must be signed (the SDK always signs them), so a captured request cannot be
 // replayed as another operation. Like AWS, a request can be replayed within the 15 minutes.
 
-export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const ALGORITHM = "AWS4-HMAC-SHA256";
 const SERVICE = "kms";
 const REQUIRED_SIGNED_HEADERS = ["host", "x-amz-date", "x-amz-target"];

@@ -78,7 +78,21 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
       users,
     });
     cleanups.unshift(idp.close);
+    // The development KMS: the real AWS SDK reaches it by endpoint, as the vendor principal.
+    const { startDevKms } = await import("@/lib/dev-kms/server");
+    const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR } = await import("@/lib/dev-kms/defaults");
+    const kms = await startDevKms({
+      port: env.DEV_KMS_PORT,
+      dataDir: path.join(dataDir, "dev-kms"),
+      accountId: DEV_KMS_ACCOUNT_ID,
+      principals: DEV_KMS_PRINCIPALS,
+    });
+    cleanups.unshift(kms.close);
     Object.assign(process.env, {
+      KMS_ENDPOINT: kms.endpoint,
+      KMS_ACCESS_KEY_ID: DEV_KMS_VENDOR.accessKeyId,
+      KMS_SECRET_ACCESS_KEY: DEV_KMS_VENDOR.secretAccessKey,
+      KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: "custody",
       OIDC_CLIENT_SECRET: "custody-dev-secret",
@@ -92,9 +106,14 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   const { grantVendorAdmins } = await import("@/lib/auth/grant-vendor-admins");
   const granted = await grantVendorAdmins(env.CUSTODY_VENDOR_ADMINS);
   if (granted.length) say(`granted vendor-admin rights to ${granted.join(", ")}`);
+  let demoKeyArn: string | null = null;
   if (env.CUSTODY_SEED_DEMO ?? demo) {
     const { seedDemo } = await import("@/lib/demo/seed");
     if (await seedDemo()) say("seeded the demo vendor admin and the Acme Corp tenant");
+  }
+  if (demo) {
+    const { demoTenantKey } = await import("@/lib/demo/seed");
+    demoKeyArn = await demoTenantKey(process.env.KMS_ENDPOINT!, process.env.KMS_VENDOR_PRINCIPAL_ARN!);
   }
 
   const { startCustodyServer } = await import("./http-server");
@@ -104,6 +123,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
 
   say(`database: ${databaseLabel}`);
+  if (demo) say(`KMS: development KMS at ${process.env.KMS_ENDPOINT} (AWS SDK, account 111122223333)`);
   say(`sign-in: ${demo ? `development identity provider at ${process.env.OIDC_ISSUER}` : `OIDC issuer ${env.OIDC_ISSUER}`}`);
   console.log(`\n  Custody is running at ${publicUrl}\n`);
   if (demo) {
@@ -112,6 +132,11 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
     console.log("    admin@acme.example       Acme Corp tenant admin");
     console.log("    auditor@acme.example     Acme Corp tenant auditor (read-only)");
     console.log("    outsider@example.com     signs in at the IdP, has no access here\n");
+    if (demoKeyArn) {
+      console.log("  Acme's own KMS key in the development KMS (its policy already lets Custody in):");
+      console.log(`    ${demoKeyArn}`);
+      console.log("  Sign in as admin@acme.example, open Keys, register it and verify.\n");
+    }
   }
   return { url: publicUrl };
 }

@@ -4,7 +4,7 @@ import { invalidRequest, invalidState, malformedPolicy, tagError, unsupported } 
 import type { Fields } from "../fields";
 import { resolveKey } from "../key-refs";
 import { epochSeconds, keyArnOf, type KeyRecord } from "../model";
-import { defaultKeyPolicy, MAX_POLICY_BYTES, parseKeyPolicy } from "../policy";
+import { defaultKeyPolicy, MAX_POLICY_BYTES, parseKeyPolicy, type KeyPolicy } from "../policy";
 import type { Principal } from "../principals";
 import { checkGrantTokens, paginate, requireNotPendingDeletion, type Operation, type OperationContext } from "./context";
 
@@ -51,8 +51,8 @@ export function keyMetadata(key: KeyRecord): Record<string, unknown> {
  * KMS refuses a policy that would stop the caller from changing the policy again, unless
  * BypassPolicyLockoutSafetyCheck is set: a key nobody can administer cannot be recovered.
  */
-export function checkPolicyLockout(policyText: string, caller: Principal, key: KeyRecord): void {
-  const decision = keyPolicyAllows(parseKeyPolicy(policyText), { caller, key, operation: "PutKeyPolicy" });
+export function checkPolicyLockout(policy: KeyPolicy, caller: Principal, key: KeyRecord): void {
+  const decision = keyPolicyAllows(policy, { caller, key, operation: "PutKeyPolicy" });
   if (!decision.allowed) {
     throw malformedPolicy("The new key policy will not allow you to update the key policy in the future.");
   }
@@ -101,8 +101,8 @@ export const createKey: Operation = (context) => {
     keyMaterialId: randomBytes(32).toString("hex"),
   };
   if (policy !== undefined) {
-    parseKeyPolicy(policy);
-    if (!bypassLockoutCheck) checkPolicyLockout(policy, caller, key);
+    const parsed = parseKeyPolicy(policy);
+    if (!bypassLockoutCheck) checkPolicyLockout(parsed, caller, key);
   }
   context.store.mutate((draft) => draft.keys.set(keyArnOf(key), key));
   return { KeyMetadata: keyMetadata(key) };

@@ -29,8 +29,8 @@ export const putKeyPolicy: Operation = (context) => {
   const policy = context.fields.requiredString("Policy", { min: 1, max: MAX_POLICY_BYTES });
   const bypassLockoutCheck = context.fields.boolean("BypassPolicyLockoutSafetyCheck") ?? false;
   requireKeyAccess(context.store.state, { caller: context.caller, key, operation: "PutKeyPolicy", grantable: false });
-  parseKeyPolicy(policy);
-  if (!bypassLockoutCheck) checkPolicyLockout(policy, context.caller, key);
+  const parsed = parseKeyPolicy(policy);
+  if (!bypassLockoutCheck) checkPolicyLockout(parsed, context.caller, key);
   context.store.mutate((draft) => {
     const target = draft.keys.get(keyArnOf(key));
     if (target) target.policy = policy;

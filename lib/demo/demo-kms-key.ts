@@ -1,0 +1,50 @@
+import "server-only";
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from "@aws-sdk/client-kms";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, devKmsClientConfig } from "@/lib/dev-kms/defaults";
+import { grantInstructions } from "@/lib/keys/grant-instructions";
+
+/**
+ * The demo customer's own key in the development KMS, made by the customer's administrator
+ * with a key policy that already lets Custody's principal use it for the Acme tenant, so a
+ * demo user can register and verify it at once. Found again by its alias on later starts.
+ */
+export async function ensureDemoKmsKey(input: {
+  endpoint: string;
+  vendorPrincipalArn: string;
+  tenantId: string;
+  tenantSlug: string;
+}): Promise<string> {
+  const client = new KMSClient(devKmsClientConfig(input.endpoint, DEV_KMS_CUSTOMER_ADMIN));
+  const alias = `alias/${input.tenantSlug}-custody-demo`;
+  try {
+    try {
+      const { KeyMetadata } = await client.send(new DescribeKeyCommand({ KeyId: alias }));
+      if (KeyMetadata?.Arn) return KeyMetadata.Arn;
+    } catch (error) {
+      if (!(error instanceof NotFoundException)) throw error;
+    }
+    const custody = JSON.parse(
+      grantInstructions({ ...input, keyArn: "*", region: "us-east-1" }).policyStatements,
+    ) as object[];
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "EnableIAMUserPermissions",
+          Effect: "Allow",
+          Principal: { AWS: `arn:aws:iam::${DEV_KMS_ACCOUNT_ID}:root` },
+          Action: "kms:*",
+          Resource: "*",
+        },
+        ...custody,
+      ],
+    };
+    const { KeyMetadata } = await client.send(
+      new CreateKeyCommand({ Description: `${input.tenantSlug}'s key for Custody (demo)`, Policy: JSON.stringify(policy) }),
+    );
+    await client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata!.KeyId! }));
+    return KeyMetadata!.Arn!;
+  } finally {
+    client.destroy();
+  }
+}
