@@ -10,7 +10,7 @@ import { getKmsKey, grantInstructions } from "@/lib/keys";
 import { getKms } from "@/lib/kms";
 import { loadTenantContext } from "../../tenant-context";
 import { KeyStatusBadge } from "../_components/key-status-badge";
-import { VerifyPanel, VerifySteps } from "../_components/verify-panel";
+import { VerifyPanel } from "../_components/verify-panel";
 
 export const metadata: Metadata = { title: "Key" };
 
@@ -91,13 +91,7 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
             title="2. Verify"
             description="Runs DescribeKey, GenerateDataKey and Decrypt live against your KMS with this tenant's encryption context. Success makes this key the tenant's primary."
           />
-          <VerifyPanel tenantId={tenant.id} kmsKeyId={key.id} canVerify={isAdmin} />
-          {key.lastVerifySteps ? (
-            <div className="space-y-2">
-              <p className="text-sm font-medium">Last verification</p>
-              <VerifySteps steps={key.lastVerifySteps} />
-            </div>
-          ) : null}
+          <VerifyPanel tenantId={tenant.id} kmsKeyId={key.id} canVerify={isAdmin} lastSteps={key.lastVerifySteps} />
         </CardContent>
       </Card>
     </div>

@@ -68,15 +68,18 @@ export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPr
         </Alert>
       )}
 
-      {revokeState?.ok && revokeState.data ? (
+      {revoked && revokeState?.ok && revokeState.data ? (
         <Alert variant="success" data-testid="revoke-result">
           <AlertDescription>
-            Revocation took effect at <LocalTime value={revokeState.data.revokedAt} withSeconds /> ({revokeState.data.tookMs} ms);{" "}
-            {revokeState.data.tenantKeys} tenant key{revokeState.data.tenantKeys === 1 ? "" : "s"} revoked.
+            <p>
+              Revocation took effect at <LocalTime value={revokeState.data.revokedAt} withSeconds /> ({revokeState.data.tookMs} ms
+              from your click reaching Custody); {revokeState.data.tenantKeys} tenant key
+              {revokeState.data.tenantKeys === 1 ? "" : "s"} revoked.
+            </p>
             {revokeState.data.grants.map((g) => (
-              <span key={g.kmsKeyArn} className="block">
+              <p key={g.kmsKeyArn}>
                 Grant on {g.kmsKeyArn}: {g.message}
-              </span>
+              </p>
             ))}
           </AlertDescription>
         </Alert>
@@ -86,7 +89,7 @@ export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPr
           <AlertDescription>{revokeState.message}</AlertDescription>
         </Alert>
       ) : null}
-      {restoreState ? (
+      {restoreState && (!revoked || !restoreState.ok || !restoreState.data?.restored) ? (
         <div className="space-y-2">
           <Alert variant={restoreState.ok && restoreState.data?.restored ? "success" : "destructive"}>
             <AlertDescription>{restoreState.message}</AlertDescription>

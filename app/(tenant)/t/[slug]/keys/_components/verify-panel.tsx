@@ -30,7 +30,9 @@ export function VerifySteps({ steps }: { steps: VerifyStep[] }) {
   );
 }
 
-export function VerifyPanel({ tenantId, kmsKeyId, canVerify }: { tenantId: string; kmsKeyId: string; canVerify: boolean }) {
+type PanelProps = { tenantId: string; kmsKeyId: string; canVerify: boolean; lastSteps: VerifyStep[] | null };
+
+export function VerifyPanel({ tenantId, kmsKeyId, canVerify, lastSteps }: PanelProps) {
   const [state, action] = useActionState(verifyKeyAction, null);
   const result = state?.ok ? state.data : undefined;
   return (
@@ -47,7 +49,14 @@ export function VerifyPanel({ tenantId, kmsKeyId, canVerify }: { tenantId: strin
           <AlertDescription>{state.message}</AlertDescription>
         </Alert>
       ) : null}
-      {result ? <VerifySteps steps={result.steps} /> : null}
+      {result ? (
+        <VerifySteps steps={result.steps} />
+      ) : lastSteps ? (
+        <div className="space-y-2">
+          <p className="text-sm font-medium">Last verification</p>
+          <VerifySteps steps={lastSteps} />
+        </div>
+      ) : null}
     </div>
   );
 }
