@@ -36,6 +36,7 @@ describe("grantInstructions", () => {
     const arg = (name: string) => words[words.indexOf(name) + 1];
     expect(arg("--key-id")).toBe(input.keyArn);
     expect(arg("--grantee-principal")).toBe(input.vendorPrincipalArn);
+    expect(arg("--retiring-principal")).toBe(input.vendorPrincipalArn);
     expect(arg("--region")).toBe("eu-west-1");
     expect(JSON.parse(arg("--constraints")!)).toEqual({ EncryptionContextSubset: { tenant_id: input.tenantId } });
     expect(words.slice(words.indexOf("--operations") + 1, words.indexOf("--constraints"))).toEqual([

@@ -49,6 +49,8 @@ export function grantInstructions(input: {
     `--region ${shellQuote(input.region)}`,
     `--key-id ${shellQuote(input.keyArn)}`,
     `--grantee-principal ${shellQuote(input.vendorPrincipalArn)}`,
+    // So Custody can retire the grant itself when the tenant revokes access.
+    `--retiring-principal ${shellQuote(input.vendorPrincipalArn)}`,
   ].join(" ");
   const commands = [
     `${common} --operations Encrypt Decrypt GenerateDataKey GenerateDataKeyWithoutPlaintext ReEncryptFrom ReEncryptTo --constraints ${shellQuote(constraints)} --name ${shellQuote(`custody-${input.tenantSlug}`)}`,
