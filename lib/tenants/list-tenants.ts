@@ -11,6 +11,9 @@ export type TenantSummary = {
   memberCount: number;
   adminEmails: string[];
   lastActivityAt: Date | null;
+  /** The vendor's view of the tenant's key: none yet, pending, active, error, or revoked by the tenant. */
+  keyState: "none" | "pending" | "active" | "error" | "revoked";
+  accessRevokedAt: Date | null;
 };
 
 /** Every tenant, for vendor admins only. */
@@ -22,7 +25,8 @@ export async function listTenants(caller: Caller): Promise<TenantSummary[]> {
   const tenants = await db.tenant.findMany({
     orderBy: { name: "asc" },
     include: {
-      _count: { select: { memberships: true } },
+      _count: { select: { memberships: true, kmsKeys: true } },
+      primaryKmsKey: { select: { status: true } },
       memberships: {
         where: { role: "ADMIN" },
         select: { user: { select: { email: true } } },
@@ -44,5 +48,15 @@ export async function listTenants(caller: Caller): Promise<TenantSummary[]> {
     memberCount: t._count.memberships,
     adminEmails: t.memberships.map((m) => m.user.email),
     lastActivityAt: lastByTenant.get(t.id) ?? null,
+    keyState: t.accessRevokedAt
+      ? "revoked"
+      : t.primaryKmsKey
+        ? t.primaryKmsKey.status === "ERROR"
+          ? "error"
+          : "active"
+        : t._count.kmsKeys > 0
+          ? "pending"
+          : "none",
+    accessRevokedAt: t.accessRevokedAt,
   }));
 }

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { EmptyState } from "@/components/empty-state";
 import { LocalTime } from "@/components/local-time";
 import { PageHeader } from "@/components/page-header";
+import { Badge } from "@/components/ui/badge";
 import { Card, CardContent } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { callerFor, requirePrincipal } from "@/lib/auth/principal";
@@ -9,6 +10,14 @@ import { listTenants } from "@/lib/tenants";
 import { CreateTenantForm } from "./_components/create-tenant-form";
 
 export const metadata: Metadata = { title: "Tenants" };
+
+const KEY_STATE = {
+  none: { label: "no key yet", variant: "outline" },
+  pending: { label: "pending verification", variant: "warning" },
+  active: { label: "active", variant: "success" },
+  error: { label: "error", variant: "destructive" },
+  revoked: { label: "revoked by tenant", variant: "destructive" },
+} as const;
 
 export default async function VendorTenantsPage() {
   const principal = await requirePrincipal();
@@ -29,6 +38,7 @@ export default async function VendorTenantsPage() {
               <TableHeader>
                 <TableRow>
                   <TableHead>Tenant</TableHead>
+                  <TableHead>Key</TableHead>
                   <TableHead>Admins</TableHead>
                   <TableHead className="text-right">Members</TableHead>
                   <TableHead>Created</TableHead>
@@ -41,6 +51,11 @@ export default async function VendorTenantsPage() {
                     <TableCell>
                       <div className="font-medium">{tenant.name}</div>
                       <div className="font-mono text-xs text-muted-foreground">{tenant.slug}</div>
+                    </TableCell>
+                    <TableCell>
+                      <Badge variant={KEY_STATE[tenant.keyState].variant} data-testid="tenant-key-state">
+                        {KEY_STATE[tenant.keyState].label}
+                      </Badge>
                     </TableCell>
                     <TableCell className="text-sm">{tenant.adminEmails.join(", ") || "—"}</TableCell>
                     <TableCell className="text-right tabular-nums">{tenant.memberCount}</TableCell>
