@@ -16,6 +16,7 @@
 import { z } from "zod";
 import { startDevIdp } from "../lib/dev-idp/server";
 import { DEMO_USERS, loadUsersFile } from "../lib/dev-idp/users";
+import { stopOnSignals } from "../lib/server/stop-on-signals";
 
 const port = z.coerce.number({ message: "must be a port number" }).int("must be a whole number").min(1).max(65535);
 const httpUrl = z
@@ -72,21 +73,7 @@ async function main() {
   console.log(`  discovery: ${idp.issuer}/.well-known/openid-configuration`);
   console.log(`  client: ${env.OIDC_CLIENT_ID}; users: ${DEMO_USERS.length} demo + ${extraUsers.length} from file`);
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal} received, stopping the dev IdP`);
-    idp.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(`The dev IdP did not stop cleanly: ${error instanceof Error ? error.message : String(error)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  stopOnSignals("the dev IdP", () => idp.close());
 }
 
 main().catch((error: unknown) => {

@@ -23,6 +23,7 @@ import {
   DEV_KMS_VENDOR,
 } from "../lib/dev-kms/defaults";
 import { startDevKms } from "../lib/dev-kms/server";
+import { stopOnSignals } from "../lib/server/stop-on-signals";
 
 const envSchema = z.object({
   DEV_KMS_PORT: z.coerce.number({ message: "must be a port number" }).int("must be a whole number").min(1).max(65535).default(DEV_KMS_DEFAULT_PORT),
@@ -61,21 +62,7 @@ async function main() {
     console.log(`    AWS_ACCESS_KEY_ID=${principal.accessKeyId} AWS_SECRET_ACCESS_KEY=${principal.secretAccessKey}`);
   }
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${signal} received, stopping the dev KMS`);
-    kms.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(`The dev KMS did not stop cleanly: ${error instanceof Error ? error.message : String(error)}`);
-        process.exit(1);
-      },
-    );
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  stopOnSignals("the dev KMS", () => kms.close());
 }
 
 main().catch((error: unknown) => {

@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { startCustody } from "../lib/server/start-custody";
+import { stopOnSignals } from "../lib/server/stop-on-signals";
 import { createTestDatabase } from "../tests/helpers/db";
 
 async function main(): Promise<void> {
@@ -15,9 +16,7 @@ async function main(): Promise<void> {
     await database.drop();
     throw error;
   });
-  const stop = () => void custody.stop().then(database.drop).finally(() => process.exit(0));
-  process.once("SIGTERM", stop);
-  process.once("SIGINT", stop);
+  stopOnSignals("the e2e server", () => custody.stop().then(database.drop));
 }
 
 main().catch((error: unknown) => {
