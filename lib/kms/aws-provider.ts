@@ -35,13 +35,15 @@ export const DEFAULT_AWS_KMS_CONFIG: Omit<AwsKmsConfig, "partition"> = {
 export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
   const clients = new Map<string, KMSClient>();
 
-  function clientFor(keyArn: string, operation: KmsOperation): KMSClient {
-    let region: string;
+  function parsed(keyArn: string, operation: KmsOperation) {
     try {
-      region = parseKeyArn(keyArn, config.partition).region;
+      return parseKeyArn(keyArn, config.partition);
     } catch {
       throw new KmsError("invalid_request", operation, "InvalidArn");
     }
+  }
+
+  function clientFor(region: string): KMSClient {
     let client = clients.get(region);
     if (!client) {
       client = new KMSClient({
@@ -50,17 +52,20 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
         credentials: config.credentials,
         maxAttempts: config.maxAttempts,
         retryMode: "standard",
-        requestHandler: { connectionTimeout: config.connectTimeoutMs, requestTimeout: config.requestTimeoutMs },
+        // Without throwOnRequestTimeout the SDK only warns and lets a hung call run for minutes.
+        requestHandler: { connectionTimeout: config.connectTimeoutMs, requestTimeout: config.requestTimeoutMs, throwOnRequestTimeout: true },
       });
       clients.set(region, client);
     }
     return client;
   }
 
-  async function call<T>(operation: KmsOperation, keyArn: string, run: (client: KMSClient) => Promise<T>): Promise<T> {
-    const client = clientFor(keyArn, operation);
+  /** Validates the ARN (sending KMS its canonical form) and maps every failure to a KmsError. */
+  async function call<T>(operation: KmsOperation, keyArn: string, run: (client: KMSClient, arn: string) => Promise<T>): Promise<T> {
+    const key = parsed(keyArn, operation);
+    const client = clientFor(key.region);
     try {
-      return await run(client);
+      return await run(client, key.arn);
     } catch (error) {
       throw toKmsError(error, operation);
     }
@@ -70,8 +75,8 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
 
   return {
     describeKey: (keyArn) =>
-      call("DescribeKey", keyArn, async (client) => {
-        const { KeyMetadata: key } = await client.send(new DescribeKeyCommand({ KeyId: keyArn }));
+      call("DescribeKey", keyArn, async (client, arn) => {
+        const { KeyMetadata: key } = await client.send(new DescribeKeyCommand({ KeyId: arn }));
         if (!key?.Arn || !key.KeyId) throw new KmsError("invalid_request", "DescribeKey", "EmptyResponse");
         return {
           arn: key.Arn,
@@ -86,31 +91,32 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
       }),
 
     generateDataKey: (keyArn, encryptionContext) =>
-      call("GenerateDataKey", keyArn, async (client) => {
+      call("GenerateDataKey", keyArn, async (client, arn) => {
         const out = await client.send(
-          new GenerateDataKeyCommand({ KeyId: keyArn, KeySpec: "AES_256", EncryptionContext: context(encryptionContext) }),
+          new GenerateDataKeyCommand({ KeyId: arn, KeySpec: "AES_256", EncryptionContext: context(encryptionContext) }),
         );
         if (!out.Plaintext || !out.CiphertextBlob) throw new KmsError("invalid_request", "GenerateDataKey", "EmptyResponse");
         return { plaintext: Buffer.from(out.Plaintext), ciphertext: Buffer.from(out.CiphertextBlob) };
       }),
 
     decrypt: (keyArn, ciphertext, encryptionContext) =>
-      call("Decrypt", keyArn, async (client) => {
+      call("Decrypt", keyArn, async (client, arn) => {
         const out = await client.send(
-          new DecryptCommand({ KeyId: keyArn, CiphertextBlob: ciphertext, EncryptionContext: context(encryptionContext) }),
+          new DecryptCommand({ KeyId: arn, CiphertextBlob: ciphertext, EncryptionContext: context(encryptionContext) }),
         );
         if (!out.Plaintext) throw new KmsError("invalid_request", "Decrypt", "EmptyResponse");
         return Buffer.from(out.Plaintext);
       }),
 
     reEncrypt: (source, ciphertext, destination) =>
-      call("ReEncrypt", destination.keyArn, async (client) => {
+      call("ReEncrypt", destination.keyArn, async (client, destinationArn) => {
+        const sourceArn = parsed(source.keyArn, "ReEncrypt").arn;
         const out = await client.send(
           new ReEncryptCommand({
             CiphertextBlob: ciphertext,
-            SourceKeyId: source.keyArn,
+            SourceKeyId: sourceArn,
             SourceEncryptionContext: context(source.context),
-            DestinationKeyId: destination.keyArn,
+            DestinationKeyId: destinationArn,
             DestinationEncryptionContext: context(destination.context),
           }),
         );
@@ -119,10 +125,10 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
       }),
 
     createGrant: (keyArn, grant: GrantSpec) =>
-      call("CreateGrant", keyArn, async (client) => {
+      call("CreateGrant", keyArn, async (client, arn) => {
         const out = await client.send(
           new CreateGrantCommand({
-            KeyId: keyArn,
+            KeyId: arn,
             GranteePrincipal: grant.granteePrincipal,
             RetiringPrincipal: grant.retiringPrincipal,
             Operations: grant.operations,
@@ -135,11 +141,11 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
       }),
 
     listGrants: (keyArn) =>
-      call("ListGrants", keyArn, async (client) => {
+      call("ListGrants", keyArn, async (client, arn) => {
         const grants: Grant[] = [];
         let marker: string | undefined;
         do {
-          const out = await client.send(new ListGrantsCommand({ KeyId: keyArn, Marker: marker }));
+          const out = await client.send(new ListGrantsCommand({ KeyId: arn, Marker: marker }));
           for (const g of out.Grants ?? []) {
             grants.push({
               grantId: g.GrantId ?? "",
@@ -148,6 +154,7 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
               retiringPrincipal: g.RetiringPrincipal ?? null,
               operations: g.Operations ?? [],
               encryptionContextSubset: g.Constraints?.EncryptionContextSubset ?? null,
+              encryptionContextEquals: g.Constraints?.EncryptionContextEquals ?? null,
             });
           }
           marker = out.Truncated ? out.NextMarker : undefined;
@@ -156,13 +163,13 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
       }),
 
     retireGrant: (keyArn, grantId) =>
-      call("RetireGrant", keyArn, async (client) => {
-        await client.send(new RetireGrantCommand({ KeyId: keyArn, GrantId: grantId }));
+      call("RetireGrant", keyArn, async (client, arn) => {
+        await client.send(new RetireGrantCommand({ KeyId: arn, GrantId: grantId }));
       }),
 
     revokeGrant: (keyArn, grantId) =>
-      call("RevokeGrant", keyArn, async (client) => {
-        await client.send(new RevokeGrantCommand({ KeyId: keyArn, GrantId: grantId }));
+      call("RevokeGrant", keyArn, async (client, arn) => {
+        await client.send(new RevokeGrantCommand({ KeyId: arn, GrantId: grantId }));
       }),
   };
 }

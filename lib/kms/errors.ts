@@ -26,7 +26,7 @@ export type KmsOperation =
 
 const MESSAGES: Record<KmsErrorKind, (operation: KmsOperation) => string> = {
   access_denied: (op) =>
-    `The key does not allow Custody's AWS principal to call kms:${op}. Add the key-policy statement (or the grant) Custody shows, then verify again.`,
+    `The key does not allow Custody's AWS principal to call ${op === "ReEncrypt" ? "kms:ReEncryptFrom / kms:ReEncryptTo" : `kms:${op}`}. Add the key-policy statement (or the grant) Custody shows, then verify again.`,
   credentials: () =>
     "The vendor's AWS credentials were not accepted by KMS. This is a configuration problem on the vendor's side, not the key's.",
   key_disabled: () => "The key is disabled in KMS. Enable it in the AWS console (or with aws kms enable-key), then verify again.",
@@ -37,7 +37,7 @@ const MESSAGES: Record<KmsErrorKind, (operation: KmsOperation) => string> = {
   invalid_ciphertext: () =>
     "KMS could not decrypt: the wrapped key is damaged or belongs to another key or tenant.",
   incorrect_key: () => "The wrapped key was made with a different KMS key than the one given.",
-  throttled: () => "KMS is throttling requests right now. Custody retried with backoff; try again in a moment.",
+  throttled: () => "KMS is throttling requests right now. Try again in a moment.",
   unreachable: () => "Custody could not reach KMS (network error or timeout). Try again; if it persists, check connectivity to KMS.",
   invalid_request: (op) => `KMS refused the ${op} request as invalid.`,
 };
@@ -59,6 +59,9 @@ const BY_AWS_NAME: Record<string, KmsErrorKind> = {
   UnrecognizedClientException: "credentials",
   InvalidSignatureException: "credentials",
   ExpiredTokenException: "credentials",
+  // Raised by the SDK itself when no credentials can be found (the default chain came up empty).
+  CredentialsProviderError: "credentials",
+  TokenProviderError: "credentials",
   InvalidClientTokenId: "credentials",
   MissingAuthenticationToken: "credentials",
   DisabledException: "key_disabled",

@@ -38,6 +38,7 @@ export type Grant = {
   retiringPrincipal: string | null;
   operations: string[];
   encryptionContextSubset: Record<string, string> | null;
+  encryptionContextEquals: Record<string, string> | null;
 };
 
 export interface KmsProvider {
