@@ -81,7 +81,11 @@ export function AuditTable({ events, compact = false }: { events: AuditEvent[]; 
                 <div className="max-w-48 truncate" title={event.userAgent ?? undefined}>
                   {event.userAgent ?? ""}
                 </div>
-                {event.requestId ? <div className="font-mono">req {event.requestId.slice(0, 8)}</div> : null}
+                {event.requestId ? (
+                  <div className="font-mono" title={`request id ${event.requestId}`}>
+                    req {event.requestId.slice(0, 8)}
+                  </div>
+                ) : null}
               </TableCell>
             )}
           </TableRow>

@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(".custody/e2e", { recursive: true });
   fs.writeFileSync(".custody/e2e/database-name", new URL(database.url).pathname.slice(1));
   process.env.DEV_IDP_USERS_FILE = path.resolve("e2e/users.json");
+  process.env.CUSTODY_DEMO = "true";
   const custody = await startCustody().catch(async (error: unknown) => {
     await database.drop();
     throw error;

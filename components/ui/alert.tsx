@@ -55,7 +55,7 @@ export function AlertDescription({ className, ...props }: React.ComponentProps<"
     <div
       data-slot="alert-description"
       className={cn(
-        "col-start-2 grid justify-items-start gap-1 text-sm text-muted-foreground [&_p]:leading-relaxed",
+        "col-start-2 grid min-w-0 justify-items-start gap-1 text-sm break-words text-muted-foreground [overflow-wrap:anywhere] [&_p]:leading-relaxed",
         className,
       )}
       {...props}

@@ -65,7 +65,7 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): NextAuth
         }
         if (!(await hasAnyAccess(email))) {
           await recordSignInRefused(email, meta, "no membership or vendor-admin right");
-          return `/no-access?email=${encodeURIComponent(email)}`;
+          return "/no-access";
         }
         return true;
       },

@@ -31,6 +31,11 @@ describe("parseEnv", () => {
     expect(problems.join("\n")).not.toContain("s3cr3t-value");
   });
 
+  it("refuses to run the demo sign-in against a real database unless asked to", () => {
+    expect(problemsOf({ DATABASE_URL: "postgresql://custody@db/custody" })[0]).toMatch(/^OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required when DATABASE_URL is set/);
+    expect(isDemoMode(parseEnv({ DATABASE_URL: "postgresql://custody@db/custody", CUSTODY_DEMO: "true" }))).toBe(true);
+  });
+
   it("requires a session secret and public URL with a real identity provider", () => {
     const problems = problemsOf({
       OIDC_ISSUER: "https://idp.example.com/",

@@ -27,7 +27,12 @@ const baseSchema = z.object({
     PORT: port.default(3000),
     HOST: z.string().min(1).optional(),
     DATABASE_URL: postgresUrl.optional(),
-    NEXTAUTH_URL: httpUrl.optional(),
+    NEXTAUTH_URL: z
+      .string()
+      .url("must be Custody's public URL, such as https://custody.example.com")
+      .refine((v) => /^https?:\/\//.test(v), "must start with http:// or https://")
+      .transform((v) => v.replace(/\/+$/, ""))
+      .optional(),
     NEXTAUTH_SECRET: z.string().min(32, "must be at least 32 characters (try: openssl rand -base64 32)").optional(),
     OIDC_ISSUER: httpUrl.optional(),
     OIDC_CLIENT_ID: z.string().min(1, "must not be empty").optional(),
@@ -40,6 +45,9 @@ const baseSchema = z.object({
     DEV_IDP_PORT: port.default(3001),
     DEV_IDP_USERS_FILE: z.string().min(1).optional(),
     CUSTODY_SEED_DEMO: bool.optional(),
+    /** Run the demo (development IdP and KMS, seeded data) against DATABASE_URL: tests only. */
+    CUSTODY_DEMO: bool.default(false),
+    DATABASE_POOL_SIZE: z.coerce.number({ message: "must be a number" }).int().min(1, "must be at least 1").max(200, "must be at most 200").default(10),
     KMS_PARTITION: z.enum(["aws", "aws-cn", "aws-us-gov"], { message: "must be aws, aws-cn or aws-us-gov" }).default("aws"),
     KMS_ENDPOINT: httpUrl.optional(),
     KMS_VENDOR_PRINCIPAL_ARN: z
@@ -72,6 +80,11 @@ function crossChecks(raw: Record<string, string | undefined>): string[] {
   }
   if (set.length === oidc.length && raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) {
     problems.push("KMS_VENDOR_PRINCIPAL_ARN is required outside demo mode (the AWS principal tenants grant access to)");
+  }
+  if (set.length === 0 && raw.DATABASE_URL !== undefined && raw.CUSTODY_DEMO !== "true") {
+    problems.push(
+      "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required when DATABASE_URL is set: without them Custody would start its demo sign-in (public passwords) against that database",
+    );
   }
   if (set.length === oidc.length) {
     if (raw.NEXTAUTH_SECRET === undefined) problems.push("NEXTAUTH_SECRET is required when an OIDC identity provider is configured");

@@ -73,7 +73,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const runAs = await serverUser();
   const initialised = await prepareDataDir(dataDir, runAs);
-  if (runAs) await assertReachable(runAs, dataDir, await binaryDir());
+  if (runAs) await assertReachable(runAs, dataDir, await binaryDir(), log);
   const password = await loadOrCreatePassword(dataDir, initialised);
   if (initialised) await removeStalePidFile(dataDir, log);
 
@@ -283,7 +283,14 @@ async function prepareDataDir(dataDir: string, runAs: OsUser | null): Promise<bo
 }
 
 /** Fails clearly when `user` cannot reach the data directory or execute the binaries. */
-async function assertReachable(user: OsUser, dataDir: string, binDir: string | null): Promise<void> {
+/**
+ * Makes sure the server's OS user can reach the data folder and the binaries. Folders of our
+ * own (root's, since only root runs the server as another user) that lack the search bit for
+ * others get it (o+x: pass through, not list), with a line saying so: a clone in a private
+ * temporary folder is common, and the fix is the one a person would make. Anyone else's
+ * folder is left alone and reported.
+ */
+async function assertReachable(user: OsUser, dataDir: string, binDir: string | null, log: (line: string) => void): Promise<void> {
   for (const target of binDir ? [dataDir, binDir] : [dataDir]) {
     let dir = path.dirname(target);
     const ancestors: string[] = [];
@@ -297,6 +304,11 @@ async function assertReachable(user: OsUser, dataDir: string, binDir: string | n
       const info = await stat(ancestor);
       const bits =
         info.uid === user.uid ? (info.mode >> 6) & 7 : user.groups.includes(info.gid) ? (info.mode >> 3) & 7 : info.mode & 7;
+      if ((bits & 1) === 0 && info.uid === process.getuid?.() && info.uid !== user.uid) {
+        await chmod(ancestor, (info.mode & 0o7777) | 0o001);
+        log(`Let the "${user.name}" OS user pass through ${ancestor} (chmod o+x), so PostgreSQL can reach ${target}`);
+        continue;
+      }
       if ((bits & 1) === 0) {
         throw new Error(
           `PostgreSQL runs as the OS user "${user.name}", which cannot enter ${ancestor} (needed for ${target}). ` +

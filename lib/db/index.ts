@@ -16,7 +16,7 @@ export function getDb(): PrismaClient {
   if (!globalForDb.custodyDb) {
     const connectionString = process.env.DATABASE_URL;
     if (!connectionString) throw new Error("DATABASE_URL is not set: start Custody with `npm start`");
-    const adapter = new PrismaPg({ connectionString, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+    const adapter = new PrismaPg({ connectionString, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }); // validated by lib/config at start
     globalForDb.custodyDb = new PrismaClient({ adapter });
   }
   return globalForDb.custodyDb;

@@ -1,7 +1,10 @@
 import "server-only";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { getDb } from "@/lib/db";
-import { NO_REQUEST } from "@/lib/http/request-meta";
+import type { RequestMeta } from "@/lib/http/request-meta";
+
+/** How the seed's events show in the audit trail: done at start-up, by the demo seed. */
+const SEED_REQUEST: RequestMeta = { sourceIp: null, userAgent: "custody demo seed", requestId: "demo-seed" };
 import { addMember, createTenant } from "@/lib/tenants";
 
 export const DEMO_TENANT = { name: "Acme Corp", slug: "acme" } as const;
@@ -23,11 +26,11 @@ export async function seedDemo(): Promise<boolean> {
   await grantVendorAdmins([DEMO_EMAILS.vendorAdmin]);
   const vendor = await db.user.findUniqueOrThrow({ where: { email: DEMO_EMAILS.vendorAdmin } });
   const { tenantId } = await createTenant(
-    { userId: vendor.id, request: NO_REQUEST },
+    { userId: vendor.id, request: SEED_REQUEST },
     { ...DEMO_TENANT, adminEmail: DEMO_EMAILS.tenantAdmin },
   );
   const admin = await db.user.findUniqueOrThrow({ where: { email: DEMO_EMAILS.tenantAdmin } });
-  await addMember({ userId: admin.id, request: NO_REQUEST }, { tenantId, email: DEMO_EMAILS.tenantAuditor, role: "auditor" });
+  await addMember({ userId: admin.id, request: SEED_REQUEST }, { tenantId, email: DEMO_EMAILS.tenantAuditor, role: "auditor" });
   return true;
 }
 

@@ -15,12 +15,16 @@ export type CustodyServerOptions = {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 
-/** The client's address: the socket's, or the load balancer's X-Forwarded-For when trusted. */
+/**
+ * The client's address: the socket's, or, behind a trusted load balancer, the address that
+ * load balancer appended to X-Forwarded-For (the last entry; earlier ones are whatever the
+ * client claimed).
+ */
 function clientIp(req: http.IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
     const forwarded = req.headers["x-forwarded-for"];
-    const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-    if (first) return first;
+    const last = (Array.isArray(forwarded) ? forwarded.join(",") : forwarded)?.split(",").at(-1)?.trim();
+    if (last) return last;
   }
   return (req.socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
 }
@@ -37,7 +41,8 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
   const handle = app.getRequestHandler();
 
   const server = http.createServer((req, res) => {
-    const incoming = req.headers[REQUEST_ID_HEADER];
+    // A request id from the load balancer is kept (so logs correlate); a client's own is not trusted.
+    const incoming = options.trustProxy ? req.headers[REQUEST_ID_HEADER] : undefined;
     const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     req.headers[REQUEST_ID_HEADER] = requestId;
     req.headers[CLIENT_IP_HEADER] = clientIp(req, options.trustProxy);

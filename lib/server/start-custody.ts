@@ -45,9 +45,9 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   fs.mkdirSync(dataDir, { recursive: true });
   const demo = isDemoMode(env);
   const publicUrl = env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`;
+  // The demo's passwords are public: unless told otherwise it listens on loopback only.
+  const host = env.HOST ?? (demo ? "127.0.0.1" : undefined);
   process.env.NEXT_TELEMETRY_DISABLED = "1";
-
-  ensureBuild(dir, say);
 
   let databaseLabel = "PostgreSQL from DATABASE_URL";
   if (!env.DATABASE_URL) {
@@ -58,6 +58,9 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   }
   const { applied } = await applyMigrations(process.env.DATABASE_URL!, { log: say });
   say(applied.length ? `applied migrations: ${applied.join(", ")}` : "database schema is up to date");
+
+  // After the database, so a database problem shows at once rather than after a build.
+  ensureBuild(dir, say);
 
   if (demo) {
     // Loaded only in demo mode: production never runs (or even imports) the development IdP.
@@ -76,6 +79,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
         },
       ],
       users,
+      host,
     });
     cleanups.unshift(idp.close);
     // The development KMS: the real AWS SDK reaches it by endpoint, as the vendor principal.
@@ -117,7 +121,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   }
 
   const { startCustodyServer } = await import("./http-server");
-  const server = await startCustodyServer({ port: env.PORT, host: env.HOST, trustProxy: env.TRUST_PROXY });
+  const server = await startCustodyServer({ port: env.PORT, host, trustProxy: env.TRUST_PROXY });
   const { disconnectDb } = await import("@/lib/db");
   cleanups.unshift(disconnectDb);
   cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));

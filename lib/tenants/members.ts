@@ -15,8 +15,6 @@ export type MemberView = {
   name: string | null;
   role: TenantRoleName;
   addedAt: Date;
-  /** Null until the invited person first signs in. */
-  lastSignInAt: Date | null;
 };
 
 /** A tenant's members, for its admins and auditors. */
@@ -26,7 +24,8 @@ export async function listMembers(caller: Caller, tenantId: string): Promise<Mem
   if (standing.role === null) throw new AppError("forbidden", "You are not a member of this tenant.");
   const members = await db.membership.findMany({
     where: { tenantId },
-    include: { user: { select: { email: true, name: true, lastSignInAt: true } } },
+    // Not the person's last sign-in: that is activity anywhere in Custody, not this tenant's business.
+    include: { user: { select: { email: true, name: true } } },
     orderBy: [{ role: "asc" }, { createdAt: "asc" }],
   });
   return members.map((m) => ({
@@ -36,7 +35,6 @@ export async function listMembers(caller: Caller, tenantId: string): Promise<Mem
     name: m.user.name,
     role: roleName(m.role),
     addedAt: m.createdAt,
-    lastSignInAt: m.user.lastSignInAt,
   }));
 }
 

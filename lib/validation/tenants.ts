@@ -12,8 +12,18 @@ export const slugSchema = z
   .max(40, "Use at most 40 characters.")
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "Use lower-case letters, digits and single dashes, like acme-corp.");
 
+// Control and invisible formatting characters (e.g. right-to-left overrides) can make a name
+// display as something else, so names may not contain them.
+const VISIBLE_TEXT = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
+
 export const createTenantSchema = z.object({
-  name: z.string({ message: "Enter the customer's name." }).trim().min(2, "Use at least 2 characters.").max(100, "Use at most 100 characters."),
+  name: z
+    .string({ message: "Enter the customer's name." })
+    .trim()
+    .min(1, "Enter the customer's name.")
+    .min(2, "Use at least 2 characters.")
+    .max(100, "Use at most 100 characters.")
+    .regex(VISIBLE_TEXT, "Use visible characters only (no control or direction-override characters)."),
   slug: slugSchema,
   adminEmail: emailSchema,
 });

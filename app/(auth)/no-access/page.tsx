@@ -8,10 +8,11 @@ import { getPrincipal, homePathOf } from "@/lib/auth/principal";
 
 export const metadata: Metadata = { title: "No access" };
 
-export default async function NoAccessPage({ searchParams }: { searchParams: Promise<{ email?: string }> }) {
+export default async function NoAccessPage() {
   const principal = await getPrincipal();
   if (principal && homePathOf(principal) !== "/no-access") redirect(homePathOf(principal));
-  const email = principal?.email ?? (await searchParams).email;
+  // Only a signed-in person's own email is shown: never text taken from the URL.
+  const email = principal?.email;
 
   return (
     <Card>
@@ -24,7 +25,7 @@ export default async function NoAccessPage({ searchParams }: { searchParams: Pro
               account is not a member of any tenant here.
             </>
           ) : (
-            "Your account is not a member of any tenant here."
+            "Your identity provider signed you in, but that account is not a member of any tenant here."
           )}
         </CardDescription>
       </CardHeader>

@@ -20,8 +20,12 @@ const ERRORS: Record<string, string> = {
   Default: "Sign-in failed. Please try again.",
 };
 
+/** A same-origin path to return to after sign-in; anything else (other hosts, `/\\host`, control characters) becomes "/". */
 function safeCallback(value: string | undefined): string {
-  return value && value.startsWith("/") && !value.startsWith("//") ? value : "/";
+  if (!value || !value.startsWith("/") || /[\\\u0000-\u001f\u007f]/.test(value)) return "/";
+  const base = "http://custody.invalid";
+  const url = new URL(value, base);
+  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : "/";
 }
 
 export default async function SignInPage({

@@ -48,7 +48,7 @@ export default async function VendorTenantsPage() {
               <TableBody>
                 {tenants.map((tenant) => (
                   <TableRow key={tenant.id} data-testid="tenant-row" data-slug={tenant.slug}>
-                    <TableCell>
+                    <TableCell className="max-w-xs break-words">
                       <div className="font-medium">{tenant.name}</div>
                       <div className="font-mono text-xs text-muted-foreground">{tenant.slug}</div>
                     </TableCell>

@@ -34,7 +34,7 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
               <TableRow>
                 <TableHead>Member</TableHead>
                 <TableHead>Role</TableHead>
-                <TableHead>Last sign-in</TableHead>
+                <TableHead>Added</TableHead>
                 {isAdmin ? <TableHead className="text-right">Manage</TableHead> : null}
               </TableRow>
             </TableHeader>
@@ -52,7 +52,7 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
                     </Badge>
                   </TableCell>
                   <TableCell className="text-sm text-muted-foreground">
-                    {member.lastSignInAt ? <LocalTime value={member.lastSignInAt} /> : "Invited, not signed in yet"}
+                    <LocalTime value={member.addedAt} />
                   </TableCell>
                   {isAdmin ? (
                     <TableCell className="text-right">
