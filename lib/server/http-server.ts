@@ -58,7 +58,9 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
   server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new Error(`port ${options.port} is already in use; set PORT to another one`) : error),
+    );
     server.listen(options.port, options.host, () => resolve());
   });
   return server;

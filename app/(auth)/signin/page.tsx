@@ -20,12 +20,21 @@ const ERRORS: Record<string, string> = {
   Default: "Sign-in failed. Please try again.",
 };
 
-/** A same-origin path to return to after sign-in; anything else (other hosts, `/\\host`, control characters) becomes "/". */
+/**
+ * Where to go after sign-in: a path on Custody itself (next-auth hands back absolute URLs of
+ * Custody's own origin after a failed attempt); anything else, such as another host, `/\\host`
+ * or control characters, becomes "/".
+ */
 function safeCallback(value: string | undefined): string {
-  if (!value || !value.startsWith("/") || /[\\\u0000-\u001f\u007f]/.test(value)) return "/";
-  const base = "http://custody.invalid";
-  const url = new URL(value, base);
-  return url.origin === base ? `${url.pathname}${url.search}${url.hash}` : "/";
+  if (!value || /[\\\u0000-\u001f\u007f]/.test(value)) return "/";
+  const own = new URL(process.env.NEXTAUTH_URL ?? "http://custody.invalid").origin;
+  let url: URL;
+  try {
+    url = new URL(value, own);
+  } catch {
+    return "/";
+  }
+  return url.origin === own ? `${url.pathname}${url.search}${url.hash}` : "/";
 }
 
 export default async function SignInPage({

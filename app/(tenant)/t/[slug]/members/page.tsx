@@ -25,7 +25,7 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
             title="Members"
             description={
               isAdmin
-                ? "Admins manage keys, log sinks and members. Auditors can read everything and change nothing."
+                ? "Admins manage the tenant's keys, its vendor access and its members. Auditors can read everything and change nothing."
                 : "You are an auditor: you can see the members but not change them."
             }
           />

@@ -66,6 +66,11 @@ export function MemberActions({ tenantId, tenantName, membershipId, email, role 
           </DialogContent>
         </Dialog>
       </div>
+      {roleState?.ok ? (
+        <p role="status" className="text-xs text-success">
+          {roleState.message}
+        </p>
+      ) : null}
       {error ? (
         <Alert variant="destructive" className="max-w-sm text-left">
           <AlertDescription>{error}</AlertDescription>

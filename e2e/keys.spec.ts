@@ -1,0 +1,163 @@
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import type { Page, Request } from "@playwright/test";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev-kms/defaults";
+import { grantInstructions } from "../lib/keys/grant-instructions";
+import { DEMO, type User, addMember, auditRows, createTenantAsVendor, e2eUser, expect, expectNotFoundPage, test, uniqueSuffix } from "./fixtures";
+
+// Customer keys in the browser: a tenant admin registers a key made in the development KMS
+// (through the real AWS SDK, as the customer), sees what to grant, verifies live, revokes and
+// restores; an auditor and another tenant can do none of it.
+
+test.describe.configure({ timeout: 150_000 });
+
+const KMS_ENDPOINT = `http://127.0.0.1:${Number(process.env.E2E_IDP_PORT ?? 3101) + 1}`;
+
+/** The customer, in their own AWS account: a key whose policy lets Custody in for `tenant` (or not at all). */
+async function customerKey(tenant?: { tenantId: string; slug: string }): Promise<string> {
+  const client = new KMSClient(devKmsClientConfig(KMS_ENDPOINT, DEV_KMS_CUSTOMER_ADMIN));
+  try {
+    const custody = tenant
+      ? (JSON.parse(
+          grantInstructions({ vendorPrincipalArn: DEV_KMS_VENDOR.arn, keyArn: "*", region: "us-east-1", tenantId: tenant.tenantId, tenantSlug: tenant.slug })
+            .policyStatements,
+        ) as object[])
+      : [];
+    const policy = {
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "Root", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${DEV_KMS_ACCOUNT_ID}:root` }, Action: "kms:*", Resource: "*" },
+        ...custody,
+      ],
+    };
+    const { KeyMetadata } = await client.send(new CreateKeyCommand({ Policy: JSON.stringify(policy) }));
+    return KeyMetadata!.Arn!;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function freshTenant(pageAs: (user: User) => Promise<Page>, label: string, admin: User) {
+  const suffix = uniqueSuffix();
+  const slug = `${label.toLowerCase()}-${suffix}`;
+  await createTenantAsVendor(await pageAs(DEMO.vendor), { name: `${label} ${suffix}`, slug, adminEmail: admin.email });
+  const page = await pageAs(admin);
+  await page.goto(`/t/${slug}`);
+  const tenantId = (await page.getByText(/^[0-9a-f-]{36}$/).first().textContent())!.trim();
+  return { slug, tenantId, page };
+}
+
+async function registerKey(page: Page, slug: string, arn: string): Promise<string> {
+  await page.goto(`/t/${slug}/keys`);
+  await page.getByLabel("KMS key ARN").fill(arn);
+  await page.getByRole("button", { name: "Register key" }).click();
+  await page.waitForURL(new RegExp(`/t/${slug}/keys/[0-9a-f-]{36}$`));
+  return page.url().split("/").at(-1)!;
+}
+
+test("a tenant admin registers a key, sees what to grant, verifies, revokes and restores", async ({ pageAs }) => {
+  const admin = e2eUser("keys-admin@stark.example");
+  const { slug, tenantId, page } = await freshTenant(pageAs, "Stark", admin);
+
+  // An alias is refused with the reason, nothing registered.
+  await page.goto(`/t/${slug}/keys`);
+  await page.getByLabel("KMS key ARN").fill("arn:aws:kms:us-east-1:111122223333:alias/prod");
+  await page.getByRole("button", { name: "Register key" }).click();
+  await expect(page.getByText(/That is an alias ARN/)).toBeVisible();
+  await expect(page.getByText("No key registered yet")).toBeVisible();
+
+  const arn = await customerKey({ tenantId, slug });
+  await registerKey(page, slug, arn);
+  await expect(page.getByTestId("key-arn")).toHaveText(arn);
+  await expect(page.getByTestId("key-status")).toHaveText("pending verification");
+  const policy = JSON.parse((await page.getByTestId("policy-statements").textContent())!);
+  expect(policy[1].Principal.AWS).toBe(DEV_KMS_VENDOR.arn);
+  expect(policy[1].Condition.StringEquals["kms:EncryptionContext:tenant_id"]).toBe(tenantId);
+  await expect(page.getByTestId("grant-commands")).toContainText(`--key-id ${arn}`);
+
+  await page.getByRole("button", { name: "Verify access" }).click();
+  await expect(page.getByText("Verified. This key is now the tenant's primary key")).toBeVisible();
+  await expect(page.locator('[data-testid="verify-step"][data-ok="true"]')).toHaveCount(3);
+  await expect(page.getByTestId("key-status")).toHaveText("active");
+
+  // Revoke: the dialog names the tenant and what stops; it needs the tenant's URL name typed.
+  await page.goto(`/t/${slug}/keys`);
+  await expect(page.getByText("Access active")).toBeVisible();
+  await page.getByRole("button", { name: "Revoke access" }).click();
+  const dialog = page.getByRole("dialog");
+  await expect(dialog).toContainText("can no longer wrap or unwrap any data key");
+  await expect(dialog.getByRole("button", { name: "Revoke access now" })).toBeDisabled();
+  await dialog.getByLabel(`Type ${slug} to confirm`).fill(slug);
+  await dialog.getByRole("button", { name: "Revoke access now" }).click();
+  await expect(page.getByTestId("revoke-result")).toContainText("Revocation took effect at");
+  await expect(page.getByText(/access to .* data is revoked/)).toBeVisible();
+  await expect(page.getByText("aws kms disable-key")).toBeVisible();
+  await expect(page.getByTestId("key-status")).toHaveText("revoked");
+
+  await page.getByRole("button", { name: "Verify and restore access" }).click();
+  await expect(page.getByText("Access restored after a successful verification.")).toBeVisible();
+  await expect(page.getByText("Access active")).toBeVisible();
+  await expect(page.getByTestId("key-status")).toHaveText("active");
+
+  await page.goto(`/t/${slug}/audit`);
+  for (const action of ["key.registered", "key.verified", "access.granted", "access.revoked", "access.restored"]) {
+    await expect(auditRows(page, action, "success").first()).toBeVisible();
+  }
+});
+
+test("verifying a key whose policy does not admit Custody says which permission is missing", async ({ pageAs }) => {
+  const admin = e2eUser("keys-denied@globex.example");
+  const { slug, page } = await freshTenant(pageAs, "Denied", admin);
+  await registerKey(page, slug, await customerKey());
+  await page.getByRole("button", { name: "Verify access" }).click();
+  await expect(page.getByText("Verification failed. See the failing step below.")).toBeVisible();
+  await expect(page.getByText("The key does not allow Custody's AWS principal to call kms:DescribeKey.")).toBeVisible();
+  await expect(page.getByTestId("key-status")).toHaveText("error");
+});
+
+test("an auditor sees the keys but cannot act, and another tenant cannot reach them at all", async ({ pageAs }) => {
+  const admin = e2eUser("keys-owner@wayne.example");
+  const auditorUser = e2eUser("keys-auditor@wayne.example");
+  const otherAdmin = e2eUser("keys-other@oscorp.example");
+  const { slug, tenantId, page } = await freshTenant(pageAs, "Wayne", admin);
+  await addMember(page, slug, auditorUser.email, "auditor");
+  const keyId = await registerKey(page, slug, await customerKey({ tenantId, slug }));
+
+  // The admin's verify click, captured to replay with other sessions.
+  const sent = page.waitForRequest((r) => r.method() === "POST" && r.headers()["next-action"] !== undefined);
+  await page.getByRole("button", { name: "Verify access" }).click();
+  const verify: Request = await sent;
+  await expect(page.getByText("Verified.")).toBeVisible();
+
+  const auditor = await pageAs(auditorUser);
+  await auditor.goto(`/t/${slug}/keys`);
+  await expect(auditor.getByTestId("key-status")).toHaveText("active");
+  await expect(auditor.getByRole("button", { name: "Revoke access" })).toHaveCount(0);
+  await expect(auditor.getByRole("button", { name: "Register key" })).toHaveCount(0);
+  await auditor.goto(`/t/${slug}/keys/${keyId}`);
+  await expect(auditor.getByTestId("key-arn")).toBeVisible();
+  await expect(auditor.getByRole("button", { name: "Verify access" })).toHaveCount(0);
+
+  const replay = (who: Page) =>
+    who.request.post(verify.url(), {
+      headers: {
+        "next-action": verify.headers()["next-action"]!,
+        "next-router-state-tree": verify.headers()["next-router-state-tree"] ?? "",
+        "content-type": verify.headers()["content-type"]!,
+      },
+      data: verify.postDataBuffer()!,
+    });
+  await replay(auditor);
+
+  const other = (await freshTenant(pageAs, "Oscorp", otherAdmin)).page;
+  await other.goto(`/t/${slug}/keys`);
+  await expectNotFoundPage(other);
+  await other.goto(`/t/${slug}/keys/${keyId}`);
+  await expectNotFoundPage(other);
+  await replay(other);
+
+  // Both replays were refused and audited in this tenant's trail; the key is as it was.
+  await page.goto(`/t/${slug}/audit`);
+  await expect(auditRows(page, auditorUser.email, "key.verified", "denied")).toHaveCount(1);
+  await expect(auditRows(page, otherAdmin.email, "key.verified", "denied")).toHaveCount(1);
+  await expect(auditRows(page, "key.verified", "success")).toHaveCount(1);
+});
