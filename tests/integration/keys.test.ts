@@ -181,6 +181,25 @@ describe("verifying", () => {
     expect(result.steps.find((s) => !s.ok)?.message).toMatch(/disabled/);
   });
 
+  it("reports KMS trouble during verification plainly, keeps the current primary, and audits it", async () => {
+    const t = await newTenant("verify-kms-down");
+    const first = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: first.kmsKeyId });
+    const second = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    kms.faults.throttleNext(10);
+    try {
+      const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: second.kmsKeyId });
+      expect(result.ok).toBe(false);
+      expect(result.steps[0]).toMatchObject({ step: "DescribeKey", ok: false, message: expect.stringMatching(/throttling/) });
+    } finally {
+      kms.faults.reset();
+    }
+    const overview = await listKmsKeys(t.admin, t.tenantId);
+    expect(overview.primaryKmsKeyId).toBe(first.kmsKeyId);
+    expect(await getDb().tenantKey.count({ where: { tenantId: t.tenantId } })).toBe(1);
+    expect((await trail(t.tenantId)).at(-1)).toMatchObject({ action: "key.verify_failed", details: { reason: "throttled" } });
+  });
+
   it("refuses verifying another tenant's key, by either tenant id", async () => {
     const a = await newTenant("verify-a");
     const b = await newTenant("verify-b");
