@@ -112,7 +112,7 @@ test("someone the IdP knows but Custody does not sees a clear no-access page", a
 
   await expect(page).toHaveURL(/\/no-access/);
   await expect(page.getByRole("heading", { name: "You don't have access to Custody" })).toBeVisible();
-  await expect(page.getByText(email)).toBeVisible();
+  await expect(page.getByText(/not a member of any tenant here/)).toBeVisible();
   await expect(page.getByText(/ask your organisation's custody admin to add you/i)).toBeVisible();
   await expect(page.getByRole("link", { name: "Sign in with a different account" })).toBeVisible();
   // Not an error page.
@@ -122,6 +122,19 @@ test("someone the IdP knows but Custody does not sees a clear no-access page", a
   // No session came with it: protected pages still ask for sign-in.
   await page.goto("/t/acme");
   await expect(page).toHaveURL(/\/signin\?callbackUrl=%2Ft%2Facme$/);
+
+  // The page shows no text taken from its URL (a crafted link cannot put words in Custody's mouth).
+  await page.goto("/no-access?email=security-team%40custody.example");
+  await expect(page.getByRole("heading", { name: "You don't have access to Custody" })).toBeVisible();
+  await expect(page.getByText("security-team@custody.example")).toHaveCount(0);
+});
+
+// A refused person sees which account the IdP signed them in with (from a signed cookie, not the URL).
+test("the no-access page shows which account the IdP signed in", async ({ newPage }) => {
+  const page = await newPage();
+  await signIn(page, DEMO.outsider.email, DEMO.outsider.password);
+  await expect(page.getByRole("heading", { name: "You don't have access to Custody" })).toBeVisible();
+  await expect(page.getByText(DEMO.outsider.email)).toBeVisible();
 });
 
 // The sign-in page must never send anyone to another site, whatever its callbackUrl says.

@@ -1,10 +1,11 @@
 import "server-only";
 import type { NextAuthOptions } from "next-auth";
-import { headers } from "next/headers";
+import { cookies, headers } from "next/headers";
 import { requestMetaFromHeaders } from "@/lib/http/request-meta";
 import { log, errorFields } from "@/lib/log";
 import { normalizeEmail } from "@/lib/validation/email";
 import { custodyAdapter } from "./adapter";
+import { REFUSED_COOKIE, REFUSED_MAX_AGE_SECONDS, sealRefusedEmail } from "./refused-sign-in";
 import { hasAnyAccess, recordSignIn, recordSignInRefused, recordSignOut } from "./sign-in-events";
 
 export const OIDC_PROVIDER_ID = "oidc";
@@ -65,6 +66,13 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): NextAuth
         }
         if (!(await hasAnyAccess(email))) {
           await recordSignInRefused(email, meta, "no membership or vendor-admin right");
+          (await cookies()).set(REFUSED_COOKIE, sealRefusedEmail(email), {
+            httpOnly: true,
+            sameSite: "lax",
+            path: "/no-access",
+            maxAge: REFUSED_MAX_AGE_SECONDS,
+            secure: (env.NEXTAUTH_URL ?? "").startsWith("https://"),
+          });
           return "/no-access";
         }
         return true;

@@ -1,18 +1,21 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { cookies } from "next/headers";
 import { redirect } from "next/navigation";
 import { SignOutButton } from "@/components/sign-out-button";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardFooter, CardHeader, CardTitle } from "@/components/ui/card";
 import { getPrincipal, homePathOf } from "@/lib/auth/principal";
+import { openRefusedEmail, REFUSED_COOKIE } from "@/lib/auth/refused-sign-in";
 
 export const metadata: Metadata = { title: "No access" };
 
 export default async function NoAccessPage() {
   const principal = await getPrincipal();
   if (principal && homePathOf(principal) !== "/no-access") redirect(homePathOf(principal));
-  // Only a signed-in person's own email is shown: never text taken from the URL.
-  const email = principal?.email;
+  // Only an email Custody itself vouches for: the session's, or the signed cookie set when the
+  // sign-in was refused. Never text taken from the URL.
+  const email = principal?.email ?? openRefusedEmail((await cookies()).get(REFUSED_COOKIE)?.value);
 
   return (
     <Card>
