@@ -1,7 +1,7 @@
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { Page, Request } from "@playwright/test";
 import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev-kms/defaults";
-import { grantInstructions } from "../lib/keys/grant-instructions";
+import { keyPolicyAdmitting } from "../lib/keys/grant-instructions";
 import { DEMO, type User, addMember, auditRows, createTenantAsVendor, e2eUser, expect, expectNotFoundPage, test, uniqueSuffix } from "./fixtures";
 
 // Customer keys in the browser: a tenant admin registers a key made in the development KMS
@@ -16,20 +16,12 @@ const KMS_ENDPOINT = `http://127.0.0.1:${Number(process.env.E2E_IDP_PORT ?? 3101
 async function customerKey(tenant?: { tenantId: string; slug: string }): Promise<string> {
   const client = new KMSClient(devKmsClientConfig(KMS_ENDPOINT, DEV_KMS_CUSTOMER_ADMIN));
   try {
-    const custody = tenant
-      ? (JSON.parse(
-          grantInstructions({ vendorPrincipalArn: DEV_KMS_VENDOR.arn, keyArn: "*", region: "us-east-1", tenantId: tenant.tenantId, tenantSlug: tenant.slug })
-            .policyStatements,
-        ) as object[])
-      : [];
-    const policy = {
-      Version: "2012-10-17",
-      Statement: [
-        { Sid: "Root", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${DEV_KMS_ACCOUNT_ID}:root` }, Action: "kms:*", Resource: "*" },
-        ...custody,
-      ],
-    };
-    const { KeyMetadata } = await client.send(new CreateKeyCommand({ Policy: JSON.stringify(policy) }));
+    const policy = keyPolicyAdmitting({
+      accountId: DEV_KMS_ACCOUNT_ID,
+      vendorPrincipalArn: DEV_KMS_VENDOR.arn,
+      tenants: tenant ? [{ tenantId: tenant.tenantId, tenantSlug: tenant.slug }] : [],
+    });
+    const { KeyMetadata } = await client.send(new CreateKeyCommand({ Policy: policy }));
     return KeyMetadata!.Arn!;
   } finally {
     client.destroy();

@@ -1,7 +1,7 @@
 import "server-only";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException } from "@aws-sdk/client-kms";
 import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, devKmsClientConfig } from "@/lib/dev-kms/defaults";
-import { grantInstructions } from "@/lib/keys/grant-instructions";
+import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
 
 /**
  * The demo customer's own key in the development KMS, made by the customer's administrator
@@ -23,24 +23,13 @@ export async function ensureDemoKmsKey(input: {
     } catch (error) {
       if (!(error instanceof NotFoundException)) throw error;
     }
-    const custody = JSON.parse(
-      grantInstructions({ ...input, keyArn: "*", region: "us-east-1" }).policyStatements,
-    ) as object[];
-    const policy = {
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "EnableIAMUserPermissions",
-          Effect: "Allow",
-          Principal: { AWS: `arn:aws:iam::${DEV_KMS_ACCOUNT_ID}:root` },
-          Action: "kms:*",
-          Resource: "*",
-        },
-        ...custody,
-      ],
-    };
+    const policy = keyPolicyAdmitting({
+      accountId: DEV_KMS_ACCOUNT_ID,
+      vendorPrincipalArn: input.vendorPrincipalArn,
+      tenants: [{ tenantId: input.tenantId, tenantSlug: input.tenantSlug }],
+    });
     const { KeyMetadata } = await client.send(
-      new CreateKeyCommand({ Description: `${input.tenantSlug}'s key for Custody (demo)`, Policy: JSON.stringify(policy) }),
+      new CreateKeyCommand({ Description: `${input.tenantSlug}'s key for Custody (demo)`, Policy: policy }),
     );
     await client.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata!.KeyId! }));
     return KeyMetadata!.Arn!;

@@ -61,3 +61,28 @@ export function grantInstructions(input: {
     createGrantCommands: commands.join("\n"),
   };
 }
+
+/**
+ * A whole key policy as a customer would write it: their account administers the key, and
+ * Custody's principal may use it for each of `tenants`. Used by the demo seed and the tests to
+ * play the customer; the console shows only the statements.
+ */
+export function keyPolicyAdmitting(input: {
+  accountId: string;
+  vendorPrincipalArn: string;
+  tenants: Array<{ tenantId: string; tenantSlug: string }>;
+}): string {
+  const statements = input.tenants.flatMap(
+    (tenant) =>
+      JSON.parse(
+        grantInstructions({ vendorPrincipalArn: input.vendorPrincipalArn, keyArn: "*", region: "*", ...tenant }).policyStatements,
+      ) as object[],
+  );
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "EnableIAMUserPermissions", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${input.accountId}:root` }, Action: "kms:*", Resource: "*" },
+      ...statements,
+    ],
+  });
+}

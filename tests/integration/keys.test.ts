@@ -10,7 +10,8 @@ import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS
 import { type DevKms, startDevKms } from "@/lib/dev-kms/server";
 import { AppError } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
-import { grantInstructions, listKmsKeys, registerKmsKey, restoreAccess, REVOCATION_CHANNEL, revokeAccess, verifyKmsKey } from "@/lib/keys";
+import { listKmsKeys, registerKmsKey, restoreAccess, REVOCATION_CHANNEL, revokeAccess, verifyKmsKey } from "@/lib/keys";
+import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
 import { setKmsForTests } from "@/lib/kms";
 import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
 import { addMember, type Caller, createTenant } from "@/lib/tenants";
@@ -39,20 +40,12 @@ async function newTenant(slug: string) {
 
 /** A key in the customer's account whose policy lets Custody in for `tenantId` (or nobody but the account). */
 async function customerKey(tenant?: { tenantId: string; slug: string }): Promise<string> {
-  const statements = tenant
-    ? (JSON.parse(
-        grantInstructions({ vendorPrincipalArn: DEV_KMS_VENDOR.arn, keyArn: "*", region: "us-east-1", ...tenant, tenantSlug: tenant.slug })
-          .policyStatements,
-      ) as object[])
-    : [];
-  const policy = {
-    Version: "2012-10-17",
-    Statement: [
-      { Sid: "Root", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${DEV_KMS_ACCOUNT_ID}:root` }, Action: "kms:*", Resource: "*" },
-      ...statements,
-    ],
-  };
-  const { KeyMetadata } = await customer.send(new CreateKeyCommand({ Policy: JSON.stringify(policy) }));
+  const policy = keyPolicyAdmitting({
+    accountId: DEV_KMS_ACCOUNT_ID,
+    vendorPrincipalArn: DEV_KMS_VENDOR.arn,
+    tenants: tenant ? [{ tenantId: tenant.tenantId, tenantSlug: tenant.slug }] : [],
+  });
+  const { KeyMetadata } = await customer.send(new CreateKeyCommand({ Policy: policy }));
   return KeyMetadata!.Arn!;
 }
 
