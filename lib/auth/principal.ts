@@ -58,6 +58,16 @@ export async function requirePrincipal(): Promise<Principal> {
   return principal;
 }
 
+/**
+ * A vendor admin, or a redirect home. Each vendor page calls it itself: Next renders a layout
+ * and its page concurrently, so a redirect in the layout alone does not stop the page's queries.
+ */
+export async function requireVendorAdmin(): Promise<Principal> {
+  const principal = await requirePrincipal();
+  if (!principal.isVendorAdmin) redirect("/");
+  return principal;
+}
+
 /** The principal as a data-layer caller for the current request. */
 export async function callerFor(principal: Principal): Promise<Caller> {
   return { userId: principal.userId, request: await currentRequestMeta() };

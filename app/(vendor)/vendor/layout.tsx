@@ -1,11 +1,9 @@
-import { redirect } from "next/navigation";
 import { AppShell } from "@/components/app-shell";
 import { SignOutButton } from "@/components/sign-out-button";
-import { requirePrincipal } from "@/lib/auth/principal";
+import { requireVendorAdmin } from "@/lib/auth/principal";
 
 export default async function VendorLayout({ children }: { children: React.ReactNode }) {
-  const principal = await requirePrincipal();
-  if (!principal.isVendorAdmin) redirect("/");
+  const principal = await requireVendorAdmin();
   return (
     <AppShell
       title="Vendor"

@@ -5,7 +5,7 @@ import { PageHeader } from "@/components/page-header";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { callerFor, requirePrincipal } from "@/lib/auth/principal";
+import { callerFor, requireVendorAdmin } from "@/lib/auth/principal";
 import { listTenants } from "@/lib/tenants";
 import { CreateTenantForm } from "./_components/create-tenant-form";
 
@@ -20,7 +20,7 @@ const KEY_STATE = {
 } as const;
 
 export default async function VendorTenantsPage() {
-  const principal = await requirePrincipal();
+  const principal = await requireVendorAdmin();
   const tenants = await listTenants(await callerFor(principal));
 
   return (

@@ -4,13 +4,13 @@ import { AuditTable } from "@/components/audit-table";
 import { PageHeader } from "@/components/page-header";
 import { Card, CardContent } from "@/components/ui/card";
 import { listVendorEvents } from "@/lib/audit";
-import { callerFor, requirePrincipal } from "@/lib/auth/principal";
+import { callerFor, requireVendorAdmin } from "@/lib/auth/principal";
 
 export const metadata: Metadata = { title: "Vendor audit trail" };
 
 export default async function VendorAuditPage({ searchParams }: { searchParams: Promise<{ before?: string }> }) {
   const cursor = parseCursor((await searchParams).before);
-  const principal = await requirePrincipal();
+  const principal = await requireVendorAdmin();
   const page = await listVendorEvents(await callerFor(principal), { before: cursor, limit: 50 });
   return (
     <Card>
