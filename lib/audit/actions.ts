@@ -15,6 +15,18 @@ export const AUDIT_ACTIONS = {
   accessGranted: "access.granted",
   accessRevoked: "access.revoked",
   accessRestored: "access.restored",
+  // The key service (lib/keyservice): one event per call, refusals included.
+  keyWrap: "key.wrap",
+  keyUnwrap: "key.unwrap",
+  keyBatchWrap: "key.batch_wrap",
+  keyBatchUnwrap: "key.batch_unwrap",
+  keyRekey: "key.rekey",
+  /** An instance unwrapped a tenant key with the tenant's KMS key for a new lease. */
+  leaseAcquired: "key.lease_acquired",
+  leaseFailed: "key.lease_failed",
+  credentialCreated: "credential.created",
+  credentialRotated: "credential.rotated",
+  credentialRevoked: "credential.revoked",
 } as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];

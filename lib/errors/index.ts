@@ -7,7 +7,17 @@ export const ERROR_STATUS = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  payload_too_large: 413,
   internal: 500,
+  // The key service's refusals (lib/keyservice), each distinct so a caller can act on it.
+  unknown_tenant: 404,
+  no_key_configured: 409,
+  access_revoked: 403,
+  invalid_edek: 422,
+  kms_denied: 502,
+  kms_unreachable: 503,
+  kms_throttled: 503,
+  unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
