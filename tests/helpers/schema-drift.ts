@@ -380,9 +380,11 @@ export async function findSchemaDrift(
       }
       problems.push(...compareType(where, field, column, enumTypeOf));
 
-      // Prisma creates list columns without NOT NULL; every other required field is NOT NULL.
-      const shouldBeNullable = field.isList || !field.isRequired;
-      if (shouldBeNullable !== (column.is_nullable === "YES")) {
+      // Prisma creates list columns without NOT NULL; a hand-written migration may make a list
+      // NOT NULL (stricter: a write that leaves it out then fails). Every other required field
+      // is NOT NULL, every optional one nullable.
+      const shouldBeNullable = !field.isList && !field.isRequired;
+      if (!(field.isList && column.is_nullable === "NO") && shouldBeNullable !== (column.is_nullable === "YES")) {
         problems.push(
           `${where}: ${column.is_nullable === "YES" ? "nullable" : "NOT NULL"} in the database, ` +
             `${field.isRequired ? "required" : "optional"} in the schema`,

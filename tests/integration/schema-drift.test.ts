@@ -75,6 +75,7 @@ describe("schema drift checker", () => {
        ALTER TABLE "memberships" DROP CONSTRAINT "memberships_tenant_id_fkey";
        ALTER TABLE "memberships" ADD CONSTRAINT "memberships_tenant_id_fkey"
          FOREIGN KEY ("tenant_id") REFERENCES "tenants"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+       ALTER TABLE "service_credentials" ALTER COLUMN "scopes" TYPE TEXT[];
        CREATE TABLE "stray" ("id" INTEGER);`,
     );
 
@@ -91,6 +92,7 @@ describe("schema drift checker", () => {
       /index "tenants_name_idx" on "tenants"\(name\) exists in the database but not in the schema/,
       /Membership\.tenant: foreign key .* is ON DELETE Cascade in the database, Restrict in the schema/,
       /table "stray" exists in the database but no model maps to it/,
+      /ServiceCredential\.scopes \("service_credentials"\."scopes"\): is text\[\] in the database, enum service_scope\[\] in the schema/,
     ];
     for (const pattern of expected) {
       expect(differences.some((d) => pattern.test(d)), `expected a difference matching ${pattern}\n${report(differences)}`).toBe(true);
