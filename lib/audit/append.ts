@@ -16,8 +16,10 @@ export type AuditInput = {
   outcome: "success" | "denied" | "failure";
   request: RequestMeta;
   /** Small, non-secret facts about the event (never key material, tokens or raw errors). */
-  details?: Record<string, string | number | boolean | null>;
+  details?: AuditDetails;
 };
+
+export type AuditDetails = Record<string, string | number | boolean | null | ReadonlyArray<string | number>>;
 
 const ACTOR_TYPE = { user: "USER", vendor_admin: "VENDOR_ADMIN", service: "SERVICE", system: "SYSTEM" } as const;
 const OUTCOME = { success: "SUCCESS", denied: "DENIED", failure: "FAILURE" } as const;

@@ -58,6 +58,10 @@ const baseSchema = z.object({
     KMS_SECRET_ACCESS_KEY: z.string().min(16, "must be an AWS secret access key").optional(),
     KMS_MAX_ATTEMPTS: z.coerce.number({ message: "must be a number" }).int().min(1).max(10).default(3),
     DEV_KMS_PORT: port.default(4566),
+    /** How long a key-service instance keeps a tenant key unwrapped before asking the KMS again. */
+    KEY_LEASE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(300),
+    /** Port of the stand-alone key service (`npm run keyservice`); `npm start` serves /api/v1 on PORT. */
+    KEYSERVICE_PORT: port.default(3002),
     CUSTODY_VENDOR_ADMINS: z
       .string()
       .transform((v) => v.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
@@ -66,17 +70,23 @@ const baseSchema = z.object({
 });
 
 /** Rules across variables, checked on the raw values so they are reported alongside format errors. */
-function crossChecks(raw: Record<string, string | undefined>): string[] {
+function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose): string[] {
   const problems: string[] = [];
+  if ((raw.KMS_ACCESS_KEY_ID === undefined) !== (raw.KMS_SECRET_ACCESS_KEY === undefined)) {
+    problems.push("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together (or neither, for the AWS SDK's default credentials)");
+  }
+  if (purpose === "keyservice") {
+    // The stand-alone key service has no sign-in; it needs a database and the KMS principal.
+    if (raw.DATABASE_URL === undefined) problems.push("DATABASE_URL is required: the key service shares the console's PostgreSQL database");
+    if (raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) problems.push("KMS_VENDOR_PRINCIPAL_ARN is required (the AWS principal tenants grant access to)");
+    return problems;
+  }
   const oidc = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"];
   const set = oidc.filter((name) => raw[name] !== undefined);
   if (set.length > 0 && set.length < oidc.length) {
     for (const name of oidc) {
       if (raw[name] === undefined) problems.push(`${name} must be set together with the other OIDC_* variables`);
     }
-  }
-  if ((raw.KMS_ACCESS_KEY_ID === undefined) !== (raw.KMS_SECRET_ACCESS_KEY === undefined)) {
-    problems.push("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together (or neither, for the AWS SDK's default credentials)");
   }
   if (set.length === oidc.length && raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) {
     problems.push("KMS_VENDOR_PRINCIPAL_ARN is required outside demo mode (the AWS principal tenants grant access to)");
@@ -96,6 +106,9 @@ function crossChecks(raw: Record<string, string | undefined>): string[] {
 
 export type Env = z.output<typeof baseSchema>;
 
+/** What is starting: the whole of Custody (`npm start`) or only the key service (`npm run keyservice`). */
+export type Purpose = "custody" | "keyservice";
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
@@ -104,14 +117,14 @@ export class ConfigError extends Error {
 }
 
 /** Parses the environment; throws ConfigError listing every problem (values are not echoed). */
-export function parseEnv(source: Record<string, string | undefined> = process.env): Env {
+export function parseEnv(source: Record<string, string | undefined> = process.env, purpose: Purpose = "custody"): Env {
   const relevant: Record<string, string | undefined> = Object.fromEntries(
     Object.keys(baseSchema.shape).map((k) => [k, source[k] === "" ? undefined : source[k]]),
   );
   const result = baseSchema.safeParse(relevant);
   const problems = [
     ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`)),
-    ...crossChecks(relevant),
+    ...crossChecks(relevant, purpose),
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(problems);
   return result.data;

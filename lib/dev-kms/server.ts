@@ -44,6 +44,8 @@ export type DevKms = {
   close(): Promise<void>;
   /** Makes the next requests fail with ThrottlingException, or slow. In-process only. */
   faults: DevKmsFaults;
+  /** Authenticated requests received so far, by operation (e.g. { Decrypt: 3 }), throttled ones included. */
+  calls(): Record<string, number>;
 };
 
 export type { DevKmsFaults } from "./faults";
@@ -59,6 +61,7 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
   const host = options.host ?? "127.0.0.1";
   const store = KeyStore.open(path.resolve(options.dataDir), options.masterKey);
   const faults = new FaultInjector();
+  const calls: Record<string, number> = {};
   let closing = false;
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -73,6 +76,7 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
         now,
       );
       operation = operationName(req);
+      calls[operation] = (calls[operation] ?? 0) + 1;
       const run = OPERATIONS.get(operation);
       if (!run) throw unknownOperation(`The development KMS does not implement ${operation}.`);
       await faults.apply(operation);
@@ -140,6 +144,7 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
   return {
     endpoint: `http://${urlHost(host)}:${port}`,
     faults,
+    calls: () => ({ ...calls }),
     close() {
       closed ??= new Promise<void>((resolve, reject) => {
         closing = true;

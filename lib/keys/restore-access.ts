@@ -4,6 +4,7 @@ import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { getKms } from "@/lib/kms";
 import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
+import { announceKeyState } from "./revocation-channel";
 import { lockTenant } from "./verify-kms-key";
 import { runVerifySteps, type VerifyStep } from "./verify-steps";
 
@@ -75,6 +76,7 @@ export async function restoreAccess(caller: Caller, input: { tenantId: string })
       request: caller.request,
       details: { arn: key.arn, tenantKeys, revokedSince: tenant.accessRevokedAt.toISOString() },
     });
+    await announceKeyState(tx, input.tenantId);
   });
   return { restored: true, steps: outcome.steps };
 }

@@ -13,3 +13,13 @@ export const REVOCATION_CHANNEL = "custody_revocation";
 export async function announceRevocation(tx: Tx, tenantId: string): Promise<void> {
   await tx.$executeRaw`SELECT pg_notify(${REVOCATION_CHANNEL}, ${tenantId})`;
 }
+
+/**
+ * Channel on which any other change to a tenant's keys is announced (a restore, a new primary
+ * key), so instances re-read the tenant's key state instead of waiting for their cache to age.
+ */
+export const KEY_STATE_CHANNEL = "custody_key_state";
+
+export async function announceKeyState(tx: Tx, tenantId: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_notify(${KEY_STATE_CHANNEL}, ${tenantId})`;
+}

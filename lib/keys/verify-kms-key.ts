@@ -5,6 +5,7 @@ import { AppError } from "@/lib/errors";
 import { getKms } from "@/lib/kms";
 import { errorFields, log } from "@/lib/log";
 import { actorOf, type Caller, requireTenantRole, runAudited } from "@/lib/tenants/caller";
+import { announceKeyState } from "./revocation-channel";
 import { runVerifySteps, type VerifyOutcome, type VerifyStep } from "./verify-steps";
 
 export type VerifyResult = { ok: boolean; steps: VerifyStep[]; becamePrimary: boolean; accessRevoked: boolean };
@@ -104,6 +105,7 @@ export async function makePrimary(tx: Tx, tenantId: string, kmsKeyId: string, pr
   }
   await tx.kmsKey.update({ where: { id: kmsKeyId }, data: { status: "ACTIVE" } });
   await tx.tenant.update({ where: { id: tenantId }, data: { primaryKmsKeyId: kmsKeyId } });
+  await announceKeyState(tx, tenantId);
 }
 
 export type { VerifyOutcome };

@@ -19,7 +19,8 @@ const globalForKms = globalThis as unknown as { custodyKms?: KmsSettings };
 /** The process's KMS provider and vendor principal, from the environment (set once, on first use). */
 export function getKms(): KmsSettings {
   if (!globalForKms.custodyKms) {
-    const env = parseEnv();
+    // Only the KMS settings matter here (start-up has already checked the whole environment).
+    const env = parseEnv(process.env, "keyservice");
     if (!env.KMS_VENDOR_PRINCIPAL_ARN) throw new Error("KMS_VENDOR_PRINCIPAL_ARN is not set");
     globalForKms.custodyKms = {
       partition: env.KMS_PARTITION,

@@ -1,8 +1,9 @@
-import { randomUUID } from "node:crypto";
 import http from "node:http";
 import next from "next";
-import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from "@/lib/http/request-meta";
+import { stampRequest } from "@/lib/http/stamp-request";
 import { errorFields, log } from "@/lib/log";
+
+const API_PREFIX = "/api/v1/";
 
 export type CustodyServerOptions = {
   port: number;
@@ -11,42 +12,23 @@ export type CustodyServerOptions = {
   /** Honour X-Forwarded-For from a load balancer in front of Custody. */
   trustProxy: boolean;
   dir?: string;
+  /** The key service's handler: /api/v1/* goes here and never enters Next. */
+  keyService?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
 };
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
-
 /**
- * The client's address: the socket's, or, behind a trusted load balancer, the address that
- * load balancer appended to X-Forwarded-For (the last entry; earlier ones are whatever the
- * client claimed).
- */
-function clientIp(req: http.IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = req.headers["x-forwarded-for"];
-    const last = (Array.isArray(forwarded) ? forwarded.join(",") : forwarded)?.split(",").at(-1)?.trim();
-    if (last) return last;
-  }
-  return (req.socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
-}
-
-/**
- * Custody's one HTTP entry point, in front of Next. It stamps every request with a request id
- * and the client's address (headers a client cannot forge: any it sent are replaced), which the
- * audit trail records. The key service's lean /api/v1 handler will be routed here too, so the
- * hot path never enters Next's pipeline.
+ * Custody's one HTTP entry point. The key service's /api/v1 requests go straight to its lean
+ * handler, so the vendor's hot path never enters Next's pipeline; everything else is Next.
  */
 export async function startCustodyServer(options: CustodyServerOptions): Promise<http.Server> {
   const app = next({ dev: false, dir: options.dir ?? process.cwd(), hostname: options.host, port: options.port });
   await app.prepare();
   const handle = app.getRequestHandler();
+  const keyService = options.keyService;
 
   const server = http.createServer((req, res) => {
-    // A request id from the load balancer is kept (so logs correlate); a client's own is not trusted.
-    const incoming = options.trustProxy ? req.headers[REQUEST_ID_HEADER] : undefined;
-    const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    req.headers[REQUEST_ID_HEADER] = requestId;
-    req.headers[CLIENT_IP_HEADER] = clientIp(req, options.trustProxy);
-    res.setHeader("X-Request-Id", requestId);
+    const requestId = stampRequest(req, res, options.trustProxy);
+    if (keyService && req.url?.startsWith(API_PREFIX)) return keyService(req, res);
     handle(req, res).catch((error: unknown) => {
       log.error({ requestId, ...errorFields(error) }, "request failed");
       if (!res.headersSent) {

@@ -120,10 +120,14 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
     demoKeyArn = await demoTenantKey(process.env.KMS_ENDPOINT!, process.env.KMS_VENDOR_PRINCIPAL_ARN!);
   }
 
-  const { startCustodyServer } = await import("./http-server");
-  const server = await startCustodyServer({ port: env.PORT, host, trustProxy: env.TRUST_PROXY });
   const { disconnectDb } = await import("@/lib/db");
-  cleanups.unshift(disconnectDb);
+  const { closePool } = await import("@/lib/db/pool");
+  cleanups.unshift(disconnectDb, closePool);
+  const { startKeyService } = await import("@/lib/keyservice");
+  const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
+  cleanups.unshift(keyService.stop);
+  const { startCustodyServer } = await import("./http-server");
+  const server = await startCustodyServer({ port: env.PORT, host, trustProxy: env.TRUST_PROXY, keyService: keyService.handle });
   cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
 
   say(`database: ${databaseLabel}`);

@@ -1,0 +1,56 @@
+import "server-only";
+import type pg from "pg";
+
+// What the key service needs to know about a tenant's keys, read in one query. Cached per
+// instance (lib/keyservice/key-service.ts) and re-read after any notification or reconnect.
+
+export type TenantKeyRecord = {
+  id: string;
+  kmsKeyId: string;
+  kmsKeyArn: string;
+  /** The KMS ciphertext of the tenant key, bound to the tenant's encryption context. */
+  wrappedKey: Buffer;
+};
+
+export type TenantKeyState = {
+  tenantId: string;
+  revoked: boolean;
+  /** The tenant key new wraps use: the newest under the tenant's primary KMS key. */
+  primary: TenantKeyRecord | null;
+  /** Tenant keys that may unwrap: active, under a KMS key the tenant has not revoked. */
+  usable: Map<string, TenantKeyRecord>;
+};
+
+type Row = {
+  revoked: boolean;
+  primary_kms_key_id: string | null;
+  tenant_key_id: string | null;
+  kms_key_id: string | null;
+  arn: string | null;
+  wrapped_key: Buffer | null;
+};
+
+/** The tenant's key state, or null if there is no such tenant. */
+export async function loadTenantKeyState(db: pg.Pool | pg.PoolClient, tenantId: string): Promise<TenantKeyState | null> {
+  const { rows } = await db.query<Row>(
+    `SELECT t.access_revoked_at IS NOT NULL AS revoked, t.primary_kms_key_id::text AS primary_kms_key_id,
+            tk.id::text AS tenant_key_id, k.id::text AS kms_key_id, k.arn, tk.wrapped_key
+       FROM tenants t
+       LEFT JOIN tenant_keys tk ON tk.tenant_id = t.id AND tk.status = 'active'
+       LEFT JOIN kms_keys k ON k.id = tk.kms_key_id AND k.tenant_id = t.id AND k.status IN ('active', 'previous', 'error')
+      WHERE t.id = $1::uuid
+      ORDER BY tk.created_at`,
+    [tenantId],
+  );
+  const first = rows[0];
+  if (!first) return null;
+  const state: TenantKeyState = { tenantId, revoked: first.revoked, primary: null, usable: new Map() };
+  for (const row of rows) {
+    if (!row.tenant_key_id || !row.kms_key_id || !row.arn || !row.wrapped_key) continue;
+    const record = { id: row.tenant_key_id, kmsKeyId: row.kms_key_id, kmsKeyArn: row.arn, wrappedKey: row.wrapped_key };
+    state.usable.set(record.id, record);
+    // Rows are oldest first, so the last one under the primary KMS key wins.
+    if (row.kms_key_id === first.primary_kms_key_id) state.primary = record;
+  }
+  return state;
+}

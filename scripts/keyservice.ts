@@ -1,0 +1,47 @@
+// `npm run keyservice`: the key service alone (no console, no Next), for deployments that scale
+// it apart from the console, and for the benchmark's extra instances. Shares the console's
+// PostgreSQL database and KMS configuration; see ARCHITECTURE.md.
+import http from "node:http";
+import { ConfigError, parseEnv } from "../lib/config";
+import { closePool } from "../lib/db/pool";
+import { disconnectDb } from "../lib/db";
+import { applyMigrations } from "../lib/db/migrate";
+import { startKeyService } from "../lib/keyservice";
+import { errorFields, log } from "../lib/log";
+import { stampRequest } from "../lib/http/stamp-request";
+import { stopOnSignals } from "../lib/server/stop-on-signals";
+
+async function main(): Promise<void> {
+  const env = parseEnv(process.env, "keyservice");
+  await applyMigrations(env.DATABASE_URL!, { log: () => {} });
+  const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
+  const server = http.createServer((req, res) => {
+    stampRequest(req, res, env.TRUST_PROXY);
+    keyService.handle(req, res);
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(env.KEYSERVICE_PORT, env.HOST ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : env.KEYSERVICE_PORT;
+  log.info({ port }, "key service listening");
+  console.log(`[custody] key service listening on http://${env.HOST ?? "127.0.0.1"}:${port}/api/v1`);
+  stopOnSignals("the key service", async () => {
+    await new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections();
+    await keyService.stop();
+    await closePool();
+    await disconnectDb();
+  });
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) console.error(`[custody] ${error.message}`);
+  else {
+    log.error(errorFields(error), "the key service could not start");
+    console.error(`[custody] the key service could not start: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  process.exit(1);
+});
