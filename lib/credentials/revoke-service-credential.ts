@@ -1,0 +1,50 @@
+import "server-only";
+import { AUDIT_ACTIONS } from "@/lib/audit";
+import { AppError } from "@/lib/errors";
+import { actorOf, type Caller, standingOf } from "@/lib/tenants/caller";
+import { type CredentialActionInput, credentialActionSchema } from "@/lib/validation/credentials";
+import { announceCredentialChange } from "./channel";
+import { findCredential, lockCredentialRow } from "./find-credential";
+import { appendEvents, credentialDetails, eventsFor, parseInput, refuse, runCredentialChange, TARGET_TYPE } from "./shared";
+
+/**
+ * Revokes a credential at once: revoked_at is set and the revocation announced (NOTIFY on
+ * commit), so every key-service instance drops it from its cache and refuses it from then on.
+ * There is no un-revoke; create or rotate another credential instead.
+ */
+export async function revokeServiceCredential(caller: Caller, input: CredentialActionInput): Promise<{ id: string; name: string; revokedAt: Date }> {
+  const { credentialId } = parseInput(credentialActionSchema, input);
+  const action = AUDIT_ACTIONS.credentialRevoked;
+
+  return runCredentialChange(async (tx) => {
+    const standing = await standingOf(tx, caller.userId, null);
+    const found = await findCredential(tx, credentialId);
+    const target = { type: TARGET_TYPE, id: credentialId };
+    if (!standing.isVendorAdmin) {
+      throw refuse(caller, standing, found?.tenant?.id ?? null, action, target, {
+        ...(found ? credentialDetails(found) : {}),
+        reason: "not a vendor admin",
+      });
+    }
+    if (!found) throw new AppError("not_found", "There is no such service credential.");
+
+    await lockCredentialRow(tx, credentialId);
+    const current = (await findCredential(tx, credentialId))!;
+    const details = credentialDetails(current);
+    if (current.revokedAt) {
+      throw refuse(caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "already revoked" },
+        new AppError("conflict", `"${current.name}" is already revoked (since ${current.revokedAt.toISOString()}).`));
+    }
+    const revokedAt = new Date();
+    await tx.serviceCredential.update({ where: { id: credentialId }, data: { revokedAt, revokedById: caller.userId } });
+    await appendEvents(
+      tx,
+      eventsFor(
+        { actor: actorOf(caller, standing), action, target, outcome: "success", request: caller.request, details },
+        current.tenant?.id ?? null,
+      ),
+    );
+    await announceCredentialChange(tx, credentialId);
+    return { id: credentialId, name: current.name, revokedAt };
+  });
+}

@@ -1,0 +1,93 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { AUDIT_ACTIONS } from "@/lib/audit";
+import { AppError } from "@/lib/errors";
+import { actorOf, type Caller, standingOf } from "@/lib/tenants/caller";
+import { type CredentialActionInput, credentialActionSchema } from "@/lib/validation/credentials";
+import { announceCredentialChange } from "./channel";
+import type { NewCredential } from "./create-service-credential";
+import { findCredential, lockCredentialRow } from "./find-credential";
+import {
+  appendEvents,
+  countActiveNamed,
+  credentialDetails,
+  eventsFor,
+  lockCredentialName,
+  MAX_ACTIVE_PER_NAME,
+  parseInput,
+  refuse,
+  runCredentialChange,
+  scopesToDb,
+  TARGET_TYPE,
+} from "./shared";
+import { newServiceSecret } from "./token";
+
+/**
+ * Rotation: a successor with the same name, scopes and tenant and a new secret. The old
+ * credential stays active, so the application can switch over without downtime; revoke it
+ * afterwards. At most two credentials of one name are active, so a third is refused.
+ */
+export async function rotateServiceCredential(caller: Caller, input: CredentialActionInput): Promise<NewCredential & { rotatedFromId: string }> {
+  const { credentialId } = parseInput(credentialActionSchema, input);
+  const action = AUDIT_ACTIONS.credentialRotated;
+  const id = randomUUID();
+  const { token, secretHash } = newServiceSecret(id);
+
+  const name = await runCredentialChange(async (tx) => {
+    const standing = await standingOf(tx, caller.userId, null);
+    const found = await findCredential(tx, credentialId);
+    const target = { type: TARGET_TYPE, id: credentialId };
+    if (!standing.isVendorAdmin) {
+      throw refuse(caller, standing, found?.tenant?.id ?? null, action, target, {
+        ...(found ? credentialDetails(found) : {}),
+        reason: "not a vendor admin",
+      });
+    }
+    if (!found) throw new AppError("not_found", "There is no such service credential.");
+
+    await lockCredentialName(tx, found.name);
+    await lockCredentialRow(tx, credentialId);
+    const current = (await findCredential(tx, credentialId))!;
+    const details = credentialDetails(current);
+    if (current.revokedAt) {
+      throw refuse(caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "revoked" },
+        new AppError("conflict", `"${current.name}" is revoked and cannot be rotated. Create a new credential instead.`));
+    }
+    if ((await countActiveNamed(tx, current.name)) >= MAX_ACTIVE_PER_NAME) {
+      throw refuse(caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "two credentials of this name are active" },
+        new AppError(
+          "conflict",
+          `Two credentials named "${current.name}" are already active. Revoke the one your application no longer uses, then rotate again.`,
+        ));
+    }
+
+    await tx.serviceCredential.create({
+      data: {
+        id,
+        name: current.name,
+        scopes: scopesToDb(current.scopes),
+        tenantId: current.tenant?.id ?? null,
+        secretHash,
+        createdById: caller.userId,
+        rotatedFromId: current.id,
+      },
+    });
+    await appendEvents(
+      tx,
+      eventsFor(
+        {
+          actor: actorOf(caller, standing),
+          action,
+          target: { type: TARGET_TYPE, id },
+          outcome: "success",
+          request: caller.request,
+          details: { ...details, rotatedFromId: current.id },
+        },
+        current.tenant?.id ?? null,
+      ),
+    );
+    await announceCredentialChange(tx, current.id);
+    return current.name;
+  });
+  return { id, name, token, rotatedFromId: credentialId };
+}

@@ -1,0 +1,109 @@
+import "server-only";
+import { type AuditAction, type AuditInput, appendAuditEvent } from "@/lib/audit";
+import { getDb, type Tx } from "@/lib/db";
+import type { ServiceScope as DbServiceScope } from "@/lib/db/generated/client";
+import { AppError } from "@/lib/errors";
+import { actorOf, type Caller, type Standing } from "@/lib/tenants/caller";
+import type { ServiceScope } from "@/lib/validation/keyservice";
+import { fieldErrorsOf } from "@/lib/validation/tenants";
+import type { z } from "zod";
+
+// What the credential verbs share: vendor-admin checks, audit events in the vendor chain and
+// (for a tenant-restricted credential) the tenant's chain, refusals audited after rollback, and
+// the per-name lock that keeps "at most two active credentials per name" true under concurrency.
+
+export const TARGET_TYPE = "service_credential";
+
+export const MAX_ACTIVE_PER_NAME = 2;
+
+const TO_DB: Record<ServiceScope, DbServiceScope> = { wrap: "WRAP", unwrap: "UNWRAP", rekey: "REKEY" };
+const FROM_DB: Record<DbServiceScope, ServiceScope> = { WRAP: "wrap", UNWRAP: "unwrap", REKEY: "rekey" };
+
+export function scopesToDb(scopes: readonly ServiceScope[]): DbServiceScope[] {
+  return scopes.map((s) => TO_DB[s]);
+}
+
+export function scopesFromDb(scopes: readonly DbServiceScope[]): ServiceScope[] {
+  return scopes.map((s) => FROM_DB[s]);
+}
+
+/** Parses input with a schema; a failure is a bad_request with per-field messages and changes nothing. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new AppError("bad_request", "Please correct the highlighted fields.", fieldErrorsOf(parsed.error));
+}
+
+/** A refusal, recorded (in every chain it concerns) once the transaction that found it has rolled back. */
+export class CredentialRefusal extends Error {
+  constructor(
+    readonly audits: AuditInput[],
+    readonly publicError: AppError,
+  ) {
+    super(publicError.message);
+  }
+}
+
+/** The audit inputs for one credential event: the vendor chain, and the tenant's chain when restricted to one. */
+export function eventsFor(base: Omit<AuditInput, "tenantId">, tenantId: string | null): AuditInput[] {
+  return tenantId ? [{ ...base, tenantId: null }, { ...base, tenantId }] : [{ ...base, tenantId: null }];
+}
+
+export async function appendEvents(tx: Tx, events: AuditInput[]): Promise<void> {
+  for (const event of events) await appendAuditEvent(tx, event);
+}
+
+export function refuse(
+  caller: Caller,
+  standing: Standing,
+  tenantId: string | null,
+  action: AuditAction,
+  target: { type: string; id: string } | undefined,
+  details: Record<string, string | number | boolean | null>,
+  publicError = new AppError("forbidden", "Only vendor admins can manage service credentials."),
+): CredentialRefusal {
+  return new CredentialRefusal(
+    eventsFor({ actor: actorOf(caller, standing), action, target, outcome: "denied", request: caller.request, details }, tenantId),
+    publicError,
+  );
+}
+
+/** Runs a credential change in one transaction; a refusal rolls it back and is then audited. */
+export async function runCredentialChange<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    return await getDb().$transaction(fn);
+  } catch (error) {
+    if (error instanceof CredentialRefusal) {
+      await getDb().$transaction((tx) => appendEvents(tx, error.audits));
+      throw error.publicError;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Serialises changes to credentials of one name (case-insensitive) until the transaction ends,
+ * so two concurrent creates or rotations cannot both see room for one more active credential.
+ */
+export async function lockCredentialName(tx: Tx, name: string): Promise<void> {
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext('service_credentials'), hashtext(lower(${name})))`;
+}
+
+export async function countActiveNamed(tx: Tx, name: string): Promise<number> {
+  const [row] = await tx.$queryRaw<Array<{ n: number }>>`
+    SELECT count(*)::int AS n FROM service_credentials WHERE lower(name) = lower(${name}) AND revoked_at IS NULL`;
+  return row?.n ?? 0;
+}
+
+/** Small, non-secret facts about a credential for its audit events (never the secret or its hash). */
+export function credentialDetails(credential: {
+  name: string;
+  scopes: readonly ServiceScope[];
+  tenant: { id: string; slug: string } | null;
+}): Record<string, string | null> {
+  return {
+    name: credential.name,
+    scopes: credential.scopes.join(" "),
+    tenant: credential.tenant?.slug ?? null,
+  };
+}
