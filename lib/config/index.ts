@@ -61,7 +61,7 @@ const baseSchema = z.object({
     /** How long a key-service instance keeps a tenant key unwrapped before asking the KMS again. */
     KEY_LEASE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(300),
     /** Port of the stand-alone key service (`npm run keyservice`); `npm start` serves /api/v1 on PORT. */
-    KEYSERVICE_PORT: port.default(3002),
+    KEYSERVICE_PORT: z.coerce.number({ message: "must be a port number" }).int("must be a whole number").min(0, "must be between 0 (any free port) and 65535").max(65535, "must be between 0 (any free port) and 65535").default(3002),
     CUSTODY_VENDOR_ADMINS: z
       .string()
       .transform((v) => v.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))

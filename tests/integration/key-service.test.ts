@@ -1,0 +1,282 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyStoredChain } from "@/lib/audit";
+import { revokeServiceCredential } from "@/lib/credentials";
+import { disconnectDb, getDb } from "@/lib/db";
+import { restoreAccess, revokeAccess } from "@/lib/keys";
+import { api, KeyServiceFixture, type KeyServiceInstance, type TenantWithKey } from "../helpers/key-service";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+
+// The key service as the vendor's application uses it: two real key-service processes on one
+// PostgreSQL database, the development KMS behind the AWS SDK, tenants set up through the
+// console's own code. Every test asserts what a caller (or the tenant reading its trail) sees.
+
+let database: TestDatabase;
+let fixture: KeyServiceFixture;
+let one: KeyServiceInstance;
+let two: KeyServiceInstance;
+let acme: TenantWithKey;
+let globex: TenantWithKey;
+let token: string;
+
+const meta = (dataLabel = "invoices", extra: Record<string, string> = {}) => ({ dataLabel, objectId: "inv-1", actor: "user:42", reason: "render", ...extra });
+
+async function trail(tenantId: string) {
+  return getDb().auditEvent.findMany({ where: { tenantId }, orderBy: { seq: "asc" } });
+}
+
+async function wrap(url: string, tenantId: string, dataLabel = "invoices", withToken = token) {
+  const result = await api<{ dek: string; edek: string; tenantKeyId: string }>(url, withToken, "wrap", { tenantId, metadata: meta(dataLabel) });
+  return result;
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  process.env.DATABASE_URL = database.url;
+  fixture = await KeyServiceFixture.start(database.url);
+  acme = await fixture.tenantWithKey("acme");
+  globex = await fixture.tenantWithKey("globex");
+  token = (await fixture.credential({ name: "billing-app" })).token;
+  [one, two] = await Promise.all([fixture.instance(), fixture.instance()]);
+});
+
+afterAll(async () => {
+  await fixture?.close();
+  await disconnectDb();
+  await database?.drop();
+});
+
+describe("wrap and unwrap", () => {
+  it("round-trips a data key, on either instance", async () => {
+    const wrapped = await wrap(one.url, acme.tenantId);
+    expect(wrapped.status).toBe(200);
+    expect(Buffer.from(wrapped.body.dek, "base64")).toHaveLength(32);
+    const unwrapped = await api<{ dek: string }>(two.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta() });
+    expect(unwrapped.status).toBe(200);
+    expect(unwrapped.body.dek).toBe(wrapped.body.dek);
+    expect(unwrapped.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("refuses an EDEK from tenant A presented for tenant B, and one with a changed label", async () => {
+    const wrapped = await wrap(one.url, acme.tenantId);
+    const crossTenant = await api(one.url, token, "unwrap", { tenantId: globex.tenantId, edek: wrapped.body.edek, metadata: meta() });
+    expect(crossTenant.status).toBe(422);
+    expect(crossTenant.body.error?.code).toBe("invalid_edek");
+    expect(JSON.stringify(crossTenant.body)).not.toContain(acme.tenantId);
+    const relabelled = await api(one.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta("payroll") });
+    expect(relabelled.status).toBe(422);
+    expect(relabelled.body.error?.code).toBe("invalid_edek");
+    const refused = (await trail(globex.tenantId)).filter((e) => e.action === "key.unwrap" && e.outcome === "DENIED");
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("audits every call, refusals included, with the caller's metadata, and the chain stays intact", async () => {
+    const before = (await trail(acme.tenantId)).length;
+    const wrapped = await wrap(one.url, acme.tenantId);
+    await api(two.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta("invoices", { requestId: "app-req-77" }) });
+    await api(two.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta("other") });
+    const events = (await trail(acme.tenantId)).slice(before).filter((e) => e.action.startsWith("key.") && e.actorType === "SERVICE");
+    expect(events.map((e) => [e.action, e.outcome])).toEqual([
+      ["key.wrap", "SUCCESS"],
+      ["key.unwrap", "SUCCESS"],
+      ["key.unwrap", "DENIED"],
+    ]);
+    expect(events[1]!.requestId).toBe("app-req-77");
+    expect(events[1]!.actorLabel).toBe("billing-app");
+    expect(events[1]!.details).toMatchObject({ dataLabel: "invoices", objectId: "inv-1", onBehalfOf: "user:42", reason: "render" });
+    expect(events[2]!.details).toMatchObject({ code: "invalid_edek" });
+    for (const event of events) expect(JSON.stringify(event.details)).not.toContain(wrapped.body.dek);
+    expect(await verifyStoredChain(acme.tenantId)).toMatchObject({ intact: true });
+  });
+});
+
+describe("revocation", () => {
+  it("refuses every operation on both instances once the tenant revokes, and works again after a restore", async () => {
+    const wrapped = await wrap(one.url, acme.tenantId);
+    // Both instances hold a lease now.
+    expect((await api(two.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta() })).status).toBe(200);
+
+    await revokeAccess(acme.admin, { tenantId: acme.tenantId });
+    for (const instance of [one, two]) {
+      const calls = [
+        api(instance.url, token, "wrap", { tenantId: acme.tenantId, metadata: meta() }),
+        api(instance.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta() }),
+        api(instance.url, token, "rekey", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta() }),
+        api(instance.url, token, "batch-unwrap", { tenantId: acme.tenantId, items: [{ edek: wrapped.body.edek, dataLabel: "invoices" }] }),
+        api(instance.url, token, "batch-wrap", { tenantId: acme.tenantId, items: [{ dataLabel: "invoices" }] }),
+      ];
+      for (const result of await Promise.all(calls)) {
+        expect(result.status).toBe(403);
+        expect(result.body.error?.code).toBe("access_revoked");
+      }
+    }
+    // No success after the revocation in the tenant's chain.
+    const events = await trail(acme.tenantId);
+    const revokedAt = events.findIndex((e) => e.action === "access.revoked");
+    const after = events.slice(revokedAt + 1).filter((e) => e.actorType === "SERVICE");
+    expect(after.length).toBe(10);
+    expect(after.every((e) => e.outcome === "DENIED")).toBe(true);
+
+    // The other tenant is untouched.
+    expect((await wrap(two.url, globex.tenantId)).status).toBe(200);
+
+    const restored = await restoreAccess(acme.admin, { tenantId: acme.tenantId });
+    expect(restored.restored).toBe(true);
+    for (const instance of [one, two]) {
+      const unwrapped = await api<{ dek: string }>(instance.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta() });
+      expect(unwrapped.status).toBe(200);
+      expect(unwrapped.body.dek).toBe(wrapped.body.dek);
+    }
+  });
+
+  it("takes effect on every instance within a second of the revocation committing", async () => {
+    const t = await fixture.tenantWithKey("fast-revoke");
+    const wrapped = await wrap(one.url, t.tenantId);
+    const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
+    expect((await api(two.url, token, "unwrap", body)).status).toBe(200);
+    const started = Date.now();
+    await revokeAccess(t.admin, { tenantId: t.tenantId });
+    const refusedAfter = await Promise.all(
+      [one, two].map(async (instance) => {
+        for (;;) {
+          const result = await api(instance.url, token, "unwrap", body);
+          if (result.body.error?.code === "access_revoked") return Date.now() - started;
+          if (Date.now() - started > 5000) return Infinity;
+        }
+      }),
+    );
+    expect(Math.max(...refusedAfter)).toBeLessThan(1000);
+  });
+});
+
+describe("credentials", () => {
+  it("refuses a missing or wrong token, a credential without the scope, one restricted to another tenant, and a revoked one", async () => {
+    const wrapped = await wrap(one.url, globex.tenantId);
+    const unwrapBody = { tenantId: globex.tenantId, edek: wrapped.body.edek, metadata: meta() };
+
+    const none = await api(one.url, null, "unwrap", unwrapBody);
+    expect(none.status).toBe(401);
+    expect(none.body.error?.code).toBe("unauthenticated");
+    const wrong = await api(one.url, `${token.slice(0, -4)}AAAA`, "unwrap", unwrapBody);
+    expect(wrong.status).toBe(401);
+
+    const wrapOnly = await fixture.credential({ scopes: ["wrap"] });
+    const noScope = await api(one.url, wrapOnly.token, "unwrap", unwrapBody);
+    expect(noScope.status).toBe(403);
+    expect(noScope.body.error).toMatchObject({ code: "forbidden", message: expect.stringContaining("unwrap") });
+    expect((await api(one.url, wrapOnly.token, "wrap", { tenantId: globex.tenantId, metadata: meta() })).status).toBe(200);
+
+    const acmeOnly = await fixture.credential({ tenantId: acme.tenantId });
+    const otherTenant = await api(one.url, acmeOnly.token, "unwrap", unwrapBody);
+    expect(otherTenant.status).toBe(403);
+    expect(otherTenant.body.error?.code).toBe("forbidden");
+
+    const doomed = await fixture.credential();
+    expect((await api(one.url, doomed.token, "unwrap", unwrapBody)).status).toBe(200);
+    expect((await api(two.url, doomed.token, "unwrap", unwrapBody)).status).toBe(200);
+    await revokeServiceCredential(fixture.vendor, { credentialId: doomed.id });
+    for (const instance of [one, two]) {
+      const result = await api(instance.url, doomed.token, "unwrap", unwrapBody);
+      expect(result.status).toBe(401);
+    }
+    const refusals = (await trail(globex.tenantId)).filter((e) => e.outcome === "DENIED" && e.details && (e.details as { code?: string }).code === "forbidden");
+    expect(refusals.map((e) => e.actorId)).toEqual(expect.arrayContaining([wrapOnly.id, acmeOnly.id]));
+  });
+});
+
+describe("bad input", () => {
+  it("answers malformed requests with bad_request and a message naming the problem, and changes nothing", async () => {
+    const before = (await trail(globex.tenantId)).length;
+    const cases: Array<[string, unknown, RegExp]> = [
+      ["wrap", "{not json", /not valid JSON/],
+      ["wrap", { tenantId: "nope", metadata: meta() }, /tenantId/],
+      ["wrap", { tenantId: globex.tenantId, metadata: { dataLabel: "" } }, /dataLabel/],
+      ["wrap", { tenantId: globex.tenantId, metadata: meta(), extra: 1 }, /unknown field/],
+      ["unwrap", { tenantId: globex.tenantId, edek: "!!!", metadata: meta() }, /base64/],
+      ["batch-unwrap", { tenantId: globex.tenantId, items: [] }, /at least one/],
+      ["batch-unwrap", { tenantId: globex.tenantId, items: Array.from({ length: 1001 }, () => ({})) }, /at most 1000/],
+    ];
+    for (const [operation, body, message] of cases) {
+      const result = await api(one.url, token, operation, body);
+      expect(result.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(result.body.error?.code).toBe("bad_request");
+      expect(result.body.error?.message).toMatch(message);
+    }
+    expect((await trail(globex.tenantId)).length).toBe(before);
+  });
+
+  it("names unknown tenants and tenants without a key distinctly", async () => {
+    const unknown = await api(one.url, token, "wrap", { tenantId: "7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f", metadata: meta() });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error?.code).toBe("unknown_tenant");
+    const keyless = await fixture.tenantWithoutKey("keyless");
+    const noKey = await api(one.url, token, "wrap", { tenantId: keyless.tenantId, metadata: meta() });
+    expect(noKey.status).toBe(409);
+    expect(noKey.body.error?.code).toBe("no_key_configured");
+  });
+
+  it("keeps one bad item from failing a batch", async () => {
+    const wrapped = await api<{ results: Array<{ ok: boolean; edek?: string; dek?: string }> }>(one.url, token, "batch-wrap", {
+      tenantId: globex.tenantId,
+      items: [{ dataLabel: "a", objectId: "1" }, { dataLabel: "" }, { dataLabel: "b", objectId: "2" }],
+    });
+    expect(wrapped.status).toBe(200);
+    expect(wrapped.body.results.map((r) => r.ok)).toEqual([true, false, true]);
+    const [a, , b] = wrapped.body.results;
+    const unwrapped = await api<{ results: Array<{ ok: boolean; dek?: string; error?: { code: string } }> }>(two.url, token, "batch-unwrap", {
+      tenantId: globex.tenantId,
+      items: [
+        { edek: a!.edek, dataLabel: "a" },
+        { edek: b!.edek, dataLabel: "a" },
+        { edek: "AAAA", dataLabel: "b" },
+        { edek: b!.edek, dataLabel: "b", objectId: "2" },
+      ],
+    });
+    expect(unwrapped.status).toBe(200);
+    expect(unwrapped.body.results.map((r) => r.ok)).toEqual([true, false, false, true]);
+    expect(unwrapped.body.results[0]!.dek).toBe(a!.dek);
+    expect(unwrapped.body.results[3]!.dek).toBe(b!.dek);
+    expect(unwrapped.body.results[1]!.error?.code).toBe("invalid_edek");
+    const event = (await trail(globex.tenantId)).filter((e) => e.action === "key.batch_unwrap").at(-1)!;
+    expect(event.details).toMatchObject({ items: 4, failedItems: [1, 2], objectIds: ["2"] });
+  });
+});
+
+describe("rekey", () => {
+  it("re-wraps an EDEK under the tenant's new primary key; the old EDEK still unwraps", async () => {
+    const t = await fixture.tenantWithKey("rotating");
+    const old = await wrap(one.url, t.tenantId);
+    const arn = await fixture.customerKey({ tenantId: t.tenantId, slug: t.slug });
+    const { registerKmsKey, verifyKmsKey } = await import("@/lib/keys");
+    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn });
+    expect((await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId })).becamePrimary).toBe(true);
+
+    const rekeyed = await api<{ edek: string; tenantKeyId: string }>(two.url, token, "rekey", { tenantId: t.tenantId, edek: old.body.edek, metadata: meta() });
+    expect(rekeyed.status).toBe(200);
+    expect(rekeyed.body.tenantKeyId).not.toBe(old.body.tenantKeyId);
+    for (const edek of [old.body.edek, rekeyed.body.edek]) {
+      const unwrapped = await api<{ dek: string }>(one.url, token, "unwrap", { tenantId: t.tenantId, edek, metadata: meta() });
+      expect(unwrapped.body.dek).toBe(old.body.dek);
+    }
+    expect((await wrap(one.url, t.tenantId)).body.tenantKeyId).toBe(rekeyed.body.tenantKeyId);
+  });
+});
+
+describe("the LISTEN connection", () => {
+  it("after it is cut, a revocation made meanwhile is still enforced (catch-up, no stale cache)", async () => {
+    const t = await fixture.tenantWithKey("cut-listener");
+    const wrapped = await wrap(one.url, t.tenantId);
+    const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
+    expect((await api(one.url, token, "unwrap", body)).status).toBe(200);
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    try {
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'custody-listener' AND datname = current_database()");
+      await revokeAccess(t.admin, { tenantId: t.tenantId });
+      const result = await api(one.url, token, "unwrap", body);
+      expect(result.body.error?.code).toBe("access_revoked");
+    } finally {
+      await admin.end();
+    }
+  });
+});
