@@ -280,3 +280,100 @@ describe("the LISTEN connection", () => {
     }
   });
 });
+
+describe("leases", () => {
+  it("1,000 unwraps make one KMS call, and concurrent first requests share it", async () => {
+    const t = await fixture.tenantWithKey("lease-count");
+    const instance = await fixture.instance();
+    const wrapped = await wrap(instance.url, t.tenantId);
+    const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
+    const decrypts = () => fixture.kms.calls().Decrypt ?? 0;
+    // A fresh instance: its first wrap leased the key. Another fresh one gets 50 cold requests at once.
+    const cold = await fixture.instance();
+    const before = decrypts();
+    const first = await Promise.all(Array.from({ length: 50 }, () => api(cold.url, token, "unwrap", body)));
+    expect(first.every((r) => r.status === 200)).toBe(true);
+    expect(decrypts() - before).toBe(1);
+
+    const start = decrypts();
+    for (let round = 0; round < 20; round++) {
+      const results = await Promise.all(Array.from({ length: 50 }, () => api(instance.url, token, "unwrap", body)));
+      expect(results.every((r) => r.status === 200)).toBe(true);
+    }
+    expect(decrypts() - start).toBe(0);
+    await Promise.all([instance.stop(), cold.stop()]);
+  });
+
+  it("retries KMS throttling during a renewal, then reports it: refused as kms_throttled, audited, shown on the key", async () => {
+    const t = await fixture.tenantWithKey("throttled");
+    const instance = await fixture.instance({ KEY_LEASE_SECONDS: "1" });
+    const wrapped = await wrap(instance.url, t.tenantId);
+    const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
+    const decrypts = () => fixture.kms.calls().Decrypt ?? 0;
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    fixture.kms.faults.throttleNext(2, "Decrypt");
+    let before = decrypts();
+    const retried = await api(instance.url, token, "unwrap", body);
+    expect(retried.status).toBe(200);
+    expect(decrypts() - before).toBe(3);
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    fixture.kms.faults.throttleNext(100, "Decrypt");
+    before = decrypts();
+    const refused = await api(instance.url, token, "unwrap", body);
+    fixture.kms.faults.reset();
+    expect(refused.status).toBe(503);
+    expect(refused.body.error?.code).toBe("kms_throttled");
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(decrypts() - before).toBe(3);
+
+    const events = await trail(t.tenantId);
+    expect(events.some((e) => e.action === "key.lease_failed" && (e.details as { reason?: string }).reason === "throttled")).toBe(true);
+    expect(events.at(-1)).toMatchObject({ action: "key.unwrap", outcome: "FAILURE", details: expect.objectContaining({ code: "kms_throttled" }) });
+    const key = await getDb().kmsKey.findUniqueOrThrow({ where: { id: t.kmsKeyId } });
+    expect(key.lastError).toMatch(/throttling/i);
+    await instance.stop();
+  });
+
+  it("a key disabled in the customer's own KMS bites at the next renewal", async () => {
+    const { DisableKeyCommand } = await import("@aws-sdk/client-kms");
+    const t = await fixture.tenantWithKey("disabled-at-kms");
+    const instance = await fixture.instance({ KEY_LEASE_SECONDS: "1" });
+    const wrapped = await wrap(instance.url, t.tenantId);
+    const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
+    await fixture.customer.send(new DisableKeyCommand({ KeyId: t.kmsKeyArn }));
+    // Inside the lease the KMS is not asked.
+    expect((await api(instance.url, token, "unwrap", body)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const refused = await api(instance.url, token, "unwrap", body);
+    expect(refused.status).toBe(502);
+    expect(refused.body.error).toMatchObject({ code: "kms_denied", message: expect.stringMatching(/disabled/) });
+    const key = await getDb().kmsKey.findUniqueOrThrow({ where: { id: t.kmsKeyId } });
+    expect(key.lastError).toMatch(/disabled/);
+    await instance.stop();
+  });
+});
+
+describe("audit on the hot path", () => {
+  it("fails the request, and hands out no key, when its audit event cannot be written", async () => {
+    const t = await fixture.tenantWithKey("audit-down");
+    const wrapped = await wrap(one.url, t.tenantId);
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    try {
+      // A constraint that refuses this tenant's unwrap events, standing in for a failing write.
+      await admin.query(`ALTER TABLE audit_events ADD CONSTRAINT test_refuse_unwrap CHECK (NOT (action = 'key.unwrap' AND tenant_id = '${t.tenantId}')) NOT VALID`);
+      const result = await api(one.url, token, "unwrap", { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() });
+      expect(result.status).toBe(503);
+      expect(result.body.error?.code).toBe("unavailable");
+      expect(JSON.stringify(result.body)).not.toContain(wrapped.body.dek);
+      // Other tenants' calls in flight meanwhile are unaffected once the bad batch is gone.
+      expect((await wrap(one.url, globex.tenantId)).status).toBe(200);
+    } finally {
+      await admin.query("ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS test_refuse_unwrap");
+      await admin.end();
+    }
+    expect(await verifyStoredChain(t.tenantId)).toMatchObject({ intact: true });
+  });
+});
