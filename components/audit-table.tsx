@@ -18,6 +18,9 @@ const ACTION_LABELS: Record<string, string> = {
   "access.granted": "Vendor access granted",
   "access.revoked": "Vendor access revoked",
   "access.restored": "Vendor access restored",
+  "credential.created": "Service credential created",
+  "credential.rotated": "Service credential rotated",
+  "credential.revoked": "Service credential revoked",
 };
 
 const ACTOR_LABELS: Record<AuditEvent["actorType"], string> = {

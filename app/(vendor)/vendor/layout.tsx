@@ -11,6 +11,7 @@ export default async function VendorLayout({ children }: { children: React.React
       homeHref="/vendor"
       nav={[
         { href: "/vendor", label: "Tenants" },
+        { href: "/vendor/credentials", label: "Service credentials" },
         { href: "/vendor/audit", label: "Audit trail" },
         ...(principal.tenants.length > 0 ? [{ href: "/tenants", label: "My tenants" }] : []),
       ]}

@@ -17,7 +17,7 @@ export default async function VendorAuditPage({ searchParams }: { searchParams: 
       <CardContent className="pt-6">
         <PageHeader
           title="Vendor audit trail"
-          description="Events that belong to no tenant: vendor-admin grants, vendor sign-ins, and sign-ins refused for lack of access. What you do to a tenant is in that tenant's own trail."
+          description="Events that belong to no tenant: vendor-admin grants, vendor sign-ins, sign-ins refused for lack of access, and every service-credential action. What you do to a tenant is in that tenant's own trail (credentials restricted to a tenant appear in both)."
         />
         <AuditTable events={page.events} />
         <AuditPager basePath="/vendor/audit" paged={cursor !== undefined} nextBefore={page.nextBefore} />
