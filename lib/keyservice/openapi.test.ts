@@ -43,7 +43,7 @@ describe("the key service's OpenAPI document", () => {
 
   it("is OpenAPI 3.1 with a response for every operation", () => {
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/);
-    expect(Object.keys(paths).sort()).toEqual([...OPERATIONS, "/api/v1/openapi.json"].sort());
+    expect(Object.keys(paths).sort()).toEqual([...OPERATIONS, "/api/v1/openapi.json", "/api/v1/health"].sort());
     for (const [route, item] of Object.entries(paths)) {
       for (const [method, operation] of Object.entries(item)) {
         expect(["get", "post"], `${route}`).toContain(method);
@@ -64,6 +64,7 @@ describe("the key service's OpenAPI document", () => {
     expect(schemes.serviceToken).toMatchObject({ type: "http", scheme: "bearer" });
     for (const route of OPERATIONS) expect(paths[route]!.post!.security).toEqual([{ serviceToken: [] }]);
     expect(paths["/api/v1/openapi.json"]!.get!.security).toEqual([]);
+    expect(paths["/api/v1/health"]!.get!.security).toEqual([]);
   });
 
   it("documents every error code of each operation under its HTTP status, with Retry-After on 503", () => {

@@ -228,6 +228,13 @@ Every call is authenticated with a service credential (\`Authorization: Bearer c
 
 **Errors.** Every error answers \`{ "error": { "code", "message" } }\` with the status listed per operation; the message is plain language and never contains key material. \`kms_unreachable\`, \`kms_throttled\` and \`unavailable\` (503) mean nothing was done: retry after the \`Retry-After\` seconds. Any path not listed here answers 404 \`not_found\`. Every response carries an \`X-Request-Id\` header, also recorded in the audit event.`;
 
+const healthSchema = (status: string) => ({
+  type: "object",
+  properties: { status: { const: status } },
+  required: ["status"],
+  additionalProperties: false,
+});
+
 export function buildOpenApiDocument(): object {
   const paths: Record<string, Json> = {};
   for (const op of OPERATIONS) {
@@ -259,6 +266,19 @@ export function buildOpenApiDocument(): object {
       security: [],
       responses: {
         "200": { description: "The OpenAPI 3.1 document of the key service.", content: { "application/json": { schema: { type: "object" } } } },
+      },
+    },
+  };
+  paths["/api/v1/health"] = {
+    get: {
+      operationId: "getHealth",
+      summary: "Liveness for load balancers",
+      description: "`ok` while this instance hears revocations from the database; `degraded` (503) while it does not, so a load balancer can take it out of rotation.",
+      tags: ["meta"],
+      security: [],
+      responses: {
+        "200": { description: "Serving.", content: { "application/json": { schema: healthSchema("ok") } } },
+        "503": { description: "Not hearing revocations; do not route traffic here.", content: { "application/json": { schema: healthSchema("degraded") } } },
       },
     },
   };
