@@ -211,9 +211,9 @@ export class CustodyClient {
     this.#maxRetries = options.maxRetries === undefined ? 2 : count(options.maxRetries, "maxRetries");
     this.#retryDelayMs = positive(options.retryDelayMs, 100, "retryDelayMs");
     this.#maxRetryDelayMs = positive(options.maxRetryDelayMs, 5_000, "maxRetryDelayMs");
-    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
-    if (typeof fetchImpl !== "function") throw new TypeError("No fetch available: pass options.fetch.");
-    this.#fetch = fetchImpl;
+    if (options.fetch === undefined && typeof globalThis.fetch !== "function") throw new TypeError("No fetch available: pass options.fetch.");
+    // Called as a plain function: some runtimes refuse a fetch invoked with another `this`.
+    this.#fetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
   }
 
   /** A fresh 256-bit data key and its EDEK, bound to the tenant and `metadata.dataLabel`. */
