@@ -90,9 +90,14 @@ export async function verifyKmsKey(caller: Caller, input: { tenantId: string; km
   });
 }
 
+/**
+ * Locks the tenant row against other key changes. NO KEY UPDATE, not UPDATE: inserting an audit
+ * event takes a KEY SHARE lock on its tenant (the foreign key), and an appender holding the
+ * chain head must not wait on us while we wait on the chain head (a deadlock).
+ */
 export async function lockTenant(tx: Tx, tenantId: string) {
   const [tenant] = await tx.$queryRaw<Array<{ primary_kms_key_id: string | null; access_revoked_at: Date | null }>>`
-    SELECT primary_kms_key_id, access_revoked_at FROM tenants WHERE id = ${tenantId}::uuid FOR UPDATE`;
+    SELECT primary_kms_key_id, access_revoked_at FROM tenants WHERE id = ${tenantId}::uuid FOR NO KEY UPDATE`;
   if (!tenant) throw new AppError("not_found", "No such tenant.");
   return { primaryKmsKeyId: tenant.primary_kms_key_id, accessRevokedAt: tenant.access_revoked_at };
 }

@@ -136,7 +136,7 @@ async function lockedMembership(
   membershipId: string,
   action: AuditAction,
 ) {
-  await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR UPDATE`;
+  await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR NO KEY UPDATE`;
   const membership = await tx.membership.findFirst({
     where: { id: membershipId, tenantId },
     include: { user: { select: { email: true } } },

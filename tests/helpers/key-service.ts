@@ -113,8 +113,9 @@ export class KeyServiceFixture {
     const child = spawn(path.join(root, "node_modules/.bin/tsx"), ["--conditions=react-server", "scripts/keyservice.ts"], {
       cwd: root,
       env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
+        NODE_ENV: "production",
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: process.env.HOME ?? os.tmpdir(),
         DATABASE_URL: this.databaseUrl,
         KMS_ENDPOINT: this.kms.endpoint,
         KMS_ACCESS_KEY_ID: DEV_KMS_VENDOR.accessKeyId,

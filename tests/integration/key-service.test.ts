@@ -147,6 +147,30 @@ describe("revocation", () => {
     );
     expect(Math.max(...refusedAfter)).toBeLessThan(1000);
   });
+
+  it("answers every call made during a revocation with success or access_revoked, never an error", async () => {
+    const t = await fixture.tenantWithKey("revoke-under-load");
+    const wrapped = await wrap(one.url, t.tenantId);
+    const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
+    let stop = false;
+    const statuses: number[] = [];
+    const load = async (instance: KeyServiceInstance) => {
+      while (!stop) statuses.push((await api(instance.url, token, "unwrap", body)).status);
+    };
+    const loads = [one, one, two, two].map(load);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await revokeAccess(t.admin, { tenantId: t.tenantId });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    stop = true;
+    await Promise.all(loads);
+    expect(statuses.filter((s) => s !== 200 && s !== 403)).toEqual([]);
+    expect(statuses.at(-1)).toBe(403);
+    // In the chain, nothing succeeds after the revocation.
+    const events = await trail(t.tenantId);
+    const revokedAt = events.findIndex((e) => e.action === "access.revoked");
+    expect(events.slice(revokedAt + 1).filter((e) => e.outcome === "SUCCESS" && e.actorType === "SERVICE")).toEqual([]);
+    expect(await verifyStoredChain(t.tenantId)).toMatchObject({ intact: true });
+  });
 });
 
 describe("credentials", () => {

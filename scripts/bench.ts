@@ -1,0 +1,225 @@
+// `npm run bench`: measures the key service on this machine and prints a table (and writes a
+// JSON file). It is a measurement, not a test: it never fails on a slow figure, only when
+// something does not work. `npm run bench -- --smoke` is the short run CI does.
+//
+// What runs: a fresh database on the PostgreSQL server of TEST_DATABASE_URL (default
+// 127.0.0.1:5432), the development KMS in this process, key-service processes
+// (`npm run keyservice`, the same handler `npm start` routes /api/v1 to), and autocannon as the
+// load generator in this process, on loopback. A bare node:http server answering a fixed body
+// is measured by the same load generator in the same run, as the machine's ceiling.
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import autocannon from "autocannon";
+import { disconnectDb } from "@/lib/db";
+import { closePool } from "@/lib/db/pool";
+import { restoreAccess, revokeAccess } from "@/lib/keys";
+import { createTestDatabase } from "../tests/helpers/db";
+import { api, KeyServiceFixture, type KeyServiceInstance } from "../tests/helpers/key-service";
+
+type Args = { duration: number; connections: number; revocations: number; out: string; smoke: boolean };
+
+function parseArgs(argv: string[]): Args {
+  const smoke = argv.includes("--smoke");
+  const value = (name: string, fallback: number) => {
+    const i = argv.indexOf(`--${name}`);
+    if (i < 0) return fallback;
+    const n = Number(argv[i + 1]);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} needs a positive number`);
+    return n;
+  };
+  const outIndex = argv.indexOf("--out");
+  return {
+    smoke,
+    duration: value("duration", smoke ? 2 : 10),
+    connections: value("connections", 16),
+    revocations: value("revocations", smoke ? 5 : 25),
+    out: outIndex >= 0 ? argv[outIndex + 1]! : path.join(".custody", "bench", "results.json"),
+  };
+}
+
+type LoadResult = { requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number; non2xx: number };
+
+async function load(options: { url: string; duration: number; connections: number; method?: "GET" | "POST"; body?: string; token?: string }): Promise<LoadResult> {
+  const result = await autocannon({
+    url: options.url,
+    duration: options.duration,
+    connections: options.connections,
+    method: options.method ?? "GET",
+    body: options.body,
+    headers: options.body ? { "content-type": "application/json", authorization: `Bearer ${options.token}` } : {},
+  });
+  return {
+    requestsPerSecond: Math.round(result.requests.total / options.duration),
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    requests: result.requests.total,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+/** A bare node:http server answering a fixed JSON body, in its own process like the key service. */
+async function bareServer(): Promise<{ url: string; stop(): void }> {
+  const code = `const s=require("node:http").createServer((q,r)=>{q.resume();r.writeHead(200,{"content-type":"application/json","content-length":"11"});r.end('{"ok":true}')});s.keepAliveTimeout=65000;s.listen(0,"127.0.0.1",()=>console.log("port "+s.address().port))`;
+  const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.on("data", (chunk: Buffer) => {
+      const match = /port (\d+)/.exec(chunk.toString());
+      if (match) resolve(Number(match[1]));
+    });
+    child.once("exit", () => reject(new Error("the bare server exited")));
+  });
+  return { url: `http://127.0.0.1:${port}/`, stop: () => void child.kill() };
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function expectOk(result: Promise<{ status: number; body: unknown }>, what: string) {
+  const r = await result;
+  if (r.status !== 200) throw new Error(`${what} failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r;
+}
+
+/** Polls one instance with unwraps until it refuses with access_revoked; the time that happened (never rejects). */
+async function refusedAt(instance: KeyServiceInstance, token: string, body: unknown, deadline: number): Promise<number | Error> {
+  try {
+    for (;;) {
+      const result = await api(instance.url, token, "unwrap", body);
+      if (result.body.error?.code === "access_revoked") return performance.now();
+      if (result.status !== 200) return new Error(`unexpected answer while waiting for the revocation: ${result.status} ${result.body.error?.code}`);
+      if (performance.now() > deadline) return Infinity;
+    }
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const say = (line: string) => console.log(`[bench] ${line}`);
+  say(`${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${args.duration}s per run, ${args.connections} connections`);
+
+  const database = await createTestDatabase();
+  process.env.DATABASE_URL = database.url;
+  const fixture = await KeyServiceFixture.start(database.url);
+  const bare = await bareServer();
+  try {
+    const tenant = await fixture.tenantWithKey("bench");
+    const { token } = await fixture.credential({ name: "bench" });
+    const instance = await fixture.instance();
+    const decrypts = () => fixture.kms.calls().Decrypt ?? 0;
+    const kmsBefore = decrypts();
+
+    const wrapped = await expectOk(api<{ edek: string }>(instance.url, token, "wrap", { tenantId: tenant.tenantId, metadata: { dataLabel: "bench" } }), "wrap");
+    const edek = (wrapped.body as { edek: string }).edek;
+    const unwrapBody = JSON.stringify({ tenantId: tenant.tenantId, edek, metadata: { dataLabel: "bench", objectId: "obj-1", actor: "user:bench", reason: "benchmark" } });
+    const wrapBody = JSON.stringify({ tenantId: tenant.tenantId, metadata: { dataLabel: "bench", objectId: "obj-1", reason: "benchmark" } });
+    const batchBody = JSON.stringify({
+      tenantId: tenant.tenantId,
+      metadata: { reason: "benchmark" },
+      items: Array.from({ length: 100 }, (_, i) => ({ edek, dataLabel: "bench", objectId: `obj-${i}` })),
+    });
+    await expectOk(api(instance.url, token, "batch-unwrap", batchBody), "batch-unwrap");
+
+    // Warm up the JIT on both servers before measuring.
+    await load({ url: bare.url, duration: 1, connections: args.connections });
+    await load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: 1, connections: args.connections });
+
+    say("bare node:http server …");
+    const bareResult = await load({ url: bare.url, duration: args.duration, connections: args.connections });
+    say("unwrap …");
+    const unwrap = await load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: args.duration, connections: args.connections });
+    say("wrap …");
+    const wrap = await load({ url: `${instance.url}/api/v1/wrap`, method: "POST", body: wrapBody, token, duration: args.duration, connections: args.connections });
+    say("batch-unwrap of 100 …");
+    const batch = await load({ url: `${instance.url}/api/v1/batch-unwrap`, method: "POST", body: batchBody, token, duration: args.duration, connections: Math.min(args.connections, 8) });
+    const kmsCalls = decrypts() - kmsBefore;
+
+    const { getDb } = await import("@/lib/db");
+    const audited = await getDb().auditEvent.count({ where: { tenantId: tenant.tenantId, actorType: "SERVICE" } });
+
+    say(`revocation across three instances (${args.revocations} times) …`);
+    const three = [instance, await fixture.instance(), await fixture.instance()];
+    const revoked = await fixture.tenantWithKey("bench-revoke");
+    const revokedWrap = await expectOk(api<{ edek: string }>(instance.url, token, "wrap", { tenantId: revoked.tenantId, metadata: { dataLabel: "bench" } }), "wrap");
+    const revokedBody = { tenantId: revoked.tenantId, edek: (revokedWrap.body as { edek: string }).edek, metadata: { dataLabel: "bench" } };
+    const fromClick: number[] = [];
+    const fromCommit: number[] = [];
+    for (let round = 0; round < args.revocations; round++) {
+      if (round > 0) {
+        const restored = await restoreAccess(revoked.admin, { tenantId: revoked.tenantId });
+        if (!restored.restored) throw new Error("restore failed");
+      }
+      // Every instance holds the tenant's lease and cached state before the click.
+      for (const i of three) await expectOk(api(i.url, token, "unwrap", revokedBody), "warm-up unwrap");
+      const click = performance.now();
+      const deadline = click + 5000;
+      const pollers = three.map((i) => refusedAt(i, token, revokedBody, deadline));
+      const result = await revokeAccess(revoked.admin, { tenantId: revoked.tenantId });
+      const committed = click + result.tookMs;
+      const seen = await Promise.all(pollers);
+      const failed = seen.find((s) => s instanceof Error);
+      if (failed) throw failed;
+      const last = Math.max(...(seen as number[]));
+      fromClick.push(last - click);
+      fromCommit.push(Math.max(0, last - committed));
+    }
+
+    const results = {
+      machine: { cpus: os.cpus().length, node: process.version, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
+      settings: { durationSeconds: args.duration, connections: args.connections, batchConnections: Math.min(args.connections, 8) },
+      bare: bareResult,
+      unwrap: { ...unwrap, ratioToBare: Number((unwrap.requestsPerSecond / bareResult.requestsPerSecond).toFixed(3)) },
+      wrap,
+      batchUnwrap100: { ...batch, itemsPerSecond: batch.requestsPerSecond * 100 },
+      kms: { decryptCalls: kmsCalls, tenants: 1, note: "Decrypt calls made by the measured instance during all runs (one lease per tenant key)" },
+      auditedServiceEvents: audited,
+      revocation: {
+        rounds: args.revocations,
+        instances: three.length,
+        clickToLastRefusalMs: { p50: Math.round(percentile(fromClick, 50)), p99: Math.round(percentile(fromClick, 99)), max: Math.round(Math.max(...fromClick)) },
+        commitToLastRefusalMs: { p50: Math.round(percentile(fromCommit, 50)), p99: Math.round(percentile(fromCommit, 99)) },
+      },
+    };
+
+    const row = (name: string, r: LoadResult, extra = "") =>
+      `  ${name.padEnd(22)} ${String(r.requestsPerSecond).padStart(8)}/s   p50 ${String(r.p50Ms).padStart(5)} ms   p99 ${String(r.p99Ms).padStart(5)} ms   errors ${r.errors + r.non2xx}${extra}`;
+    console.log("");
+    console.log(row("bare node:http", bareResult));
+    console.log(row("unwrap (audited)", unwrap, `   ${(results.unwrap.ratioToBare * 100).toFixed(1)}% of bare`));
+    console.log(row("wrap (audited)", wrap));
+    console.log(row("batch-unwrap x100", batch, `   ${results.batchUnwrap100.itemsPerSecond} items/s`));
+    console.log(`  KMS Decrypt calls      ${kmsCalls} for 1 tenant (${unwrap.requests + wrap.requests + batch.requests} requests)`);
+    console.log(`  audited service events ${audited}`);
+    console.log(
+      `  revocation, 3 instances, ${args.revocations} rounds: click → last refusal p50 ${results.revocation.clickToLastRefusalMs.p50} ms, p99 ${results.revocation.clickToLastRefusalMs.p99} ms (commit → last refusal p50 ${results.revocation.commitToLastRefusalMs.p50} ms, p99 ${results.revocation.commitToLastRefusalMs.p99} ms)`,
+    );
+    console.log("");
+    fs.mkdirSync(path.dirname(args.out), { recursive: true });
+    fs.writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
+    say(`wrote ${args.out}`);
+    const failures = unwrap.errors + unwrap.non2xx + wrap.errors + wrap.non2xx + batch.errors + batch.non2xx;
+    if (failures > 0 || !Number.isFinite(results.revocation.clickToLastRefusalMs.max)) {
+      throw new Error(`${failures} requests failed or a revocation was not seen within 5 s`);
+    }
+  } finally {
+    bare.stop();
+    await fixture.close();
+    await closePool();
+    await disconnectDb();
+    await database.drop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(`[bench] failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);
