@@ -50,7 +50,7 @@ export default async function CredentialsPage() {
               <TableBody>
                 {credentials.map((c) => (
                   <TableRow key={c.id} data-testid="credential-row" data-id={c.id} data-name={c.name} data-status={c.status}>
-                    <TableCell className="max-w-xs break-words">
+                    <TableCell className="max-w-xs min-w-44 break-words">
                       <div className="font-medium">{c.name}</div>
                       <div className="font-mono text-xs text-muted-foreground" data-testid="credential-prefix">
                         {c.tokenPrefix}
@@ -70,7 +70,7 @@ export default async function CredentialsPage() {
                         ))}
                       </div>
                     </TableCell>
-                    <TableCell className="text-sm">
+                    <TableCell className="min-w-32 text-sm break-words">
                       {c.tenant ? (
                         <>
                           <div>{c.tenant.name}</div>
