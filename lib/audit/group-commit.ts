@@ -1,9 +1,11 @@
 import "server-only";
-import type pg from "pg";
+import pg from "pg";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import type { Actor, AuditDetails } from "./append";
 import type { AuditAction } from "./actions";
 import { type ChainedFields, GENESIS_HASH, hashEvent } from "./chain";
+
+const { escapeLiteral } = pg;
 
 // Group commit for the key service's audit events. Every wrap and unwrap must be on the trail
 // before its answer leaves (no decrypt without its event), and one transaction per event would
@@ -89,41 +91,42 @@ export class AuditGroupCommitter {
     }
   }
 
+  /**
+   * One batch in one transaction and two round trips: (1) take the chain heads and read which
+   * tenants are revoked; (2) insert the events, move the heads and commit. Values travel as one
+   * JSON document per statement (pg.escapeLiteral), so the statements need no parameters and
+   * can share a message.
+   */
   private async commit(events: HotAuditEvent[]): Promise<CommitResult[]> {
     const counts = new Map<string, number>();
     for (const e of events) counts.set(e.tenantId, (counts.get(e.tenantId) ?? 0) + 1);
-    // Heads are locked in one order by every batch, so two instances' batches cannot deadlock.
-    const chains = [...counts.keys()].sort();
+    const needAccess = [...new Set(events.filter((e) => e.requiresAccess).map((e) => e.tenantId))];
 
     const client = await this.pool.connect();
     let broken = false;
     try {
-      await client.query("BEGIN");
-      const heads = await client.query<{ chain: string; seq: string; head_hash: string }>(
-        `INSERT INTO audit_chains AS c (chain, seq, head_hash)
-           SELECT * FROM unnest($1::text[], $2::int8[], $3::text[])
+      // Heads are locked in chain order by every batch (ORDER BY), so batches cannot deadlock.
+      // The revocation check is its own statement, so its snapshot is taken after the locks.
+      const [, headsResult, revokedResult] = (await client.query(
+        `BEGIN;
+         INSERT INTO audit_chains AS c (chain, seq, head_hash)
+           SELECT h.chain, h.n, '${GENESIS_HASH}' FROM json_to_recordset(${literal([...counts].map(([chain, n]) => ({ chain, n })))}) AS h(chain text, n int8)
+           ORDER BY h.chain
          ON CONFLICT (chain) DO UPDATE SET seq = c.seq + EXCLUDED.seq
-         RETURNING c.chain, c.seq::text AS seq, c.head_hash`,
-        [chains, chains.map((c) => counts.get(c)!), chains.map(() => GENESIS_HASH)],
-      );
-      const needAccess = [...new Set(events.filter((e) => e.requiresAccess).map((e) => e.tenantId))];
-      const revoked = new Set<string>();
-      if (needAccess.length > 0) {
-        const rows = await client.query<{ id: string }>(
-          "SELECT id::text AS id FROM tenants WHERE id = ANY($1::uuid[]) AND access_revoked_at IS NOT NULL",
-          [needAccess],
-        );
-        for (const row of rows.rows) revoked.add(row.id);
-      }
+         RETURNING c.chain, c.seq::text AS seq, c.head_hash;
+         SELECT id::text AS id FROM tenants
+          WHERE id = ANY(ARRAY(SELECT json_array_elements_text(${literal(needAccess)}))::uuid[]) AND access_revoked_at IS NOT NULL;`,
+      )) as unknown as [pg.QueryResult, pg.QueryResult<{ chain: string; seq: string; head_hash: string }>, pg.QueryResult<{ id: string }>];
+      const revoked = new Set(revokedResult.rows.map((row) => row.id));
 
       // Time is taken after the locks, so time order and chain order agree.
       const occurredAt = new Date();
       const next = new Map<string, { seq: bigint; hash: string }>();
-      for (const head of heads.rows) {
+      for (const head of headsResult.rows) {
         next.set(head.chain, { seq: BigInt(head.seq) - BigInt(counts.get(head.chain)!), hash: head.head_hash });
       }
 
-      const columns: unknown[][] = Array.from({ length: 17 }, () => []);
+      const rows: Array<Record<string, unknown>> = [];
       const results: Array<{ seq: bigint; hash: string; revoked: boolean }> = [];
       for (const event of events) {
         const head = next.get(event.tenantId)!;
@@ -149,40 +152,33 @@ export class AuditGroupCommitter {
         const hash = hashEvent(head.hash, fields);
         next.set(event.tenantId, { seq, hash });
         results.push({ seq, hash, revoked: refused });
-        const row = [
-          fields.chain, seq.toString(), occurredAt.toISOString(), fields.tenantId, fields.actorType, fields.actorId, fields.actorLabel,
-          fields.action, fields.targetType, fields.targetId, fields.outcome, fields.sourceIp, fields.userAgent, fields.requestId,
-          fields.details === null ? null : JSON.stringify(fields.details), head.hash, hash,
-        ];
-        row.forEach((value, i) => columns[i]!.push(value));
+        rows.push({ ...fields, seq: seq.toString(), occurredAt: occurredAt.toISOString(), prevHash: head.hash, hash });
       }
 
-      const inserted = await client.query<{ id: string }>(
+      const [insertResult] = (await client.query(
         `WITH ins AS (
            INSERT INTO audit_events (chain, seq, occurred_at, tenant_id, actor_type, actor_id, actor_label, action, target_type,
                                      target_id, outcome, source_ip, user_agent, request_id, details, prev_hash, hash)
-           SELECT * FROM unnest($1::text[], $2::int8[], $3::timestamptz[], $4::uuid[], $5::actor_type[], $6::text[], $7::text[],
-                                $8::text[], $9::text[], $10::text[], $11::audit_outcome[], $12::text[], $13::text[], $14::text[],
-                                $15::jsonb[], $16::text[], $17::text[])
+           SELECT e.chain, e.seq, e."occurredAt", e."tenantId", e."actorType"::actor_type, e."actorId", e."actorLabel", e.action,
+                  e."targetType", e."targetId", e.outcome::audit_outcome, e."sourceIp", e."userAgent", e."requestId", e.details,
+                  e."prevHash", e.hash
+             FROM json_to_recordset(${literal(rows)}) AS e(chain text, seq int8, "occurredAt" timestamptz, "tenantId" uuid, "actorType" text,
+                  "actorId" text, "actorLabel" text, action text, "targetType" text, "targetId" text, outcome text, "sourceIp" text,
+                  "userAgent" text, "requestId" text, details jsonb, "prevHash" text, hash text)
            RETURNING id, chain, seq
          ), heads AS (
            UPDATE audit_chains c SET head_hash = h.hash, updated_at = now()
-           FROM unnest($18::text[], $19::text[]) AS h(chain, hash) WHERE c.chain = h.chain
+             FROM json_to_recordset(${literal([...next].map(([chain, head]) => ({ chain, hash: head.hash })))}) AS h(chain text, hash text)
+            WHERE c.chain = h.chain
          )
-         SELECT id::text AS id FROM ins ORDER BY chain, seq`,
-        [...columns, [...next.keys()], [...next.values()].map((h) => h.hash)],
-      );
-      await client.query("COMMIT");
+         SELECT id::text AS id, chain, seq::text AS seq FROM ins;
+         COMMIT;`,
+      )) as unknown as [pg.QueryResult<{ id: string; chain: string; seq: string }>, pg.QueryResult];
       this.stats.commits++;
       this.stats.events += events.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, events.length);
 
-      // Rows came back in (chain, seq) order; map them to events by their chain position.
-      const ids = new Map<string, string>();
-      const order = events.map((e, i) => ({ chain: e.tenantId, seq: results[i]!.seq })).sort((a, b) =>
-        a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq < b.seq ? -1 : 1,
-      );
-      order.forEach((o, i) => ids.set(`${o.chain}/${o.seq}`, inserted.rows[i]!.id));
+      const ids = new Map(insertResult.rows.map((row) => [`${row.chain}/${row.seq}`, row.id]));
       return events.map((e, i) => ({ ...results[i]!, id: BigInt(ids.get(`${e.tenantId}/${results[i]!.seq}`)!) }));
     } catch (error) {
       broken = true;
@@ -192,4 +188,9 @@ export class AuditGroupCommitter {
       client.release(broken ? true : undefined);
     }
   }
+}
+
+/** A JSON document as a SQL string literal (quotes and backslashes escaped by pg). */
+function literal(value: unknown): string {
+  return `${escapeLiteral(JSON.stringify(value))}::json`;
 }

@@ -1,6 +1,6 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { hkdfSync, randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { EDEK_BYTES, edekTenantKeyId, InvalidEdekError, openEdek, sealDek } from "./edek";
+import { EDEK_BYTES, edekTenantKeyId, InvalidEdekError, openEdek, sealDek, wrappingKey } from "./edek";
 
 const tenantKey = randomBytes(32);
 const tenantKeyId = randomUUID();
@@ -13,6 +13,12 @@ describe("EDEKs", () => {
     expect(edek).toHaveLength(EDEK_BYTES);
     expect(edekTenantKeyId(edek)).toBe(tenantKeyId);
     expect(openEdek(tenantKey, binding, edek).equals(dek)).toBe(true);
+  });
+
+  it("derives each wrapping key with HKDF-SHA256 exactly as RFC 5869 specifies", () => {
+    const salt = randomBytes(16);
+    const expected = Buffer.from(hkdfSync("sha256", tenantKey, salt, Buffer.from("custody/edek/v1"), 32));
+    expect(wrappingKey(tenantKey, salt).equals(expected)).toBe(true);
   });
 
   it("never repeats: two wraps of one DEK differ", () => {

@@ -48,6 +48,7 @@ export type ServiceCall = { credential: AuthCredential; request: RequestMeta };
 type CacheEntry<T> = { value: T; generation: number; loadedAt: number };
 
 const CREDENTIAL_CACHE_MS = 60_000;
+const KEY_SERVICE_ERROR_PREFIX = "The key service could not use this key:";
 const LAST_USED_FLUSH_MS = 5_000;
 const logger = log.child({ component: "key-service" });
 
@@ -82,7 +83,10 @@ export class KeyService {
     });
     this.listener = new InvalidationListener(options.connectionString, (invalidation) => this.invalidate(invalidation));
     this.leases = new TenantKeyLeases(options.kms, options.leaseSeconds * 1000, {
-      acquired: (tenantId, key, renewal) => this.leaseEvent(tenantId, key, AUDIT_ACTIONS.leaseAcquired, "success", { renewal }),
+      acquired: (tenantId, key, renewal) => {
+        this.leaseEvent(tenantId, key, AUDIT_ACTIONS.leaseAcquired, "success", { renewal });
+        this.clearKmsKeyError(key.kmsKeyId);
+      },
       failed: (tenantId, key, error, renewal) => {
         this.leaseEvent(tenantId, key, AUDIT_ACTIONS.leaseFailed, "failure", { renewal, code: kmsErrorCode(error), reason: error.kind });
         this.recordKmsKeyError(key.kmsKeyId, error);
@@ -97,6 +101,7 @@ export class KeyService {
   }
 
   async stop(): Promise<void> {
+    logger.info(this.stats(), "key service stopping");
     if (this.flushTimer) clearInterval(this.flushTimer);
     await this.committer.close();
     await this.flushLastUsed();
@@ -454,10 +459,17 @@ export class KeyService {
       .catch(() => logger.error({ tenantId, action }, "could not record a lease event"));
   }
 
+  /** Shown on the tenant's key page until the key works again (or is verified). */
   private recordKmsKeyError(kmsKeyId: string, error: KmsError): void {
     this.options.pool
-      .query("UPDATE kms_keys SET last_error = $2, last_error_at = now() WHERE id = $1::uuid", [kmsKeyId, `Lease renewal failed: ${error.message}`])
+      .query("UPDATE kms_keys SET last_error = $2, last_error_at = now() WHERE id = $1::uuid", [kmsKeyId, `${KEY_SERVICE_ERROR_PREFIX} ${error.message}`])
       .catch(() => logger.error({ kmsKeyId }, "could not record a KMS key error"));
+  }
+
+  private clearKmsKeyError(kmsKeyId: string): void {
+    this.options.pool
+      .query("UPDATE kms_keys SET last_error = NULL, last_error_at = NULL WHERE id = $1::uuid AND starts_with(last_error, $2)", [kmsKeyId, KEY_SERVICE_ERROR_PREFIX])
+      .catch(() => logger.error({ kmsKeyId }, "could not clear a KMS key error"));
   }
 
   private async flushLastUsed(): Promise<void> {

@@ -31,6 +31,8 @@ export type KeyServiceInstance = {
   /** SIGKILL: the instance vanishes without cleaning up. */
   kill(): void;
   process: ChildProcess;
+  /** Everything the process printed so far. */
+  output(): string;
 };
 
 export type TenantWithKey = { tenantId: string; slug: string; admin: Caller; kmsKeyArn: string; kmsKeyId: string };
@@ -109,8 +111,8 @@ export class KeyServiceFixture {
   }
 
   /** Starts one key-service process; resolves once it listens. */
-  async instance(env: Record<string, string> = {}): Promise<KeyServiceInstance> {
-    const child = spawn(path.join(root, "node_modules/.bin/tsx"), ["--conditions=react-server", "scripts/keyservice.ts"], {
+  async instance(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<KeyServiceInstance> {
+    const child = spawn(path.join(root, "node_modules/.bin/tsx"), [...nodeArgs, "--conditions=react-server", "scripts/keyservice.ts"], {
       cwd: root,
       env: {
         NODE_ENV: "production",
@@ -149,6 +151,7 @@ export class KeyServiceFixture {
     const instance: KeyServiceInstance = {
       url,
       process: child,
+      output: () => output,
       stop: async () => {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
         await exited;

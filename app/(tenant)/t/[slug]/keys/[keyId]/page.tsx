@@ -55,6 +55,20 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
             <dd>{key.lastVerifiedAt ? <LocalTime value={key.lastVerifiedAt} withSeconds /> : "never"}</dd>
             <dt className="text-muted-foreground">Last used</dt>
             <dd>{key.lastUsedAt ? <LocalTime value={key.lastUsedAt} withSeconds /> : "never"}</dd>
+            {key.lastError ? (
+              <>
+                <dt className="text-muted-foreground">Last error</dt>
+                <dd className="text-destructive" data-testid="key-last-error">
+                  {key.lastError}
+                  {key.lastErrorAt ? (
+                    <span className="text-muted-foreground">
+                      {" "}
+                      (<LocalTime value={key.lastErrorAt} withSeconds />)
+                    </span>
+                  ) : null}
+                </dd>
+              </>
+            ) : null}
             {key.grantId ? (
               <>
                 <dt className="text-muted-foreground">Grant id</dt>
