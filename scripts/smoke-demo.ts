@@ -67,6 +67,25 @@ async function main(): Promise<void> {
     fail(`/vendor did not redirect to sign-in (status ${protectedPage.status})`);
   }
 
+  // The key service answers on the same port, outside Next, with the printed demo credential.
+  const openapi = await fetch(`http://localhost:${PORT}/api/v1/openapi.json`);
+  const document = (await openapi.json()) as { openapi?: string };
+  if (openapi.status !== 200 || !document.openapi?.startsWith("3.1")) fail(`/api/v1/openapi.json answered ${openapi.status}`);
+  const token = fs.readFileSync(path.join(dataDir, "demo-service-token"), "utf8").trim();
+  if (!output.includes(token)) fail("start-up output does not show the demo service credential");
+  const tenantId = /"tenantId":"([0-9a-f-]{36})"/.exec(output)?.[1];
+  if (!tenantId) fail("start-up output does not show the curl example with the demo tenant id");
+  const wrap = await fetch(`http://localhost:${PORT}/api/v1/wrap`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ tenantId, metadata: { dataLabel: "invoices" } }),
+  });
+  const wrapBody = (await wrap.json()) as { error?: { code?: string } };
+  // Acme's key is registered and verified by the newcomer in the console; until then the service says so.
+  if (wrap.status !== 409 || wrapBody.error?.code !== "no_key_configured") fail(`demo wrap answered ${wrap.status} ${JSON.stringify(wrapBody)}`);
+  const anonymous = await fetch(`http://localhost:${PORT}/api/v1/wrap`, { method: "POST" });
+  if (anonymous.status !== 401) fail(`an unauthenticated wrap answered ${anonymous.status}`);
+
   process.kill(-child.pid!, "SIGTERM");
   const exited = await new Promise<boolean>((resolve) => {
     const timer = setTimeout(() => resolve(false), 20_000);
@@ -79,7 +98,7 @@ async function main(): Promise<void> {
   await new Promise((r) => setTimeout(r, 1000));
   if (fs.existsSync(path.join(dataDir, "pgdata", "postmaster.pid"))) fail("embedded PostgreSQL was left running");
   fs.rmSync(dataDir, { recursive: true, force: true });
-  console.log("smoke: passed (sign-in page, dev IdP, protected redirect, clean shutdown)");
+  console.log("smoke: passed (sign-in page, dev IdP, protected redirect, key service with the demo credential, clean shutdown)");
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

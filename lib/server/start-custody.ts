@@ -111,6 +111,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   const granted = await grantVendorAdmins(env.CUSTODY_VENDOR_ADMINS);
   if (granted.length) say(`granted vendor-admin rights to ${granted.join(", ")}`);
   let demoKeyArn: string | null = null;
+  let demoApi: { token: string; tenantId: string } | null = null;
   if (env.CUSTODY_SEED_DEMO ?? demo) {
     const { seedDemo } = await import("@/lib/demo/seed");
     if (await seedDemo()) say("seeded the demo vendor admin and the Acme Corp tenant");
@@ -118,6 +119,8 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   if (demo) {
     const { demoTenantKey } = await import("@/lib/demo/seed");
     demoKeyArn = await demoTenantKey(process.env.KMS_ENDPOINT!, process.env.KMS_VENDOR_PRINCIPAL_ARN!);
+    const { demoServiceToken } = await import("@/lib/demo/demo-credential");
+    demoApi = await demoServiceToken(dataDir);
   }
 
   const { disconnectDb } = await import("@/lib/db");
@@ -144,6 +147,14 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
       console.log("  Acme's own KMS key in the development KMS (its policy already lets Custody in):");
       console.log(`    ${demoKeyArn}`);
       console.log("  Sign in as admin@acme.example, open Keys, register it and verify.\n");
+    }
+    if (demoApi) {
+      console.log(`  Key service: ${publicUrl}/api/v1 (OpenAPI: ${publicUrl}/api/v1/openapi.json)`);
+      console.log(`  Demo service credential (Acme only; also in ${path.relative(dir, path.join(dataDir, "demo-service-token"))}):`);
+      console.log(`    ${demoApi.token}`);
+      console.log("  Once Acme's key is verified, wrap a data key:");
+      console.log(`    curl -s -H "Authorization: Bearer $(cat ${path.relative(dir, path.join(dataDir, "demo-service-token"))})" -H 'Content-Type: application/json' \\`);
+      console.log(`      -d '{"tenantId":"${demoApi.tenantId}","metadata":{"dataLabel":"invoices","objectId":"inv-1"}}' ${publicUrl}/api/v1/wrap\n`);
     }
   }
   return { url: publicUrl };
