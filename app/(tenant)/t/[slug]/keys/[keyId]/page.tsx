@@ -55,7 +55,8 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
             <dd>{key.lastVerifiedAt ? <LocalTime value={key.lastVerifiedAt} withSeconds /> : "never"}</dd>
             <dt className="text-muted-foreground">Last used</dt>
             <dd>{key.lastUsedAt ? <LocalTime value={key.lastUsedAt} withSeconds /> : "never"}</dd>
-            {key.lastError ? (
+            {/* A verification's failure is shown with its steps below; this is for the key service's. */}
+            {key.lastError && !key.lastVerifySteps?.some((step) => step.message === key.lastError) ? (
               <>
                 <dt className="text-muted-foreground">Last error</dt>
                 <dd className="text-destructive" data-testid="key-last-error">
