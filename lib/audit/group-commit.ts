@@ -1,11 +1,10 @@
 import "server-only";
-import pg from "pg";
+import type pg from "pg";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import type { Actor, AuditDetails } from "./append";
 import type { AuditAction } from "./actions";
 import { type ChainedFields, GENESIS_HASH, hashEvent } from "./chain";
 
-const { escapeLiteral } = pg;
 
 // Group commit for the key service's audit events. Every wrap and unwrap must be on the trail
 // before its answer leaves (no decrypt without its event), and one transaction per event would
@@ -83,7 +82,9 @@ export class AuditGroupCommitter {
           batch.forEach((p, i) => p.resolve(results[i]!));
         } catch (error) {
           this.options.onError?.(error);
-          for (const p of batch) p.reject(new AuditCommitError());
+          // One event the database refuses must not fail the others: retry them one by one.
+          if (batch.length === 1) batch[0]!.reject(new AuditCommitError());
+          else await this.oneByOne(batch);
         }
       }
     } finally {
@@ -91,10 +92,22 @@ export class AuditGroupCommitter {
     }
   }
 
+  private async oneByOne(batch: Pending[]): Promise<void> {
+    for (const pending of batch) {
+      try {
+        const [result] = await this.commit([pending.event]);
+        pending.resolve(result!);
+      } catch (error) {
+        this.options.onError?.(error);
+        pending.reject(new AuditCommitError());
+      }
+    }
+  }
+
   /**
    * One batch in one transaction and two round trips: (1) take the chain heads and read which
    * tenants are revoked; (2) insert the events, move the heads and commit. Values travel as one
-   * JSON document per statement (pg.escapeLiteral), so the statements need no parameters and
+   * JSON document per statement (see literal()), so the statements need no parameters and
    * can share a message.
    */
   private async commit(events: HotAuditEvent[]): Promise<CommitResult[]> {
@@ -190,7 +203,11 @@ export class AuditGroupCommitter {
   }
 }
 
-/** A JSON document as a SQL string literal (quotes and backslashes escaped by pg). */
+/**
+ * A JSON document as a SQL string literal. The pool's connections run with
+ * standard_conforming_strings on (lib/db/pool.ts), so doubling single quotes is the whole
+ * escaping; JSON text cannot contain a NUL byte.
+ */
 function literal(value: unknown): string {
-  return `${escapeLiteral(JSON.stringify(value))}::json`;
+  return `'${JSON.stringify(value).replace(/'/g, "''")}'::json`;
 }

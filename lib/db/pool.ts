@@ -15,7 +15,13 @@ export function connectionString(): string {
 
 export function getPool(): pg.Pool {
   if (!globalForPool.custodyPool) {
-    const pool = new pg.Pool({ connectionString: connectionString(), max: 4, application_name: "custody-keyservice" });
+    const pool = new pg.Pool({
+      connectionString: connectionString(),
+      max: 4,
+      application_name: "custody-keyservice",
+      // Group commit writes JSON as string literals and relies on this (the default since 9.1).
+      options: "-c standard_conforming_strings=on",
+    });
     // An idle client's connection dropping must not crash the process; the next query reconnects.
     pool.on("error", () => {});
     globalForPool.custodyPool = pool;

@@ -388,12 +388,27 @@ describe("audit on the hot path", () => {
     try {
       // A constraint that refuses this tenant's unwrap events, standing in for a failing write.
       await admin.query(`ALTER TABLE audit_events ADD CONSTRAINT test_refuse_unwrap CHECK (NOT (action = 'key.unwrap' AND tenant_id = '${t.tenantId}')) NOT VALID`);
-      const result = await api(one.url, token, "unwrap", { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() });
-      expect(result.status).toBe(503);
-      expect(result.body.error?.code).toBe("unavailable");
-      expect(JSON.stringify(result.body)).not.toContain(wrapped.body.dek);
-      // Other tenants' calls in flight meanwhile are unaffected once the bad batch is gone.
-      expect((await wrap(one.url, globex.tenantId)).status).toBe(200);
+      // Hold Globex's chain head so the instance's writer stalls on a first batch; the calls
+      // below then queue into one batch together with the failing event. Only it may fail.
+      const holder = new pg.Client({ connectionString: database.url });
+      await holder.connect();
+      await holder.query("BEGIN");
+      await holder.query("SELECT 1 FROM audit_chains WHERE chain = $1 FOR UPDATE", [globex.tenantId]);
+      const first = wrap(one.url, globex.tenantId);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const calls = Promise.all([
+        api(one.url, token, "unwrap", { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() }),
+        ...Array.from({ length: 7 }, () => wrap(one.url, globex.tenantId)),
+      ]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await holder.query("COMMIT");
+      await holder.end();
+      const [result, ...others] = await calls;
+      others.push(await first);
+      expect(result!.status).toBe(503);
+      expect(result!.body.error?.code).toBe("unavailable");
+      expect(JSON.stringify(result!.body)).not.toContain(wrapped.body.dek);
+      expect(others.map((r) => r.status)).toEqual(Array(8).fill(200));
     } finally {
       await admin.query("ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS test_refuse_unwrap");
       await admin.end();
