@@ -47,7 +47,11 @@ export type GroupCommitStats = { commits: number; events: number; largestBatch: 
 
 export class AuditGroupCommitter {
   private queue: Pending[] = [];
-  private flushing: Promise<void> | null = null;
+  /** Batches being committed: at most two, the second waiting on the first's chain-head locks. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Whether the newest batch in flight still waits for its locks (then no third may start). */
+  private waitingForLocks = false;
+  private scheduled = false;
   private closed = false;
   readonly stats: GroupCommitStats = { commits: 0, events: 0, largestBatch: 0 };
 
@@ -61,34 +65,59 @@ export class AuditGroupCommitter {
     if (this.closed) return Promise.reject(new AuditCommitError());
     return new Promise<CommitResult>((resolve, reject) => {
       this.queue.push({ event, resolve, reject });
-      if (!this.flushing) this.flushing = this.drain();
+      this.schedule();
     });
   }
 
   /** Waits for queued events to commit, then refuses new ones. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.flushing;
+    while (this.inFlight.size > 0 || this.queue.length > 0 || this.scheduled) {
+      await Promise.all(this.inFlight);
+      if (this.scheduled) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
 
-  private async drain(): Promise<void> {
-    // Let the requests that arrived in this turn of the event loop join the first batch.
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  /**
+   * Starts the next batch once the newest one in flight holds its locks: the next batch's first
+   * statement then waits inside PostgreSQL and runs the moment the previous batch commits, so
+   * the chain head is never idle for a round trip. Two in flight at most.
+   */
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0 || this.waitingForLocks || this.inFlight.size >= 2) return;
+    this.scheduled = true;
+    // Let the requests that arrived in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      if (this.queue.length === 0 || this.waitingForLocks || this.inFlight.size >= 2) return;
+      const batch = this.queue.splice(0, this.options.maxBatch ?? 2000);
+      this.waitingForLocks = true;
+      const locked = () => {
+        if (!this.waitingForLocks) return;
+        this.waitingForLocks = false;
+        this.schedule();
+      };
+      const flight: Promise<void> = this.run(batch, locked).finally(() => {
+        this.inFlight.delete(flight);
+        locked();
+        this.schedule();
+      });
+      this.inFlight.add(flight);
+    });
+  }
+
+  private async run(batch: Pending[], locked: () => void): Promise<void> {
     try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.options.maxBatch ?? 2000);
-        try {
-          const results = await this.commit(batch.map((p) => p.event));
-          batch.forEach((p, i) => p.resolve(results[i]!));
-        } catch (error) {
-          this.options.onError?.(error);
-          // One event the database refuses must not fail the others: retry them one by one.
-          if (batch.length === 1) batch[0]!.reject(new AuditCommitError());
-          else await this.oneByOne(batch);
-        }
-      }
-    } finally {
-      this.flushing = null;
+      const results = await this.commit(
+        batch.map((p) => p.event),
+        locked,
+      );
+      batch.forEach((p, i) => p.resolve(results[i]!));
+    } catch (error) {
+      this.options.onError?.(error);
+      // One event the database refuses must not fail the others: retry them one by one.
+      if (batch.length === 1) batch[0]!.reject(new AuditCommitError());
+      else await this.oneByOne(batch);
     }
   }
 
@@ -110,7 +139,7 @@ export class AuditGroupCommitter {
    * JSON document per statement (see literal()), so the statements need no parameters and
    * can share a message.
    */
-  private async commit(events: HotAuditEvent[]): Promise<CommitResult[]> {
+  private async commit(events: HotAuditEvent[], locked?: () => void): Promise<CommitResult[]> {
     const counts = new Map<string, number>();
     for (const e of events) counts.set(e.tenantId, (counts.get(e.tenantId) ?? 0) + 1);
     const needAccess = [...new Set(events.filter((e) => e.requiresAccess).map((e) => e.tenantId))];
@@ -130,6 +159,7 @@ export class AuditGroupCommitter {
          SELECT id::text AS id FROM tenants
           WHERE id = ANY(ARRAY(SELECT json_array_elements_text(${literal(needAccess)}))::uuid[]) AND access_revoked_at IS NOT NULL;`,
       )) as unknown as [pg.QueryResult, pg.QueryResult<{ chain: string; seq: string; head_hash: string }>, pg.QueryResult<{ id: string }>];
+      locked?.();
       const revoked = new Set(revokedResult.rows.map((row) => row.id));
 
       // Time is taken after the locks, so time order and chain order agree.

@@ -1,0 +1,95 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { appendAuditEvent, verifyStoredChain } from "@/lib/audit";
+import { AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/group-commit";
+import { disconnectDb, getDb } from "@/lib/db";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+
+// The key service's group commit, attacked directly: two committers (two instances) and the
+// console's own appender writing the same chains at once must leave every chain intact, with
+// no gap or duplicate, and a revocation must split a chain cleanly into before and after.
+
+let database: TestDatabase;
+let pools: pg.Pool[];
+let tenants: string[];
+
+const event = (tenantId: string, n: number, requiresAccess = true): HotAuditEvent => ({
+  tenantId,
+  actor: { type: "service", id: "cred", label: "app" },
+  action: "key.unwrap",
+  outcome: "success",
+  request: { sourceIp: "127.0.0.1", userAgent: "test 'quoted' \\ agent", requestId: `r-${n}` },
+  details: { dataLabel: `label "${n}" ' \\`, objectIds: [`o-${n}`, "ü"], failedItems: [] },
+  requiresAccess,
+});
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  process.env.DATABASE_URL = database.url;
+  pools = [0, 1].map(() => new pg.Pool({ connectionString: database.url, max: 4, options: "-c standard_conforming_strings=on" }));
+  tenants = [];
+  for (const slug of ["gc-a", "gc-b", "gc-c"]) tenants.push((await getDb().tenant.create({ data: { slug, name: slug } })).id);
+});
+
+afterAll(async () => {
+  await Promise.all(pools.map((p) => p.end()));
+  await disconnectDb();
+  await database?.drop();
+});
+
+describe("group commit", () => {
+  it("keeps every chain intact and gap-free with two committers and the console appending at once", async () => {
+    const committers = pools.map((pool) => new AuditGroupCommitter(pool));
+    const writes: Array<Promise<unknown>> = [];
+    for (let n = 0; n < 600; n++) {
+      writes.push(committers[n % 2]!.append(event(tenants[n % 3]!, n)));
+      if (n % 50 === 0) {
+        writes.push(
+          getDb().$transaction((tx) =>
+            appendAuditEvent(tx, { tenantId: tenants[n % 3]!, actor: { type: "system", id: null, label: "console" }, action: "key.verified", outcome: "success", request: { sourceIp: null, userAgent: null, requestId: null } }),
+          ),
+        );
+      }
+    }
+    const results = await Promise.all(writes);
+    expect(results).toHaveLength(612);
+    await Promise.all(committers.map((c) => c.close()));
+    for (const tenantId of tenants) {
+      const report = await verifyStoredChain(tenantId);
+      expect(report).toMatchObject({ intact: true, events: 204 });
+      const seqs = (await getDb().auditEvent.findMany({ where: { chain: tenantId }, select: { seq: true }, orderBy: { seq: "asc" } })).map((e) => Number(e.seq));
+      expect(seqs).toEqual(Array.from({ length: 204 }, (_, i) => i + 1));
+    }
+    // Quotes, backslashes and non-ASCII travel intact.
+    const stored = await getDb().auditEvent.findFirstOrThrow({ where: { requestId: "r-7" } });
+    expect(stored.details).toEqual({ dataLabel: `label "7" ' \\`, objectIds: ["o-7", "ü"], failedItems: [] });
+    expect(stored.userAgent).toBe("test 'quoted' \\ agent");
+  });
+
+  it("records uses committed after a revocation as refused, and none before it", async () => {
+    const [tenantId] = tenants;
+    const committer = new AuditGroupCommitter(pools[0]!);
+    const outcomes: boolean[] = [];
+    let stop = false;
+    const load = (async () => {
+      let n = 0;
+      while (!stop) outcomes.push((await committer.append(event(tenantId!, 10_000 + n++))).revoked);
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await getDb().$transaction(async (tx) => {
+      await tx.$executeRaw`UPDATE tenants SET access_revoked_at = now() WHERE id = ${tenantId}::uuid`;
+      await appendAuditEvent(tx, { tenantId: tenantId!, actor: { type: "user", id: null, label: "admin" }, action: "access.revoked", outcome: "success", request: { sourceIp: null, userAgent: null, requestId: null } });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stop = true;
+    await load;
+    await committer.close();
+    expect(outcomes.includes(false) && outcomes.includes(true)).toBe(true);
+
+    const events = await getDb().auditEvent.findMany({ where: { chain: tenantId!, seq: { gt: 204 } }, orderBy: { seq: "asc" } });
+    const at = events.findIndex((e) => e.action === "access.revoked");
+    expect(events.slice(0, at).every((e) => e.outcome === "SUCCESS")).toBe(true);
+    expect(events.slice(at + 1).every((e) => e.outcome === "DENIED" && (e.details as { code?: string }).code === "access_revoked")).toBe(true);
+    expect(await verifyStoredChain(tenantId!)).toMatchObject({ intact: true });
+  });
+});
