@@ -21,6 +21,13 @@ const ACTION_LABELS: Record<string, string> = {
   "credential.created": "Service credential created",
   "credential.rotated": "Service credential rotated",
   "credential.revoked": "Service credential revoked",
+  "key.wrap": "Data key wrapped",
+  "key.unwrap": "Data key unwrapped",
+  "key.batch_wrap": "Data keys wrapped (batch)",
+  "key.batch_unwrap": "Data keys unwrapped (batch)",
+  "key.rekey": "Data key re-wrapped",
+  "key.lease_acquired": "Tenant key leased from KMS",
+  "key.lease_failed": "Tenant key lease failed",
 };
 
 const ACTOR_LABELS: Record<AuditEvent["actorType"], string> = {

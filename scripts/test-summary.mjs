@@ -1,4 +1,4 @@
-// Adds up the Vitest, Playwright and smoke results into one closing line.
+// Adds up the Vitest, Playwright, benchmark smoke and demo smoke results into one closing line.
 import fs from "node:fs";
 import path from "node:path";
 
@@ -35,6 +35,12 @@ if (smoke) {
   passed += smoke.passed;
   failed += smoke.failed;
 } else missing.push("smoke");
+
+const bench = read("bench-status.json");
+if (bench) {
+  passed += bench.passed;
+  failed += bench.failed;
+} else missing.push("bench");
 
 if (missing.length) console.log(`missing results from: ${missing.join(", ")}`);
 console.log(`Total: ${passed} passed, ${failed + missing.length} failed, ${skipped} skipped`);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `npm test`: the whole suite. Unit tests, integration tests on real PostgreSQL (a fresh
 # database per test file on TEST_DATABASE_URL's server), end-to-end tests in Chromium against
-# a production build, then a smoke run of `npm start` on the embedded default.
+# a production build, then a smoke run of `npm start` on the embedded default. The benchmark
+# runs short in between (it measures, it does not judge; it fails only if something breaks).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,13 @@ status=0
 
 echo "== unit and integration tests (Vitest) =="
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json" || status=1
+
+echo "== key-service benchmark, smoke run (npm run bench -- --smoke) =="
+npx tsx --conditions=react-server scripts/bench.ts --smoke --out "$results/bench.json" > "$results/bench.log" 2>&1
+bench=$?
+grep -E '^  ' "$results/bench.log" || tail -n 5 "$results/bench.log"
+[ "$bench" -eq 0 ] || status=1
+echo "{\"passed\": $([ "$bench" -eq 0 ] && echo 1 || echo 0), \"failed\": $([ "$bench" -eq 0 ] && echo 0 || echo 1)}" > "$results/bench-status.json"
 
 echo "== end-to-end tests (Playwright, Chromium) =="
 PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" npx playwright test --reporter=list,json || status=1
