@@ -1,5 +1,6 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { type ChainedFields, GENESIS_HASH, canonicalJson, hashEvent, verifyChain } from "./chain";
+import { type ChainedFields, GENESIS_HASH, canonicalJson, eventTail, hashEvent, verifyChain } from "./chain";
 
 function chainOf(count: number) {
   const events: Array<ChainedFields & { prevHash: string; hash: string }> = [];
@@ -30,6 +31,15 @@ function chainOf(count: number) {
 }
 
 describe("canonicalJson", () => {
+  it("hashes exactly sha256(prev, newline, the canonical JSON array of the fields) — the database's batch append relies on it", () => {
+    const [event] = chainOf(1);
+    const f = event!;
+    const array = [f.chain, f.seq.toString(), f.occurredAt.toISOString(), f.tenantId, f.actorType, f.actorId, f.actorLabel, f.action, f.targetType, f.targetId, f.outcome, f.sourceIp, f.userAgent, f.requestId, f.details];
+    const expected = createHash("sha256").update(`${GENESIS_HASH}\n${canonicalJson(array)}`).digest("hex");
+    expect(f.hash).toBe(expected);
+    expect(canonicalJson(array)).toBe(`["t1","1","${f.occurredAt.toISOString()}",${eventTail(f)}]`);
+  });
+
   it("ignores key order at every depth, as jsonb does", () => {
     expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe(
       canonicalJson({ a: { c: null, d: [1, { y: 2, z: 1 }] }, b: 1 }),

@@ -39,11 +39,13 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function hashEvent(prevHash: string, fields: ChainedFields): string {
-  const body = canonicalJson([
-    fields.chain,
-    fields.seq.toString(),
-    fields.occurredAt.toISOString(),
+/**
+ * The canonical JSON of an event's fields after chain, seq and time, without brackets: what
+ * the caller of the database's batch append (lib/audit/group-commit.ts) computes, since only
+ * the database knows the first three.
+ */
+export function eventTail(fields: Omit<ChainedFields, "chain" | "seq" | "occurredAt">): string {
+  return [
     fields.tenantId,
     fields.actorType,
     fields.actorId,
@@ -56,7 +58,14 @@ export function hashEvent(prevHash: string, fields: ChainedFields): string {
     fields.userAgent,
     fields.requestId,
     fields.details ?? null,
-  ]);
+  ]
+    .map(canonicalJson)
+    .join(",");
+}
+
+/** sha256 over the previous hash and the event's canonical JSON array (chain, seq, time, then eventTail). */
+export function hashEvent(prevHash: string, fields: ChainedFields): string {
+  const body = `[${canonicalJson(fields.chain)},${canonicalJson(fields.seq.toString())},${canonicalJson(fields.occurredAt.toISOString())},${eventTail(fields)}]`;
   return createHash("sha256").update(prevHash).update("\n").update(body).digest("hex");
 }
 

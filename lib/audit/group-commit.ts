@@ -3,14 +3,17 @@ import type pg from "pg";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import type { Actor, AuditDetails } from "./append";
 import type { AuditAction } from "./actions";
-import { type ChainedFields, GENESIS_HASH, hashEvent } from "./chain";
-
+import { eventTail } from "./chain";
 
 // Group commit for the key service's audit events. Every wrap and unwrap must be on the trail
 // before its answer leaves (no decrypt without its event), and one transaction per event would
 // cap the service at the database's commit rate. So events queue here and one writer commits
 // them in batches: each request waits for the commit that carries its event, and a failed
 // commit fails every request in it.
+//
+// A batch is one call of the database function custody_append_audit_batch (migration
+// 20261129040000), which hashes the chain itself, so a tenant's chain head is held only while
+// the batch is written and flushed, never across a round trip to this process.
 //
 // The commit is also where revocation is decided, exactly. The batch takes the row locks of its
 // chain heads first; a console revocation appends its own event to the same chain inside the
@@ -32,7 +35,7 @@ export type HotAuditEvent = {
   requiresAccess: boolean;
 };
 
-export type CommitResult = { id: bigint; seq: bigint; hash: string; revoked: boolean };
+export type CommitResult = { id: bigint; seq: bigint; revoked: boolean };
 
 type Pending = { event: HotAuditEvent; resolve(result: CommitResult): void; reject(error: unknown): void };
 
@@ -134,95 +137,65 @@ export class AuditGroupCommitter {
   }
 
   /**
-   * One batch in one transaction and two round trips: (1) take the chain heads and read which
-   * tenants are revoked; (2) insert the events, move the heads and commit. Values travel as one
-   * JSON document per statement (see literal()), so the statements need no parameters and
-   * can share a message.
+   * One batch in one transaction and one round trip: BEGIN, the database's batch append
+   * (custody_append_audit_batch: lock the heads, read revocations, chain and insert), COMMIT,
+   * sent as one message. The caller's part of each event's canonical JSON is computed here
+   * (eventTail), twice for a use that a revocation would turn into a refusal.
    */
   private async commit(events: HotAuditEvent[], locked?: () => void): Promise<CommitResult[]> {
-    const counts = new Map<string, number>();
-    for (const e of events) counts.set(e.tenantId, (counts.get(e.tenantId) ?? 0) + 1);
-    const needAccess = [...new Set(events.filter((e) => e.requiresAccess).map((e) => e.tenantId))];
+    const rows = events.map((event, ord) => {
+      const fields = {
+        tenantId: event.tenantId,
+        actorType: event.actor.type,
+        actorId: event.actor.id,
+        actorLabel: event.actor.label,
+        action: event.action,
+        targetType: event.target?.type ?? null,
+        targetId: event.target?.id ?? null,
+        outcome: event.outcome,
+        sourceIp: event.request.sourceIp,
+        userAgent: event.request.userAgent,
+        requestId: event.request.requestId,
+        details: event.details ?? null,
+      };
+      const refused = event.requiresAccess ? { ...fields, outcome: "denied", details: { ...event.details, code: "access_revoked" } } : null;
+      return {
+        ord,
+        chain: event.tenantId,
+        tenant_id: event.tenantId,
+        actor_type: fields.actorType,
+        actor_id: fields.actorId,
+        actor_label: fields.actorLabel,
+        action: fields.action,
+        target_type: fields.targetType,
+        target_id: fields.targetId,
+        outcome: fields.outcome,
+        source_ip: fields.sourceIp,
+        user_agent: fields.userAgent,
+        request_id: fields.requestId,
+        details: fields.details,
+        details_refused: refused?.details ?? null,
+        tail: eventTail(fields),
+        tail_refused: refused ? eventTail(refused) : null,
+        requires_access: event.requiresAccess,
+      };
+    });
 
     const client = await this.pool.connect();
     let broken = false;
     try {
-      // Heads are locked in chain order by every batch (ORDER BY), so batches cannot deadlock.
-      // The revocation check is its own statement, so its snapshot is taken after the locks.
-      const [, headsResult, revokedResult] = (await client.query(
-        `BEGIN;
-         INSERT INTO audit_chains AS c (chain, seq, head_hash)
-           SELECT h.chain, h.n, '${GENESIS_HASH}' FROM json_to_recordset(${literal([...counts].map(([chain, n]) => ({ chain, n })))}) AS h(chain text, n int8)
-           ORDER BY h.chain
-         ON CONFLICT (chain) DO UPDATE SET seq = c.seq + EXCLUDED.seq
-         RETURNING c.chain, c.seq::text AS seq, c.head_hash;
-         SELECT id::text AS id FROM tenants
-          WHERE id = ANY(ARRAY(SELECT json_array_elements_text(${literal(needAccess)}))::uuid[]) AND access_revoked_at IS NOT NULL;`,
-      )) as unknown as [pg.QueryResult, pg.QueryResult<{ chain: string; seq: string; head_hash: string }>, pg.QueryResult<{ id: string }>];
+      // The next batch may start as soon as this one is sent: it queues on the chain heads
+      // inside PostgreSQL behind this one.
+      const sent = client.query(`BEGIN; SELECT * FROM custody_append_audit_batch(${literal(rows)}); COMMIT;`);
       locked?.();
-      const revoked = new Set(revokedResult.rows.map((row) => row.id));
-
-      // Time is taken after the locks, so time order and chain order agree.
-      const occurredAt = new Date();
-      const next = new Map<string, { seq: bigint; hash: string }>();
-      for (const head of headsResult.rows) {
-        next.set(head.chain, { seq: BigInt(head.seq) - BigInt(counts.get(head.chain)!), hash: head.head_hash });
-      }
-
-      const rows: Array<Record<string, unknown>> = [];
-      const results: Array<{ seq: bigint; hash: string; revoked: boolean }> = [];
-      for (const event of events) {
-        const head = next.get(event.tenantId)!;
-        const refused = event.requiresAccess && revoked.has(event.tenantId);
-        const seq = head.seq + 1n;
-        const fields: ChainedFields = {
-          chain: event.tenantId,
-          seq,
-          occurredAt,
-          tenantId: event.tenantId,
-          actorType: event.actor.type,
-          actorId: event.actor.id,
-          actorLabel: event.actor.label,
-          action: event.action,
-          targetType: event.target?.type ?? null,
-          targetId: event.target?.id ?? null,
-          outcome: refused ? "denied" : event.outcome,
-          sourceIp: event.request.sourceIp,
-          userAgent: event.request.userAgent,
-          requestId: event.request.requestId,
-          details: refused ? { ...event.details, code: "access_revoked" } : (event.details ?? null),
-        };
-        const hash = hashEvent(head.hash, fields);
-        next.set(event.tenantId, { seq, hash });
-        results.push({ seq, hash, revoked: refused });
-        rows.push({ ...fields, seq: seq.toString(), occurredAt: occurredAt.toISOString(), prevHash: head.hash, hash });
-      }
-
-      const [insertResult] = (await client.query(
-        `WITH ins AS (
-           INSERT INTO audit_events (chain, seq, occurred_at, tenant_id, actor_type, actor_id, actor_label, action, target_type,
-                                     target_id, outcome, source_ip, user_agent, request_id, details, prev_hash, hash)
-           SELECT e.chain, e.seq, e."occurredAt", e."tenantId", e."actorType"::actor_type, e."actorId", e."actorLabel", e.action,
-                  e."targetType", e."targetId", e.outcome::audit_outcome, e."sourceIp", e."userAgent", e."requestId", e.details,
-                  e."prevHash", e.hash
-             FROM json_to_recordset(${literal(rows)}) AS e(chain text, seq int8, "occurredAt" timestamptz, "tenantId" uuid, "actorType" text,
-                  "actorId" text, "actorLabel" text, action text, "targetType" text, "targetId" text, outcome text, "sourceIp" text,
-                  "userAgent" text, "requestId" text, details jsonb, "prevHash" text, hash text)
-           RETURNING id, chain, seq
-         ), heads AS (
-           UPDATE audit_chains c SET head_hash = h.hash, updated_at = now()
-             FROM json_to_recordset(${literal([...next].map(([chain, head]) => ({ chain, hash: head.hash })))}) AS h(chain text, hash text)
-            WHERE c.chain = h.chain
-         )
-         SELECT id::text AS id, chain, seq::text AS seq FROM ins;
-         COMMIT;`,
-      )) as unknown as [pg.QueryResult<{ id: string; chain: string; seq: string }>, pg.QueryResult];
+      const [, appended] = (await sent) as unknown as [pg.QueryResult, pg.QueryResult<{ ord: number; event_id: string; event_seq: string; refused: boolean }>];
       this.stats.commits++;
       this.stats.events += events.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, events.length);
-
-      const ids = new Map(insertResult.rows.map((row) => [`${row.chain}/${row.seq}`, row.id]));
-      return events.map((e, i) => ({ ...results[i]!, id: BigInt(ids.get(`${e.tenantId}/${results[i]!.seq}`)!) }));
+      const results: CommitResult[] = new Array(events.length);
+      for (const row of appended.rows) results[row.ord] = { id: BigInt(row.event_id), seq: BigInt(row.event_seq), revoked: row.refused };
+      if (results.some((r) => r === undefined)) throw new Error("the batch append did not return every event");
+      return results;
     } catch (error) {
       broken = true;
       await client.query("ROLLBACK").catch(() => {});
