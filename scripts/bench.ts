@@ -134,6 +134,8 @@ async function main(): Promise<void> {
     const bareResult = await load({ url: bare.url, duration: args.duration, connections: args.connections });
     say("unwrap …");
     const unwrap = await load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: args.duration, connections: args.connections });
+    say(`unwrap at ${args.connections * 4} connections (saturation) …`);
+    const unwrapSaturated = await load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: args.duration, connections: args.connections * 4 });
     say("wrap …");
     const wrap = await load({ url: `${instance.url}/api/v1/wrap`, method: "POST", body: wrapBody, token, duration: args.duration, connections: args.connections });
     say("batch-unwrap of 100 …");
@@ -175,6 +177,7 @@ async function main(): Promise<void> {
       settings: { durationSeconds: args.duration, connections: args.connections, batchConnections: Math.min(args.connections, 8) },
       bare: bareResult,
       unwrap: { ...unwrap, ratioToBare: Number((unwrap.requestsPerSecond / bareResult.requestsPerSecond).toFixed(3)) },
+      unwrapSaturated: { ...unwrapSaturated, connections: args.connections * 4 },
       wrap,
       batchUnwrap100: { ...batch, itemsPerSecond: batch.requestsPerSecond * 100 },
       kms: { decryptCalls: kmsCalls, tenants: 1, note: "Decrypt calls made by the measured instance during all runs (one lease per tenant key)" },
@@ -192,9 +195,10 @@ async function main(): Promise<void> {
     console.log("");
     console.log(row("bare node:http", bareResult));
     console.log(row("unwrap (audited)", unwrap, `   ${(results.unwrap.ratioToBare * 100).toFixed(1)}% of bare`));
+    console.log(row(`unwrap, ${args.connections * 4} conns`, unwrapSaturated));
     console.log(row("wrap (audited)", wrap));
     console.log(row("batch-unwrap x100", batch, `   ${results.batchUnwrap100.itemsPerSecond} items/s`));
-    console.log(`  KMS Decrypt calls      ${kmsCalls} for 1 tenant (${unwrap.requests + wrap.requests + batch.requests} requests)`);
+    console.log(`  KMS Decrypt calls      ${kmsCalls} for 1 tenant (${unwrap.requests + unwrapSaturated.requests + wrap.requests + batch.requests} requests)`);
     console.log(`  audited service events ${audited}`);
     console.log(
       `  revocation, 3 instances, ${args.revocations} rounds: click → last refusal p50 ${results.revocation.clickToLastRefusalMs.p50} ms, p99 ${results.revocation.clickToLastRefusalMs.p99} ms (commit → last refusal p50 ${results.revocation.commitToLastRefusalMs.p50} ms, p99 ${results.revocation.commitToLastRefusalMs.p99} ms)`,
@@ -203,7 +207,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.dirname(args.out), { recursive: true });
     fs.writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
     say(`wrote ${args.out}`);
-    const failures = unwrap.errors + unwrap.non2xx + wrap.errors + wrap.non2xx + batch.errors + batch.non2xx;
+    const failures = unwrap.errors + unwrap.non2xx + unwrapSaturated.errors + unwrapSaturated.non2xx + wrap.errors + wrap.non2xx + batch.errors + batch.non2xx;
     if (failures > 0 || !Number.isFinite(results.revocation.clickToLastRefusalMs.max)) {
       throw new Error(`${failures} requests failed or a revocation was not seen within 5 s`);
     }

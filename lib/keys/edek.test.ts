@@ -1,4 +1,4 @@
-import { hkdfSync, randomBytes, randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { EDEK_BYTES, edekTenantKeyId, InvalidEdekError, openEdek, sealDek, wrappingKey } from "./edek";
 
@@ -15,10 +15,13 @@ describe("EDEKs", () => {
     expect(openEdek(tenantKey, binding, edek).equals(dek)).toBe(true);
   });
 
-  it("derives each wrapping key with HKDF-SHA256 exactly as RFC 5869 specifies", () => {
+  it("derives each wrapping key with HKDF-Expand-SHA256 (RFC 5869) from the tenant key and the EDEK's salt", () => {
     const salt = randomBytes(16);
-    const expected = Buffer.from(hkdfSync("sha256", tenantKey, salt, Buffer.from("custody/edek/v1"), 32));
+    const info = Buffer.concat([Buffer.from("custody/edek/v1"), salt]);
+    // RFC 5869 section 2.3, first block: T(1) = HMAC-Hash(PRK, "" | info | 0x01).
+    const expected = createHmac("sha256", tenantKey).update(Buffer.concat([info, Buffer.from([1])])).digest();
     expect(wrappingKey(tenantKey, salt).equals(expected)).toBe(true);
+    expect(wrappingKey(tenantKey, randomBytes(16)).equals(expected)).toBe(false);
   });
 
   it("never repeats: two wraps of one DEK differ", () => {

@@ -10,7 +10,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:
 //   33..44 GCM nonce (12 random bytes)
 //   45..76 the wrapped DEK (32 bytes)
 //   77..92 GCM tag (16 bytes)
-// The wrapping key is HKDF-SHA256(tenant key, salt), so no tenant key ever encrypts two DEKs
+// The wrapping key is HKDF-Expand(tenant key, info || salt), so no tenant key ever encrypts two DEKs
 // with one GCM key, however many it wraps (random nonces alone would cap a key at 2^32 uses).
 // The additional authenticated data is the header (bytes 0..44), the tenant id and the data
 // label, so an EDEK refuses to open for another tenant or another label, and any altered byte
@@ -48,15 +48,14 @@ function aad(header: Buffer, binding: EdekBinding): Buffer {
 }
 
 /**
- * HKDF-SHA256 (RFC 5869) for one 32-byte output block: extract, then expand. Written out with
- * HMAC because crypto.hkdfSync builds key objects per call and costs several times more on the
- * hot path; the edek test checks it against hkdfSync.
+ * The EDEK's own GCM key: HKDF-Expand-SHA256 (RFC 5869) with the tenant key as the
+ * pseudorandom key and "custody/edek/v1" || salt as the info, one 32-byte block, i.e.
+ * HMAC-SHA256(tenant key, info || salt || 0x01). The extract step is skipped as RFC 5869 §3.3
+ * allows: the tenant key is already a uniformly random 256-bit key (KMS GenerateDataKey). One
+ * HMAC per wrap or unwrap; the edek test checks the construction independently.
  */
 export function wrappingKey(tenantKey: Buffer, salt: Buffer): Buffer {
-  const prk = createHmac("sha256", salt).update(tenantKey).digest();
-  const okm = createHmac("sha256", prk).update(HKDF_INFO).update(HKDF_BLOCK_1).digest();
-  prk.fill(0);
-  return okm;
+  return createHmac("sha256", tenantKey).update(HKDF_INFO).update(salt).update(HKDF_BLOCK_1).digest();
 }
 
 /** Wraps `dek` under the tenant key `tenantKeyId` for one tenant and data label. */
