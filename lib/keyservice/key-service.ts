@@ -48,6 +48,8 @@ export type ServiceCall = { credential: AuthCredential; request: RequestMeta };
 type CacheEntry<T> = { value: T; generation: number; loadedAt: number };
 
 const CREDENTIAL_CACHE_MS = 60_000;
+/** Entries per cache: callers choose the ids, so the caches are bounded (oldest out first). */
+const MAX_CACHED = 10_000;
 const KEY_SERVICE_ERROR_PREFIX = "The key service could not use this key:";
 const LAST_USED_FLUSH_MS = 5_000;
 const logger = log.child({ component: "key-service" });
@@ -69,9 +71,9 @@ export class KeyService {
   private readonly committer: AuditGroupCommitter;
   private readonly listener: InvalidationListener;
   private readonly leases: TenantKeyLeases;
-  private readonly states = new Map<string, CacheEntry<TenantKeyState | null>>();
+  private readonly states = new Map<string, CacheEntry<TenantKeyState>>();
   private readonly stateLoads = new Map<string, Promise<TenantKeyState | null>>();
-  private readonly credentials = new Map<string, CacheEntry<AuthCredential | null>>();
+  private readonly credentials = new Map<string, CacheEntry<AuthCredential>>();
   private readonly credentialLastUsed = new Map<string, Date>();
   private readonly kmsKeyLastUsed = new Map<string, Date>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -385,8 +387,8 @@ export class KeyService {
     const generation = this.listener.generation;
     const load = loadTenantKeyState(this.options.pool, tenantId)
       .then((state) => {
-        // Only cache what was read inside one trusted listener lifetime.
-        if (this.listener.trusts(generation)) this.states.set(tenantId, { value: state, generation, loadedAt: Date.now() });
+        // Only cache what was read inside one trusted listener lifetime, and only tenants that exist.
+        if (state && this.listener.trusts(generation)) remember(this.states, tenantId, { value: state, generation, loadedAt: Date.now() });
         if (state?.revoked) this.leases.dropTenant(tenantId);
         return state;
       })
@@ -400,7 +402,7 @@ export class KeyService {
     if (entry && this.listener.trusts(entry.generation) && Date.now() - entry.loadedAt < maxAgeMs) return entry.value;
     const generation = this.listener.generation;
     const value = await load();
-    if (this.listener.trusts(generation)) cache.set(id, { value, generation, loadedAt: Date.now() });
+    if (value !== null && this.listener.trusts(generation)) remember(cache, id, { value, generation, loadedAt: Date.now() });
     return value;
   }
 
@@ -490,6 +492,12 @@ export class KeyService {
       logger.warn(errorFields(error), "could not record last-used times");
     }
   }
+}
+
+function remember<T>(cache: Map<string, T>, key: string, value: T): void {
+  cache.delete(key);
+  cache.set(key, value);
+  if (cache.size > MAX_CACHED) cache.delete(cache.keys().next().value!);
 }
 
 function callDetails(metadata: CallMetadata): AuditDetails {
