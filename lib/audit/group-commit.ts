@@ -50,10 +50,10 @@ export type GroupCommitStats = { commits: number; events: number; largestBatch: 
 
 export class AuditGroupCommitter {
   private queue: Pending[] = [];
-  /** Batches being committed: at most two, the second waiting on the first's chain-head locks. */
+  /** Batches being committed: at most two, the second queued behind the first on the chain heads inside PostgreSQL. */
   private readonly inFlight = new Set<Promise<void>>();
-  /** Whether the newest batch in flight still waits for its locks (then no third may start). */
-  private waitingForLocks = false;
+  /** Whether the newest batch is still being sent (then no other may start). */
+  private sending = false;
   private scheduled = false;
   private closed = false;
   readonly stats: GroupCommitStats = { commits: 0, events: 0, largestBatch: 0 };
@@ -82,39 +82,36 @@ export class AuditGroupCommitter {
   }
 
   /**
-   * Starts the next batch once the newest one in flight holds its locks: the next batch's first
-   * statement then waits inside PostgreSQL and runs the moment the previous batch commits, so
-   * the chain head is never idle for a round trip. Two in flight at most.
+   * Starts the next batch as soon as the newest one is sent: its statement then waits inside
+   * PostgreSQL and runs the moment the previous batch commits, so a chain head is never idle
+   * for a round trip. Two in flight at most.
    */
   private schedule(): void {
-    if (this.scheduled || this.queue.length === 0 || this.waitingForLocks || this.inFlight.size >= 2) return;
+    if (this.scheduled || this.queue.length === 0 || this.sending || this.inFlight.size >= 2) return;
     this.scheduled = true;
     // Let the requests that arrived in this turn of the event loop join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      if (this.queue.length === 0 || this.waitingForLocks || this.inFlight.size >= 2) return;
+      if (this.queue.length === 0 || this.sending || this.inFlight.size >= 2) return;
       const batch = this.queue.splice(0, this.options.maxBatch ?? 2000);
-      this.waitingForLocks = true;
-      const locked = () => {
-        if (!this.waitingForLocks) return;
-        this.waitingForLocks = false;
+      this.sending = true;
+      const sent = () => {
+        if (!this.sending) return;
+        this.sending = false;
         this.schedule();
       };
-      const flight: Promise<void> = this.run(batch, locked).finally(() => {
+      const flight: Promise<void> = this.run(batch, sent).finally(() => {
         this.inFlight.delete(flight);
-        locked();
+        sent();
         this.schedule();
       });
       this.inFlight.add(flight);
     });
   }
 
-  private async run(batch: Pending[], locked: () => void): Promise<void> {
+  private async run(batch: Pending[], sent: () => void): Promise<void> {
     try {
-      const results = await this.commit(
-        batch.map((p) => p.event),
-        locked,
-      );
+      const results = await this.commit(batch.map((p) => p.event), sent);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
       this.options.onError?.(error);
@@ -142,7 +139,7 @@ export class AuditGroupCommitter {
    * sent as one message. The caller's part of each event's canonical JSON is computed here
    * (eventTail), twice for a use that a revocation would turn into a refusal.
    */
-  private async commit(events: HotAuditEvent[], locked?: () => void): Promise<CommitResult[]> {
+  private async commit(events: HotAuditEvent[], sent?: () => void): Promise<CommitResult[]> {
     const rows = events.map((event, ord) => {
       const fields = {
         tenantId: event.tenantId,
@@ -186,9 +183,9 @@ export class AuditGroupCommitter {
     try {
       // The next batch may start as soon as this one is sent: it queues on the chain heads
       // inside PostgreSQL behind this one.
-      const sent = client.query(`BEGIN; SELECT * FROM custody_append_audit_batch(${literal(rows)}); COMMIT;`);
-      locked?.();
-      const [, appended] = (await sent) as unknown as [pg.QueryResult, pg.QueryResult<{ ord: number; event_id: string; event_seq: string; refused: boolean }>];
+      const query = client.query(`BEGIN; SELECT * FROM custody_append_audit_batch(${literal(rows)}); COMMIT;`);
+      sent?.();
+      const [, appended] = (await query) as unknown as [pg.QueryResult, pg.QueryResult<{ ord: number; event_id: string; event_seq: string; refused: boolean }>];
       this.stats.commits++;
       this.stats.events += events.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, events.length);
