@@ -23,8 +23,8 @@ import { eventTail } from "./chain";
 // can follow a revocation in a tenant's chain, whatever the notification timing.
 
 export type HotAuditEvent = {
-  /** Tenant chains only: vendor-chain events take the ordinary path (lib/audit/append.ts). */
-  tenantId: string;
+  /** The tenant's id exactly as the database prints it (lower case); null for the vendor's chain. */
+  tenantId: string | null;
   actor: Actor;
   action: AuditAction;
   target?: { type: string; id: string };
@@ -115,20 +115,26 @@ export class AuditGroupCommitter {
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
       this.options.onError?.(error);
-      // One event the database refuses must not fail the others: retry them one by one.
-      if (batch.length === 1) batch[0]!.reject(new AuditCommitError());
-      else await this.oneByOne(batch);
+      await this.isolate(batch);
     }
   }
 
-  private async oneByOne(batch: Pending[]): Promise<void> {
-    for (const pending of batch) {
+  /**
+   * One event the database refuses must not fail the others: a failed batch is split in halves
+   * and each retried, until the event at fault is alone (log2 of the batch in extra commits).
+   */
+  private async isolate(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) {
+      batch[0]!.reject(new AuditCommitError());
+      return;
+    }
+    for (const half of [batch.slice(0, batch.length >> 1), batch.slice(batch.length >> 1)]) {
       try {
-        const [result] = await this.commit([pending.event]);
-        pending.resolve(result!);
+        const results = await this.commit(half.map((p) => p.event));
+        half.forEach((p, i) => p.resolve(results[i]!));
       } catch (error) {
         this.options.onError?.(error);
-        pending.reject(new AuditCommitError());
+        await this.isolate(half);
       }
     }
   }
@@ -158,7 +164,6 @@ export class AuditGroupCommitter {
       const refused = event.requiresAccess ? { ...fields, outcome: "denied", details: { ...event.details, code: "access_revoked" } } : null;
       return {
         ord,
-        chain: event.tenantId,
         tenant_id: event.tenantId,
         actor_type: fields.actorType,
         actor_id: fields.actorId,

@@ -22,6 +22,14 @@ export function getDb(): PrismaClient {
   return globalForDb.custodyDb;
 }
 
+/**
+ * Whether Prisma refused a write for a unique constraint (P2002). By code, not instanceof: the
+ * client is shared through globalThis by the two module copies `npm start` loads.
+ */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "P2002";
+}
+
 export async function disconnectDb(): Promise<void> {
   const client = globalForDb.custodyDb;
   globalForDb.custodyDb = undefined;

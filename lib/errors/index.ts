@@ -22,7 +22,11 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
+// Recognised by a brand, not instanceof: `npm start` loads lib/ in two module copies (see lib/kms/errors.ts).
+const APP_ERROR = Symbol.for("custody.AppError");
+
 export class AppError extends Error {
+  readonly [APP_ERROR] = true;
   readonly code: ErrorCode;
   readonly fieldErrors?: Record<string, string[]>;
 
@@ -39,7 +43,7 @@ export class AppError extends Error {
 }
 
 export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
+  return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[APP_ERROR] === true;
 }
 
 export const GENERIC_MESSAGE = "Something went wrong on our side. It has been logged; please try again.";

@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
-import { AppError, type ErrorCode, GENERIC_MESSAGE } from "@/lib/errors";
+import { type ErrorCode, GENERIC_MESSAGE, isAppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 import { fieldErrorsOf } from "@/lib/validation/tenants";
 
@@ -49,7 +49,7 @@ export async function actionResult<T>(
     const result = await work();
     return result.ok ? { ...result, id } : { ...result, id, values };
   } catch (error) {
-    if (error instanceof AppError) {
+    if (isAppError(error)) {
       return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors, id, values };
     }
     // Next signals redirects and notFound by throwing; those must pass through.

@@ -1,5 +1,5 @@
 import "server-only";
-import { type KmsProvider, KmsError } from "@/lib/kms";
+import { isKmsError, type KmsProvider, KmsError } from "@/lib/kms";
 import { tenantContext } from "./encryption-context";
 import type { TenantKeyRecord } from "./tenant-key-state";
 
@@ -105,7 +105,7 @@ export class TenantKeyLeases {
         this.events.acquired(tenantId, key, renewal);
         return material;
       } catch (error) {
-        const kmsError = error instanceof KmsError ? error : new KmsError("unreachable", "Decrypt", "UnexpectedError");
+        const kmsError = isKmsError(error) ? error : new KmsError("unreachable", "Decrypt", "UnexpectedError");
         this.failures.set(key.id, { tenantId, error: kmsError, until: Date.now() + FAILURE_HOLD_MS });
         if (!renewal || ENDS_LEASE.has(kmsError.kind)) this.forget(key.id);
         this.events.failed(tenantId, key, kmsError, renewal);

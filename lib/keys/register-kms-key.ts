@@ -1,6 +1,6 @@
 import "server-only";
 import { AUDIT_ACTIONS, appendAuditEvent } from "@/lib/audit";
-import { Prisma } from "@/lib/db";
+import { isUniqueViolation } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { getKms, KeyArnError, parseKeyArn } from "@/lib/kms";
 import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
@@ -69,7 +69,7 @@ export async function registerKmsKey(
       return { kmsKeyId: key.id };
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+    if (isUniqueViolation(error)) {
       // Lost a race with another registration of the same ARN.
       throw new AppError("conflict", "This key is already registered with Custody and cannot be registered again.");
     }

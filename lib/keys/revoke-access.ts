@@ -1,7 +1,7 @@
 import "server-only";
 import { AUDIT_ACTIONS, appendAuditEvent, recordAuditEvent } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { getKms, KmsError } from "@/lib/kms";
+import { getKms, isKmsError } from "@/lib/kms";
 import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
 import { announceRevocation } from "./revocation-channel";
 import { lockTenant } from "./verify-kms-key";
@@ -69,8 +69,8 @@ export async function revokeAccess(caller: Caller, input: { tenantId: string }):
       await getKms().provider.retireGrant(key.arn, key.grantId!);
       retired = true;
     } catch (error) {
-      message = error instanceof KmsError ? error.message : "Could not retire the grant.";
-      reason = error instanceof KmsError ? error.kind : "unexpected";
+      message = isKmsError(error) ? error.message : "Could not retire the grant.";
+      reason = isKmsError(error) ? error.kind : "unexpected";
     }
     grants.push({ kmsKeyArn: key.arn, retired, message });
     await recordAuditEvent({

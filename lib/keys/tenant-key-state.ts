@@ -13,6 +13,7 @@ export type TenantKeyRecord = {
 };
 
 export type TenantKeyState = {
+  /** Canonical (lower-case) tenant id, from the database. */
   tenantId: string;
   revoked: boolean;
   /** The tenant key new wraps use: the newest under the tenant's primary KMS key. */
@@ -22,6 +23,7 @@ export type TenantKeyState = {
 };
 
 type Row = {
+  id: string;
   revoked: boolean;
   primary_kms_key_id: string | null;
   tenant_key_id: string | null;
@@ -33,7 +35,7 @@ type Row = {
 /** The tenant's key state, or null if there is no such tenant. */
 export async function loadTenantKeyState(db: pg.Pool | pg.PoolClient, tenantId: string): Promise<TenantKeyState | null> {
   const { rows } = await db.query<Row>(
-    `SELECT t.access_revoked_at IS NOT NULL AS revoked, t.primary_kms_key_id::text AS primary_kms_key_id,
+    `SELECT t.id::text AS id, t.access_revoked_at IS NOT NULL AS revoked, t.primary_kms_key_id::text AS primary_kms_key_id,
             tk.id::text AS tenant_key_id, k.id::text AS kms_key_id, k.arn, tk.wrapped_key
        FROM tenants t
        LEFT JOIN tenant_keys tk ON tk.tenant_id = t.id AND tk.status = 'active'
@@ -44,7 +46,8 @@ export async function loadTenantKeyState(db: pg.Pool | pg.PoolClient, tenantId: 
   );
   const first = rows[0];
   if (!first) return null;
-  const state: TenantKeyState = { tenantId, revoked: first.revoked, primary: null, usable: new Map() };
+  // The id as the database prints it: chains, caches and leases must never see another spelling.
+  const state: TenantKeyState = { tenantId: first.id, revoked: first.revoked, primary: null, usable: new Map() };
   for (const row of rows) {
     if (!row.tenant_key_id || !row.kms_key_id || !row.arn || !row.wrapped_key) continue;
     const record = { id: row.tenant_key_id, kmsKeyId: row.kms_key_id, kmsKeyArn: row.arn, wrappedKey: row.wrapped_key };

@@ -1,6 +1,6 @@
 import "server-only";
 import { timingSafeEqual } from "node:crypto";
-import { KmsError, type KmsProvider } from "@/lib/kms";
+import { isKmsError, KmsError, type KmsProvider } from "@/lib/kms";
 import { tenantContext } from "./encryption-context";
 
 export type VerifyStepName = "DescribeKey" | "GenerateDataKey" | "Decrypt";
@@ -62,7 +62,7 @@ export async function runVerifySteps(kms: KmsProvider, keyArn: string, tenantId:
     return { ok: true, steps, wrappedTenantKey: generated.value.ciphertext };
   } catch (error) {
     const failure = error instanceof Error ? error : new Error("unexpected failure");
-    const explained = failure instanceof KmsError || failure instanceof KeyUnsuitable;
+    const explained = isKmsError(failure) || failure instanceof KeyUnsuitable;
     steps.push({ step: current, ok: false, message: explained ? failure.message : "Unexpected error; it has been logged.", ms: 0 });
     for (const later of ORDER.slice(ORDER.indexOf(current) + 1)) {
       steps.push({ step: later, ok: false, message: "Not run.", ms: 0 });

@@ -89,9 +89,9 @@ async function handle(service: KeyService, req: IncomingMessage, res: ServerResp
 }
 
 async function authenticate(service: KeyService, req: IncomingMessage) {
-  const header = req.headers.authorization;
-  if (!header?.startsWith("Bearer ")) return null;
-  return service.authenticate(header.slice(7).trim());
+  // The scheme is case-insensitive (RFC 9110).
+  const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
+  return match ? service.authenticate(match[1]!) : null;
 }
 
 function requestMeta(req: IncomingMessage): RequestMeta {
@@ -143,9 +143,12 @@ function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
     .map((issue) => {
-      const where = issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-      const message = issue.code === "unrecognized_keys" ? `unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : issue.message;
-      return `${where}${message}`;
+      const path = issue.path.join(".");
+      const name = String(issue.path.at(-1) ?? "");
+      if (issue.code === "unrecognized_keys") return `${path ? `${path}: ` : ""}unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}`;
+      // Messages that name their field ("dataLabel must …") get the full path instead of a prefix.
+      if (name && issue.message.startsWith(`${name} `)) return `${path}${issue.message.slice(name.length)}`;
+      return path ? `${path}: ${issue.message}` : issue.message;
     })
     .join("; ");
 }

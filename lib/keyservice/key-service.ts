@@ -2,13 +2,13 @@ import "server-only";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import os from "node:os";
 import type pg from "pg";
-import { type Actor, AUDIT_ACTIONS, type AuditAction, recordAuditEvent } from "@/lib/audit";
+import { type Actor, AUDIT_ACTIONS, type AuditAction } from "@/lib/audit";
 import type { AuditDetails } from "@/lib/audit/append";
 import { AuditCommitError, AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/group-commit";
 import { type AuthCredential, hashServiceSecret, loadCredentialForAuth, parseServiceToken, touchCredentialsLastUsed } from "@/lib/credentials";
 import { AppError, type ErrorCode } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
-import { type KmsProvider, KmsError } from "@/lib/kms";
+import { isKmsError, type KmsError, type KmsProvider } from "@/lib/kms";
 import { DEK_BYTES, decodeEdek, edekTenantKeyId, InvalidEdekError, openEdek, sealDek } from "@/lib/keys/edek";
 import { type Invalidation, InvalidationListener } from "@/lib/keys/invalidation-listener";
 import { TenantKeyLeases } from "@/lib/keys/leases";
@@ -63,8 +63,18 @@ export function kmsErrorCode(error: KmsError): ErrorCode {
   return "kms_denied";
 }
 
+/** Said to the vendor's application (the tenant's admins see the KMS's own reason on their key page). */
 function kmsAppError(error: KmsError): AppError {
-  return new AppError(kmsErrorCode(error), `The tenant's KMS key could not be used: ${error.message}`);
+  const code = kmsErrorCode(error);
+  if (code === "kms_throttled") return new AppError(code, "The tenant's KMS is throttling Custody. Retry after the Retry-After delay.");
+  if (code === "kms_unreachable") return new AppError(code, "Custody could not reach the tenant's KMS. Retry after the Retry-After delay.");
+  if (error.kind === "credentials") {
+    return new AppError(code, "KMS did not accept Custody's own AWS credentials: a configuration problem on the vendor's side, not the tenant's.");
+  }
+  return new AppError(
+    code,
+    "The tenant's KMS refused Custody: the key is disabled or scheduled for deletion, or its policy or grant no longer admits Custody. Only the tenant can change that; its admins see the reason on their key page.",
+  );
 }
 
 export class KeyService {
@@ -74,6 +84,8 @@ export class KeyService {
   private readonly states = new Map<string, CacheEntry<TenantKeyState>>();
   private readonly stateLoads = new Map<string, Promise<TenantKeyState | null>>();
   private readonly credentials = new Map<string, CacheEntry<AuthCredential>>();
+  /** Per-id count of notifications: a read that started before one must not be cached after it. */
+  private readonly notified = new Map<string, number>();
   private readonly credentialLastUsed = new Map<string, Date>();
   private readonly kmsKeyLastUsed = new Map<string, Date>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -126,7 +138,7 @@ export class KeyService {
   async authenticate(token: string): Promise<AuthCredential | null> {
     const parsed = parseServiceToken(token);
     if (!parsed) return null;
-    const credential = await this.cached(this.credentials, parsed.id, CREDENTIAL_CACHE_MS, () => loadCredentialForAuth(parsed.id));
+    const credential = await this.cached(this.credentials, `credential:${parsed.id}`, parsed.id, CREDENTIAL_CACHE_MS, () => loadCredentialForAuth(parsed.id));
     if (!credential || credential.revokedAt) return null;
     const presented = hashServiceSecret(parsed.secret);
     if (presented.length !== credential.secretHash.length || !timingSafeEqual(presented, credential.secretHash)) return null;
@@ -259,28 +271,45 @@ export class KeyService {
 
   // --- Steps shared by the operations ---------------------------------------------------------
 
-  /** Tenant exists, credential may act on it with this scope, access not revoked. Refusals are audited. */
-  private async admit(call: ServiceCall, tenantId: string, scope: ServiceScope, action: AuditAction, metadata: CallMetadata, details: AuditDetails): Promise<TenantKeyState> {
-    const state = await this.tenantState(tenantId);
-    if (!state) {
-      // No tenant chain to put it in: the vendor's chain records the attempt.
-      await this.auditOrUnavailable(() =>
-        recordAuditEvent({ tenantId: null, actor: this.actor(call), action, target: { type: "tenant", id: tenantId }, outcome: "denied", request: this.request(call, metadata), details: { ...details, code: "unknown_tenant" } }),
-      );
-      throw new AppError("unknown_tenant", "No tenant has this id.");
-    }
+  /**
+   * Credential may act on this tenant with this scope, tenant exists, access not revoked.
+   * Refusals are audited: in the tenant's chain once the credential may act on the tenant at
+   * all, otherwise in the vendor's chain without the caller's text, so a credential cannot
+   * learn whether another tenant exists or write into its trail.
+   */
+  private async admit(call: ServiceCall, requestedTenantId: string, scope: ServiceScope, action: AuditAction, metadata: CallMetadata, details: AuditDetails): Promise<TenantKeyState> {
     const { credential } = call;
-    if (!credential.scopes.includes(scope)) {
-      await this.refuse(call, state, action, metadata, details, new AppError("forbidden", `This credential does not have the "${scope}" scope.`));
-    }
+    const tenantId = requestedTenantId.toLowerCase();
     if (credential.tenantId !== null && credential.tenantId !== tenantId) {
-      await this.refuse(call, state, action, metadata, details, new AppError("forbidden", "This credential is restricted to another tenant."));
+      await this.refuseForVendor(call, action, tenantId, new AppError("forbidden", "This credential is restricted to another tenant."));
     }
-    if (state.revoked) {
-      this.leases.dropTenant(tenantId);
-      await this.refuse(call, state, action, metadata, details, new AppError("access_revoked", "The tenant has revoked the vendor's access to its key."));
+    const state = await this.tenantState(tenantId);
+    if (!state) await this.refuseForVendor(call, action, tenantId, new AppError("unknown_tenant", "No tenant has this id."));
+    if (!credential.scopes.includes(scope)) {
+      await this.refuse(call, state!, action, metadata, details, new AppError("forbidden", `This credential does not have the "${scope}" scope.`));
     }
-    return state;
+    if (state!.revoked) {
+      this.leases.dropTenant(state!.tenantId);
+      await this.refuse(call, state!, action, metadata, details, new AppError("access_revoked", "The tenant has revoked the vendor's access to its key."));
+    }
+    return state!;
+  }
+
+  /** A refusal that belongs to no tenant's trail: the vendor's chain records who tried what. */
+  private async refuseForVendor(call: ServiceCall, action: AuditAction, requestedTenantId: string, error: AppError): Promise<never> {
+    await this.auditOrUnavailable(() =>
+      this.committer.append({
+        tenantId: null,
+        actor: this.actor(call),
+        action,
+        target: { type: "tenant", id: requestedTenantId },
+        outcome: "denied",
+        request: call.request,
+        details: { code: error.code },
+        requiresAccess: false,
+      }),
+    );
+    throw error;
   }
 
   private async primaryKey(call: ServiceCall, state: TenantKeyState, action: AuditAction, metadata: CallMetadata, details: AuditDetails): Promise<TenantKeyRecord> {
@@ -316,7 +345,7 @@ export class KeyService {
     try {
       return await this.leases.material(state.tenantId, key);
     } catch (error) {
-      if (!(error instanceof KmsError)) throw error;
+      if (!isKmsError(error)) throw error;
       return this.refuse(call, state, action, metadata, { ...details, tenantKeyId: key.id, reason: error.kind }, kmsAppError(error));
     }
   }
@@ -331,7 +360,7 @@ export class KeyService {
         target: { type: "tenant", id: state.tenantId },
         outcome: DENIED.has(error.code) ? "denied" : "failure",
         request: this.request(call, metadata),
-        details: { ...details, code: error.code },
+        details: this.withServerRequestId(call, metadata, { ...details, code: error.code }),
         requiresAccess: false,
       }),
     );
@@ -347,7 +376,7 @@ export class KeyService {
       target: key ? { type: "tenant_key", id: key.id } : { type: "tenant", id: state.tenantId },
       outcome: allFailed ? "denied" : "success",
       request: this.request(call, metadata),
-      details: key ? { ...details, tenantKeyId: key.id } : details,
+      details: this.withServerRequestId(call, metadata, key ? { ...details, tenantKeyId: key.id } : details),
       requiresAccess: true,
     };
     const result = await this.auditOrUnavailable(() => this.committer.append(event));
@@ -372,9 +401,16 @@ export class KeyService {
     return { type: "service", id: call.credential.id, label: call.credential.name };
   }
 
-  /** The caller's own request id, when given, is the one the trail records (it is what they can look up). */
+  /**
+   * The caller's own request id, when given, is the event's request id (it is what their logs
+   * know); Custody's (the X-Request-Id it answered with) then goes into the details.
+   */
   private request(call: ServiceCall, metadata: CallMetadata): RequestMeta {
     return metadata.requestId ? { ...call.request, requestId: metadata.requestId } : call.request;
+  }
+
+  private withServerRequestId(call: ServiceCall, metadata: CallMetadata, details: AuditDetails): AuditDetails {
+    return metadata.requestId && call.request.requestId ? { ...details, custodyRequestId: call.request.requestId } : details;
   }
 
   // --- Caches --------------------------------------------------------------------------------
@@ -385,10 +421,12 @@ export class KeyService {
     const loading = this.stateLoads.get(tenantId);
     if (loading) return loading;
     const generation = this.listener.generation;
+    const seen = this.notified.get(`tenant:${tenantId}`) ?? 0;
     const load = loadTenantKeyState(this.options.pool, tenantId)
       .then((state) => {
-        // Only cache what was read inside one trusted listener lifetime, and only tenants that exist.
-        if (state && this.listener.trusts(generation)) remember(this.states, tenantId, { value: state, generation, loadedAt: Date.now() });
+        // Only cache what was read inside one trusted listener lifetime, with no notification
+        // for this tenant since the read began, and only tenants that exist.
+        if (state && this.listener.trusts(generation) && (this.notified.get(`tenant:${tenantId}`) ?? 0) === seen) remember(this.states, tenantId, { value: state, generation, loadedAt: Date.now() });
         if (state?.revoked) this.leases.dropTenant(tenantId);
         return state;
       })
@@ -397,27 +435,37 @@ export class KeyService {
     return load;
   }
 
-  private async cached<T>(cache: Map<string, CacheEntry<T>>, id: string, maxAgeMs: number, load: () => Promise<T>): Promise<T> {
+  private async cached<T>(cache: Map<string, CacheEntry<T>>, notifyKey: string, id: string, maxAgeMs: number, load: () => Promise<T>): Promise<T> {
     const entry = cache.get(id);
     if (entry && this.listener.trusts(entry.generation) && Date.now() - entry.loadedAt < maxAgeMs) return entry.value;
     const generation = this.listener.generation;
+    const seen = this.notified.get(notifyKey) ?? 0;
     const value = await load();
-    if (value !== null && this.listener.trusts(generation)) remember(cache, id, { value, generation, loadedAt: Date.now() });
+    if (value !== null && this.listener.trusts(generation) && (this.notified.get(notifyKey) ?? 0) === seen) {
+      remember(cache, id, { value, generation, loadedAt: Date.now() });
+    }
     return value;
+  }
+
+  private bump(key: string): void {
+    this.notified.set(key, (this.notified.get(key) ?? 0) + 1);
   }
 
   private invalidate(invalidation: Invalidation): void {
     switch (invalidation.kind) {
       case "revocation":
+        this.bump(`tenant:${invalidation.tenantId}`);
         this.leases.dropTenant(invalidation.tenantId);
         this.states.delete(invalidation.tenantId);
         this.stateLoads.delete(invalidation.tenantId);
         break;
       case "key_state":
+        this.bump(`tenant:${invalidation.tenantId}`);
         this.states.delete(invalidation.tenantId);
         this.stateLoads.delete(invalidation.tenantId);
         break;
       case "credential":
+        this.bump(`credential:${invalidation.credentialId}`);
         this.credentials.delete(invalidation.credentialId);
         break;
       case "all":

@@ -42,7 +42,18 @@ const MESSAGES: Record<KmsErrorKind, (operation: KmsOperation) => string> = {
   invalid_request: (op) => `KMS refused the ${op} request as invalid.`,
 };
 
+// `npm start` loads lib/ twice (Next's bundle and the key service under tsx) and shares one
+// provider between them, so an error may come from the other copy's class: recognise it by a
+// brand, not by instanceof.
+const KMS_ERROR = Symbol.for("custody.KmsError");
+
+export function isKmsError(error: unknown): error is KmsError {
+  return typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[KMS_ERROR] === true;
+}
+
 export class KmsError extends Error {
+  readonly [KMS_ERROR] = true;
+
   constructor(
     readonly kind: KmsErrorKind,
     readonly operation: KmsOperation,
@@ -89,7 +100,7 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_A
 
 /** Maps whatever the AWS SDK threw to a KmsError. */
 export function toKmsError(error: unknown, operation: KmsOperation): KmsError {
-  if (error instanceof KmsError) return error;
+  if (isKmsError(error)) return error;
   const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
   const name = e?.name ?? "UnknownError";
   const kind = BY_AWS_NAME[name];

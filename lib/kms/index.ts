@@ -4,7 +4,7 @@ import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "./aws-provider";
 import type { KmsProvider } from "./provider";
 
 export type { EncryptionContext, KeyDescription, KmsProvider } from "./provider";
-export { KmsError, type KmsErrorKind } from "./errors";
+export { isKmsError, KmsError, type KmsErrorKind } from "./errors";
 export { parseKeyArn, keyArnSchema, KeyArnError, type KeyArn } from "./arn";
 
 export type KmsSettings = {

@@ -3,7 +3,8 @@ import next from "next";
 import { stampRequest } from "@/lib/http/stamp-request";
 import { errorFields, log } from "@/lib/log";
 
-const API_PREFIX = "/api/v1/";
+/** The key service's paths: /api/v1 and everything under it. */
+const API_PATH = /^\/api\/v1(?:[/?]|$)/;
 
 export type CustodyServerOptions = {
   port: number;
@@ -28,7 +29,7 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
 
   const server = http.createServer((req, res) => {
     const requestId = stampRequest(req, res, options.trustProxy);
-    if (keyService && req.url?.startsWith(API_PREFIX)) return keyService(req, res);
+    if (keyService && API_PATH.test(req.url ?? "")) return keyService(req, res);
     handle(req, res).catch((error: unknown) => {
       log.error({ requestId, ...errorFields(error) }, "request failed");
       if (!res.headersSent) {

@@ -1,6 +1,6 @@
 import "server-only";
 import { AUDIT_ACTIONS, appendAuditEvent } from "@/lib/audit";
-import { Prisma } from "@/lib/db";
+import { isUniqueViolation } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { type CreateTenantInput } from "@/lib/validation/tenants";
 import { actorOf, type Caller, deny, runAudited, standingOf } from "./caller";
@@ -44,7 +44,7 @@ export async function createTenant(caller: Caller, input: CreateTenantInput): Pr
       return { tenantId: tenant.id, slug: tenant.slug };
     });
   } catch (error) {
-    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002") {
+    if (isUniqueViolation(error)) {
       throw new AppError("conflict", `A tenant with the URL name "${input.slug}" already exists. Choose another.`, {
         slug: ["This URL name is taken."],
       });

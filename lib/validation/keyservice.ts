@@ -13,8 +13,9 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export const SERVICE_SCOPES = ["wrap", "unwrap", "rekey"] as const;
 export type ServiceScope = (typeof SERVICE_SCOPES)[number];
 
-// Printable text without control or bidi-override characters, so audit entries read honestly.
-const PRINTABLE = /^[^\p{Cc}\u202A-\u202E\u2066-\u2069]*$/u;
+// Printable text without control or bidi-override characters, so audit entries read honestly,
+// and without lone surrogates (not valid Unicode: PostgreSQL would refuse the audit event).
+const PRINTABLE = /^[^\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]*$/u;
 const printable = (max: number, what: string) =>
   z
     .string()

@@ -204,7 +204,10 @@ describe("credentials", () => {
       expect(result.status).toBe(401);
     }
     const refusals = (await trail(globex.tenantId)).filter((e) => e.outcome === "DENIED" && e.details && (e.details as { code?: string }).code === "forbidden");
-    expect(refusals.map((e) => e.actorId)).toEqual(expect.arrayContaining([wrapOnly.id, acmeOnly.id]));
+    // The scope refusal is on the tenant's trail; the other tenant's credential is the vendor's business.
+    expect(refusals.map((e) => e.actorId)).toContain(wrapOnly.id);
+    expect(refusals.map((e) => e.actorId)).not.toContain(acmeOnly.id);
+    expect(await getDb().auditEvent.count({ where: { chain: "vendor", actorId: acmeOnly.id, outcome: "DENIED" } })).toBe(1);
   });
 });
 
@@ -414,5 +417,62 @@ describe("audit on the hot path", () => {
       await admin.end();
     }
     expect(await verifyStoredChain(t.tenantId)).toMatchObject({ intact: true });
+  });
+});
+
+describe("attempts found in review", () => {
+  it("treats an upper-case tenant id as the same tenant: same trail, same revocation", async () => {
+    const t = await fixture.tenantWithKey("upper-case");
+    const upper = t.tenantId.toUpperCase();
+    const wrapped = await api<{ edek: string; dek: string }>(one.url, token, "wrap", { tenantId: upper, metadata: meta() });
+    expect(wrapped.status).toBe(200);
+    const unwrapped = await api<{ dek: string }>(two.url, token, "unwrap", { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() });
+    expect(unwrapped.body.dek).toBe(wrapped.body.dek);
+    // Every event is on the tenant's own chain; no chain exists under another spelling.
+    expect(await getDb().auditChain.count({ where: { chain: upper } })).toBe(0);
+    expect((await trail(t.tenantId)).filter((e) => e.actorType === "SERVICE").length).toBe(2);
+
+    await revokeAccess(t.admin, { tenantId: t.tenantId });
+    for (const instance of [one, two]) {
+      const result = await api(instance.url, token, "unwrap", { tenantId: upper, edek: wrapped.body.edek, metadata: meta() });
+      expect(result.body.error?.code).toBe("access_revoked");
+    }
+    expect(await verifyStoredChain(t.tenantId)).toMatchObject({ intact: true });
+  });
+
+  it("refuses text that is not valid Unicode with bad_request, without disturbing other callers", async () => {
+    const body = `{"tenantId":"${globex.tenantId}","metadata":{"dataLabel":"invoices","reason":"\\ud800"}}`;
+    const [poisoned, ...others] = await Promise.all([api(one.url, token, "wrap", body), ...Array.from({ length: 5 }, () => wrap(one.url, globex.tenantId))]);
+    expect(poisoned!.status).toBe(400);
+    expect(poisoned!.body.error?.message).toMatch(/metadata\.reason must not contain control characters/);
+    expect(others.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+  });
+
+  it("gives a credential restricted to one tenant the same answer for every other tenant, and writes nothing into their trails", async () => {
+    const acmeOnly = await fixture.credential({ tenantId: acme.tenantId });
+    const before = (await trail(globex.tenantId)).length;
+    const existing = await api(one.url, acmeOnly.token, "wrap", { tenantId: globex.tenantId, metadata: meta("x", { reason: "probe" }) });
+    const missing = await api(one.url, acmeOnly.token, "wrap", { tenantId: "7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f", metadata: meta("x", { reason: "probe" }) });
+    expect([existing.status, missing.status]).toEqual([403, 403]);
+    expect(existing.body).toEqual(missing.body);
+    expect((await trail(globex.tenantId)).length).toBe(before);
+    const vendorEvents = await getDb().auditEvent.findMany({ where: { chain: "vendor", actorId: acmeOnly.id } });
+    expect(vendorEvents.map((e) => [e.action, e.outcome, e.targetId])).toEqual([
+      ["key.wrap", "DENIED", globex.tenantId],
+      ["key.wrap", "DENIED", "7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"],
+    ]);
+    expect(JSON.stringify(vendorEvents.map((e) => e.details))).not.toContain("probe");
+  });
+
+  it("accepts the Bearer scheme in any case, and answers /api/v1 itself in JSON", async () => {
+    const response = await fetch(`${one.url}/api/v1/wrap`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `bearer ${token}` },
+      body: JSON.stringify({ tenantId: globex.tenantId, metadata: meta() }),
+    });
+    expect(response.status).toBe(200);
+    const root = await fetch(`${one.url}/api/v1`, { method: "POST" });
+    expect(root.status).toBe(404);
+    expect(((await root.json()) as { error: { code: string } }).error.code).toBe("not_found");
   });
 });
