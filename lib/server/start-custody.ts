@@ -139,7 +139,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   console.log(`\n  Custody is running at ${publicUrl}\n`);
   if (demo) {
     console.log(`  Demo sign-ins (password for all: ${DEMO_PASSWORD})`);
-    console.log("    vendor@custody.example   vendor admin: tenants, onboarding");
+    console.log("    vendor@custody.example   vendor admin: tenants, onboarding, service credentials");
     console.log("    admin@acme.example       Acme Corp tenant admin");
     console.log("    auditor@acme.example     Acme Corp tenant auditor (read-only)");
     console.log("    outsider@example.com     signs in at the IdP, has no access here\n");
@@ -150,11 +150,12 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
     }
     if (demoApi) {
       console.log(`  Key service: ${publicUrl}/api/v1 (OpenAPI: ${publicUrl}/api/v1/openapi.json)`);
+      console.log(`  Acme's tenant id: ${demoApi.tenantId}`);
       console.log(`  Demo service credential (Acme only; also in ${path.relative(dir, path.join(dataDir, "demo-service-token"))}):`);
       console.log(`    ${demoApi.token}`);
       console.log("  Once Acme's key is verified, wrap a data key:");
       console.log(`    curl -s -H "Authorization: Bearer $(cat ${path.relative(dir, path.join(dataDir, "demo-service-token"))})" -H 'Content-Type: application/json' \\`);
-      console.log(`      -d '{"tenantId":"${demoApi.tenantId}","metadata":{"dataLabel":"invoices","objectId":"inv-1"}}' ${publicUrl}/api/v1/wrap\n`);
+      console.log(`      -d '{"tenantId":"${demoApi.tenantId}","metadata":{"dataLabel":"invoices","objectId":"inv-1","reason":"try it"}}' ${publicUrl}/api/v1/wrap\n`);
     }
   }
   return { url: publicUrl };
