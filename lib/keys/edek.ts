@@ -38,13 +38,26 @@ export function uuidToBytes(uuid: string): Buffer {
   return Buffer.from(hex, "hex");
 }
 
-export function bytesToUuid(bytes: Uint8Array): string {
-  const hex = Buffer.from(bytes).toString("hex");
+export function bytesToUuid(bytes: Buffer): string {
+  const hex = bytes.toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+// Tenant ids repeat on every call; their bytes are kept (a bounded map: ids come from callers).
+const tenantIdBytes = new Map<string, Buffer>();
+
+function tenantBytes(tenantId: string): Buffer {
+  let bytes = tenantIdBytes.get(tenantId);
+  if (!bytes) {
+    bytes = uuidToBytes(tenantId);
+    if (tenantIdBytes.size >= 10_000) tenantIdBytes.clear();
+    tenantIdBytes.set(tenantId, bytes);
+  }
+  return bytes;
+}
+
 function aad(header: Buffer, binding: EdekBinding): Buffer {
-  return Buffer.concat([header, uuidToBytes(binding.tenantId), Buffer.from(binding.dataLabel, "utf8")]);
+  return Buffer.concat([header, tenantBytes(binding.tenantId), Buffer.from(binding.dataLabel, "utf8")]);
 }
 
 /**
