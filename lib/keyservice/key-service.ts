@@ -284,15 +284,15 @@ export class KeyService {
       await this.refuseForVendor(call, action, tenantId, new AppError("forbidden", "This credential is restricted to another tenant."));
     }
     const state = await this.tenantState(tenantId);
-    if (!state) await this.refuseForVendor(call, action, tenantId, new AppError("unknown_tenant", "No tenant has this id."));
+    if (!state) return this.refuseForVendor(call, action, tenantId, new AppError("unknown_tenant", "No tenant has this id."));
     if (!credential.scopes.includes(scope)) {
-      await this.refuse(call, state!, action, metadata, details, new AppError("forbidden", `This credential does not have the "${scope}" scope.`));
+      await this.refuse(call, state, action, metadata, details, new AppError("forbidden", `This credential does not have the "${scope}" scope.`));
     }
-    if (state!.revoked) {
-      this.leases.dropTenant(state!.tenantId);
-      await this.refuse(call, state!, action, metadata, details, new AppError("access_revoked", "The tenant has revoked the vendor's access to its key."));
+    if (state.revoked) {
+      this.leases.dropTenant(state.tenantId);
+      await this.refuse(call, state, action, metadata, details, new AppError("access_revoked", "The tenant has revoked the vendor's access to its key."));
     }
-    return state!;
+    return state;
   }
 
   /** A refusal that belongs to no tenant's trail: the vendor's chain records who tried what. */
