@@ -9,7 +9,7 @@ import type { TenantKeyRecord } from "./tenant-key-state";
 // background once it is 80% through; a renewal the KMS refuses outright (key disabled, grant
 // or policy removed) ends the lease at once, which is how a revocation made in the customer's
 // own KMS bites; a renewal that fails for a passing reason (throttling, network) keeps the
-// lease until it expires. Dropped leases are zeroed.
+// lease until it expires. Dropped leases are zeroed (a second later, see forget).
 
 export type LeaseEvents = {
   acquired(tenantId: string, key: TenantKeyRecord, renewal: boolean): void;
@@ -21,6 +21,7 @@ type Lease = { tenantId: string; material: Buffer; refreshAt: number; expiresAt:
 /** After a failed KMS call, requests get the same answer for this long instead of each calling the KMS. */
 const FAILURE_HOLD_MS = 1000;
 const RENEW_AT = 0.8;
+const ZERO_AFTER_MS = 1000;
 /** Refusals that mean the customer withdrew access: they end a lease at once. */
 const ENDS_LEASE = new Set(["access_denied", "key_disabled", "invalid_state", "not_found", "invalid_ciphertext", "incorrect_key"]);
 
@@ -83,8 +84,13 @@ export class TenantKeyLeases {
 
   private forget(keyId: string): void {
     const lease = this.leases.get(keyId);
-    lease?.material.fill(0);
     this.leases.delete(keyId);
+    if (!lease) return;
+    // Not at once: a request handed this material a moment ago may not have used it yet (its
+    // continuation can run after ours), and must not wrap under a zeroed key. It is out of the
+    // lease table already, so nothing new gets it; a second later nothing can still hold it.
+    const material = lease.material;
+    setTimeout(() => material.fill(0), ZERO_AFTER_MS).unref();
   }
 
   private acquire(tenantId: string, key: TenantKeyRecord, renewal: boolean): Promise<Buffer> {
