@@ -21,6 +21,24 @@ export type AuditInput = {
 
 export type AuditDetails = Record<string, string | number | boolean | null | ReadonlyArray<string | number>>;
 
+/** The hashed fields an input contributes: all but chain, seq and time, which the append decides. */
+export function eventFieldsOf(input: AuditInput): Omit<ChainedFields, "chain" | "seq" | "occurredAt"> {
+  return {
+    tenantId: input.tenantId,
+    actorType: input.actor.type,
+    actorId: input.actor.id,
+    actorLabel: input.actor.label,
+    action: input.action,
+    targetType: input.target?.type ?? null,
+    targetId: input.target?.id ?? null,
+    outcome: input.outcome,
+    sourceIp: input.request.sourceIp,
+    userAgent: input.request.userAgent,
+    requestId: input.request.requestId,
+    details: input.details ?? null,
+  };
+}
+
 const ACTOR_TYPE = { user: "USER", vendor_admin: "VENDOR_ADMIN", service: "SERVICE", system: "SYSTEM" } as const;
 const OUTCOME = { success: "SUCCESS", denied: "DENIED", failure: "FAILURE" } as const;
 
@@ -42,18 +60,7 @@ export async function appendAuditEvent(tx: Tx, input: AuditInput): Promise<Audit
     seq: head.seq,
     // Taken after the lock so time order and chain order agree.
     occurredAt: new Date(),
-    tenantId: input.tenantId,
-    actorType: input.actor.type,
-    actorId: input.actor.id,
-    actorLabel: input.actor.label,
-    action: input.action,
-    targetType: input.target?.type ?? null,
-    targetId: input.target?.id ?? null,
-    outcome: input.outcome,
-    sourceIp: input.request.sourceIp,
-    userAgent: input.request.userAgent,
-    requestId: input.request.requestId,
-    details: input.details ?? null,
+    ...eventFieldsOf(input),
   };
   const hash = hashEvent(head.head_hash, chained);
 

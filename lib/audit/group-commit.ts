@@ -1,7 +1,7 @@
 import "server-only";
 import type pg from "pg";
 import type { RequestMeta } from "@/lib/http/request-meta";
-import type { Actor, AuditDetails } from "./append";
+import { type Actor, type AuditDetails, eventFieldsOf } from "./append";
 import type { AuditAction } from "./actions";
 import { eventTail } from "./chain";
 
@@ -147,20 +147,7 @@ export class AuditGroupCommitter {
    */
   private async commit(events: HotAuditEvent[], sent?: () => void): Promise<CommitResult[]> {
     const rows = events.map((event, ord) => {
-      const fields = {
-        tenantId: event.tenantId,
-        actorType: event.actor.type,
-        actorId: event.actor.id,
-        actorLabel: event.actor.label,
-        action: event.action,
-        targetType: event.target?.type ?? null,
-        targetId: event.target?.id ?? null,
-        outcome: event.outcome,
-        sourceIp: event.request.sourceIp,
-        userAgent: event.request.userAgent,
-        requestId: event.request.requestId,
-        details: event.details ?? null,
-      };
+      const fields = eventFieldsOf(event);
       const refused = event.requiresAccess ? { ...fields, outcome: "denied", details: { ...event.details, code: "access_revoked" } } : null;
       return {
         ord,
