@@ -1,11 +1,11 @@
 import "server-only";
 import { AUDIT_ACTIONS } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, standingOf } from "@/lib/tenants/caller";
+import { actorOf, type Caller } from "@/lib/tenants/caller";
 import { type CredentialActionInput, credentialActionSchema } from "@/lib/validation/credentials";
 import { announceCredentialChange } from "./channel";
-import { findCredential, lockCredentialRow } from "./find-credential";
-import { appendEvents, credentialDetails, eventsFor, parseInput, refuse, runCredentialChange, TARGET_TYPE } from "./shared";
+import { lockCredentialForChange } from "./find-credential";
+import { appendEvents, credentialDetails, eventsFor, parseInput, refuse, runCredentialChange } from "./shared";
 
 /**
  * Revokes a credential at once: revoked_at is set and the revocation announced (NOTIFY on
@@ -17,19 +17,7 @@ export async function revokeServiceCredential(caller: Caller, input: CredentialA
   const action = AUDIT_ACTIONS.credentialRevoked;
 
   return runCredentialChange(async (tx) => {
-    const standing = await standingOf(tx, caller.userId, null);
-    const found = await findCredential(tx, credentialId);
-    const target = { type: TARGET_TYPE, id: credentialId };
-    if (!standing.isVendorAdmin) {
-      throw refuse(caller, standing, found?.tenant?.id ?? null, action, target, {
-        ...(found ? credentialDetails(found) : {}),
-        reason: "not a vendor admin",
-      });
-    }
-    if (!found) throw new AppError("not_found", "There is no such service credential.");
-
-    await lockCredentialRow(tx, credentialId);
-    const current = (await findCredential(tx, credentialId))!;
+    const { standing, current, target } = await lockCredentialForChange(tx, caller, credentialId, action, { lockName: false });
     const details = credentialDetails(current);
     if (current.revokedAt) {
       throw refuse(caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "already revoked" },

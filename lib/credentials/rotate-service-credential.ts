@@ -2,17 +2,16 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { AUDIT_ACTIONS } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, standingOf } from "@/lib/tenants/caller";
+import { actorOf, type Caller } from "@/lib/tenants/caller";
 import { type CredentialActionInput, credentialActionSchema } from "@/lib/validation/credentials";
 import { announceCredentialChange } from "./channel";
 import type { NewCredential } from "./create-service-credential";
-import { findCredential, lockCredentialRow } from "./find-credential";
+import { lockCredentialForChange } from "./find-credential";
 import {
   appendEvents,
   countActiveNamed,
   credentialDetails,
   eventsFor,
-  lockCredentialName,
   MAX_ACTIVE_PER_NAME,
   parseInput,
   refuse,
@@ -34,20 +33,7 @@ export async function rotateServiceCredential(caller: Caller, input: CredentialA
   const { token, secretHash } = newServiceSecret(id);
 
   const name = await runCredentialChange(async (tx) => {
-    const standing = await standingOf(tx, caller.userId, null);
-    const found = await findCredential(tx, credentialId);
-    const target = { type: TARGET_TYPE, id: credentialId };
-    if (!standing.isVendorAdmin) {
-      throw refuse(caller, standing, found?.tenant?.id ?? null, action, target, {
-        ...(found ? credentialDetails(found) : {}),
-        reason: "not a vendor admin",
-      });
-    }
-    if (!found) throw new AppError("not_found", "There is no such service credential.");
-
-    await lockCredentialName(tx, found.name);
-    await lockCredentialRow(tx, credentialId);
-    const current = (await findCredential(tx, credentialId))!;
+    const { standing, current, target } = await lockCredentialForChange(tx, caller, credentialId, action, { lockName: true });
     const details = credentialDetails(current);
     if (current.revokedAt) {
       throw refuse(caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "revoked" },
