@@ -1,17 +1,14 @@
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendAuditEvent } from "@/lib/audit";
 import { disconnectDb, getDb } from "@/lib/db";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { runScript } from "../helpers/run-script";
 
 // `npm run audit:verify` against trails tampered with directly in PostgreSQL (the append-only
 // trigger switched off, as someone with the database's superuser could): each kind of damage
 // is detected, located and named.
 
-const root = path.resolve(__dirname, "../..");
 let database: TestDatabase;
 let admin: pg.Client;
 
@@ -40,16 +37,7 @@ async function tamper(sql: string, ...values: unknown[]): Promise<void> {
 }
 
 async function verify(target: string): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout } = await promisify(execFile)(path.join(root, "node_modules/.bin/tsx"), ["--conditions=react-server", "scripts/audit-verify.ts", "--tenant", target], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: database.url },
-    });
-    return { code: 0, out: stdout };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: `${e.stdout}${e.stderr}` };
-  }
+  return runScript("audit-verify.ts", ["--tenant", target], { DATABASE_URL: database.url });
 }
 
 beforeAll(async () => {

@@ -1,28 +1,16 @@
-import { execFile } from "node:child_process";
-import path from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyStoredChain } from "@/lib/audit";
 import { disconnectDb, getDb } from "@/lib/db";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { runScript } from "../helpers/run-script";
 
 // `npm run seed:audit` writes large trails for measuring the audit views; what it writes must be
 // a real, verifiable chain, continued correctly when run again.
 
-const root = path.resolve(__dirname, "../..");
 let database: TestDatabase;
 
 async function seed(...args: string[]): Promise<{ code: number; out: string }> {
-  try {
-    const { stdout } = await promisify(execFile)(path.join(root, "node_modules/.bin/tsx"), ["--conditions=react-server", "scripts/seed-audit.ts", ...args], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: database.url },
-    });
-    return { code: 0, out: stdout };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, out: `${e.stdout}${e.stderr}` };
-  }
+  return runScript("seed-audit.ts", args, { DATABASE_URL: database.url });
 }
 
 beforeAll(async () => {
