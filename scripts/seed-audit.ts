@@ -3,8 +3,9 @@
 // "bulk", created if missing), for measuring the audit views on a large trail. Multi-row
 // inserts of 5,000 events per transaction, each continuing the chain from its locked head, so
 // the trail stays verifiable (`npm run audit:verify`) and other writers may append meanwhile.
-// Timestamps spread over the last 90 days, so on a tenant that already has a trail, time order
-// and chain order differ. Uses DATABASE_URL (required: this is for test and benchmark databases).
+// Timestamps spread over the last 90 days (or from the trail's newest event, if later), in chain
+// order, as live appends keep them. Uses DATABASE_URL (required: this is for test and benchmark
+// databases).
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { type ChainedFields, GENESIS_HASH, hashEvent } from "@/lib/audit/chain";
@@ -60,9 +61,13 @@ async function main(): Promise<void> {
       [slug, `${slug} (seeded audit trail)`],
     );
     const tenantId = rows[0]!.id;
-    // Spread the events over the last 90 days, in order.
-    const span = 90 * 24 * 3600 * 1000;
-    const startAt = Date.now() - span;
+    // The tenant's own keys when it has some (so key filters find them), else two made-up ids.
+    const keys = await client.query<{ id: string }>("SELECT id::text AS id FROM tenant_keys WHERE tenant_id = $1 ORDER BY created_at", [tenantId]);
+    const keyIds = keys.rows.length > 0 ? keys.rows.map((k) => k.id) : [randomUUID(), randomUUID()];
+    // Spread the events over the last 90 days, in time order after whatever the trail holds.
+    const newest = await client.query<{ at: Date | null }>("SELECT max(occurred_at) AS at FROM audit_events WHERE chain = $1", [tenantId]);
+    const startAt = Math.max(Date.now() - 90 * 24 * 3600 * 1000, (newest.rows[0]?.at?.getTime() ?? 0) + 1);
+    const span = Math.max(Date.now() - startAt, 1);
     const started = Date.now();
     let written = 0;
     while (written < total) {
@@ -82,9 +87,17 @@ async function main(): Promise<void> {
         const actor = pick(ACTORS, n * 7 + (n >> 4));
         const action = actionFor(n * 37 + (n >> 3));
         const denied = n % 97 === 0;
+        const keyId = pick(keyIds, n >> 10);
         const details = action.startsWith("key.batch")
-          ? { items: 100, dataLabels: [pick(LABELS, n)], objectIds: [], failedItems: [], reason: "nightly job" }
-          : { dataLabel: pick(LABELS, n * 13), objectId: `obj-${n % 1_000_003}`, reason: "render", ...(denied ? { code: "access_revoked" } : {}) };
+          ? { items: 100, dataLabels: [pick(LABELS, n)], objectIds: [], failedItems: [], reason: "nightly job", tenantKeyId: keyId }
+          : {
+              dataLabel: pick(LABELS, n * 13),
+              objectId: `obj-${n % 1_000_003}`,
+              reason: "render",
+              onBehalfOf: `user-${n % 5_003}@customer.example`,
+              tenantKeyId: keyId,
+              ...(denied ? { code: "access_revoked" } : {}),
+            };
         const fields: ChainedFields = {
           chain: tenantId,
           seq,
@@ -94,8 +107,8 @@ async function main(): Promise<void> {
           actorId: actor.id,
           actorLabel: actor.label,
           action,
-          targetType: "tenant",
-          targetId: tenantId,
+          targetType: "tenant_key",
+          targetId: keyId,
           outcome: denied ? "denied" : "success",
           sourceIp: `10.0.${(n >> 8) % 256}.${n % 256}`,
           userAgent: "custody-sdk/0.1",
