@@ -28,6 +28,9 @@ const ACTION_LABELS: Record<string, string> = {
   "key.rekey": "Data key re-wrapped",
   "key.lease_acquired": "Tenant key leased from KMS",
   "key.lease_failed": "Tenant key lease failed",
+  "audit.verified": "Trail integrity verified",
+  "audit.checkpoint_signed": "Trail checkpoint signed",
+  "audit.pruned": "Old events pruned (retention)",
 };
 
 const ACTOR_LABELS: Record<AuditEvent["actorType"], string> = {

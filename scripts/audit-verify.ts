@@ -1,6 +1,8 @@
 // `npm run audit:verify -- --tenant <tenant id | slug | vendor>`: re-computes a trail's whole
 // hash chain from the database and says whether it is intact (with its length and head hash)
-// or where the first broken link is and what happened there (edited, deleted, reordered).
+// or where the first broken link is and what happened there (edited, deleted, reordered, or
+// rewritten: contradicted by a signed checkpoint). Checkpoint signatures are checked with
+// AUDIT_SIGNING_KEY / AUDIT_SIGNING_KEY_FILE (the demo's key on the demo database).
 // Exit code 0 intact, 1 broken, 2 could not check. Uses DATABASE_URL; when it is unset, the
 // demo's embedded database (running under `npm start`, or started here for the occasion).
 import fs from "node:fs";
@@ -40,36 +42,61 @@ async function main(): Promise<void> {
   const target = at >= 0 ? args[at + 1]?.trim() : undefined;
   if (!target) fail(USAGE);
 
-  const database = process.env.DATABASE_URL?.trim() ? { url: process.env.DATABASE_URL.trim() } : await demoDatabase();
+  const onDemo = !process.env.DATABASE_URL?.trim();
+  const database = onDemo ? await demoDatabase() : { url: process.env.DATABASE_URL!.trim() };
   process.env.DATABASE_URL = database.url;
   // Loaded only now: the Prisma client reads DATABASE_URL on first use.
   const { getDb, disconnectDb } = await import("@/lib/db");
-  const { verifyStoredChain } = await import("@/lib/audit");
-  const { explainChainBreak } = await import("@/lib/audit/explain-break");
+  const { verifyChainIntegrity } = await import("@/lib/audit/verify-chain");
   const { VENDOR_CHAIN } = await import("@/lib/audit/actions");
+  const { DEMO_SIGNING_KEY_FILE, readSigningKeyFile, signingKeyFromEnv } = await import("@/lib/audit/signing-key");
+
+  // Checkpoint signatures are checked with the deployment's key (the demo's, when running on it).
+  const demoKeyFile = path.join(process.env.CUSTODY_DATA_DIR?.trim() || ".custody", DEMO_SIGNING_KEY_FILE);
+  let trustedKey;
+  try {
+    trustedKey = signingKeyFromEnv() ?? (onDemo && fs.existsSync(demoKeyFile) ? readSigningKeyFile(demoKeyFile) : null);
+  } catch (error) {
+    fail(`AUDIT_SIGNING_KEY ${(error as Error).message}`);
+  }
 
   try {
-    let tenantId: string | null = null;
+    let chain = VENDOR_CHAIN;
     let label = "the vendor's trail";
     if (target !== VENDOR_CHAIN) {
       const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(target);
       const tenant = await getDb().tenant.findFirst({ where: isId ? { id: target.toLowerCase() } : { slug: target }, select: { id: true, slug: true } });
       if (!tenant) fail(`no tenant has the id or slug "${target}"`);
-      tenantId = tenant.id;
+      chain = tenant.id;
       label = `tenant ${tenant.slug} (${tenant.id})`;
     }
-    const chain = tenantId ?? VENDOR_CHAIN;
     const started = Date.now();
-    const report = await verifyStoredChain(tenantId);
+    let shown = started;
+    const report = await verifyChainIntegrity(chain, {
+      trustedKey,
+      // Progress on stderr every few seconds, so stdout stays the one-line result.
+      onProgress: ({ checked, total }) => {
+        if (Date.now() - shown < 3_000) return;
+        shown = Date.now();
+        const rate = Math.round(checked / ((shown - started) / 1000));
+        console.error(`audit:verify: ${checked.toLocaleString("en")} / ${total.toLocaleString("en")} events checked (${rate.toLocaleString("en")}/s)`);
+      },
+    });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    const { checked, beforeAnchor, signaturesChecked } = report.checkpoints;
+    const pruned = report.anchor ? ` (events up to #${report.anchor.seq} were pruned; the trail starts from their anchor)` : "";
+    const checkpointLine =
+      `  checkpoints: ${checked} compared with the trail${beforeAnchor ? `, ${beforeAnchor} older than the anchor` : ""}; ` +
+      (signaturesChecked ? `signatures checked with key ${trustedKey!.keyId}` : "signatures NOT checked (set AUDIT_SIGNING_KEY or AUDIT_SIGNING_KEY_FILE)");
     if (report.intact) {
-      const head = await getDb().auditChain.findUnique({ where: { chain }, select: { headHash: true } });
-      console.log(`OK: ${label}: ${report.events} events intact, head hash ${head?.headHash ?? "(empty trail)"} (checked in ${seconds} s)`);
+      console.log(`OK: ${label}: ${report.events} events intact, head hash ${report.headHash ?? "(empty trail)"} (checked in ${seconds} s)${pruned}`);
+      console.log(checkpointLine);
       return;
     }
-    const explained = await explainChainBreak(chain, report.break);
-    console.log(`BROKEN: ${label}: the first ${report.events} events are intact; at #${explained.seq} (${explained.kind}): ${explained.message}`);
-    if (explained.eventId !== null) console.log(`  the event found there has database id ${explained.eventId}`);
+    const found = report.break;
+    console.log(`BROKEN: ${label}: the first ${report.events} events are intact; at #${found.seq} (${found.kind}): ${found.message}`);
+    if (found.eventId !== null) console.log(`  the event found there has database id ${found.eventId}`);
+    console.log(checkpointLine);
     process.exitCode = 1;
   } finally {
     await disconnectDb();

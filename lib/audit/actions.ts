@@ -27,6 +27,10 @@ export const AUDIT_ACTIONS = {
   credentialCreated: "credential.created",
   credentialRotated: "credential.rotated",
   credentialRevoked: "credential.revoked",
+  // Integrity and retention (lib/audit/verify-chain.ts, checkpoints.ts, prune.ts).
+  auditVerified: "audit.verified",
+  checkpointSigned: "audit.checkpoint_signed",
+  auditPruned: "audit.pruned",
 } as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];

@@ -13,13 +13,17 @@ export type BreakExplanation = {
 };
 
 /**
- * Looks closer at the first break verifyStoredChain found. An event whose contents no longer
+ * Looks closer at the first break the chain check found (lib/audit/verify-chain.ts). An event whose contents no longer
  * hash to its stored hash was edited, unless its stored link points at an event that now sits
  * elsewhere in the chain (then events were swapped); a self-consistent event that does not
  * follow its predecessor was moved; a hole in the numbering, or a head ahead of the last
  * event, means events were deleted.
  */
-export async function explainChainBreak(chain: string, broken: ChainBreak): Promise<BreakExplanation> {
+export async function explainChainBreak(
+  chain: string,
+  broken: ChainBreak,
+  anchor: { seq: bigint; hash: string } | null = null,
+): Promise<BreakExplanation> {
   const db = getDb();
   const event = await db.auditEvent.findUnique({ where: { chain_seq: { chain, seq: broken.seq } } });
 
@@ -30,7 +34,7 @@ export async function explainChainBreak(chain: string, broken: ChainBreak): Prom
     let to = broken.seq;
     if (event) {
       const before = await db.auditEvent.findFirst({ where: { chain, seq: { lt: broken.seq } }, orderBy: { seq: "desc" }, select: { seq: true } });
-      from = (before?.seq ?? 0n) + 1n;
+      from = (before?.seq ?? anchor?.seq ?? 0n) + 1n;
       to = broken.seq - 1n;
     } else {
       const next = await db.auditEvent.findFirst({ where: { chain, seq: { gt: broken.seq } }, orderBy: { seq: "asc" }, select: { seq: true } });
@@ -43,6 +47,14 @@ export async function explainChainBreak(chain: string, broken: ChainBreak): Prom
 
   const fields = chainedFieldsOf(event);
   const selfConsistent = hashEvent(fields.prevHash, fields) === fields.hash;
+  if (anchor && broken.seq === anchor.seq + 1n && broken.reason === "prev_hash_mismatch" && selfConsistent) {
+    return {
+      seq: broken.seq,
+      eventId: event.id,
+      kind: "edited",
+      message: `Event #${broken.seq} does not follow the retention anchor (the recorded hash of the last pruned event, #${anchor.seq}): the anchor was altered.`,
+    };
+  }
   const original = await db.auditEvent.findFirst({ where: { chain, hash: fields.prevHash }, select: { seq: true } });
   const predecessorMoved = original !== null && original.seq !== broken.seq - 1n;
 

@@ -1,40 +1,320 @@
 import "server-only";
-import { getDb } from "@/lib/db";
-import { VENDOR_CHAIN } from "./actions";
-import { type ChainBreak, GENESIS_HASH, verifyChain } from "./chain";
-import { chainedFieldsOf } from "./stored";
+import pg from "pg";
+import { connectionString } from "@/lib/db/pool";
+import { AUDIT_ACTIONS, VENDOR_CHAIN } from "./actions";
+import { checkpointStatement, statementSignatureValid } from "./checkpoint-statement";
+import { type ChainBreak, type ChainedFields, GENESIS_HASH, verifyChain } from "./chain";
+import { explainChainBreak } from "./explain-break";
+import type { SigningKey } from "./signing-key";
 
-const PAGE = 2_000;
+// The one integrity check, used by `npm run audit:verify` and the console's integrity page.
+// It reads the chain in keyset batches by seq inside one read-only REPEATABLE READ transaction,
+// so the head, the anchor, the events and the checkpoints are one consistent snapshot:
+// events appended or pruned while it runs neither count nor look like damage. Memory stays
+// bounded by the batch (a tenant may have ten million events); the next batch is fetched while
+// the current one is hashed.
+
+const BATCH = 5_000;
+
+export type IntegrityProgress = { checked: number; total: number };
+
+export type CheckpointRef = { id: bigint; seq: bigint; signedAt: Date; keyId: string };
+
+export type IntegrityBreak = {
+  /** Where the trail is first wrong. */
+  seq: bigint;
+  /** The database id of the event found there, if one is. */
+  eventId: bigint | null;
+  /**
+   * edited / deleted / reordered: what happened to the events at `seq`. rewritten: the events
+   * are consistent among themselves but disagree with a signed checkpoint (history was
+   * recomputed after an edit), or a checkpoint itself was forged or altered.
+   */
+  kind: "edited" | "deleted" | "reordered" | "rewritten";
+  message: string;
+  /** The checkpoint that caught it, when one did. */
+  checkpoint?: CheckpointRef;
+  /** The plain chain check's finding, when it was one. */
+  chainBreak?: ChainBreak;
+};
+
+type Common = {
+  chain: string;
+  /** Seq and hash of the recorded head when the check began (seq 0 and null: empty trail). */
+  headSeq: bigint;
+  headHash: string | null;
+  /** Where the chain starts after pruning; null if it was never pruned. */
+  anchor: { seq: bigint; hash: string } | null;
+  /** Events the check had to read: head seq minus anchor seq. */
+  total: number;
+  /** Checkpoints compared with the trail, and whether their signatures were checked too. */
+  checkpoints: { checked: number; beforeAnchor: number; signaturesChecked: boolean };
+};
+
+/** `events`: how many events were found intact (all of them, or those before the break). */
+export type IntegrityReport = Common & ({ intact: true; events: number } | { intact: false; events: number; break: IntegrityBreak });
+
+export type VerifyOptions = {
+  onProgress?: (progress: IntegrityProgress) => void;
+  signal?: AbortSignal;
+  /** The key checkpoints must be signed with; without one only their hashes are compared. */
+  trustedKey?: Pick<SigningKey, "keyId" | "publicKey"> | null;
+  batchSize?: number;
+};
+
+type Row = {
+  id: string;
+  seq: string;
+  occurred_at: Date;
+  tenant_id: string | null;
+  actor_type: string;
+  actor_id: string | null;
+  actor_label: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  source_ip: string | null;
+  user_agent: string | null;
+  request_id: string | null;
+  details: unknown;
+  prev_hash: string;
+  hash: string;
+};
+
+type Event = ChainedFields & { id: bigint; prevHash: string; hash: string };
+
+function eventOf(row: Row, chain: string): Event {
+  return {
+    id: BigInt(row.id),
+    chain,
+    seq: BigInt(row.seq),
+    occurredAt: row.occurred_at,
+    tenantId: row.tenant_id,
+    actorType: row.actor_type,
+    actorId: row.actor_id,
+    actorLabel: row.actor_label,
+    action: row.action,
+    targetType: row.target_type,
+    targetId: row.target_id,
+    outcome: row.outcome,
+    sourceIp: row.source_ip,
+    userAgent: row.user_agent,
+    requestId: row.request_id,
+    details: row.details,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+const EVENTS_SQL = `
+  SELECT id, seq, occurred_at, tenant_id, actor_type::text AS actor_type, actor_id, actor_label, action, target_type,
+         target_id, outcome::text AS outcome, source_ip, user_agent, request_id, details, prev_hash, hash
+    FROM audit_events WHERE chain = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`;
+
+export class VerificationCancelled extends Error {
+  constructor(readonly checked: number) {
+    super("verification cancelled");
+  }
+}
+
+/** Verifies a whole chain (a tenant id, or "vendor"); see the file comment. Throws VerificationCancelled on abort. */
+export async function verifyChainIntegrity(chain: string, options: VerifyOptions = {}): Promise<IntegrityReport> {
+  const client = new pg.Client({ connectionString: connectionString(), application_name: "custody-audit-verify" });
+  await client.connect();
+  try {
+    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    const report = await verifyInSnapshot(client, chain, options);
+    await client.query("COMMIT");
+    return report;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function verifyInSnapshot(client: pg.Client, chain: string, options: VerifyOptions): Promise<IntegrityReport> {
+  const batch = options.batchSize ?? BATCH;
+  const { rows: heads } = await client.query<{ seq: string | null; head_hash: string | null; anchor_seq: string | null; anchor_hash: string | null }>(
+    `SELECT c.seq, c.head_hash, a.seq AS anchor_seq, a.hash AS anchor_hash
+       FROM (SELECT $1::text AS chain) x
+       LEFT JOIN audit_chains c ON c.chain = x.chain
+       LEFT JOIN audit_anchors a ON a.chain = x.chain`,
+    [chain],
+  );
+  const head = heads[0]!;
+  const headSeq = head.seq === null ? 0n : BigInt(head.seq);
+  const headHash = head.head_hash;
+  const anchor = head.anchor_seq === null ? null : { seq: BigInt(head.anchor_seq), hash: head.anchor_hash! };
+  const startSeq = anchor?.seq ?? 0n;
+  const total = Number(headSeq > startSeq ? headSeq - startSeq : 0n);
+
+  const { rows: checkpointRows } = await client.query<{ id: string; seq: string; head_hash: string; signed_at: Date; key_id: string; signature: Buffer }>(
+    "SELECT id, seq, head_hash, signed_at, key_id, signature FROM audit_checkpoints WHERE chain = $1 ORDER BY seq",
+    [chain],
+  );
+  const trustedKey = options.trustedKey ?? null;
+  const checkpoints = { checked: 0, beforeAnchor: 0, signaturesChecked: trustedKey !== null };
+  const common = (): Common => ({ chain, headSeq, headHash, anchor, total, checkpoints });
+  const broken = (events: number, found: IntegrityBreak): IntegrityReport => ({ ...common(), intact: false, events, break: found });
+
+  // A checkpoint whose signature fails was forged or altered: nothing it says can be trusted.
+  const pending: Array<{ ref: CheckpointRef; headHash: string }> = [];
+  for (const row of checkpointRows) {
+    const ref: CheckpointRef = { id: BigInt(row.id), seq: BigInt(row.seq), signedAt: row.signed_at, keyId: row.key_id };
+    if (trustedKey) {
+      const statement = checkpointStatement({ chain, seq: ref.seq, headHash: row.head_hash, signedAt: ref.signedAt, keyId: ref.keyId });
+      const problem =
+        ref.keyId !== trustedKey.keyId
+          ? `was signed by key ${ref.keyId}, not by this deployment's key ${trustedKey.keyId}`
+          : !statementSignatureValid(statement, row.signature, trustedKey.publicKey)
+            ? "does not carry a valid signature for what it states"
+            : null;
+      if (problem) {
+        return broken(0, {
+          seq: ref.seq,
+          eventId: null,
+          kind: "rewritten",
+          checkpoint: ref,
+          message: `Checkpoint ${ref.id} (for event #${ref.seq}, signed ${ref.signedAt.toISOString()}) ${problem}: checkpoints were tampered with.`,
+        });
+      }
+    }
+    if (ref.seq < startSeq) checkpoints.beforeAnchor++;
+    else pending.push({ ref, headHash: row.head_hash });
+  }
+
+  // The head only ever grows: a signed checkpoint beyond it means the newest events were removed
+  // and the head wound back.
+  const beyond = pending.find((c) => c.ref.seq > headSeq);
+  if (beyond) {
+    return broken(0, {
+      seq: headSeq + 1n,
+      eventId: null,
+      kind: "deleted",
+      checkpoint: beyond.ref,
+      message: `Checkpoint ${beyond.ref.id} (signed ${beyond.ref.signedAt.toISOString()}) vouches for event #${beyond.ref.seq}, but the trail now ends at #${headSeq}: events after #${headSeq} were deleted and the head rewound.`,
+    });
+  }
+
+  let start = { prevHash: anchor?.hash ?? GENESIS_HASH, seq: startSeq };
+  let checked = 0;
+  let lastGoodCheckpoint: bigint = startSeq;
+  let anchorAccountedFor = anchor === null;
+  const checkpointAt = (seq: bigint, hash: string, eventId: bigint | null): IntegrityBreak | null => {
+    while (pending.length > 0 && pending[0]!.ref.seq <= seq) {
+      const next = pending.shift()!;
+      if (next.ref.seq !== seq) continue; // unreachable on a contiguous chain, which the chain check ensures
+      checkpoints.checked++;
+      if (next.headHash === hash) {
+        lastGoodCheckpoint = next.ref.seq;
+        continue;
+      }
+      const range = lastGoodCheckpoint + 1n < next.ref.seq ? `between #${lastGoodCheckpoint + 1n} and #${next.ref.seq}` : `#${next.ref.seq}`;
+      return {
+        seq: next.ref.seq,
+        eventId,
+        kind: "rewritten",
+        checkpoint: next.ref,
+        message: `History was rewritten: checkpoint ${next.ref.id}, signed ${next.ref.signedAt.toISOString()}, vouches that event #${next.ref.seq} had hash ${next.headHash}, but the trail now has ${hash}. An event ${range} was changed and every later hash recomputed.`,
+      };
+    }
+    return null;
+  };
+
+  // A checkpoint exactly at the anchor is compared with the anchor's hash.
+  if (anchor) {
+    const atAnchor = checkpointAt(anchor.seq, anchor.hash, null);
+    if (atAnchor) return broken(0, atAnchor);
+  }
+
+  const fetchBatch = (after: bigint) => client.query<Row>(EVENTS_SQL, [chain, after.toString(), headSeq.toString(), batch]);
+  let next = start.seq < headSeq ? fetchBatch(start.seq) : null;
+  while (next) {
+    const rows = (await next).rows;
+    if (rows.length === 0) break;
+    const events = rows.map((row) => eventOf(row, chain));
+    const last = events[events.length - 1]!;
+    // Fetch ahead while this batch is hashed.
+    next = last.seq < headSeq ? fetchBatch(last.seq) : null;
+    next?.catch(() => undefined);
+
+    const chainBreak = verifyChain(events, start);
+    const upTo = chainBreak ? events.findIndex((e) => e.seq >= chainBreak.seq) : events.length;
+    for (const event of events.slice(0, upTo)) {
+      const caught = checkpointAt(event.seq, event.hash, event.id);
+      if (caught) {
+        await next?.catch(() => undefined);
+        return broken(Number(event.seq - startSeq - 1n), caught);
+      }
+      if (!anchorAccountedFor && event.action === AUDIT_ACTIONS.auditPruned) anchorAccountedFor = prunedThrough(event.details, anchor!);
+    }
+    if (chainBreak) {
+      await next?.catch(() => undefined);
+      const explained = await explainChainBreak(chain, chainBreak, anchor);
+      return broken(Number(chainBreak.seq - startSeq - 1n), { ...explained, chainBreak });
+    }
+    checked += events.length;
+    start = { prevHash: last.hash, seq: last.seq };
+    options.onProgress?.({ checked, total });
+    if (options.signal?.aborted) {
+      await next?.catch(() => undefined);
+      throw new VerificationCancelled(checked);
+    }
+  }
+
+  // The trail must end exactly at the recorded head: a missing tail is a deletion, a different
+  // last hash means the head record or the last event was altered.
+  if (start.seq < headSeq) {
+    const chainBreak: ChainBreak = { seq: start.seq + 1n, reason: "sequence_gap" };
+    const explained = await explainChainBreak(chain, chainBreak, anchor);
+    return broken(checked, { ...explained, chainBreak });
+  }
+  if (headSeq > startSeq && start.prevHash !== headHash) {
+    return broken(checked - 1, {
+      seq: headSeq,
+      eventId: null,
+      kind: "edited",
+      message: `The recorded head of the trail (event #${headSeq}, hash ${headHash}) does not match the stored event #${headSeq} (hash ${start.prevHash}): the head record or the trail was altered.`,
+    });
+  }
+  const { rows: extra } = await client.query<{ id: string; seq: string }>(
+    "SELECT id, seq FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT 1",
+    [chain, headSeq.toString()],
+  );
+  if (extra[0]) {
+    return broken(checked, {
+      seq: BigInt(extra[0].seq),
+      eventId: BigInt(extra[0].id),
+      kind: "edited",
+      message: `Event #${extra[0].seq} lies beyond the recorded head (#${headSeq}): it was added outside Custody, or the head record was wound back.`,
+    });
+  }
+  if (!anchorAccountedFor) {
+    return broken(0, {
+      seq: anchor!.seq,
+      eventId: null,
+      kind: "deleted",
+      message: `Events up to #${anchor!.seq} are gone, and no retention prune recorded in the trail accounts for their removal.`,
+    });
+  }
+  return { ...common(), intact: true, events: checked };
+}
+
+function prunedThrough(details: unknown, anchor: { seq: bigint; hash: string }): boolean {
+  if (!details || typeof details !== "object") return false;
+  const d = details as Record<string, unknown>;
+  return String(d.throughSeq) === anchor.seq.toString() && d.anchorHash === anchor.hash;
+}
 
 /** `events`: how many events were verified intact (all of them, or those before the break). */
 export type ChainReport = { events: number; intact: true } | { events: number; intact: false; break: ChainBreak };
 
 /**
- * Re-computes a tenant's chain from the database, page by page, and checks it ends at the
- * recorded head, so a deleted tail is caught as well as an edited or missing event.
+ * The plain chain check in its original shape (intact, or the first ChainBreak), for callers
+ * that only need a yes or no; a checkpoint failure is reported as a hash mismatch at its seq.
  */
 export async function verifyStoredChain(tenantId: string | null): Promise<ChainReport> {
-  const chain = tenantId ?? VENDOR_CHAIN;
-  const db = getDb();
-  let start = { prevHash: GENESIS_HASH, seq: 0n };
-  let count = 0;
-  for (;;) {
-    const page = await db.auditEvent.findMany({
-      where: { chain, seq: { gt: start.seq } },
-      orderBy: { seq: "asc" },
-      take: PAGE,
-    });
-    if (page.length === 0) break;
-    const broken = verifyChain(page.map(chainedFieldsOf), start);
-    if (broken) return { events: Number(broken.seq - 1n), intact: false, break: broken };
-    const last = page[page.length - 1]!;
-    start = { prevHash: last.hash, seq: last.seq };
-    count += page.length;
-  }
-  const head = await db.auditChain.findUnique({ where: { chain } });
-  const headSeq = head?.seq ?? 0n;
-  if (headSeq !== start.seq || (head && head.headHash !== start.prevHash)) {
-    return { events: count, intact: false, break: { seq: start.seq + 1n, reason: "sequence_gap" } };
-  }
-  return { events: count, intact: true };
+  const report = await verifyChainIntegrity(tenantId ?? VENDOR_CHAIN);
+  if (report.intact) return { events: report.events, intact: true };
+  return { events: report.events, intact: false, break: report.break.chainBreak ?? { seq: report.break.seq, reason: "hash_mismatch" } };
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { generateKeyPairSync } from "node:crypto";
 import { ConfigError, isDemoMode, parseEnv } from "./index";
+
+const SIGNING_KEY_PEM = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
   try {
@@ -63,10 +66,31 @@ describe("parseEnv", () => {
       NEXTAUTH_URL: "https://custody.example.com",
       KMS_VENDOR_PRINCIPAL_ARN: "arn:aws:iam::999988887777:role/custody",
       CUSTODY_VENDOR_ADMINS: "Ops@Vendor.example, sec@vendor.example",
+      AUDIT_SIGNING_KEY: SIGNING_KEY_PEM.replace(/\n/g, "\\n"),
     });
     expect(isDemoMode(env)).toBe(false);
     expect(env.OIDC_ISSUER).toBe("https://idp.example.com");
     expect(env.CUSTODY_VENDOR_ADMINS).toEqual(["ops@vendor.example", "sec@vendor.example"]);
+  });
+
+  it("refuses to start production without a checkpoint signing key, or with a bad one, without echoing it", () => {
+    const production = {
+      DATABASE_URL: "postgresql://custody:pw@db.internal:5432/custody",
+      OIDC_ISSUER: "https://idp.example.com/",
+      OIDC_CLIENT_ID: "custody",
+      OIDC_CLIENT_SECRET: "x",
+      NEXTAUTH_SECRET: "a".repeat(32),
+      NEXTAUTH_URL: "https://custody.example.com",
+      KMS_VENDOR_PRINCIPAL_ARN: "arn:aws:iam::999988887777:role/custody",
+    };
+    expect(problemsOf(production)).toEqual([expect.stringMatching(/^AUDIT_SIGNING_KEY \(or AUDIT_SIGNING_KEY_FILE\) is required outside demo mode/)]);
+    const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    expect(problemsOf({ ...production, AUDIT_SIGNING_KEY: rsa })).toEqual(["AUDIT_SIGNING_KEY must be an Ed25519 key, not rsa"]);
+    const garbage = problemsOf({ ...production, AUDIT_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWlzaA==\n-----END PRIVATE KEY-----" });
+    expect(garbage[0]).toMatch(/^AUDIT_SIGNING_KEY is not a PKCS#8 PEM private key/);
+    expect(garbage.join("\n")).not.toContain("c2VjcmV0LWlzaA");
+    expect(problemsOf({ ...production, AUDIT_SIGNING_KEY_FILE: "/nonexistent/custody.pem" })).toEqual(["AUDIT_SIGNING_KEY_FILE cannot read /nonexistent/custody.pem"]);
+    expect(problemsOf({ AUDIT_RETENTION_DAYS: "0" })[0]).toMatch(/^AUDIT_RETENTION_DAYS must be at least 1/);
   });
 
   it("refuses a vendor-admin list with a malformed email", () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/signing-key";
 
 // Every setting Custody reads from the environment, validated once. A missing or malformed
 // value stops start-up with a message naming the variable; secret values are never echoed.
@@ -62,12 +63,27 @@ const baseSchema = z.object({
     KEY_LEASE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(300),
     /** Port of the stand-alone key service (`npm run keyservice`); `npm start` serves /api/v1 on PORT. */
     KEYSERVICE_PORT: z.coerce.number({ message: "must be a port number" }).int("must be a whole number").min(0, "must be between 0 (any free port) and 65535").max(65535, "must be between 0 (any free port) and 65535").default(3002),
+    /** Ed25519 key (PKCS#8 PEM) that signs audit checkpoints; or AUDIT_SIGNING_KEY_FILE, a path to one. Required in production. */
+    AUDIT_SIGNING_KEY: z.string().superRefine((v, ctx) => signingKeyProblem(() => parseSigningKeyPem(v), ctx)).optional(),
+    AUDIT_SIGNING_KEY_FILE: z.string().min(1).superRefine((v, ctx) => signingKeyProblem(() => readSigningKeyFile(v), ctx)).optional(),
+    /** How often chains whose head moved get a new signed checkpoint. */
+    AUDIT_CHECKPOINT_INTERVAL_MINUTES: z.coerce.number({ message: "must be a number of minutes" }).int("must be a whole number").min(1, "must be at least 1").max(10_080, "must be at most 10080 (a week)").default(60),
+    /** Events older than this many days are pruned (lib/audit/prune.ts); unset keeps the trail forever. */
+    AUDIT_RETENTION_DAYS: z.coerce.number({ message: "must be a number of days" }).int("must be a whole number").min(1, "must be at least 1").max(36_500, "must be at most 36500").optional(),
     CUSTODY_VENDOR_ADMINS: z
       .string()
       .transform((v) => v.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
       .pipe(z.array(z.string().email("must be a comma-separated list of email addresses")))
       .default([]),
 });
+
+function signingKeyProblem(parse: () => unknown, ctx: z.RefinementCtx): void {
+  try {
+    parse();
+  } catch (error) {
+    ctx.addIssue({ code: "custom", message: (error as Error).message });
+  }
+}
 
 /** Rules across variables, checked on the raw values so they are reported alongside format errors. */
 function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose): string[] {
@@ -94,6 +110,14 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
   if (set.length === 0 && raw.DATABASE_URL !== undefined && raw.CUSTODY_DEMO !== "true") {
     problems.push(
       "OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required when DATABASE_URL is set: without them Custody would start its demo sign-in (public passwords) against that database",
+    );
+  }
+  if (raw.AUDIT_SIGNING_KEY !== undefined && raw.AUDIT_SIGNING_KEY_FILE !== undefined) {
+    problems.push("AUDIT_SIGNING_KEY and AUDIT_SIGNING_KEY_FILE are alternatives: set one of them");
+  }
+  if (set.length === oidc.length && raw.AUDIT_SIGNING_KEY === undefined && raw.AUDIT_SIGNING_KEY_FILE === undefined) {
+    problems.push(
+      "AUDIT_SIGNING_KEY (or AUDIT_SIGNING_KEY_FILE) is required outside demo mode: the Ed25519 key that signs audit checkpoints (create one with: openssl genpkey -algorithm ed25519)",
     );
   }
   if (set.length === oidc.length) {
