@@ -31,6 +31,7 @@ const ACTION_LABELS: Record<string, string> = {
   "audit.verified": "Trail integrity verified",
   "audit.checkpoint_signed": "Trail checkpoint signed",
   "audit.pruned": "Old events pruned (retention)",
+  "audit.exported": "Trail exported",
 };
 
 const ACTOR_LABELS: Record<AuditEvent["actorType"], string> = {

@@ -31,6 +31,8 @@ export const AUDIT_ACTIONS = {
   auditVerified: "audit.verified",
   checkpointSigned: "audit.checkpoint_signed",
   auditPruned: "audit.pruned",
+  /** A member downloaded the trail (lib/audit/export.ts): format and filter in details. */
+  auditExported: "audit.exported",
 } as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];
