@@ -4,9 +4,14 @@ import { type NextRequest, NextResponse } from "next/server";
 // sign-in and bring them back afterwards. The real check (a live database session and the
 // person's memberships) happens in each layout and again in the data layer.
 const SESSION_COOKIES = ["next-auth.session-token", "__Secure-next-auth.session-token"];
+const DOWNLOADS = /^\/t\/[^/]+\/audit\/export\/?$/;
 
 export function proxy(request: NextRequest) {
   if (SESSION_COOKIES.some((name) => request.cookies.has(name))) return NextResponse.next();
+  // Downloads are fetched by script, which would follow a redirect to the sign-in page's HTML.
+  if (DOWNLOADS.test(request.nextUrl.pathname)) {
+    return NextResponse.json({ error: { code: "unauthenticated", message: "Sign in to export the audit trail." } }, { status: 401 });
+  }
   const signIn = new URL("/signin", request.url);
   signIn.searchParams.set("callbackUrl", `${request.nextUrl.pathname}${request.nextUrl.search}`);
   return NextResponse.redirect(signIn);

@@ -1,0 +1,125 @@
+import type { AuditEvent } from "@/lib/db/generated/client";
+import { chainedFieldsOf } from "./stored";
+
+// How an exported event is written: CSV for spreadsheets and JSON Lines for tools. Pure code,
+// shared by the export stream (lib/audit/export-stream.ts) and its tests.
+//
+// Both carry every stored field under the names the hash chain uses (lib/audit/chain.ts), with
+// enums as their database labels, times as ISO 8601 UTC and 64-bit integers as strings, so a
+// JSON Lines file can be re-hashed event by event (hashEvent) without Custody.
+
+export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
+  csv: "text/csv; charset=utf-8; header=present",
+  jsonl: "application/jsonl; charset=utf-8",
+};
+
+/** One exported event: strings and nulls only, except `details` (the stored JSON). */
+export type ExportRecord = {
+  id: string;
+  chain: string;
+  seq: string;
+  occurredAt: string;
+  tenantId: string | null;
+  actorType: string;
+  actorId: string | null;
+  actorLabel: string | null;
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  outcome: string;
+  sourceIp: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+  details: unknown;
+  prevHash: string;
+  hash: string;
+};
+
+/** The columns, in file order (the CSV header row). */
+export const EXPORT_COLUMNS = [
+  "id",
+  "chain",
+  "seq",
+  "occurredAt",
+  "tenantId",
+  "actorType",
+  "actorId",
+  "actorLabel",
+  "action",
+  "targetType",
+  "targetId",
+  "outcome",
+  "sourceIp",
+  "userAgent",
+  "requestId",
+  "details",
+  "prevHash",
+  "hash",
+] as const satisfies ReadonlyArray<keyof ExportRecord>;
+
+export function exportRecordOf(event: AuditEvent): ExportRecord {
+  const fields = chainedFieldsOf(event);
+  return {
+    id: event.id.toString(),
+    chain: fields.chain,
+    seq: fields.seq.toString(),
+    occurredAt: fields.occurredAt.toISOString(),
+    tenantId: fields.tenantId,
+    actorType: fields.actorType,
+    actorId: fields.actorId,
+    actorLabel: fields.actorLabel,
+    action: fields.action,
+    targetType: fields.targetType,
+    targetId: fields.targetId,
+    outcome: fields.outcome,
+    sourceIp: fields.sourceIp,
+    userAgent: fields.userAgent,
+    requestId: fields.requestId,
+    details: fields.details ?? null,
+    prevHash: fields.prevHash,
+    hash: fields.hash,
+  };
+}
+
+// A spreadsheet runs a cell that starts with one of these as a formula (or, for tab and CR,
+// may shift it into one): actor labels, user agents and details come from callers, so a
+// value like `=HYPERLINK(…)` must stay text. OWASP's advice: prefix a single quote.
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One CSV cell (RFC 4180), with the formula-injection guard. Null is an empty cell. */
+export function csvCell(value: string | null): string {
+  if (value === null) return "";
+  const safe = FORMULA_START.test(value) ? `'${value}` : value;
+  return NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+const CRLF = "\r\n";
+
+export const CSV_HEADER = EXPORT_COLUMNS.join(",") + CRLF;
+
+/** One event as a CSV record, CRLF-terminated; `details` as JSON text (empty when there are none). */
+export function csvLine(record: ExportRecord): string {
+  return (
+    EXPORT_COLUMNS.map((column) => {
+      const value = record[column];
+      if (column === "details") return csvCell(value === null ? null : JSON.stringify(value));
+      return csvCell(value as string | null);
+    }).join(",") + CRLF
+  );
+}
+
+/** One event as a JSON Lines line: an object with every column, newline-terminated. */
+export function jsonLine(record: ExportRecord): string {
+  // JSON.stringify escapes CR and LF inside strings, so the line cannot be split.
+  return JSON.stringify(record) + "\n";
+}
+
+/** `custody-audit-<slug>-<UTC time>.<ext>`; the slug is [a-z0-9-], safe in a header as it is. */
+export function exportFileName(slug: string, format: ExportFormat, at: Date): string {
+  const stamp = at.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  return `custody-audit-${slug}-${stamp}.${format}`;
+}
