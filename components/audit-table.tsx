@@ -1,9 +1,10 @@
+import Link from "next/link";
 import { LocalTime } from "@/components/local-time";
 import { Badge } from "@/components/ui/badge";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import type { AuditEvent } from "@/lib/db/generated/client";
 
-const ACTION_LABELS: Record<string, string> = {
+export const ACTION_LABELS: Record<string, string> = {
   "auth.sign_in": "Signed in",
   "auth.sign_out": "Signed out",
   "tenant.created": "Tenant created",
@@ -41,6 +42,11 @@ const ACTOR_LABELS: Record<AuditEvent["actorType"], string> = {
   SYSTEM: "system",
 };
 
+export const OUTCOME_VARIANT = { SUCCESS: "success", DENIED: "destructive", FAILURE: "warning" } as const satisfies Record<
+  AuditEvent["outcome"],
+  string
+>;
+
 function describeDetails(details: AuditEvent["details"]): string {
   if (!details || typeof details !== "object" || Array.isArray(details)) return "";
   return Object.entries(details)
@@ -48,8 +54,11 @@ function describeDetails(details: AuditEvent["details"]): string {
     .join(" · ");
 }
 
-/** Audit events as a table, newest first as given. */
-export function AuditTable({ events, compact = false }: { events: AuditEvent[]; compact?: boolean }) {
+/**
+ * Audit events as a table, newest first as given. With `detailQuery`, each event's time links to
+ * its detail view (`?<detailQuery>&event=<seq>`), keeping the page's filter.
+ */
+export function AuditTable({ events, compact = false, detailQuery }: { events: AuditEvent[]; compact?: boolean; detailQuery?: string }) {
   if (events.length === 0) {
     return <p className="py-6 text-center text-sm text-muted-foreground">No events yet.</p>;
   }
@@ -69,7 +78,17 @@ export function AuditTable({ events, compact = false }: { events: AuditEvent[]; 
         {events.map((event) => (
           <TableRow key={event.id.toString()} data-testid="audit-row">
             <TableCell className="whitespace-nowrap">
-              <LocalTime value={event.occurredAt} withSeconds />
+              {detailQuery === undefined ? (
+                <LocalTime value={event.occurredAt} withSeconds />
+              ) : (
+                <Link
+                  href={`?${detailQuery ? `${detailQuery}&` : ""}event=${event.seq}`}
+                  className="underline-offset-2 hover:underline"
+                  aria-label={`Event ${event.seq}: details`}
+                >
+                  <LocalTime value={event.occurredAt} withSeconds />
+                </Link>
+              )}
             </TableCell>
             <TableCell>
               <div className="font-medium">{event.actorLabel ?? "—"}</div>
@@ -80,9 +99,7 @@ export function AuditTable({ events, compact = false }: { events: AuditEvent[]; 
               <div className="font-mono text-xs text-muted-foreground">{event.action}</div>
             </TableCell>
             <TableCell>
-              <Badge
-                variant={event.outcome === "SUCCESS" ? "success" : event.outcome === "DENIED" ? "destructive" : "warning"}
-              >
+              <Badge variant={OUTCOME_VARIANT[event.outcome]}>
                 {event.outcome.toLowerCase()}
               </Badge>
             </TableCell>

@@ -14,7 +14,7 @@ export type AuditFilter = {
   outcome?: AuditOutcomeName;
   /** An actor's label (person's email, credential name) or the end user a service acted for. */
   actor?: string;
-  /** A tenant key id (the key an operation used). */
+  /** A KMS key id (its console events and every operation with the tenant keys it wraps) or a tenant key id. */
   key?: string;
   /** A data label sent with a key-service call. */
   label?: string;

@@ -77,7 +77,8 @@ export function filterCondition(chain: string, filter: AuditFilter): Prisma.Sql 
     parts.push(Prisma.sql`(actor_label = ${filter.actor} OR details @> ${json({ onBehalfOf: filter.actor })}::jsonb)`);
   }
   if (filter.key) {
-    parts.push(Prisma.sql`(target_id = ${filter.key} OR details @> ${json({ tenantKeyIds: [filter.key] })}::jsonb)`);
+    // A KMS key stands for itself (console events) and for the tenant keys it wraps (key-service events).
+    parts.push(Prisma.sql`target_id IN (SELECT ${filter.key} UNION ALL SELECT id::text FROM tenant_keys WHERE kms_key_id = ${filter.key}::uuid)`);
   }
   if (filter.label) {
     parts.push(Prisma.sql`(details ->> 'dataLabel' = ${filter.label} OR details @> ${json({ dataLabels: [filter.label] })}::jsonb)`);

@@ -1,34 +1,39 @@
 import type { Metadata } from "next";
-import { AuditPager, parseCursor } from "@/components/audit-pager";
-import { AuditTable } from "@/components/audit-table";
+import Link from "next/link";
+import { AuditTrailView, type SearchParams } from "@/components/audit/audit-trail-view";
 import { PageHeader } from "@/components/page-header";
+import { Button } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
-import { listTenantEvents } from "@/lib/audit";
+import { listTenantEvents, tenantEvent } from "@/lib/audit";
+import { listKmsKeys } from "@/lib/keys";
 import { loadTenantContext } from "../tenant-context";
 
 export const metadata: Metadata = { title: "Audit trail" };
 
-export default async function AuditPage({
-  params,
-  searchParams,
-}: {
-  params: Promise<{ slug: string }>;
-  searchParams: Promise<{ before?: string }>;
-}) {
+export default async function AuditPage({ params, searchParams }: { params: Promise<{ slug: string }>; searchParams: Promise<SearchParams> }) {
   const { slug } = await params;
-  const cursor = parseCursor((await searchParams).before);
   const { caller, tenant } = await loadTenantContext(slug);
-  const page = await listTenantEvents(caller, tenant.id, { before: cursor, limit: 50 });
-
+  const basePath = `/t/${tenant.slug}/audit`;
+  const keys = await listKmsKeys(caller, tenant.id);
   return (
     <Card>
       <CardContent className="pt-6">
         <PageHeader
           title="Audit trail"
-          description="Every sign-in and change in this tenant, newest first. Events are hash-chained: none can be edited or removed without detection."
+          description="Every key use, refusal, sign-in and change in this tenant, newest first. Events are hash-chained: none can be edited or removed without detection."
+          actions={
+            <Button asChild variant="outline" size="sm">
+              <Link href={`${basePath}/integrity`}>Verify integrity</Link>
+            </Button>
+          }
         />
-        <AuditTable events={page.events} />
-        <AuditPager basePath={`/t/${tenant.slug}/audit`} paged={cursor !== undefined} nextBefore={page.nextBefore} />
+        <AuditTrailView
+          basePath={basePath}
+          searchParams={await searchParams}
+          list={(options) => listTenantEvents(caller, tenant.id, options)}
+          find={(seq) => tenantEvent(caller, tenant.id, seq)}
+          keys={keys.keys.map((k) => ({ value: k.id, label: k.arn }))}
+        />
       </CardContent>
     </Card>
   );
