@@ -55,7 +55,8 @@ type Common = {
 export type IntegrityReport = Common & ({ intact: true; events: number } | { intact: false; events: number; break: IntegrityBreak });
 
 export type VerifyOptions = {
-  onProgress?: (progress: IntegrityProgress) => void;
+  /** Called after each batch; a returned promise is awaited (backpressure for a slow reader). */
+  onProgress?: (progress: IntegrityProgress) => void | Promise<void>;
   signal?: AbortSignal;
   /** The key checkpoints must be signed with; without one only their hashes are compared. */
   trustedKey?: Pick<SigningKey, "keyId" | "publicKey"> | null;
@@ -255,7 +256,7 @@ async function verifyInSnapshot(client: pg.Client, chain: string, options: Verif
     }
     checked += events.length;
     start = { prevHash: last.hash, seq: last.seq };
-    options.onProgress?.({ checked, total });
+    await options.onProgress?.({ checked, total });
     if (options.signal?.aborted) {
       await next?.catch(() => undefined);
       throw new VerificationCancelled(checked);

@@ -126,6 +126,13 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   const { disconnectDb } = await import("@/lib/db");
   const { closePool } = await import("@/lib/db/pool");
   cleanups.unshift(disconnectDb, closePool);
+  // Background jobs (lib/jobs): signed audit checkpoints, retention. The demo signs with a key
+  // it generates into its data folder on first start.
+  if (demo && !env.AUDIT_SIGNING_KEY && !env.AUDIT_SIGNING_KEY_FILE) {
+    process.env.AUDIT_SIGNING_KEY_FILE = (await import("@/lib/audit/signing-key")).ensureDemoSigningKey(dataDir);
+  }
+  const { startBackgroundJobs } = await import("@/lib/jobs");
+  cleanups.unshift(startBackgroundJobs(env).stop);
   const { startKeyService } = await import("@/lib/keyservice");
   const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
   cleanups.unshift(keyService.stop);

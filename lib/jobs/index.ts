@@ -1,0 +1,37 @@
+import "server-only";
+import type { Env } from "@/lib/config";
+import { type Job, type JobRunner, startJobRunner } from "./runner";
+
+export { type Job, type JobRunner, startJobRunner } from "./runner";
+
+// The background jobs `npm start` runs (lib/server/start-custody.ts). Add a job here.
+
+export function backgroundJobs(env: Env): Job[] {
+  const jobs: Job[] = [
+    {
+      // Sign every chain whose head moved since its last checkpoint.
+      name: "audit-checkpoints",
+      intervalMs: env.AUDIT_CHECKPOINT_INTERVAL_MINUTES * 60_000,
+      run: async () => (await import("@/lib/audit/checkpoints")).signDueCheckpoints(),
+    },
+  ];
+  const retentionDays = env.AUDIT_RETENTION_DAYS;
+  if (retentionDays !== undefined) {
+    jobs.push({
+      // Hourly; each chain stops at its newest checkpoint (lib/audit/prune.ts).
+      name: "audit-retention",
+      intervalMs: 60 * 60_000,
+      firstRunMs: 60_000,
+      run: async (signal) => {
+        const { pruneExpired } = await import("@/lib/audit/prune");
+        const results = await pruneExpired({ retentionDays, signal });
+        return { pruned: results.reduce((n, r) => n + r.pruned, 0) };
+      },
+    });
+  }
+  return jobs;
+}
+
+export function startBackgroundJobs(env: Env): JobRunner {
+  return startJobRunner(backgroundJobs(env));
+}

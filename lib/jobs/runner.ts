@@ -1,0 +1,66 @@
+import { errorFields, log } from "@/lib/log";
+
+// A small in-process runner for periodic work (checkpoints, retention, …). Each job runs once
+// shortly after start, then every `intervalMs` after its previous run finished, so a slow run
+// never overlaps the next. Jobs must be safe with several Custody instances running them at
+// once (they coordinate in the database: unique constraints, advisory locks). stop() stops
+// scheduling, signals the running jobs and waits for them to finish.
+
+export type Job = {
+  name: string;
+  intervalMs: number;
+  /** Delay before the first run (default: 5 s, so start-up is not slowed). */
+  firstRunMs?: number;
+  run: (signal: AbortSignal) => Promise<unknown>;
+};
+
+export type JobRunner = { stop: () => Promise<void>; runNow: (name: string) => Promise<void> };
+
+export function startJobRunner(jobs: Job[]): JobRunner {
+  const controller = new AbortController();
+  const timers = new Map<string, NodeJS.Timeout>();
+  const inFlight = new Map<string, Promise<void>>();
+
+  const runOnce = (job: Job): Promise<void> => {
+    const current = inFlight.get(job.name);
+    if (current) return current;
+    const started = Date.now();
+    const promise = job
+      .run(controller.signal)
+      .then(
+        (outcome) => log.debug({ job: job.name, ms: Date.now() - started, outcome }, "background job finished"),
+        (error: unknown) => log.error({ job: job.name, ...errorFields(error) }, "background job failed"),
+      )
+      .finally(() => {
+        inFlight.delete(job.name);
+        schedule(job, job.intervalMs);
+      });
+    inFlight.set(job.name, promise);
+    return promise;
+  };
+
+  const schedule = (job: Job, delay: number) => {
+    if (controller.signal.aborted) return;
+    clearTimeout(timers.get(job.name));
+    const timer = setTimeout(() => void runOnce(job), delay);
+    timer.unref();
+    timers.set(job.name, timer);
+  };
+
+  for (const job of jobs) schedule(job, job.firstRunMs ?? 5_000);
+
+  return {
+    runNow: async (name) => {
+      const job = jobs.find((j) => j.name === name);
+      if (!job) throw new Error(`no background job named ${name}`);
+      clearTimeout(timers.get(name));
+      await runOnce(job);
+    },
+    stop: async () => {
+      controller.abort();
+      for (const timer of timers.values()) clearTimeout(timer);
+      timers.clear();
+      await Promise.allSettled([...inFlight.values()]);
+    },
+  };
+}
