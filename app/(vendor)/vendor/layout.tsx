@@ -13,6 +13,7 @@ export default async function VendorLayout({ children }: { children: React.React
         { href: "/vendor", label: "Tenants" },
         { href: "/vendor/credentials", label: "Service credentials" },
         { href: "/vendor/audit", label: "Audit trail" },
+        { href: "/vendor/usage", label: "Usage" },
         ...(principal.tenants.length > 0 ? [{ href: "/tenants", label: "My tenants" }] : []),
       ]}
       user={{ name: principal.name, email: principal.email }}

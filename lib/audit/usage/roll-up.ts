@@ -16,6 +16,8 @@ export type RollUpOptions = {
   budgetMs: number;
   /** Events per transaction. */
   batchSize?: number;
+  /** Stop starting new batches once aborted (shutdown). */
+  signal?: AbortSignal;
 };
 
 export type ChainRollUp = {
@@ -152,7 +154,7 @@ export async function rollUpChain(chain: string, options: RollUpOptions): Promis
   for (;;) {
     const batch = await rollUpChainBatch(chain, options.batchSize);
     counted += batch.counted;
-    if (batch.caughtUp || batch.busy || Date.now() - started >= options.budgetMs) return { ...batch, counted };
+    if (batch.caughtUp || batch.busy || options.signal?.aborted || Date.now() - started >= options.budgetMs) return { ...batch, counted };
   }
 }
 
@@ -172,7 +174,7 @@ export async function rollUpAll(options: RollUpOptions): Promise<{ counted: numb
   let caughtUp = true;
   for (const chain of await chainsBehind()) {
     const left = options.budgetMs - (Date.now() - started);
-    if (left <= 0) return { counted, caughtUp: false };
+    if (left <= 0 || options.signal?.aborted) return { counted, caughtUp: false };
     const result = await rollUpChain(chain, { ...options, budgetMs: left });
     counted += result.counted;
     if (!result.caughtUp) caughtUp = false;
