@@ -14,6 +14,13 @@ export function backgroundJobs(env: Env): Job[] {
       intervalMs: env.AUDIT_CHECKPOINT_INTERVAL_MINUTES * 60_000,
       run: async () => (await import("@/lib/audit/checkpoints")).signDueCheckpoints(),
     },
+    {
+      // Count new audit events into the usage rollups (lib/audit/usage): a few seconds behind.
+      name: "audit-usage-rollup",
+      intervalMs: 5_000,
+      firstRunMs: 1_000,
+      run: async (signal) => (await import("@/lib/audit/usage")).rollUpAll({ budgetMs: 3_000, signal }),
+    },
   ];
   const retentionDays = env.AUDIT_RETENTION_DAYS;
   if (retentionDays !== undefined) {
