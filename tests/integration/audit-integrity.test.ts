@@ -10,6 +10,7 @@ import { checkpointDocumentFor, listCheckpoints, signCheckpointNow, signDueCheck
 import { forgetDeploymentSigningKey, parseSigningKeyPem } from "@/lib/audit/signing-key";
 import { chainedFieldsOf } from "@/lib/audit/stored";
 import { type IntegrityProgress, verifyChainIntegrity } from "@/lib/audit/verify-chain";
+import { type IntegrityLine, integrityStream } from "@/lib/audit/integrity-stream";
 import { verifyTenantTrail } from "@/lib/audit/verify-tenant-trail";
 import { disconnectDb, getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
@@ -60,7 +61,7 @@ describe("the streaming verifier", () => {
   it("reads in batches, reports progress up to the total, and ends with the count and head hash", async () => {
     const tenantId = await newTenantWithTrail("progress", 23);
     const progress: IntegrityProgress[] = [];
-    const report = await verifyChainIntegrity(tenantId, { batchSize: 5, onProgress: (p) => progress.push(p), trustedKey: key });
+    const report = await verifyChainIntegrity(tenantId, { batchSize: 5, onProgress: (p) => void progress.push(p), trustedKey: key });
     const head = await getDb().auditChain.findUniqueOrThrow({ where: { chain: tenantId } });
     expect(report).toMatchObject({ intact: true, events: 23, headSeq: 23n, headHash: head.headHash, total: 23 });
     expect(progress.map((p) => p.checked)).toEqual([5, 10, 15, 20, 23]);
@@ -233,17 +234,53 @@ describe("Verify integrity for a tenant's members", () => {
     const otherId = await newTenantWithTrail("members-only-other", 2);
     const outsider = await member(otherId, "admin@members-only-other.example", "ADMIN");
     const progress: IntegrityProgress[] = [];
-    expect((await refusal(verifyTenantTrail(outsider, tenantId, { onProgress: (p) => progress.push(p) }))).code).toBe("forbidden");
+    expect((await refusal(verifyTenantTrail(outsider, tenantId, { onProgress: (p) => void progress.push(p) }))).code).toBe("forbidden");
     expect(progress).toEqual([]);
     expect(await getDb().auditEvent.count({ where: { chain: tenantId, action: "audit.verified", outcome: "SUCCESS" } })).toBe(0);
+  });
+
+  it("streams progress and then the result as JSON lines, or an error line for an outsider", async () => {
+    const tenantId = await newTenantWithTrail("stream", 12);
+    const otherId = await newTenantWithTrail("stream-other", 1);
+    const admin = await member(tenantId, "admin@stream.example", "ADMIN");
+    const outsider = await member(otherId, "admin@stream-other.example", "ADMIN");
+    const read = async (stream: ReadableStream<Uint8Array>) =>
+      (await new Response(stream).text())
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as IntegrityLine);
+
+    const lines = await read(integrityStream(admin, tenantId));
+    expect(lines[0]).toEqual({ type: "progress", checked: 0, total: 0 });
+    expect(lines.at(-2)).toEqual({ type: "progress", checked: 12, total: 12 });
+    const head = await getDb().auditChain.findUniqueOrThrow({ where: { chain: tenantId } });
+    expect(lines.at(-1)).toMatchObject({ type: "result", intact: true, events: 12, headSeq: "12" });
+    expect(head.seq).toBe(13n); // the run's own audit.verified event came after the check
+
+    const refused = await read(integrityStream(outsider, tenantId));
+    expect(refused).toEqual([
+      { type: "progress", checked: 0, total: 0 },
+      { type: "error", code: "forbidden", message: "You don't have permission to do that." },
+    ]);
+  });
+
+  it("records an abandoned run as cancelled", async () => {
+    const tenantId = await newTenantWithTrail("abandoned", 3);
+    const admin = await member(tenantId, "admin@abandoned.example", "ADMIN");
+    const gone = new AbortController();
+    gone.abort();
+    await expect(verifyTenantTrail(admin, tenantId, { signal: gone.signal })).rejects.toThrow("verification cancelled");
+    const event = await getDb().auditEvent.findFirstOrThrow({ where: { chain: tenantId, action: "audit.verified" } });
+    expect(event.details).toEqual({ result: "cancelled", events: 3 });
   });
 
   it("runs one check per trail at a time", async () => {
     const tenantId = await newTenantWithTrail("one-at-a-time", 200);
     const admin = await member(tenantId, "admin@one-at-a-time.example", "ADMIN");
-    const first = verifyTenantTrail(admin, tenantId);
-    const second = await refusal(verifyTenantTrail(admin, tenantId));
-    expect(second.code).toBe("conflict");
-    expect(await first).toMatchObject({ intact: true });
+    const runs = await Promise.allSettled([verifyTenantTrail(admin, tenantId), verifyTenantTrail(admin, tenantId)]);
+    expect(runs.filter((r) => r.status === "fulfilled").map((r) => r.value)).toEqual([expect.objectContaining({ intact: true })]);
+    expect(runs.filter((r) => r.status === "rejected").map((r) => (r.reason as AppError).code)).toEqual(["conflict"]);
+    // Once it has finished, the next may run.
+    expect(await verifyTenantTrail(admin, tenantId)).toMatchObject({ intact: true });
   });
 });
