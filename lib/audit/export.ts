@@ -116,7 +116,6 @@ export async function startAuditExport(
 
   const format = readFormat(params);
   const filter = readFilter(params);
-  const estimate = await estimateExportSize(tenant.id, filter);
   const startedAt = new Date();
 
   await db.$transaction(async (tx) => {
@@ -130,14 +129,11 @@ export async function startAuditExport(
       target: { type: "tenant", id: tenant.id },
       outcome: "success",
       request: caller.request,
-      details: {
-        format,
-        filter: filterParams(filter).toString(),
-        estimatedEvents: estimate.events,
-        estimateExact: estimate.exact,
-      },
+      details: { format, filter: filterParams(filter).toString() },
     });
   });
+  // After the export's own event, which the file holds when the filter matches it.
+  const estimate = await estimateExportSize(tenant.id, filter);
 
   const body = exportStream(streamAuditEvents(tenant.id, filter, options.batchSize), format, {
     signal: options.signal,
