@@ -1,0 +1,321 @@
+import "server-only";
+import pg from "pg";
+import { getDb } from "@/lib/db";
+import type { AuditEvent } from "@/lib/db/generated/client";
+import { connectionString } from "@/lib/db/pool";
+import { AppError } from "@/lib/errors";
+import { errorFields, log } from "@/lib/log";
+import { type AuditFilter, isFiltered } from "./filter";
+import { chainHeadSeq, eventsAfter } from "./query";
+
+// The live audit view's fan-in: one connection per console process LISTENs on custody_audit
+// (migration 20261129080000: every insert into audit_events notifies its chain id, whichever
+// process wrote it), and each open view is a subscriber of one chain with its filter.
+//
+// A notification carries no event data, only "chain X moved". Each subscriber of X then reads
+// what it has not seen yet through its own filter, from the database, so what a view shows
+// is exactly what the trail holds: nothing is lost if notifications are folded, late or lost,
+// only delayed. A subscriber remembers the highest seq it has *examined*, not the last event
+// it was sent, so a filtered view moves past events that do not match and never reads them
+// again. Per-chain commits are ordered by the chain head's row lock, so once seq N is visible
+// every seq below it is too: reading the head before the events makes "examined up to the
+// head" exact.
+//
+// Losing the connection loses notifications, so after every (re)connect each subscriber is
+// caught up from the database, and a slow poll of the chain heads catches anything a silent
+// failure let through. The connection exists only while someone is watching.
+
+export const AUDIT_CHANNEL = "custody_audit";
+
+export type LiveDelivery = {
+  /** Matching events above the previous delivery's `examined`, in chain order. */
+  events: AuditEvent[];
+  /** Every event of the chain up to this seq has now been looked at (matching or not). */
+  examined: bigint;
+};
+
+/** Receives deliveries one at a time: the next read waits until the promise returned settles (backpressure). */
+export type LiveListener = (delivery: LiveDelivery) => void | Promise<void>;
+
+export type LiveSubscription = {
+  readonly chain: string;
+  /** The highest seq examined so far. */
+  readonly examined: bigint;
+  close(): void;
+};
+
+export type LiveHubOptions = {
+  connectionString?: () => string;
+  /** How often the chain heads are compared with what subscribers have seen, in case a notification was lost. */
+  pollMs?: number;
+  /** How long the connection stays open with no subscriber. */
+  idleMs?: number;
+  heartbeatMs?: number;
+  /** Subscribers this process serves at once; more are refused (`unavailable`). */
+  maxSubscribers?: number;
+  /** Events read per query. */
+  batch?: number;
+  /** Delays between reconnection attempts, the last repeated. */
+  reconnectMs?: number[];
+};
+
+const logger = log.child({ component: "audit-live-hub" });
+
+class Subscriber implements LiveSubscription {
+  reading = false;
+  again = false;
+  closed = false;
+
+  constructor(
+    readonly chain: string,
+    readonly filter: AuditFilter,
+    public examined: bigint,
+    readonly listener: LiveListener,
+    private readonly onClose: (subscriber: Subscriber) => void,
+  ) {}
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.onClose(this);
+  }
+}
+
+export class AuditLiveHub {
+  private readonly chains = new Map<string, Set<Subscriber>>();
+  private count = 0;
+  private client: pg.Client | null = null;
+  private connecting = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private poller: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly options: Required<LiveHubOptions>;
+
+  constructor(options: LiveHubOptions = {}) {
+    this.options = {
+      connectionString,
+      pollMs: 10_000,
+      idleMs: 30_000,
+      heartbeatMs: 5_000,
+      maxSubscribers: 500,
+      batch: 500,
+      reconnectMs: [100, 250, 500, 1000, 2000, 5000],
+      ...options,
+    };
+  }
+
+  /** Whether the LISTEN connection is up (for tests and diagnostics). */
+  get listening(): boolean {
+    return this.client !== null;
+  }
+
+  get subscribers(): number {
+    return this.count;
+  }
+
+  /**
+   * Follows `chain` through `filter` from just after `afterSeq`: the listener first gets what is
+   * already there, then each new matching event in order. The chain is the caller's decision
+   * (the signed-in member's tenant), never taken from the request.
+   */
+  subscribe(chain: string, filter: AuditFilter, afterSeq: bigint, listener: LiveListener): LiveSubscription {
+    if (this.stopped) throw new Error("the live audit hub is stopped");
+    if (this.count >= this.options.maxSubscribers) {
+      throw new AppError("unavailable", "Too many live audit views are open on this server. Try again in a moment.");
+    }
+    const subscriber = new Subscriber(chain, filter, afterSeq, listener, (s) => this.remove(s));
+    let set = this.chains.get(chain);
+    if (!set) this.chains.set(chain, (set = new Set()));
+    set.add(subscriber);
+    this.count++;
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+    this.ensureRunning();
+    // What is already there; whatever commits before LISTEN is up is caught on connect.
+    this.drain(subscriber);
+    return subscriber;
+  }
+
+  /** Catches every subscriber up now (what the poll does), resolving when the reads have started. */
+  async catchUp(): Promise<void> {
+    const chains = [...this.chains.keys()];
+    if (chains.length === 0) return;
+    const heads = await getDb().$queryRaw<Array<{ chain: string; seq: bigint }>>`
+      SELECT chain, seq FROM audit_chains WHERE chain = ANY(${chains}::text[])`;
+    for (const head of heads) {
+      for (const subscriber of this.chains.get(head.chain) ?? []) {
+        if (BigInt(head.seq) > subscriber.examined) this.drain(subscriber);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const set of this.chains.values()) for (const subscriber of set) subscriber.closed = true;
+    this.chains.clear();
+    this.count = 0;
+    this.shutdown();
+  }
+
+  private remove(subscriber: Subscriber): void {
+    const set = this.chains.get(subscriber.chain);
+    if (!set?.delete(subscriber)) return;
+    this.count--;
+    if (set.size === 0) this.chains.delete(subscriber.chain);
+    if (this.count === 0 && !this.idleTimer && !this.stopped) {
+      this.idleTimer = setTimeout(() => {
+        this.idleTimer = null;
+        if (this.count === 0) this.shutdown();
+      }, this.options.idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  private ensureRunning(): void {
+    if (!this.poller) {
+      this.poller = setInterval(() => {
+        this.catchUp().catch((error: unknown) => logger.warn(errorFields(error), "live audit poll failed"));
+      }, this.options.pollMs);
+      this.poller.unref();
+    }
+    if (!this.client && !this.connecting && !this.reconnectTimer) void this.connect();
+  }
+
+  /** Closes the connection and timers (no subscriber left, or stopped). */
+  private shutdown(): void {
+    if (this.poller) clearInterval(this.poller);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.poller = this.heartbeat = this.reconnectTimer = this.idleTimer = null;
+    const client = this.client;
+    this.client = null;
+    this.attempt = 0;
+    if (client) {
+      client.removeAllListeners("notification");
+      client.end().catch(() => {});
+    }
+  }
+
+  private async connect(): Promise<void> {
+    this.connecting = true;
+    const client = new pg.Client({ connectionString: this.options.connectionString(), application_name: "custody-audit-live" });
+    client.on("error", (error) => this.lost(client, error));
+    client.on("end", () => this.lost(client, null));
+    client.on("notification", (message) => this.notified(message));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${AUDIT_CHANNEL}`);
+    } catch (error) {
+      this.connecting = false;
+      this.lost(client, error);
+      return;
+    }
+    this.connecting = false;
+    if (this.stopped || this.count === 0) {
+      client.removeAllListeners();
+      client.on("error", () => {});
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+    if (this.attempt > 0) logger.info("listening for audit events again");
+    this.attempt = 0;
+    this.heartbeat = setInterval(() => this.beat(client), this.options.heartbeatMs);
+    this.heartbeat.unref();
+    // Notifications sent before LISTEN took effect (or while disconnected) are gone: read instead.
+    this.catchUp().catch((error: unknown) => logger.warn(errorFields(error), "live audit catch-up failed; the poll retries"));
+  }
+
+  private beat(client: pg.Client): void {
+    const timer = setTimeout(() => this.lost(client, new Error("heartbeat timed out")), this.options.heartbeatMs);
+    timer.unref();
+    client.query("SELECT 1").then(
+      () => clearTimeout(timer),
+      (error: unknown) => {
+        clearTimeout(timer);
+        this.lost(client, error);
+      },
+    );
+  }
+
+  private lost(client: pg.Client, error: unknown): void {
+    if (client === this.client) {
+      this.client = null;
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.heartbeat = null;
+      client.removeAllListeners("notification");
+      client.end().catch(() => {});
+      if (!this.stopped) logger.warn(error ? errorFields(error) : {}, "lost the live audit connection; reconnecting");
+    } else if (this.connecting || this.client !== null) {
+      // An old connection's late error, or a failure the connect attempt handles itself.
+      return;
+    }
+    if (this.stopped || this.count === 0 || this.reconnectTimer) return;
+    const delays = this.options.reconnectMs;
+    const delay = delays[Math.min(this.attempt++, delays.length - 1)]!;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = null;
+      if (!this.stopped && this.count > 0 && !this.client && !this.connecting) void this.connect();
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  private notified(message: pg.Notification): void {
+    if (message.channel !== AUDIT_CHANNEL || !message.payload) return;
+    for (const subscriber of this.chains.get(message.payload) ?? []) this.drain(subscriber);
+  }
+
+  /** At most one read in flight per subscriber; a wake-up during it runs one more round after. */
+  private drain(subscriber: Subscriber): void {
+    if (subscriber.closed) return;
+    if (subscriber.reading) {
+      subscriber.again = true;
+      return;
+    }
+    subscriber.reading = true;
+    void (async () => {
+      try {
+        do {
+          subscriber.again = false;
+          await this.readNew(subscriber);
+        } while (subscriber.again && !subscriber.closed);
+      } catch (error) {
+        // Retried on the next notification or poll; the subscriber keeps its position.
+        logger.warn(errorFields(error), "reading new audit events failed");
+      } finally {
+        subscriber.reading = false;
+      }
+    })();
+  }
+
+  private async readNew(subscriber: Subscriber): Promise<void> {
+    const { batch } = this.options;
+    const filtered = isFiltered(subscriber.filter);
+    for (;;) {
+      if (subscriber.closed) return;
+      // Read before the events: everything up to this head is committed and visible below.
+      const head = filtered ? await chainHeadSeq(subscriber.chain) : 0n;
+      const events = await eventsAfter(subscriber.chain, subscriber.filter, subscriber.examined, batch);
+      const full = events.length === batch;
+      let examined = events.length > 0 ? events[events.length - 1]!.seq : subscriber.examined;
+      if (!full && head > examined) examined = head;
+      if (examined <= subscriber.examined) return;
+      if (subscriber.closed) return;
+      subscriber.examined = examined;
+      await subscriber.listener({ events, examined });
+      if (!full) return;
+    }
+  }
+}
+
+const globalForHub = globalThis as unknown as { custodyAuditLiveHub?: AuditLiveHub };
+
+/** This process's hub (one LISTEN connection however many views are open). */
+export function getAuditLiveHub(): AuditLiveHub {
+  globalForHub.custodyAuditLiveHub ??= new AuditLiveHub();
+  return globalForHub.custodyAuditLiveHub;
+}

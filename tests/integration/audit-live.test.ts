@@ -1,0 +1,493 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import pg from "pg";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { recordAuditEvent } from "@/lib/audit";
+import type { AuditFilter } from "@/lib/audit/filter";
+import { AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/group-commit";
+import type { LiveAuditEvent } from "@/lib/audit/live-event";
+import { AUDIT_CHANNEL, AuditLiveHub, type LiveDelivery } from "@/lib/audit/live-hub";
+import { formatDelivery } from "@/lib/audit/live-stream";
+import { MAX_STREAMS_PER_USER, openLiveAuditView } from "@/lib/audit/live-view";
+import { disconnectDb, getDb } from "@/lib/db";
+import type { AuditEvent } from "@/lib/db/generated/client";
+import { isAppError } from "@/lib/errors";
+import type { Caller } from "@/lib/tenants";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+
+// The live audit view against real PostgreSQL: events committed by another process arrive
+// within a second; a dropped LISTEN connection loses and repeats nothing; filtered views move
+// past what they do not show; the SSE stream resumes exactly; and no view of one tenant ever
+// carries another tenant's events, whatever is notified.
+
+const root = path.resolve(__dirname, "../..");
+let database: TestDatabase;
+let admin: pg.Client;
+let pool: pg.Pool;
+let tenantA: string;
+let tenantB: string;
+const hubs: AuditLiveHub[] = [];
+const request = { sourceIp: null, userAgent: null, requestId: null };
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  process.env.DATABASE_URL = database.url;
+  admin = new pg.Client({ connectionString: database.url });
+  await admin.connect();
+  pool = new pg.Pool({ connectionString: database.url, max: 2, options: "-c standard_conforming_strings=on" });
+  tenantA = (await getDb().tenant.create({ data: { slug: "live-a", name: "Live A" } })).id;
+  tenantB = (await getDb().tenant.create({ data: { slug: "live-b", name: "Live B" } })).id;
+});
+
+afterEach(async () => {
+  await Promise.all(hubs.splice(0).map((hub) => hub.stop()));
+});
+
+afterAll(async () => {
+  await pool?.end();
+  await admin?.end();
+  await disconnectDb();
+  await database?.drop();
+});
+
+function hub(options: ConstructorParameters<typeof AuditLiveHub>[0] = {}): AuditLiveHub {
+  // No safety poll unless a test asks for it: each test proves its own path.
+  const created = new AuditLiveHub({ connectionString: () => database.url, pollMs: 3_600_000, ...options });
+  hubs.push(created);
+  return created;
+}
+
+function append(tenantId: string, action: "key.verified" | "member.invited" = "key.verified", details: Record<string, string | number> = {}) {
+  return recordAuditEvent({ tenantId, actor: { type: "system", id: null, label: "test" }, action, outcome: "success", request, details });
+}
+
+const hot = (tenantId: string, n: number): HotAuditEvent => ({
+  tenantId,
+  actor: { type: "service", id: "cred", label: "app" },
+  action: "key.unwrap",
+  outcome: "success",
+  request,
+  details: { n },
+  requiresAccess: false,
+});
+
+async function chainSeqs(chain: string, after = 0n): Promise<bigint[]> {
+  const rows = await getDb().auditEvent.findMany({ where: { chain, seq: { gt: after } }, select: { seq: true }, orderBy: { seq: "asc" } });
+  return rows.map((r) => r.seq);
+}
+
+async function headOf(chain: string): Promise<bigint> {
+  return (await getDb().auditChain.findUnique({ where: { chain } }))?.seq ?? 0n;
+}
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Subscribes and records every delivery with the time it arrived. */
+function watch(target: AuditLiveHub, chain: string, filter: AuditFilter, after: bigint) {
+  const deliveries: Array<LiveDelivery & { at: number }> = [];
+  const events: AuditEvent[] = [];
+  const subscription = target.subscribe(chain, filter, after, (delivery) => {
+    deliveries.push({ ...delivery, at: Date.now() });
+    events.push(...delivery.events);
+  });
+  return { deliveries, events, subscription, seqs: () => events.map((e) => e.seq) };
+}
+
+describe("live hub", () => {
+  it("delivers events another process commits, through both write paths, within a second of commit", async () => {
+    const live = hub();
+    const after = await headOf(tenantA);
+    const view = watch(live, tenantA, {}, after);
+    await until(() => live.listening, 10_000, "the LISTEN connection");
+
+    const child = spawn(path.join(root, "node_modules/.bin/tsx"), ["--conditions=react-server", "tests/helpers/append-audit.ts", tenantA, "6", "300"], {
+      cwd: root,
+      env: { ...process.env, DATABASE_URL: database.url, LOG_LEVEL: "warn" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code, output).toBe(0);
+
+    const commits = [...output.matchAll(/^committed (console|group) (\d+) (\d+)$/gm)].map((m) => ({ via: m[1], seq: BigInt(m[2]!), at: Number(m[3]) }));
+    expect(commits.map((c) => c.via)).toEqual(["console", "group", "console", "group", "console", "group"]);
+    await until(() => view.events.length >= 6, 2_000, "six events");
+    expect(view.seqs()).toEqual(commits.map((c) => c.seq));
+    expect(view.seqs()).toEqual(await chainSeqs(tenantA, after));
+    for (const commit of commits) {
+      const delivered = view.deliveries.find((d) => d.events.some((e) => e.seq === commit.seq))!;
+      // Printed after COMMIT returned, so this is an upper bound on commit → delivery.
+      expect(delivered.at - commit.at, `event ${commit.seq} (${commit.via})`).toBeLessThan(1_000);
+    }
+    expect(view.events.every((e) => e.chain === tenantA && e.tenantId === tenantA)).toBe(true);
+  });
+
+  it("loses nothing and repeats nothing when its LISTEN connection is killed while events are appended", async () => {
+    // A slow first reconnect, so events committed while it is down can only arrive by the
+    // catch-up after reconnecting (there is no poll here).
+    const live = hub({ reconnectMs: [1_500, 100] });
+    const after = await headOf(tenantA);
+    const view = watch(live, tenantA, {}, after);
+    await until(() => live.listening, 10_000, "the LISTEN connection");
+
+    const committer = new AuditGroupCommitter(pool);
+    let appending = true;
+    let n = 0;
+    const writer = (async () => {
+      while (appending) {
+        await Promise.all([append(tenantA), committer.append(hot(tenantA, n++)), committer.append(hot(tenantA, n++))]);
+        await new Promise((r) => setTimeout(r, 15));
+      }
+    })();
+    const kill = async () => {
+      const { rows } = await admin.query(
+        "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity WHERE application_name = 'custody-audit-live' AND datname = current_database()",
+      );
+      expect(rows.map((r: { killed: boolean }) => r.killed)).toEqual([true]);
+    };
+
+    await new Promise((r) => setTimeout(r, 300));
+    await kill();
+    await until(() => !live.listening, 2_000, "the hub to notice");
+    // Appended while nobody listens: no notification will ever announce these.
+    const whileDown = [await append(tenantA), await append(tenantA)];
+    appending = false;
+    await writer;
+    const headWhileDown = await headOf(tenantA);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(live.listening).toBe(false);
+    expect(view.seqs()).not.toContain(whileDown[1]!.seq);
+
+    await until(() => live.listening, 5_000, "the reconnection");
+    await until(() => view.seqs().at(-1) === headWhileDown, 2_000, "the catch-up");
+
+    // Once more, cut while the writer runs, with the fast retry this time.
+    appending = true;
+    const writer2 = (async () => {
+      while (appending) {
+        await Promise.all([append(tenantA), committer.append(hot(tenantA, n++))]);
+        await new Promise((r) => setTimeout(r, 15));
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 200));
+    await kill();
+    await new Promise((r) => setTimeout(r, 2_000));
+    appending = false;
+    await writer2;
+    await committer.close();
+
+    // And it listens again: a new event arrives by notification, within a second.
+    await until(() => live.listening, 5_000, "the second reconnection");
+    const last = await append(tenantA);
+    const sent = Date.now();
+    await until(() => view.seqs().includes(last.seq), 1_000, "an event after the reconnection");
+    expect(Date.now() - sent).toBeLessThan(1_000);
+
+    const expected = await chainSeqs(tenantA, after);
+    expect(expected.length).toBeGreaterThan(20);
+    expect(view.seqs()).toEqual(expected);
+  });
+
+  it("moves a filtered view past events that do not match, and sends those that do", async () => {
+    const live = hub();
+    const after = await headOf(tenantB);
+    const view = watch(live, tenantB, { action: "member.invited" }, after);
+    await until(() => live.listening, 10_000, "the LISTEN connection");
+
+    for (let i = 0; i < 3; i++) await append(tenantB, "key.verified");
+    const skippedTo = await headOf(tenantB);
+    await until(() => view.subscription.examined === skippedTo, 2_000, "the view to pass the non-matching events");
+    expect(view.events).toEqual([]);
+    const skipped = view.deliveries.at(-1)!;
+    expect(skipped.events).toEqual([]);
+    // On the wire: an id with no data, so a reconnect resumes after them.
+    expect(formatDelivery(skipped)).toBe(`id: ${skippedTo}\n\n`);
+
+    const match = await append(tenantB, "member.invited", { email: "x@live-b.example" });
+    await append(tenantB, "key.verified");
+    const head = await headOf(tenantB);
+    await until(() => view.subscription.examined === head, 2_000, "the matching event");
+    expect(view.seqs()).toEqual([match.seq]);
+    expect(view.events[0]!.details).toEqual({ email: "x@live-b.example" });
+    // Each delivery starts after the previous one: nothing is read or sent twice.
+    const examined = view.deliveries.map((d) => d.examined);
+    expect(examined).toEqual([...examined].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(new Set(examined).size).toBe(examined.length);
+  });
+
+  it("catches up by its slow poll when a notification never comes", async () => {
+    const live = hub({ pollMs: 300 });
+    const after = await headOf(tenantA);
+    const view = watch(live, tenantA, {}, after);
+    await until(() => live.listening, 10_000, "the LISTEN connection");
+    await admin.query("ALTER TABLE audit_chains DISABLE TRIGGER audit_chains_notify");
+    try {
+      const silent = await append(tenantA);
+      await until(() => view.seqs().includes(silent.seq), 2_000, "the poll");
+    } finally {
+      await admin.query("ALTER TABLE audit_chains ENABLE TRIGGER audit_chains_notify");
+    }
+  });
+
+  it("never gives a subscriber of one tenant another tenant's events, whatever is notified", async () => {
+    const live = hub();
+    const [afterA, afterB] = [await headOf(tenantA), await headOf(tenantB)];
+    const viewA = watch(live, tenantA, {}, afterA);
+    const viewB = watch(live, tenantB, {}, afterB);
+    await until(() => live.listening, 10_000, "the LISTEN connection");
+
+    const committer = new AuditGroupCommitter(pool);
+    await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => committer.append(hot(i % 2 ? tenantA : tenantB, i))),
+      append(tenantA),
+      append(tenantB),
+      append(tenantB),
+    ]);
+    await committer.close();
+    // Forged and odd notifications only make a view re-read its own chain.
+    for (const payload of [tenantA, tenantB, "vendor", "", "' OR 1=1 --", tenantA.toUpperCase()]) {
+      await admin.query("SELECT pg_notify($1, $2)", [AUDIT_CHANNEL, payload]);
+    }
+    const [headA, headB] = [await headOf(tenantA), await headOf(tenantB)];
+    await until(() => viewA.subscription.examined === headA && viewB.subscription.examined === headB, 2_000, "both views");
+    await new Promise((r) => setTimeout(r, 300));
+
+    expect(viewA.seqs()).toEqual(await chainSeqs(tenantA, afterA));
+    expect(viewB.seqs()).toEqual(await chainSeqs(tenantB, afterB));
+    expect(viewA.events.every((e) => e.chain === tenantA && e.tenantId === tenantA)).toBe(true);
+    expect(viewB.events.every((e) => e.chain === tenantB && e.tenantId === tenantB)).toBe(true);
+    expect(viewA.events).toHaveLength(11);
+    expect(viewB.events).toHaveLength(12);
+  });
+
+  it("notifies once per chain for a group-committed batch, and for the console's single appends", async () => {
+    const listener = new pg.Client({ connectionString: database.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on("notification", (m) => heard.push(m.payload ?? ""));
+    await listener.query(`LISTEN ${AUDIT_CHANNEL}`);
+    try {
+      const committer = new AuditGroupCommitter(pool);
+      // Queued together, so they travel in one batch (one transaction).
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => committer.append(hot(i % 2 ? tenantA : tenantB, i))));
+      const stats = committer.stats;
+      await committer.close();
+      await append(tenantA);
+      await until(() => heard.length >= stats.commits * 2 + 1, 2_000, "the notifications");
+      await new Promise((r) => setTimeout(r, 200));
+      expect(results).toHaveLength(200);
+      // Each batch touched both chains: two notifications per batch, not two hundred.
+      expect(heard).toHaveLength(stats.commits * 2 + 1);
+      expect(heard.filter((p) => p === tenantA)).toHaveLength(stats.commits + 1);
+      expect(heard.at(-1)).toBe(tenantA);
+    } finally {
+      await listener.end();
+    }
+  });
+
+  it("closes the LISTEN connection when the last view is gone for a while, and opens it again on demand", async () => {
+    const live = hub({ idleMs: 200 });
+    const view = watch(live, tenantA, {}, await headOf(tenantA));
+    await until(() => live.listening, 10_000, "the LISTEN connection");
+    view.subscription.close();
+    expect(live.subscribers).toBe(0);
+    await until(() => !live.listening, 2_000, "the idle disconnect");
+    const again = watch(live, tenantA, {}, await headOf(tenantA));
+    await until(() => live.listening, 10_000, "the LISTEN connection again");
+    const event = await append(tenantA);
+    await until(() => again.seqs().includes(event.seq), 1_000, "an event");
+  });
+});
+
+// --- The SSE stream as the route serves it ---------------------------------------------
+
+type Member = { caller: Caller; session: string };
+
+async function member(tenantId: string, email: string): Promise<Member> {
+  const user = await getDb().user.create({ data: { email } });
+  await getDb().membership.create({ data: { tenantId, userId: user.id, role: "AUDITOR" } });
+  const session = `session-${email}`;
+  await getDb().session.create({ data: { sessionToken: session, userId: user.id, expires: new Date(Date.now() + 3_600_000) } });
+  return { caller: { userId: user.id, request }, session };
+}
+
+type Message = { id?: string; event?: string; data?: string };
+
+/** Reads an SSE body until `enough` says so, then hangs up (the client going away). */
+async function readStream(body: ReadableStream<Uint8Array>, controller: AbortController, enough: (messages: Message[]) => boolean, timeoutMs = 3_000) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  const messages: Message[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (!enough(messages)) {
+    const next = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), Math.max(deadline - Date.now(), 0)))]);
+    if (next === null) throw new Error(`stream timed out; got ${JSON.stringify(messages)}`);
+    if (next.done) break;
+    text += decoder.decode(next.value, { stream: true });
+    let end: number;
+    while ((end = text.indexOf("\n\n")) >= 0) {
+      const block = text.slice(0, end);
+      text = text.slice(end + 2);
+      const message: Message = {};
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":") || line.startsWith("retry:")) continue;
+        const [field, ...rest] = line.split(": ");
+        (message as Record<string, string>)[field!] = rest.join(": ");
+      }
+      if (Object.keys(message).length > 0) messages.push(message);
+    }
+  }
+  controller.abort();
+  await reader.cancel().catch(() => {});
+  return messages;
+}
+
+const sent = (messages: Message[]) => messages.filter((m) => m.event === "audit").map((m) => BigInt(JSON.parse(m.data!).seq as string));
+
+describe("live stream (GET /t/<slug>/audit/stream)", () => {
+  let alice: Member;
+  let bob: Member;
+
+  beforeAll(async () => {
+    alice = await member(tenantA, "alice@live-a.example");
+    bob = await member(tenantB, "bob@live-b.example");
+  });
+
+  async function open(who: Member, slug: string, params: Record<string, string>, lastEventId: string | null = null, extra: { recheckMs?: number; heartbeatMs?: number } = {}) {
+    const controller = new AbortController();
+    const live = hubs[0] ?? hub();
+    const body = await openLiveAuditView(who.caller, slug, new URLSearchParams(params), {
+      lastEventId,
+      sessionToken: who.session,
+      signal: controller.signal,
+      hub: live,
+      ...extra,
+    });
+    return { body, controller, live };
+  }
+
+  it("resumes exactly after `after`, and after Last-Event-ID when the browser reconnects", async () => {
+    const start = await headOf(tenantA);
+    const appended: bigint[] = [];
+    for (let i = 0; i < 10; i++) appended.push((await append(tenantA)).seq);
+
+    const first = await open(alice, "live-a", { after: String(appended[2]) });
+    const messages = await readStream(first.body, first.controller, (m) => sent(m).length >= 7);
+    expect(sent(messages)).toEqual(appended.slice(3));
+    expect(messages.filter((m) => m.event === "audit").map((m) => m.id)).toEqual(appended.slice(3).map(String));
+    const shown = JSON.parse(messages[0]!.data!) as LiveAuditEvent;
+    expect(shown).toMatchObject({ chain: tenantA, seq: String(appended[3]), action: "key.verified", outcome: "SUCCESS" });
+    expect(shown).not.toHaveProperty("id");
+    await until(() => first.live.subscribers === 0, 1_000, "the subscription to end with the client");
+
+    // Last-Event-ID wins over the URL's after (the browser keeps the URL it first opened).
+    const resumed = await open(alice, "live-a", { after: String(start) }, String(appended[6]));
+    const more = await readStream(resumed.body, resumed.controller, (m) => sent(m).length >= 3);
+    expect(sent(more)).toEqual(appended.slice(7));
+
+    // Nothing twice, nothing missing, when a new event follows a resume.
+    const next = await open(alice, "live-a", {}, String(appended[9]));
+    const pending = readStream(next.body, next.controller, (m) => sent(m).length >= 1);
+    const newest = await append(tenantA);
+    expect(sent(await pending)).toEqual([newest.seq]);
+  });
+
+  it("sends a bare id for passed-over events, and resuming from it skips them", async () => {
+    const start = await headOf(tenantB);
+    await append(tenantB, "key.verified");
+    await append(tenantB, "key.verified");
+    const matching = await append(tenantB, "member.invited");
+    await append(tenantB, "key.verified");
+    const head = await headOf(tenantB);
+
+    const view = await open(bob, "live-b", { action: "member.invited", after: String(start) });
+    const messages = await readStream(view.body, view.controller, (m) => m.some((x) => x.id === String(head)));
+    expect(messages).toEqual([
+      { id: String(matching.seq), event: "audit", data: expect.any(String) },
+      { id: String(head) },
+    ]);
+  });
+
+  it("refuses another tenant's stream, an unknown tenant and a non-member alike", async () => {
+    for (const slug of ["live-b", "no-such-tenant", "LIVE-A"]) {
+      const refusal = await open(alice, slug, {}).catch((e: unknown) => e);
+      expect(isAppError(refusal) && refusal.code, slug).toBe("not_found");
+      expect((refusal as Error).message).toBe("No such tenant.");
+    }
+    // Bad parameters are refused only after membership, so a stranger learns nothing from them either.
+    const stranger = await open(alice, "live-b", { outcome: "maybe" }).catch((e: unknown) => e);
+    expect(isAppError(stranger) && stranger.code).toBe("not_found");
+  });
+
+  it("refuses bad parameters with a clear message", async () => {
+    const head = await headOf(tenantA);
+    const cases: Array<[Record<string, string>, string | null, RegExp]> = [
+      [{ outcome: "maybe" }, null, /outcome: Choose success, denied or failure/],
+      [{ after: "abc" }, null, /after must be an event number/],
+      [{ after: "-1" }, null, /after must be an event number/],
+      [{ after: "99999999999999999999" }, null, /after must be an event number/],
+      [{ after: String(head + 5n) }, null, /past the newest event/],
+      [{}, "x1", /Last-Event-ID must be an event number/],
+      [{ from: "2026-12-01T00:00:00Z", to: "2026-11-01T00:00:00Z" }, null, /end of the time range must be after its start/],
+    ];
+    for (const [params, lastEventId, message] of cases) {
+      const refusal = await open(alice, "live-a", params, lastEventId).catch((e: unknown) => e);
+      expect(isAppError(refusal) && refusal.code, JSON.stringify(params)).toBe("bad_request");
+      expect((refusal as Error).message).toMatch(message);
+    }
+  });
+
+  it("ends the stream when the viewer stops being a member, or signs out", async () => {
+    const carol = await member(tenantA, "carol@live-a.example");
+    const view = await open(carol, "live-a", {}, null, { recheckMs: 100, heartbeatMs: 50 });
+    const reader = view.body.getReader();
+    await reader.read(); // retry: and the opening comment
+    await getDb().membership.deleteMany({ where: { userId: carol.caller.userId } });
+    // Access is re-checked at most recheckMs after the last check.
+    await new Promise((r) => setTimeout(r, 150));
+    await append(tenantA);
+    const deadline = Date.now() + 3_000;
+    let text = "";
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) break;
+      text += new TextDecoder().decode(next.value);
+      if (Date.now() > deadline) throw new Error("the stream did not end");
+    }
+    expect(text).not.toContain("event: audit");
+    await until(() => view.live.subscribers === 0, 1_000, "the subscription to end");
+
+    const dave = await member(tenantA, "dave@live-a.example");
+    const signedIn = await open(dave, "live-a", {}, null, { recheckMs: 100, heartbeatMs: 50 });
+    const daveReader = signedIn.body.getReader();
+    await daveReader.read();
+    await getDb().session.deleteMany({ where: { userId: dave.caller.userId } });
+    let ended = false;
+    const stop = Date.now() + 3_000;
+    while (Date.now() < stop && !ended) ended = (await daveReader.read()).done;
+    expect(ended).toBe(true);
+    // And a signed-out session cannot open a new one.
+    const refused = await open(dave, "live-a", {}).catch((e: unknown) => e);
+    expect(isAppError(refused) && refused.code).toBe("not_found");
+  });
+
+  it("limits the streams one person holds open, and frees a slot when one closes", async () => {
+    const open1 = [];
+    for (let i = 0; i < MAX_STREAMS_PER_USER; i++) open1.push(await open(bob, "live-b", {}));
+    const refused = await open(bob, "live-b", {}).catch((e: unknown) => e);
+    expect(isAppError(refused) && refused.code).toBe("unavailable");
+    open1[0]!.controller.abort();
+    const again = await open(bob, "live-b", {});
+    for (const view of [...open1, again]) view.controller.abort();
+    await until(() => again.live.subscribers === 0, 1_000, "every subscription to end");
+  });
+});
