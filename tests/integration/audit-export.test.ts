@@ -4,7 +4,7 @@ import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
 import { type ChainedFields, verifyChain } from "@/lib/audit/chain";
-import { startAuditExport } from "@/lib/audit/export";
+import { estimateExportSize, startAuditExport } from "@/lib/audit/export";
 import { EXPORT_COLUMNS } from "@/lib/audit/export-format";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import type { Principal } from "@/lib/auth/principal";
@@ -470,5 +470,14 @@ describe("a 100k-event export", () => {
     expect(bytes).toBeGreaterThan(40 * MB);
     expect(peak).toBeLessThan(16 * MB);
     expect(peak).toBeLessThan(bytes / 4);
+
+    // Past 10,000 matches the size hint is the planner's estimate, not a count over the trail.
+    await getDb().$executeRawUnsafe("ANALYZE audit_events");
+    const unwraps = await getDb().auditEvent.count({ where: { chain: bulk.id, action: "key.unwrap" } });
+    const estimate = await estimateExportSize(bulk.id, { action: "key.unwrap" });
+    expect(estimate.exact).toBe(false);
+    expect(estimate.events).toBeGreaterThan(unwraps / 2);
+    expect(estimate.events).toBeLessThan(unwraps * 2);
+    expect(await estimateExportSize(bulk.id, { request: "seed-12345" })).toEqual({ events: 1, exact: true });
   });
 });
