@@ -1,9 +1,10 @@
 // `npx tsx --conditions=react-server scripts/bench-export.ts [--tenant <slug>] [--format csv|jsonl]
-// [--filter "<query string>"] [--batch N]`: how fast the audit export streams a tenant's trail
+// [--filter "<query string>"] [--batch N] [--max N]`: how fast the audit export streams a tenant's trail
 // on the database at DATABASE_URL (fill one first with `npm run seed:audit`), and how much
 // memory it takes. Runs the export's streaming core (the same keyset reader and formatting
 // the route uses) into a sink that discards the bytes, as fast as the sink takes them; records
-// no audit event, so it is read-only. Prints time to first byte, events/s, MB/s and peak RSS.
+// no audit event, so it is read-only. --max stops after N events (cancelling the stream, as a
+// client that goes away does). Prints time to first byte, events/s, MB/s and peak RSS.
 // Measures; does not judge.
 import { exportStream } from "@/lib/audit/export-stream";
 import { estimateExportSize } from "@/lib/audit/export";
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
   const format = arg("format") ?? "csv";
   if (format !== "csv" && format !== "jsonl") fail("--format must be csv or jsonl");
   const batch = Number(arg("batch") ?? 1_000);
+  const max = Number(arg("max") ?? Infinity);
   const { query, problems } = parseAuditQuery(new URLSearchParams(arg("filter") ?? ""));
   if (problems.length > 0) fail(problems.map((p) => `${p.field}: ${p.message}`).join("; "));
   const tenant = await getDb().tenant.findUnique({ where: { slug }, select: { id: true } });
@@ -45,14 +47,26 @@ async function main(): Promise<void> {
   const start = performance.now();
   let firstByteMs = 0;
   let events = 0;
-  const body = exportStream(streamAuditEvents(tenant.id, query.filter, batch), format, { onEnd: (end) => (events = end.events) });
+  let outcome = "";
+  const body = exportStream(streamAuditEvents(tenant.id, query.filter, batch), format, {
+    onEnd: (end) => {
+      events = end.events;
+      outcome = end.outcome;
+    },
+  });
   const reader = body.getReader();
   let bytes = 0;
+  let lines = 0;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     if (bytes === 0) firstByteMs = performance.now() - start;
     bytes += value.byteLength;
+    for (let i = value.indexOf(10); i !== -1; i = value.indexOf(10, i + 1)) lines += 1;
+    if (lines > max) {
+      await reader.cancel();
+      break;
+    }
   }
   const seconds = (performance.now() - start) / 1000;
   clearInterval(sampler);
@@ -62,7 +76,7 @@ async function main(): Promise<void> {
   console.log(`bench:export: tenant ${slug}, ${format}, filter "${arg("filter") ?? ""}", batches of ${batch}`);
   console.log(`  estimate        ${fmt(estimate.events)} (${estimate.exact ? "exact" : "planner"}) in ${estimateMs.toFixed(1)} ms`);
   console.log(`  first byte      ${firstByteMs.toFixed(1)} ms`);
-  console.log(`  exported        ${fmt(events)} events, ${(bytes / MB).toFixed(1)} MB in ${seconds.toFixed(1)} s`);
+  console.log(`  exported        ${fmt(events)} events, ${(bytes / MB).toFixed(1)} MB in ${seconds.toFixed(1)} s (${outcome})`);
   console.log(`  rate            ${fmt(events / seconds)} events/s, ${(bytes / MB / seconds).toFixed(1)} MB/s`);
   console.log(`  RSS             ${(baseRss / MB).toFixed(0)} MB at start, ${(peakRss / MB).toFixed(0)} MB peak`);
   await disconnectDb();
