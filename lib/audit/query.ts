@@ -107,18 +107,23 @@ export type AuditPage = {
   next: string | null;
 };
 
+/** The SQL of one page (one more row than asked, to know whether another page follows). */
+export function pageQuery(chain: string, filter: AuditFilter, options: { before?: AuditCursor; limit: number }): Prisma.Sql {
+  const after = options.before ? Prisma.sql` AND (occurred_at, seq) < (${options.before.at}, ${options.before.seq})` : Prisma.empty;
+  return Prisma.sql`
+    SELECT ${COLUMNS} FROM audit_events
+     WHERE ${filterCondition(chain, filter)}${after}
+     ORDER BY occurred_at DESC, seq DESC
+     LIMIT ${options.limit + 1}`;
+}
+
 /** One page of a chain through a filter, newest first, strictly older than `before` when given. */
 export async function queryAuditPage(
   chain: string,
   filter: AuditFilter,
   options: { before?: AuditCursor; limit: number },
 ): Promise<AuditPage> {
-  const after = options.before ? Prisma.sql` AND (occurred_at, seq) < (${options.before.at}, ${options.before.seq})` : Prisma.empty;
-  const rows = await getDb().$queryRaw<Row[]>`
-    SELECT ${COLUMNS} FROM audit_events
-     WHERE ${filterCondition(chain, filter)}${after}
-     ORDER BY occurred_at DESC, seq DESC
-     LIMIT ${options.limit + 1}`;
+  const rows = await getDb().$queryRaw<Row[]>(pageQuery(chain, filter, options));
   const events = rows.slice(0, options.limit).map(toEvent);
   const last = events[events.length - 1];
   return { events, next: rows.length > options.limit && last ? encodeCursor({ at: last.occurredAt, seq: last.seq }) : null };
