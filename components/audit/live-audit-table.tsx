@@ -62,10 +62,39 @@ export function LiveAuditTable(props: LiveAuditTableProps) {
   return <LiveAuditTableView key={`${props.streamPath}?${props.filterQuery}`} {...props} />;
 }
 
+type Shown = {
+  /** On screen, newest first. */
+  rows: LiveAuditEvent[];
+  /** Arrived while the reader was scrolled away: the newest (at most maxRows) and how many in all. */
+  held: { events: LiveAuditEvent[]; count: number };
+  /** Whether rows were dropped off the bottom to stay within maxRows. */
+  trimmed: boolean;
+};
+
+type ShownAction = { type: "arrived"; events: LiveAuditEvent[]; hold: boolean; max: number } | { type: "release"; max: number };
+
+function shownReducer(state: Shown, action: ShownAction): Shown {
+  if (action.type === "arrived" && action.hold) {
+    const held = { events: [...action.events, ...state.held.events].slice(0, action.max), count: state.held.count + action.events.length };
+    return { ...state, held };
+  }
+  const fresh = action.type === "arrived" ? action.events : state.held.events;
+  const dropped = action.type === "release" && state.held.count > state.held.events.length;
+  if (fresh.length === 0 && state.held.count === 0) return state;
+  const rows = [...fresh, ...state.rows];
+  return {
+    rows: rows.slice(0, action.max),
+    held: action.type === "release" ? { events: [], count: 0 } : state.held,
+    trimmed: state.trimmed || dropped || rows.length > action.max,
+  };
+}
+
 function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, emptyMessage = "No events yet.", maxRows = 300 }: LiveAuditTableProps) {
-  const [rows, setRows] = React.useState<LiveAuditEvent[]>(() => events.slice(0, maxRows));
-  const [held, setHeld] = React.useState<{ events: LiveAuditEvent[]; count: number }>({ events: [], count: 0 });
-  const [trimmed, setTrimmed] = React.useState(false);
+  const [{ rows, held, trimmed }, dispatch] = React.useReducer(shownReducer, events, (initial) => ({
+    rows: initial.slice(0, maxRows),
+    held: { events: [], count: 0 },
+    trimmed: false,
+  }));
   const [running, setRunning] = React.useState(true);
   const [status, setStatus] = React.useState<Status>({ kind: "connecting" });
 
@@ -78,39 +107,15 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
   const queue = React.useRef<LiveAuditEvent[]>([]);
   const flushTimer = React.useRef<ReturnType<typeof setTimeout> | null>(null);
 
-  const show = React.useCallback(
-    (fresh: LiveAuditEvent[]) => {
-      setRows((current) => {
-        const next = [...fresh, ...current];
-        if (next.length > maxRows) setTrimmed(true);
-        return next.slice(0, maxRows);
-      });
-    },
-    [maxRows],
-  );
-
-  const releaseHeld = React.useCallback(() => {
-    setHeld((current) => {
-      if (current.count > 0) {
-        show(current.events);
-        if (current.count > current.events.length) setTrimmed(true);
-      }
-      return { events: [], count: 0 };
-    });
-  }, [show]);
+  const releaseHeld = React.useCallback(() => dispatch({ type: "release", max: maxRows }), [maxRows]);
 
   const flush = React.useCallback(() => {
     flushTimer.current = null;
     const arrived = queue.current;
     queue.current = [];
     const fresh = arrived.filter((event) => !onPage.has(event.seq)).reverse();
-    if (fresh.length === 0) return;
-    if (away.current) {
-      setHeld((current) => ({ events: [...fresh, ...current.events].slice(0, maxRows), count: current.count + fresh.length }));
-    } else {
-      show(fresh);
-    }
-  }, [maxRows, onPage, show]);
+    if (fresh.length > 0) dispatch({ type: "arrived", events: fresh, hold: away.current, max: maxRows });
+  }, [maxRows, onPage]);
 
   // Whether the reader has scrolled the newest rows out of view; coming back shows what was held.
   React.useEffect(() => {

@@ -293,6 +293,21 @@ describe("live hub", () => {
     }
   });
 
+  it("refuses subscribers past its limit", async () => {
+    const live = hub({ maxSubscribers: 2 });
+    watch(live, tenantA, {}, 0n);
+    const second = watch(live, tenantB, {}, 0n);
+    let refusal: unknown;
+    try {
+      watch(live, tenantA, {}, 0n);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(isAppError(refusal) && refusal.code).toBe("unavailable");
+    second.subscription.close();
+    expect(() => watch(live, tenantA, {}, 0n)).not.toThrow();
+  });
+
   it("closes the LISTEN connection when the last view is gone for a while, and opens it again on demand", async () => {
     const live = hub({ idleMs: 200 });
     const view = watch(live, tenantA, {}, await headOf(tenantA));
@@ -362,9 +377,15 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     bob = await member(tenantB, "bob@live-b.example");
   });
 
-  async function open(who: Member, slug: string, params: Record<string, string>, lastEventId: string | null = null, extra: { recheckMs?: number; heartbeatMs?: number } = {}) {
+  async function open(
+    who: Member,
+    slug: string,
+    params: Record<string, string>,
+    lastEventId: string | null = null,
+    extra: { recheckMs?: number; heartbeatMs?: number } = {},
+    live = hubs[0] ?? hub(),
+  ) {
     const controller = new AbortController();
-    const live = hubs[0] ?? hub();
     const body = await openLiveAuditView(who.caller, slug, new URLSearchParams(params), {
       lastEventId,
       sessionToken: who.session,
@@ -399,6 +420,27 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     const pending = readStream(next.body, next.controller, (m) => sent(m).length >= 1);
     const newest = await append(tenantA);
     expect(sent(await pending)).toEqual([newest.seq]);
+  });
+
+  it("reads no further while the client does not take what was sent, and then sends the rest in order", async () => {
+    const start = await headOf(tenantB);
+    const committer = new AuditGroupCommitter(pool);
+    await Promise.all(Array.from({ length: 1_200 }, (_, i) => committer.append({ ...hot(tenantB, i), details: { n: i, padding: "x".repeat(200) } })));
+    await committer.close();
+    const head = await headOf(tenantB);
+
+    const live = hub({ batch: 100 });
+    const view = await open(bob, "live-b", { after: String(start) }, null, {}, live);
+    const subscription = () => (live as unknown as { chains: Map<string, Set<{ examined: bigint }>> }).chains.get(tenantB)!;
+    // The client reads nothing: the hub stops after what fits the stream's queue.
+    await new Promise((r) => setTimeout(r, 1_000));
+    const [stalled] = [...subscription()];
+    expect(stalled!.examined - start).toBeGreaterThan(0n);
+    expect(stalled!.examined - start).toBeLessThanOrEqual(300n);
+
+    const messages = await readStream(view.body, view.controller, (m) => sent(m).length >= 1_200, 10_000);
+    expect(sent(messages)).toEqual(await chainSeqs(tenantB, start));
+    expect(sent(messages).at(-1)).toBe(head);
   });
 
   it("sends a bare id for passed-over events, and resuming from it skips them", async () => {
