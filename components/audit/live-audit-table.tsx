@@ -58,8 +58,11 @@ const FLUSH_MS = 50;
 const AWAY_PX = 16;
 
 export function LiveAuditTable(props: LiveAuditTableProps) {
-  // A new filter is a new view: start over rather than mix two filters' rows.
-  return <LiveAuditTableView key={`${props.streamPath}?${props.filterQuery}`} {...props} />;
+  // Another filter or another page is a new view: start over rather than mix their rows. (The
+  // same page rendered again, e.g. with an event's detail open, keeps its rows and its stream.)
+  const { events } = props;
+  const page = `${props.live ? "live" : "still"}:${events[0]?.seq ?? ""}-${events[events.length - 1]?.seq ?? ""}`;
+  return <LiveAuditTableView key={`${props.streamPath}?${props.filterQuery}#${page}`} {...props} />;
 }
 
 type Shown = {
