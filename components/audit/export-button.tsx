@@ -156,15 +156,18 @@ export function AuditExportButton({ exportUrl, query }: AuditExportButtonProps) 
           <div className="grid gap-1" data-testid="audit-export-progress">
             <p>
               Exporting {FORMAT_NAMES[state.format]}: {number.format(state.events)}
-              {state.estimate ? ` of ${state.estimate.exact ? "" : "about "}${number.format(state.estimate.events)}` : ""} events
+              {state.estimate && state.events <= state.estimate.events
+                ? ` of ${state.estimate.exact ? "" : "about "}${number.format(state.estimate.events)}`
+                : ""}{" "}
+              events
               {" · "}
               {size(state.bytes)}
             </p>
-            {state.estimate ? (
+            {state.estimate && state.events <= state.estimate.events ? (
               <progress
                 className="h-2 w-full max-w-md"
                 max={state.estimate.events}
-                value={Math.min(state.events, state.estimate.events)}
+                value={state.events}
                 aria-label="Export progress"
               />
             ) : null}

@@ -79,6 +79,7 @@ export async function estimateExportSize(chain: string, filter: AuditFilter): Pr
     return { events: Number(row?.n ?? 0n), exact: true };
   }
   const condition = filterCondition(chain, filter);
+  let atLeast = 0;
   try {
     const counted = await db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT set_config('statement_timeout', ${String(COUNT_TIMEOUT_MS)}, true)`;
@@ -87,13 +88,15 @@ export async function estimateExportSize(chain: string, filter: AuditFilter): Pr
       return row?.n ?? 0;
     });
     if (counted <= COUNT_CAP) return { events: counted, exact: true };
+    atLeast = counted;
   } catch {
     // Timed out: the matches are sparse in a large trail; the planner's estimate will do.
   }
   const [plan] = await db.$queryRaw<Array<{ "QUERY PLAN": Array<{ Plan: { "Plan Rows": number } }> }>>`
     EXPLAIN (FORMAT JSON) SELECT 1 FROM audit_events WHERE ${condition}`;
   const rows = plan?.["QUERY PLAN"]?.[0]?.Plan?.["Plan Rows"] ?? 0;
-  return { events: Math.max(Math.round(rows), 0), exact: false };
+  // Stale statistics can make the planner guess far too low; never below what was counted.
+  return { events: Math.max(Math.round(rows), atLeast), exact: false };
 }
 
 /**
