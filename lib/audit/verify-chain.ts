@@ -111,7 +111,7 @@ function eventOf(row: Row, chain: string): Event {
 const EVENTS_SQL = `
   SELECT id, seq, occurred_at, tenant_id, actor_type::text AS actor_type, actor_id, actor_label, action, target_type,
          target_id, outcome::text AS outcome, source_ip, user_agent, request_id, details, prev_hash, hash
-    FROM audit_events WHERE chain = $1 AND seq > $2 AND seq <= $3 ORDER BY seq LIMIT $4`;
+    FROM audit_events WHERE chain = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`;
 
 export class VerificationCancelled extends Error {
   constructor(readonly checked: number) {
@@ -228,7 +228,13 @@ async function verifyInSnapshot(client: pg.Client, chain: string, options: Verif
     if (atAnchor) return broken(0, atAnchor);
   }
 
-  const fetchBatch = (after: bigint) => client.query<Row>(EVENTS_SQL, [chain, after.toString(), headSeq.toString(), batch]);
+  // A seq range rather than LIMIT: each batch reads at most `batch` rows whatever plan the
+  // planner picks (with stale statistics it may choose a bitmap scan that reads the rest of
+  // the chain and sorts it, per batch). A hole in the range is a deletion either way.
+  const fetchBatch = (after: bigint) => {
+    const upTo = after + BigInt(batch) < headSeq ? after + BigInt(batch) : headSeq;
+    return client.query<Row>(EVENTS_SQL, [chain, after.toString(), upTo.toString()]);
+  };
   let next = start.seq < headSeq ? fetchBatch(start.seq) : null;
   while (next) {
     const rows = (await next).rows;
