@@ -4,7 +4,7 @@
 // server time of each query (PostgreSQL's own execution time from EXPLAIN ANALYZE, median and
 // worst of N warm runs) and, with --plans, each plan. Measures; does not judge.
 import { pageQuery } from "@/lib/audit/query";
-import type { AuditFilter } from "@/lib/audit/filter";
+import type { AuditCursor, AuditFilter } from "@/lib/audit/filter";
 import { disconnectDb, getDb, Prisma } from "@/lib/db";
 
 type Plan = { "Execution Time": number; "Planning Time": number; Plan: Record<string, unknown> };
@@ -51,7 +51,8 @@ async function main(): Promise<void> {
      WHERE chain = ${chain} AND seq = ${(total?.n ?? 2n) / 2n} AND details ? 'objectId'`;
   const sample = middle[0];
   const day = sample ? new Date(sample.occurred_at.getTime() - 12 * 3600_000) : new Date(Date.now() - 86400_000);
-  const cases: Array<[string, AuditFilter]> = [
+  const mid = sample ? { at: sample.occurred_at, seq: (total?.n ?? 2n) / 2n } : undefined;
+  const cases: Array<[string, AuditFilter, AuditCursor?]> = [
     ["unfiltered", {}],
     ["action = key.unwrap (common)", { action: "key.unwrap" }],
     ["action = key.rekey (3%)", { action: "key.rekey" }],
@@ -69,11 +70,13 @@ async function main(): Promise<void> {
     ["time range: until mid-trail", { to: day }],
     ["free text, common (payroll)", { q: "payroll" }],
     ["free text, rare (object id)", { q: String(sample?.details?.objectId ?? "obj-1") }],
+    ["unfiltered, page at mid-trail (keyset)", {}, mid],
+    ["data label = payroll, page at mid-trail", { label: "payroll" }, mid],
   ];
 
   console.log(`bench:audit: tenant ${slug}, ${total?.n ?? 0} events, first page of 50, ${runs} warm runs each (server time)`);
-  for (const [name, filter] of cases) {
-    const sql = pageQuery(chain, filter, { limit: 50 });
+  for (const [name, filter, before] of cases) {
+    const sql = pageQuery(chain, filter, { before, limit: 50 });
     await explain(sql); // warm
     const times: number[] = [];
     let plan: Plan | undefined;
