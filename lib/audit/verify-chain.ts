@@ -63,48 +63,49 @@ export type VerifyOptions = {
   batchSize?: number;
 };
 
-type Row = {
-  id: string;
-  seq: string;
-  occurred_at: Date;
-  tenant_id: string | null;
-  actor_type: string;
-  actor_id: string | null;
-  actor_label: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  source_ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  details: unknown;
-  prev_hash: string;
-  hash: string;
-};
-
 type Event = ChainedFields & { id: bigint; prevHash: string; hash: string };
+
+// Rows come as arrays (no per-row object from the driver), in EVENTS_SQL's column order.
+type Row = [
+  id: string,
+  seq: string,
+  occurredAt: Date,
+  tenantId: string | null,
+  actorType: string,
+  actorId: string | null,
+  actorLabel: string | null,
+  action: string,
+  targetType: string | null,
+  targetId: string | null,
+  outcome: string,
+  sourceIp: string | null,
+  userAgent: string | null,
+  requestId: string | null,
+  details: unknown,
+  prevHash: string,
+  hash: string,
+];
 
 function eventOf(row: Row, chain: string): Event {
   return {
-    id: BigInt(row.id),
+    id: BigInt(row[0]),
     chain,
-    seq: BigInt(row.seq),
-    occurredAt: row.occurred_at,
-    tenantId: row.tenant_id,
-    actorType: row.actor_type,
-    actorId: row.actor_id,
-    actorLabel: row.actor_label,
-    action: row.action,
-    targetType: row.target_type,
-    targetId: row.target_id,
-    outcome: row.outcome,
-    sourceIp: row.source_ip,
-    userAgent: row.user_agent,
-    requestId: row.request_id,
-    details: row.details,
-    prevHash: row.prev_hash,
-    hash: row.hash,
+    seq: BigInt(row[1]),
+    occurredAt: row[2],
+    tenantId: row[3],
+    actorType: row[4],
+    actorId: row[5],
+    actorLabel: row[6],
+    action: row[7],
+    targetType: row[8],
+    targetId: row[9],
+    outcome: row[10],
+    sourceIp: row[11],
+    userAgent: row[12],
+    requestId: row[13],
+    details: row[14],
+    prevHash: row[15],
+    hash: row[16],
   };
 }
 
@@ -233,7 +234,7 @@ async function verifyInSnapshot(client: pg.Client, chain: string, options: Verif
   // the chain and sorts it, per batch). A hole in the range is a deletion either way.
   const fetchBatch = (after: bigint) => {
     const upTo = after + BigInt(batch) < headSeq ? after + BigInt(batch) : headSeq;
-    return client.query<Row>(EVENTS_SQL, [chain, after.toString(), upTo.toString()]);
+    return client.query<Row>({ text: EVENTS_SQL, values: [chain, after.toString(), upTo.toString()], rowMode: "array" });
   };
   let next = start.seq < headSeq ? fetchBatch(start.seq) : null;
   while (next) {
