@@ -72,6 +72,7 @@ class Subscriber implements LiveSubscription {
     public examined: bigint,
     readonly listener: LiveListener,
     private readonly onClose: (subscriber: Subscriber) => void,
+    readonly onStop?: () => void,
   ) {}
 
   close(): void {
@@ -121,12 +122,12 @@ export class AuditLiveHub {
    * already there, then each new matching event in order. The chain is the caller's decision
    * (the signed-in member's tenant), never taken from the request.
    */
-  subscribe(chain: string, filter: AuditFilter, afterSeq: bigint, listener: LiveListener): LiveSubscription {
-    if (this.stopped) throw new Error("the live audit hub is stopped");
+  subscribe(chain: string, filter: AuditFilter, afterSeq: bigint, listener: LiveListener, onStop?: () => void): LiveSubscription {
+    if (this.stopped) throw new AppError("unavailable", "This server is shutting down. Try again in a moment.");
     if (this.count >= this.options.maxSubscribers) {
       throw new AppError("unavailable", "Too many live audit views are open on this server. Try again in a moment.");
     }
-    const subscriber = new Subscriber(chain, filter, afterSeq, listener, (s) => this.remove(s));
+    const subscriber = new Subscriber(chain, filter, afterSeq, listener, (s) => this.remove(s), onStop);
     let set = this.chains.get(chain);
     if (!set) this.chains.set(chain, (set = new Set()));
     set.add(subscriber);
@@ -152,12 +153,17 @@ export class AuditLiveHub {
     }
   }
 
+  /** Ends every subscription (each `onStop` is called: a stream ends, and its browser reconnects elsewhere) and the connection. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const set of this.chains.values()) for (const subscriber of set) subscriber.closed = true;
+    const subscribers = [...this.chains.values()].flatMap((set) => [...set]);
     this.chains.clear();
     this.count = 0;
     this.shutdown();
+    for (const subscriber of subscribers) {
+      subscriber.closed = true;
+      subscriber.onStop?.();
+    }
   }
 
   private remove(subscriber: Subscriber): void {
@@ -318,4 +324,12 @@ const globalForHub = globalThis as unknown as { custodyAuditLiveHub?: AuditLiveH
 export function getAuditLiveHub(): AuditLiveHub {
   globalForHub.custodyAuditLiveHub ??= new AuditLiveHub();
   return globalForHub.custodyAuditLiveHub;
+}
+
+/**
+ * On shutdown: ends the open live streams, so the HTTP server can close (a stream never ends
+ * by itself) and browsers reconnect, resuming from their last event, once a server is back.
+ */
+export async function stopAuditLiveHub(): Promise<void> {
+  await globalForHub.custodyAuditLiveHub?.stop();
 }

@@ -111,7 +111,7 @@ export function auditEventStream(options: AuditEventStreamOptions): ReadableStre
             if (closed || !(await allowed())) return;
             controller.enqueue(encoder.encode(formatDelivery(delivery)));
             if ((controller.desiredSize ?? 0) <= 0 && !closed) await new Promise<void>((r) => (resume = r));
-          });
+          }, onAbort);
         } catch (error) {
           finish();
           throw error;

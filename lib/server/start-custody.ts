@@ -139,6 +139,9 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   const { startCustodyServer } = await import("./http-server");
   const server = await startCustodyServer({ port: env.PORT, host, trustProxy: env.TRUST_PROXY, keyService: keyService.handle });
   cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
+  // Live audit streams never end by themselves, so the server could not close: end them first.
+  const { stopAuditLiveHub } = await import("@/lib/audit/live-hub");
+  cleanups.unshift(stopAuditLiveHub);
 
   say(`database: ${databaseLabel}`);
   if (demo) say(`KMS: development KMS at ${process.env.KMS_ENDPOINT} (AWS SDK, account 111122223333)`);

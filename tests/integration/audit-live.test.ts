@@ -522,6 +522,20 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     expect(isAppError(refused) && refused.code).toBe("not_found");
   });
 
+  it("ends open streams when the hub stops (server shutdown), so the server can close", async () => {
+    const live = hub();
+    const view = await open(alice, "live-a", {}, null, {}, live);
+    const reader = view.body.getReader();
+    await reader.read();
+    await live.stop();
+    let done = false;
+    const stop = Date.now() + 2_000;
+    while (!done && Date.now() < stop) done = (await reader.read()).done;
+    expect(done).toBe(true);
+    const refused = await open(alice, "live-a", {}, null, {}, live).catch((e: unknown) => e);
+    expect(isAppError(refused) && refused.code).toBe("unavailable");
+  });
+
   it("limits the streams one person holds open, and frees a slot when one closes", async () => {
     const open1 = [];
     for (let i = 0; i < MAX_STREAMS_PER_USER; i++) open1.push(await open(bob, "live-b", {}));
