@@ -10,9 +10,11 @@ import { errorFields, log } from "@/lib/log";
 // status (401 signed out, 404 not a member or no such tenant, 400 bad parameters, 503 too
 // many streams), never a redirect.
 //
-// `Cache-Control: no-transform` also keeps Next's response compression off this response
-// (the compression middleware skips no-transform), which would otherwise hold events back in
-// its buffer; `X-Accel-Buffering: no` asks a reverse proxy (nginx) not to buffer it either.
+// Nothing between here and the browser holds events back: lib/server/http-server.ts hands the
+// request to Next, which writes each chunk of the body as it comes. Next would gzip an event
+// stream (text/event-stream is compressible) but skips a response marked
+// `Cache-Control: no-transform`, so the browser and any proxy see plain, line-framed events;
+// `X-Accel-Buffering: no` asks a reverse proxy (nginx) not to buffer it either.
 
 export const dynamic = "force-dynamic";
 
