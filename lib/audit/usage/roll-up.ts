@@ -147,8 +147,18 @@ export async function rollUpChainBatch(chain: string, batchSize = DEFAULT_BATCH)
   );
 }
 
+/** Whether the chain has events not counted yet: one read, no lock, for the common caught-up case. */
+async function isBehind(chain: string): Promise<boolean> {
+  const [row] = await getDb().$queryRaw<Array<{ behind: boolean }>>`
+    SELECT c.seq > coalesce(w.rolled_seq, 0) AS behind
+      FROM audit_chains c LEFT JOIN audit_usage_watermarks w ON w.chain = c.chain
+     WHERE c.chain = ${chain}`;
+  return row?.behind ?? false;
+}
+
 /** Counts a chain's new events, batch after batch, until caught up or out of time. */
 export async function rollUpChain(chain: string, options: RollUpOptions): Promise<ChainRollUp> {
+  if (!(await isBehind(chain))) return { counted: 0, caughtUp: true, busy: false };
   const started = Date.now();
   let counted = 0;
   for (;;) {
