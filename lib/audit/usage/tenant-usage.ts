@@ -50,7 +50,7 @@ export const USAGE_DAYS = 30;
 const TOP = 10;
 /** How long a page view may spend counting events the periodic job has not reached yet. */
 const CATCH_UP_BUDGET_MS = 300;
-const CATCH_UP_BATCH = 10_000;
+const CATCH_UP_BATCH = 5_000;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

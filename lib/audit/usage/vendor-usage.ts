@@ -51,7 +51,7 @@ export async function getVendorUsage(caller: Caller, now = new Date()): Promise<
   if (!standing.isVendorAdmin) throw new AppError("forbidden", "Only vendor admins can see usage across tenants.");
 
   try {
-    await rollUpAll({ budgetMs: CATCH_UP_BUDGET_MS, batchSize: 10_000 });
+    await rollUpAll({ budgetMs: CATCH_UP_BUDGET_MS, batchSize: 5_000 });
   } catch (error) {
     log.warn(errorFields(error), "usage catch-up at page load failed; showing the last counts");
   }
