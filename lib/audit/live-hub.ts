@@ -159,11 +159,12 @@ export class AuditLiveHub {
     const subscribers = [...this.chains.values()].flatMap((set) => [...set]);
     this.chains.clear();
     this.count = 0;
-    this.shutdown();
+    const closed = this.shutdown();
     for (const subscriber of subscribers) {
       subscriber.closed = true;
       subscriber.onStop?.();
     }
+    await closed;
   }
 
   private remove(subscriber: Subscriber): void {
@@ -174,7 +175,7 @@ export class AuditLiveHub {
     if (this.count === 0 && !this.idleTimer && !this.stopped) {
       this.idleTimer = setTimeout(() => {
         this.idleTimer = null;
-        if (this.count === 0) this.shutdown();
+        if (this.count === 0) void this.shutdown();
       }, this.options.idleMs);
       this.idleTimer.unref();
     }
@@ -190,8 +191,8 @@ export class AuditLiveHub {
     if (!this.client && !this.connecting && !this.reconnectTimer) void this.connect();
   }
 
-  /** Closes the connection and timers (no subscriber left, or stopped). */
-  private shutdown(): void {
+  /** Closes the connection and timers (no subscriber left, or stopped); resolves when the connection is closed. */
+  private shutdown(): Promise<void> {
     if (this.poller) clearInterval(this.poller);
     if (this.heartbeat) clearInterval(this.heartbeat);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -200,10 +201,9 @@ export class AuditLiveHub {
     const client = this.client;
     this.client = null;
     this.attempt = 0;
-    if (client) {
-      client.removeAllListeners("notification");
-      client.end().catch(() => {});
-    }
+    if (!client) return Promise.resolve();
+    client.removeAllListeners("notification");
+    return client.end().catch(() => {});
   }
 
   private async connect(): Promise<void> {
