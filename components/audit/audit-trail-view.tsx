@@ -1,5 +1,6 @@
 import Link from "next/link";
 import { AuditEventDetail } from "@/components/audit/audit-event-detail";
+import { AuditExportButton } from "@/components/audit/export-button";
 import { AuditFilterForm, type FilterValues } from "@/components/audit/audit-filter-form";
 import { ACTION_LABELS, AuditTable } from "@/components/audit-table";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
@@ -23,6 +24,8 @@ export type AuditTrailViewProps = {
   find: (seq: bigint) => Promise<EventFocus>;
   /** KMS keys for the key filter (none on the vendor chain). */
   keys?: Array<{ value: string; label: string }>;
+  /** Where the current view can be exported (the tenant trail's export route), if it can. */
+  exportUrl?: string;
 };
 
 /**
@@ -30,7 +33,7 @@ export type AuditTrailViewProps = {
  * of one event (`?event=N`, or `?seq=N` to open the page at it), the events, and keyset paging.
  * Bad parameters get a message next to the field and no query.
  */
-export async function AuditTrailView({ basePath, searchParams: raw, list, find, keys = [] }: AuditTrailViewProps) {
+export async function AuditTrailView({ basePath, searchParams: raw, list, find, keys = [], exportUrl }: AuditTrailViewProps) {
   const { query, problems } = parseAuditQuery(raw);
   const filterQuery = filterParams(query.filter).toString();
   const withFilter = (extra: Record<string, string>) => {
@@ -50,6 +53,11 @@ export async function AuditTrailView({ basePath, searchParams: raw, list, find, 
   return (
     <>
       <AuditFilterForm basePath={basePath} values={valuesOf(raw)} errors={errors} actions={ACTION_OPTIONS} keys={keys} />
+      {exportUrl && problems.length === 0 ? (
+        <div className="mb-4">
+          <AuditExportButton exportUrl={exportUrl} query={filterQuery} />
+        </div>
+      ) : null}
       {linkProblem ? (
         <Alert variant="destructive" className="mb-4">
           <AlertTitle>This link does not point at a page of the trail</AlertTitle>

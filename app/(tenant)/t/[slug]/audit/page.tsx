@@ -33,6 +33,7 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
           list={(options) => listTenantEvents(caller, tenant.id, options)}
           find={(seq) => tenantEvent(caller, tenant.id, seq)}
           keys={keys.keys.map((k) => ({ value: k.id, label: k.arn }))}
+          exportUrl={`${basePath}/export`}
         />
       </CardContent>
     </Card>
