@@ -57,6 +57,11 @@ export type LiveHubOptions = {
   batch?: number;
   /** Delays between reconnection attempts, the last repeated. */
   reconnectMs?: number[];
+  /**
+   * Least time between the starts of two reads for one subscriber: on a busy chain
+   * (notifications at every group commit) each view reads at most this often, not per commit.
+   */
+  minReadIntervalMs?: number;
 };
 
 const logger = log.child({ component: "audit-live-hub" });
@@ -65,6 +70,8 @@ class Subscriber implements LiveSubscription {
   reading = false;
   again = false;
   closed = false;
+  /** When the last read started (epoch ms). */
+  lastRead = 0;
 
   constructor(
     readonly chain: string,
@@ -104,6 +111,7 @@ export class AuditLiveHub {
       maxSubscribers: 500,
       batch: 500,
       reconnectMs: [100, 250, 500, 1000, 2000, 5000],
+      minReadIntervalMs: 100,
       ...options,
     };
   }
@@ -275,7 +283,11 @@ export class AuditLiveHub {
     for (const subscriber of this.chains.get(message.payload) ?? []) this.drain(subscriber);
   }
 
-  /** At most one read in flight per subscriber; a wake-up during it runs one more round after. */
+  /**
+   * At most one read in flight per subscriber; a wake-up during it runs one more round after.
+   * Reads start at least minReadIntervalMs apart, so a busy chain costs each view a bounded
+   * number of queries per second, whatever the commit rate.
+   */
   private drain(subscriber: Subscriber): void {
     if (subscriber.closed) return;
     if (subscriber.reading) {
@@ -286,7 +298,12 @@ export class AuditLiveHub {
     void (async () => {
       try {
         do {
+          const wait = this.options.minReadIntervalMs - (Date.now() - subscriber.lastRead);
+          if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+          if (subscriber.closed) break;
+          // Wake-ups from here on need another round; earlier ones are covered by this read.
           subscriber.again = false;
+          subscriber.lastRead = Date.now();
           await this.readNew(subscriber);
         } while (subscriber.again && !subscriber.closed);
       } catch (error) {

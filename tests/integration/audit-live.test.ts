@@ -133,7 +133,7 @@ describe("live hub", () => {
   it("loses nothing and repeats nothing when its LISTEN connection is killed while events are appended", async () => {
     // A slow first reconnect, so events committed while it is down can only arrive by the
     // catch-up after reconnecting (there is no poll here).
-    const live = hub({ reconnectMs: [1_500, 100] });
+    const live = hub({ reconnectMs: [3_000, 100] });
     const after = await headOf(tenantA);
     const view = watch(live, tenantA, {}, after);
     await until(() => live.listening, 10_000, "the LISTEN connection");
@@ -157,10 +157,12 @@ describe("live hub", () => {
     await new Promise((r) => setTimeout(r, 300));
     await kill();
     await until(() => !live.listening, 2_000, "the hub to notice");
-    // Appended while nobody listens: no notification will ever announce these.
-    const whileDown = [await append(tenantA), await append(tenantA)];
     appending = false;
     await writer;
+    // Let reads already started by earlier notifications finish.
+    await new Promise((r) => setTimeout(r, 400));
+    // Appended while nobody listens: no notification will ever announce these.
+    const whileDown = [await append(tenantA), await append(tenantA)];
     const headWhileDown = await headOf(tenantA);
     await new Promise((r) => setTimeout(r, 500));
     expect(live.listening).toBe(false);
