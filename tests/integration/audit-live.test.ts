@@ -295,6 +295,21 @@ describe("live hub", () => {
     }
   });
 
+  it("reads for a view at most once per interval on a busy chain, and still delivers everything in order", async () => {
+    const live = hub({ minReadIntervalMs: 250 });
+    const after = await headOf(tenantB);
+    const view = watch(live, tenantB, {}, after);
+    await until(() => live.listening, 10_000, "the LISTEN connection");
+    const started = Date.now();
+    for (let i = 0; i < 40; i++) await append(tenantB); // forty commits, forty notifications
+    const head = await headOf(tenantB);
+    await until(() => view.subscription.examined === head, 2_000, "every event");
+    const elapsed = Date.now() - started;
+    expect(view.seqs()).toEqual(await chainSeqs(tenantB, after));
+    expect(view.deliveries.length).toBeLessThan(40);
+    expect(view.deliveries.length).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 1);
+  });
+
   it("refuses subscribers past its limit", async () => {
     const live = hub({ maxSubscribers: 2 });
     watch(live, tenantA, {}, 0n);
