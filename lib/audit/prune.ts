@@ -50,9 +50,10 @@ export async function pruneChain(
         result.anchor = anchor ?? null;
         const after = anchor?.seq ?? 0n;
         const [limit] = await tx.$queryRaw<Array<{ seq: bigint | null }>>`SELECT max(seq) AS seq FROM audit_checkpoints WHERE chain = ${chain}`;
+        // A seq range, not LIMIT, so no plan reads more than one batch (see verify-chain.ts).
         const candidates = await tx.$queryRaw<Array<{ seq: bigint; hash: string; occurred_at: Date }>>`
           SELECT seq, hash, occurred_at FROM audit_events
-           WHERE chain = ${chain} AND seq > ${after} ORDER BY seq LIMIT ${batchSize}`;
+           WHERE chain = ${chain} AND seq > ${after} AND seq <= ${after + BigInt(batchSize)} ORDER BY seq`;
         // Events are in time order along the chain; stop at the first one young enough to keep.
         let through: { seq: bigint; hash: string } | null = null;
         for (const c of candidates) {
