@@ -91,10 +91,14 @@ export async function openLiveAuditView(
   if (!tenant) throw new AppError("not_found", NOT_FOUND);
 
   const filter = readFilter(params);
-  const resumeFrom = readPosition(options.lastEventId, "Last-Event-ID") ?? readPosition(params.get("after"), "after");
+  const fromHeader = readPosition(options.lastEventId, "Last-Event-ID");
+  const resumeFrom = fromHeader ?? readPosition(params.get("after"), "after");
   const head = await chainHeadSeq(tenant.id);
   if (resumeFrom !== null && resumeFrom > head) {
-    throw new AppError("bad_request", `after is past the newest event of this trail (#${head}).`, { after: ["Past the newest event."] });
+    const name = fromHeader !== null ? "Last-Event-ID" : "after";
+    throw new AppError("bad_request", `${name} is past the newest event of this trail (#${head}). Reload the page.`, {
+      after: ["Past the newest event."],
+    });
   }
 
   const open = perUser.get(caller.userId) ?? 0;

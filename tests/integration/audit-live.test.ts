@@ -494,7 +494,8 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
       [{ after: "abc" }, null, /after must be an event number/],
       [{ after: "-1" }, null, /after must be an event number/],
       [{ after: "99999999999999999999" }, null, /after must be an event number/],
-      [{ after: String(head + 5n) }, null, /past the newest event/],
+      [{ after: String(head + 5n) }, null, /^after is past the newest event/],
+      [{ after: "0" }, String(head + 1n), /^Last-Event-ID is past the newest event/],
       [{}, "x1", /Last-Event-ID must be an event number/],
       [{ from: "2026-12-01T00:00:00Z", to: "2026-11-01T00:00:00Z" }, null, /end of the time range must be after its start/],
     ];
