@@ -14,6 +14,7 @@ import type { AuditEvent } from "@/lib/db/generated/client";
 import { isAppError } from "@/lib/errors";
 import type { Caller } from "@/lib/tenants";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { api, KeyServiceFixture } from "../helpers/key-service";
 
 // The live audit view against real PostgreSQL: events committed by another process arrive
 // within a second; a dropped LISTEN connection loses and repeats nothing; filtered views move
@@ -128,6 +129,41 @@ describe("live hub", () => {
       expect(delivered.at - commit.at, `event ${commit.seq} (${commit.via})`).toBeLessThan(1_000);
     }
     expect(view.events.every((e) => e.chain === tenantA && e.tenantId === tenantA)).toBe(true);
+  });
+
+  it("delivers the events of a key-service process's calls within a second of its answer", async () => {
+    const fixture = await KeyServiceFixture.start(database.url);
+    try {
+      const tenant = await fixture.tenantWithKey("live-keys");
+      const { token } = await fixture.credential({ tenantId: tenant.tenantId, name: "live-app" });
+      const instance = await fixture.instance();
+      const live = hub();
+      const view = watch(live, tenant.tenantId, { actor: "live-app" }, await headOf(tenant.tenantId));
+      await until(() => live.listening, 10_000, "the LISTEN connection");
+
+      // The key service answers only once the call's event has committed.
+      const wrapped = await api<{ edek: string }>(instance.url, token, "wrap", {
+        tenantId: tenant.tenantId,
+        metadata: { dataLabel: "notes", objectId: "n-1", actor: "user:7", reason: "save" },
+      });
+      expect(wrapped.status).toBe(200);
+      const answered = Date.now();
+      await until(() => view.events.some((e) => e.action === "key.wrap"), 1_000, "the key.wrap event");
+      expect(Date.now() - answered).toBeLessThan(1_000);
+      // A refused call is in the trail, and on the live view, too.
+      const refused = await api(instance.url, token, "unwrap", {
+        tenantId: tenant.tenantId,
+        edek: wrapped.body.edek,
+        metadata: { dataLabel: "other-label", objectId: "n-1", actor: "user:7", reason: "read" },
+      });
+      expect(refused.status).toBe(422);
+      await until(() => view.events.some((e) => e.action === "key.unwrap" && e.outcome !== "SUCCESS"), 1_000, "the refused unwrap");
+      expect(view.seqs()).toEqual(
+        (await getDb().auditEvent.findMany({ where: { chain: tenant.tenantId, actorLabel: "live-app" }, orderBy: { seq: "asc" } })).map((e) => e.seq),
+      );
+    } finally {
+      await fixture.close();
+    }
   });
 
   it("loses nothing and repeats nothing when its LISTEN connection is killed while events are appended", async () => {
