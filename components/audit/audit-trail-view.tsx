@@ -1,12 +1,14 @@
 import Link from "next/link";
 import { AuditEventDetail } from "@/components/audit/audit-event-detail";
 import { AuditExportButton } from "@/components/audit/export-button";
+import { LiveAuditTable } from "@/components/audit/live-audit-table";
 import { AuditFilterForm, type FilterValues } from "@/components/audit/audit-filter-form";
 import { ACTION_LABELS, AuditTable } from "@/components/audit-table";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { AUDIT_ACTIONS, type AuditPage, type EventFocus, type TrailOptions } from "@/lib/audit";
 import { filterParams, isFiltered, parseAuditQuery } from "@/lib/audit/filter";
+import { toLiveEvent } from "@/lib/audit/live-event";
 
 export type SearchParams = Record<string, string | string[] | undefined>;
 
@@ -26,6 +28,8 @@ export type AuditTrailViewProps = {
   keys?: Array<{ value: string; label: string }>;
   /** Where the current view can be exported (the tenant trail's export route), if it can. */
   exportUrl?: string;
+  /** The live stream of the chain (tenant trails): its route, and how to read the chain's head. */
+  live?: { streamPath: string; headSeq: () => Promise<bigint> };
 };
 
 /**
@@ -33,7 +37,7 @@ export type AuditTrailViewProps = {
  * of one event (`?event=N`, or `?seq=N` to open the page at it), the events, and keyset paging.
  * Bad parameters get a message next to the field and no query.
  */
-export async function AuditTrailView({ basePath, searchParams: raw, list, find, keys = [], exportUrl }: AuditTrailViewProps) {
+export async function AuditTrailView({ basePath, searchParams: raw, list, find, keys = [], exportUrl, live }: AuditTrailViewProps) {
   const { query, problems } = parseAuditQuery(raw);
   const filterQuery = filterParams(query.filter).toString();
   const withFilter = (extra: Record<string, string>) => {
@@ -46,7 +50,12 @@ export async function AuditTrailView({ basePath, searchParams: raw, list, find, 
   const detailSeq = query.seq ?? parseSeq(raw.event);
   const focus = detailSeq !== undefined ? await find(detailSeq) : null;
   const before = query.seq !== undefined && focus ? focus.cursor : query.before;
+  // The head is read before the page: the stream starts after it, and overlaps are de-duplicated.
+  const headSeq = live && problems.length === 0 ? await live.headSeq() : null;
   const page = problems.length === 0 ? await list({ filter: query.filter, before, limit: query.limit }) : null;
+  // Live only where new events would show: the newest page of a range that has not ended.
+  const streaming = before === undefined && rangeIsOpen(query.filter.to);
+  const emptyMessage = isFiltered(query.filter) ? "No events match these filters." : "No events yet.";
   const errors = Object.fromEntries(problems.map((p) => [p.field, p.message]));
   const linkProblem = problems.find((p) => p.field === "before" || p.field === "seq");
 
@@ -83,8 +92,17 @@ export async function AuditTrailView({ basePath, searchParams: raw, list, find, 
       {focus ? <AuditEventDetail event={focus.event} hrefFor={(seq) => withFilter({ event: seq.toString() })} closeHref={newest} /> : null}
       {page ? (
         <>
-          {page.events.length === 0 && isFiltered(query.filter) ? (
-            <p className="py-6 text-center text-sm text-muted-foreground">No events match these filters.</p>
+          {live && headSeq !== null ? (
+            <LiveAuditTable
+              events={page.events.map(toLiveEvent)}
+              streamPath={live.streamPath}
+              filterQuery={filterQuery}
+              headSeq={headSeq.toString()}
+              live={streaming}
+              emptyMessage={emptyMessage}
+            />
+          ) : page.events.length === 0 ? (
+            <p className="py-6 text-center text-sm text-muted-foreground">{emptyMessage}</p>
           ) : (
             <AuditTable events={page.events} detailQuery={filterQuery} />
           )}
@@ -106,6 +124,11 @@ export async function AuditTrailView({ basePath, searchParams: raw, list, find, 
       ) : null}
     </>
   );
+}
+
+/** Whether a time range's end (if any) is still ahead, so new events can fall in it. */
+function rangeIsOpen(to: Date | undefined): boolean {
+  return !to || to.getTime() > Date.now();
 }
 
 function parseSeq(value: SearchParams[string]): bigint | undefined {

@@ -4,7 +4,7 @@ import { AuditTrailView, type SearchParams } from "@/components/audit/audit-trai
 import { PageHeader } from "@/components/page-header";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
-import { listTenantEvents, tenantEvent } from "@/lib/audit";
+import { listTenantEvents, tenantEvent, tenantHeadSeq } from "@/lib/audit";
 import { listKmsKeys } from "@/lib/keys";
 import { loadTenantContext } from "../tenant-context";
 
@@ -34,6 +34,7 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
           find={(seq) => tenantEvent(caller, tenant.id, seq)}
           keys={keys.keys.map((k) => ({ value: k.id, label: k.arn }))}
           exportUrl={`${basePath}/export`}
+          live={{ streamPath: `${basePath}/stream`, headSeq: () => tenantHeadSeq(caller, tenant.id) }}
         />
       </CardContent>
     </Card>
