@@ -7,7 +7,7 @@ import { ACTION_LABELS, AuditTable } from "@/components/audit-table";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { AUDIT_ACTIONS, type AuditPage, type EventFocus, type TrailOptions } from "@/lib/audit";
-import { filterParams, isFiltered, parseAuditQuery } from "@/lib/audit/filter";
+import { filterParams, isFiltered, parseAuditQuery, parseSeq } from "@/lib/audit/filter";
 import { toLiveEvent } from "@/lib/audit/live-event";
 
 export type SearchParams = Record<string, string | string[] | undefined>;
@@ -47,7 +47,7 @@ export async function AuditTrailView({ basePath, searchParams: raw, list, find, 
   };
   const newest = filterQuery ? `${basePath}?${filterQuery}` : basePath;
 
-  const detailSeq = query.seq ?? parseSeq(raw.event);
+  const detailSeq = query.seq ?? eventParam(raw.event);
   const focus = detailSeq !== undefined ? await find(detailSeq) : null;
   const before = query.seq !== undefined && focus ? focus.cursor : query.before;
   // The head is read before the page: the stream starts after it, and overlaps are de-duplicated.
@@ -131,9 +131,8 @@ function rangeIsOpen(to: Date | undefined): boolean {
   return !to || to.getTime() > Date.now();
 }
 
-function parseSeq(value: SearchParams[string]): bigint | undefined {
-  const single = Array.isArray(value) ? value[0] : value;
-  return single && /^[1-9]\d{0,18}$/.test(single) ? BigInt(single) : undefined;
+function eventParam(value: SearchParams[string]): bigint | undefined {
+  return parseSeq(Array.isArray(value) ? value[0] : value);
 }
 
 /** The filter fields as typed, so a refused value stays in its box to be corrected. */

@@ -55,6 +55,14 @@ describe("the audit trail's URL filters", () => {
     expect(parse("from=2026-11-29T12:00:00Z&to=2026-11-29T12:00:00Z").problems).toHaveLength(1);
   });
 
+  it("refuses numbers and dates the database could not hold, instead of failing there", () => {
+    expect(parse("before=1_9999999999999999999").problems.map((p) => p.field)).toEqual(["before"]);
+    expect(parse("before=1_9223372036854775807").problems).toEqual([]);
+    expect(parse("seq=9223372036854775808").problems.map((p) => p.field)).toEqual(["seq"]);
+    expect(parse("from=0000-01-01").problems.map((p) => p.field)).toEqual(["from"]);
+    expect(parse("to=1969-12-31T23:59:59Z").problems.map((p) => p.field)).toEqual(["to"]);
+  });
+
   it("refuses a time without a zone rather than guessing one", () => {
     expect(parse("from=2026-11-29T12:00").problems.map((p) => p.field)).toEqual(["from"]);
     expect(parse("from=2026-11-29").query.filter.from).toEqual(new Date("2026-11-29T00:00:00Z"));

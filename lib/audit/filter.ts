@@ -51,6 +51,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // ISO 8601 with a zone (Z or ±hh:mm), or a bare date (taken as UTC midnight).
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 const CURSOR = /^(\d{1,15})_(\d{1,19})$/;
+// PostgreSQL's bigint: a larger number in a link would otherwise reach the database and fail there.
+const MAX_SEQ = 9_223_372_036_854_775_807n;
 // Control characters and bidi overrides: never useful in a filter, and confusing when echoed.
 const UNPRINTABLE = /[\p{Cc}\p{Cs}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 
@@ -74,7 +76,7 @@ function text(field: FilterField, value: string | undefined, problems: FilterPro
 function time(field: "from" | "to", value: string | undefined, problems: FilterProblem[]): Date | undefined {
   if (value === undefined) return undefined;
   const date = ISO_TIME.test(value) ? new Date(value) : null;
-  if (!date || Number.isNaN(date.getTime())) {
+  if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1970 || date.getUTCFullYear() > 9999) {
     problems.push({ field, message: "Give a date and time with its time zone, e.g. 2026-11-29T14:30:00Z." });
     return undefined;
   }
@@ -123,12 +125,13 @@ export function parseAuditQuery(params: Params): { query: AuditQuery; problems: 
   if (before !== undefined) {
     const match = CURSOR.exec(before);
     const at = match ? new Date(Number(match[1])) : null;
-    if (match && at && !Number.isNaN(at.getTime())) query.before = { at, seq: BigInt(match[2]!) };
+    if (match && at && !Number.isNaN(at.getTime()) && BigInt(match[2]!) <= MAX_SEQ) query.before = { at, seq: BigInt(match[2]!) };
     else problems.push({ field: "before", message: "This page link is damaged. Start again from the newest events." });
   }
   const seq = read(params, "seq");
   if (seq !== undefined) {
-    if (/^[1-9]\d{0,18}$/.test(seq)) query.seq = BigInt(seq);
+    const n = parseSeq(seq);
+    if (n !== undefined) query.seq = n;
     else problems.push({ field: "seq", message: "Not an event number." });
   }
   const limit = read(params, "limit");
@@ -137,6 +140,13 @@ export function parseAuditQuery(params: Params): { query: AuditQuery; problems: 
     query.limit = Math.min(Math.max(n, 1), MAX_PAGE_SIZE);
   }
   return { query, problems };
+}
+
+/** An event number (seq) from a URL, or undefined when it is not one. */
+export function parseSeq(value: string | undefined): bigint | undefined {
+  if (!value || !/^[1-9]\d{0,18}$/.test(value)) return undefined;
+  const seq = BigInt(value);
+  return seq <= MAX_SEQ ? seq : undefined;
 }
 
 export function encodeCursor(cursor: AuditCursor): string {

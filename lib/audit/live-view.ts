@@ -101,10 +101,20 @@ export async function openLiveAuditView(
     });
   }
 
+  // The slot is taken in the same tick as the check: concurrent opens cannot all pass it.
   const open = perUser.get(caller.userId) ?? 0;
   if (open >= MAX_STREAMS_PER_USER) {
     throw new AppError("unavailable", `You have ${open} live views of the audit trail open. Close some tabs and try again.`);
   }
+  perUser.set(caller.userId, open + 1);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    const now = (perUser.get(caller.userId) ?? 1) - 1;
+    if (now > 0) perUser.set(caller.userId, now);
+    else perUser.delete(caller.userId);
+  };
 
   let checkedAt = Date.now();
   let allowed = true;
@@ -115,18 +125,8 @@ export async function openLiveAuditView(
     }
     return allowed;
   };
-  if (!(await stillAllowed(caller.userId, tenant.id, options.sessionToken))) throw new AppError("not_found", NOT_FOUND);
-
-  perUser.set(caller.userId, open + 1);
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    const now = (perUser.get(caller.userId) ?? 1) - 1;
-    if (now > 0) perUser.set(caller.userId, now);
-    else perUser.delete(caller.userId);
-  };
   try {
+    if (!(await stillAllowed(caller.userId, tenant.id, options.sessionToken))) throw new AppError("not_found", NOT_FOUND);
     return auditEventStream({
       hub: options.hub ?? getAuditLiveHub(),
       chain: tenant.id,

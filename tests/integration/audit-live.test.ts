@@ -600,4 +600,18 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     for (const view of [...open1, again]) view.controller.abort();
     await until(() => again.live.subscribers === 0, 1_000, "every subscription to end");
   });
+
+  it("holds to the limit when one person opens many streams at the same moment", async () => {
+    const attempts = await Promise.allSettled(Array.from({ length: 3 * MAX_STREAMS_PER_USER }, () => open(bob, "live-b", {})));
+    const opened = attempts.flatMap((a) => (a.status === "fulfilled" ? [a.value] : []));
+    const refusals = attempts.flatMap((a) => (a.status === "rejected" ? [a.reason as unknown] : []));
+    expect(opened).toHaveLength(MAX_STREAMS_PER_USER);
+    expect(refusals.every((e) => isAppError(e) && e.code === "unavailable")).toBe(true);
+    for (const view of opened) view.controller.abort();
+    await until(() => opened[0]!.live.subscribers === 0, 1_000, "every subscription to end");
+    // Every slot came back: the full allowance opens again.
+    const again = await Promise.all(Array.from({ length: MAX_STREAMS_PER_USER }, () => open(bob, "live-b", {})));
+    for (const view of again) view.controller.abort();
+    await until(() => again[0]!.live.subscribers === 0, 1_000, "every subscription to end");
+  });
 });
