@@ -198,6 +198,13 @@ async function verifyInSnapshot(client: pg.Client, chain: string, options: Verif
     });
   }
 
+  // Retention never prunes past the newest signed checkpoint (and the database refuses an anchor
+  // beyond it), so a genuine anchor always has a checkpoint at or after it, which the walk below
+  // compares with the events linking it to the anchor. Without one, nothing signed says the
+  // events behind the anchor were ever pruned rather than simply deleted.
+  const newestBeforeAnchor = checkpointRows.length > 0 && pending.length === 0 ? BigInt(checkpointRows[checkpointRows.length - 1]!.seq) : null;
+  const anchorVouchedFor = anchor === null || pending.length > 0;
+
   let start = { prevHash: anchor?.hash ?? GENESIS_HASH, seq: startSeq };
   let checked = 0;
   let lastGoodCheckpoint: bigint = startSeq;
@@ -303,6 +310,17 @@ async function verifyInSnapshot(client: pg.Client, chain: string, options: Verif
       eventId: null,
       kind: "deleted",
       message: `Events up to #${anchor!.seq} are gone, and no retention prune recorded in the trail accounts for their removal.`,
+    });
+  }
+  if (!anchorVouchedFor) {
+    return broken(0, {
+      seq: anchor!.seq,
+      eventId: null,
+      kind: "deleted",
+      message:
+        `Events up to #${anchor!.seq} were removed behind a retention anchor that no signed checkpoint vouches for ` +
+        `(${newestBeforeAnchor === null ? "the trail has no checkpoint" : `the newest checkpoint is for event #${newestBeforeAnchor}`}, and retention never prunes past the newest checkpoint): ` +
+        "they were deleted outside Custody's retention.",
     });
   }
   return { ...common(), intact: true, events: checked };

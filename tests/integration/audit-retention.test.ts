@@ -1,10 +1,12 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { appendAuditEvent } from "@/lib/audit";
 import { signDueCheckpoints } from "@/lib/audit/checkpoints";
-import { pruneChain } from "@/lib/audit/prune";
+import { pruneChain, RETENTION_ACTOR } from "@/lib/audit/prune";
 import { forgetDeploymentSigningKey, parseSigningKeyPem } from "@/lib/audit/signing-key";
 import { verifyChainIntegrity } from "@/lib/audit/verify-chain";
 import { disconnectDb, getDb } from "@/lib/db";
+import { NO_REQUEST } from "@/lib/http/request-meta";
 import { appendEvents, newSigningKeyPem, newTenantWithTrail, rewriteHistory, tamper } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { runScript } from "../helpers/run-script";
@@ -141,6 +143,95 @@ describe("tampering after a prune", () => {
     await pruneChain(tenantId, { olderThan: cutoff });
     await rewriteHistory(database.url, tenantId, 8n, "someone-else");
     expect(await verify(tenantId)).toMatchObject({ intact: false, break: { seq: 12n, kind: "rewritten" } });
+  });
+});
+
+/** 30 events with a signed checkpoint at #20 (and none after it). */
+async function trailCheckpointedAt20(slug: string): Promise<{ tenantId: string; hashOf: (seq: bigint) => Promise<string> }> {
+  const tenantId = await newTenantWithTrail(slug, 20);
+  await signDueCheckpoints();
+  await appendEvents(tenantId, 10, 20);
+  const hashOf = async (seq: bigint) => (await getDb().auditEvent.findUniqueOrThrow({ where: { chain_seq: { chain: tenantId, seq } } })).hash;
+  return { tenantId, hashOf };
+}
+
+/** The audit.pruned event a genuine prune through `throughSeq` would have appended. */
+async function appendPrunedEvent(tenantId: string, throughSeq: bigint, anchorHash: string): Promise<void> {
+  await getDb().$transaction((tx) =>
+    appendAuditEvent(tx, {
+      tenantId,
+      actor: RETENTION_ACTOR,
+      action: "audit.pruned",
+      target: { type: "audit_trail", id: tenantId },
+      outcome: "success",
+      request: NO_REQUEST,
+      details: { count: Number(throughSeq), fromSeq: "1", throughSeq: throughSeq.toString(), anchorHash, olderThan: new Date().toISOString() },
+    }),
+  );
+}
+
+describe("an anchor no signed checkpoint vouches for", () => {
+  it("is refused by the database: beyond the newest checkpoint, or with a hash that is not the event's", async () => {
+    const { tenantId, hashOf } = await trailCheckpointedAt20("forged-anchor-db");
+    const at29 = await hashOf(29n);
+    // The security review's reproduction, as the application's own login (triggers on).
+    await expect(
+      query(
+        `BEGIN;
+         INSERT INTO audit_anchors (chain, seq, hash) VALUES ('${tenantId}', 29, '${at29}');
+         SELECT set_config('custody.audit_prune', 'on', true);
+         DELETE FROM audit_events WHERE chain = '${tenantId}' AND seq <= 29;
+         COMMIT;`,
+      ),
+    ).rejects.toThrow(/anchor at #29 is not covered by a signed checkpoint: the newest signed checkpoint of this chain is #20/);
+    await expect(query("INSERT INTO audit_anchors (chain, seq, hash) VALUES ($1, 20, $2)", [tenantId, "a".repeat(64)])).rejects.toThrow(
+      /does not match the stored hash of event #20/,
+    );
+    await expect(query("INSERT INTO audit_anchors (chain, seq, hash) VALUES ($1, 0, $2)", [tenantId, "a".repeat(64)])).rejects.toThrow(/audit_anchors/);
+
+    // A genuine anchor (at the checkpoint, with the event's hash) is accepted, but may not then
+    // move past the checkpoint or take another hash.
+    await query("INSERT INTO audit_anchors (chain, seq, hash) VALUES ($1, 10, $2)", [tenantId, await hashOf(10n)]);
+    await expect(query("UPDATE audit_anchors SET seq = 29, hash = $2 WHERE chain = $1", [tenantId, at29])).rejects.toThrow(/newest signed checkpoint of this chain is #20/);
+    await expect(query("UPDATE audit_anchors SET seq = 20, hash = $2 WHERE chain = $1", [tenantId, at29])).rejects.toThrow(/does not match/);
+    expect(await getDb().auditEvent.count({ where: { chain: tenantId } })).toBe(30);
+    expect(await getDb().auditAnchor.findUnique({ where: { chain: tenantId } })).toMatchObject({ seq: 10n });
+  });
+
+  it("is reported by the verifier as a deletion when the triggers were bypassed", async () => {
+    const { tenantId, hashOf } = await trailCheckpointedAt20("forged-anchor-verify");
+    const at29 = await hashOf(29n);
+    // Someone who can switch the triggers off (a superuser) does the same, and adds the prune event.
+    await tamper(database.url, `INSERT INTO audit_anchors (chain, seq, hash) VALUES ($1, 29, $2); `.replace("$1", `'${tenantId}'`).replace("$2", `'${at29}'`) + `DELETE FROM audit_events WHERE chain = '${tenantId}' AND seq <= 29`);
+    await appendPrunedEvent(tenantId, 29n, at29);
+
+    const report = await verify(tenantId);
+    expect(report).toMatchObject({ intact: false, anchor: { seq: 29n }, checkpoints: { beforeAnchor: 1 }, break: { seq: 29n, kind: "deleted" } });
+    if (!report.intact) expect(report.break.message).toContain("Events up to #29 were removed behind a retention anchor that no signed checkpoint vouches for");
+    // The same without a key to check signatures with: a checkpoint must still cover the anchor.
+    expect(await verifyChainIntegrity(tenantId)).toMatchObject({ intact: false, break: { seq: 29n, kind: "deleted" } });
+  });
+
+  it("is caught when only a checkpoint forged beyond the anchor would vouch for it", async () => {
+    const { tenantId, hashOf } = await trailCheckpointedAt20("forged-anchor-checkpoint");
+    const at29 = await hashOf(29n);
+    await tamper(
+      database.url,
+      `INSERT INTO audit_anchors (chain, seq, hash) VALUES ('${tenantId}', 29, '${at29}'); DELETE FROM audit_events WHERE chain = '${tenantId}' AND seq <= 29;
+       INSERT INTO audit_checkpoints (chain, seq, head_hash, signed_at, key_id, signature) VALUES ('${tenantId}', 29, '${at29}', now(), '${key.keyId}', '\\x${"00".repeat(64)}')`,
+    );
+    await appendPrunedEvent(tenantId, 29n, at29);
+    expect(await verify(tenantId)).toMatchObject({ intact: false, break: { seq: 29n, kind: "rewritten" } });
+  });
+
+  it("is accepted when a checkpoint sits exactly at the anchor, which is compared with the anchor's hash", async () => {
+    const { tenantId, cutoff } = await agedTrail("checkpoint-at-anchor", 6, 0);
+    expect(await pruneChain(tenantId, { olderThan: cutoff })).toMatchObject({ pruned: 6, anchor: { seq: 6n } });
+    expect(await verify(tenantId)).toMatchObject({ intact: true, events: 1, checkpoints: { checked: 1, beforeAnchor: 0 } });
+
+    await tamper(database.url, "UPDATE audit_anchors SET hash = $1 WHERE chain = $2", ["b".repeat(64), tenantId]);
+    const forged = await verify(tenantId);
+    expect(forged).toMatchObject({ intact: false, break: { seq: 6n, kind: "rewritten" } });
   });
 });
 
