@@ -20,6 +20,12 @@ function requireKey(): SigningKey {
   return key;
 }
 
+// The signed statement is line-based ("chain: …", "head: …"): a chain id or head hash holding a
+// newline or anything unexpected could make one statement read as another. Chain ids are
+// tenant UUIDs or "vendor"; hashes are SHA-256 hex. Anything else is refused, not signed.
+const SIGNABLE_CHAIN = /^[0-9a-z-]+$/;
+const SIGNABLE_HASH = /^[0-9a-f]{64}$/;
+
 /**
  * Signs the chain's current head, unless a checkpoint for it exists. Signs only a head that
  * matches its stored event: a head already inconsistent is logged, not vouched for.
@@ -30,6 +36,10 @@ async function signHead(db: Tx, chain: string, key: SigningKey): Promise<{ check
       FROM audit_chains c LEFT JOIN audit_events e ON e.chain = c.chain AND e.seq = c.seq
      WHERE c.chain = ${chain}`;
   if (!head) return null;
+  if (!SIGNABLE_CHAIN.test(chain) || !SIGNABLE_HASH.test(head.head_hash)) {
+    log.error({ chain: JSON.stringify(chain).slice(0, 80), seq: head.seq.toString() }, "audit chain id or head hash is not in signable form; not signing a checkpoint");
+    return null;
+  }
   if (head.event_hash !== head.head_hash) {
     log.error({ chain, seq: head.seq.toString() }, "audit chain head does not match its event; not signing a checkpoint");
     return null;

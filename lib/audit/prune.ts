@@ -14,8 +14,12 @@ import { type Actor, appendAuditEvent } from "./append";
 // Pruning never goes past the chain's newest signed checkpoint. So the anchor is always
 // covered by a signature: the events from the anchor up to that checkpoint link the anchor's
 // hash to a signed head, and a forged anchor, or a remainder rewritten to fit one, fails that
-// checkpoint. (A chain without a checkpoint is not pruned; the checkpoint job signs every
-// chain whose head moved, so this waits at most one checkpoint interval.)
+// checkpoint. This is enforced, not just followed here: the database refuses an anchor beyond
+// the newest checkpoint or with a hash other than its event's (migration
+// 20261129090000_audit_anchor_guard; hence the anchor moves before the events are deleted), and
+// verification reports events behind an anchor no checkpoint covers as deleted. (A chain
+// without a checkpoint is not pruned; the checkpoint job signs every chain whose head moved,
+// so this waits at most one checkpoint interval.)
 
 export const PRUNE_BATCH = 10_000;
 

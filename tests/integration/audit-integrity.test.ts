@@ -153,6 +153,31 @@ describe("signed checkpoints", () => {
     expect(await verifyChainIntegrity(tenantId, { trustedKey: other })).toMatchObject({ intact: false, break: { kind: "rewritten" } });
   });
 
+  it("are never signed over a head hash or chain id that could bend the line-based statement", async () => {
+    const tenantId = await newTenantWithTrail("unsignable", 2);
+    // A head stored in a form no real hash has (upper case), consistently in the event and the head.
+    await tamper(
+      database.url,
+      `UPDATE audit_events SET hash = upper(hash) WHERE chain = '${tenantId}' AND seq = 2; UPDATE audit_chains SET head_hash = upper(head_hash) WHERE chain = '${tenantId}'`,
+    );
+    // A chain whose id would add a line to the statement.
+    const evil = "vendor\nseq: 999";
+    await tamper(
+      database.url,
+      `CREATE TEMP TABLE copy ON COMMIT DROP AS SELECT * FROM audit_events WHERE chain = '${tenantId}' AND seq = 1;
+       UPDATE copy SET chain = E'vendor\\nseq: 999', id = nextval(pg_get_serial_sequence('audit_events', 'id'));
+       INSERT INTO audit_events SELECT * FROM copy;
+       INSERT INTO audit_chains (chain, seq, head_hash) SELECT chain, seq, hash FROM copy;`,
+    );
+    expect(await getDb().auditChain.count({ where: { chain: evil } })).toBe(1);
+
+    await signDueCheckpoints();
+    expect(await getDb().auditCheckpoint.count({ where: { chain: { in: [tenantId, evil] } } })).toBe(0);
+    const admin = await member(tenantId, "unsignable-admin@example.com", "ADMIN");
+    expect((await refusal(signCheckpointNow(admin, tenantId))).code).toBe("conflict");
+    expect(await getDb().auditCheckpoint.count({ where: { chain: tenantId } })).toBe(0);
+  });
+
   it("cannot be changed or removed through the database's normal paths", async () => {
     const tenantId = await newTenantWithTrail("immutable", 2);
     await signDueCheckpoints();
