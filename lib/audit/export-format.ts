@@ -4,9 +4,11 @@ import { chainedFieldsOf } from "./stored";
 // How an exported event is written: CSV for spreadsheets and JSON Lines for tools. Pure code,
 // shared by the export stream (lib/audit/export-stream.ts) and its tests.
 //
-// Both carry every stored field under the names the hash chain uses (lib/audit/chain.ts), with
+// Both carry every hashed field under the names the hash chain uses (lib/audit/chain.ts), with
 // enums as their database labels, times as ISO 8601 UTC and 64-bit integers as strings, so a
-// JSON Lines file can be re-hashed event by event (hashEvent) without Custody.
+// JSON Lines file can be re-hashed event by event (hashEvent) without Custody. The row id is
+// left out: it is one sequence across all tenants, so its growth would show a tenant how busy
+// the others are (the live stream leaves it out for the same reason); (chain, seq) names an event.
 
 export const EXPORT_FORMATS = ["csv", "jsonl"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -18,7 +20,6 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
 
 /** One exported event: strings and nulls only, except `details` (the stored JSON). */
 export type ExportRecord = {
-  id: string;
   chain: string;
   seq: string;
   occurredAt: string;
@@ -40,7 +41,6 @@ export type ExportRecord = {
 
 /** The columns, in file order (the CSV header row). */
 export const EXPORT_COLUMNS = [
-  "id",
   "chain",
   "seq",
   "occurredAt",
@@ -63,7 +63,6 @@ export const EXPORT_COLUMNS = [
 export function exportRecordOf(event: AuditEvent): ExportRecord {
   const fields = chainedFieldsOf(event);
   return {
-    id: event.id.toString(),
     chain: fields.chain,
     seq: fields.seq.toString(),
     occurredAt: fields.occurredAt.toISOString(),
@@ -88,13 +87,16 @@ export function exportRecordOf(event: AuditEvent): ExportRecord {
 // may shift it into one): actor labels, user agents and details come from callers, so a
 // value like `=HYPERLINK(…)` must stay text. OWASP's advice: prefix a single quote.
 const FORMULA_START = /^[=+\-@\t\r]/;
-const NEEDS_QUOTES = /[",\r\n]/;
 
-/** One CSV cell (RFC 4180), with the formula-injection guard. Null is an empty cell. */
+/**
+ * One CSV cell (RFC 4180), with the formula-injection guard. Null is an empty cell. Every other
+ * cell is quoted: a spreadsheet that splits on `;` (some locales) would otherwise cut
+ * `a;=cmd…` into a cell that starts with `=`.
+ */
 export function csvCell(value: string | null): string {
   if (value === null) return "";
   const safe = FORMULA_START.test(value) ? `'${value}` : value;
-  return NEEDS_QUOTES.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  return `"${safe.replace(/"/g, '""')}"`;
 }
 
 const CRLF = "\r\n";

@@ -54,8 +54,8 @@ describe("the export stream", () => {
     let end: ExportEnd | undefined;
     const text = await new Response(exportStream(events, "csv", { onEnd: (e) => (end = e) })).text();
     const lines = text.split("\r\n");
-    expect(lines[0]).toMatch(/^id,chain,seq,/);
-    expect(lines.slice(1, -1).map((l) => l.split(",")[2])).toEqual(["1", "2", "3"]);
+    expect(lines[0]).toMatch(/^chain,seq,/);
+    expect(lines.slice(1, -1).map((l) => l.split(",")[1])).toEqual(['"1"', '"2"', '"3"']);
     expect(lines.at(-1)).toBe("");
     expect(end).toEqual({ outcome: "complete", events: 3, bytes: Buffer.byteLength(text), error: undefined });
   });
