@@ -6,6 +6,7 @@ import { checkpointStatement, statementSignatureValid } from "./checkpoint-state
 import { type ChainBreak, type ChainedFields, GENESIS_HASH, verifyChain } from "./chain";
 import { explainChainBreak } from "./explain-break";
 import type { SigningKey } from "./signing-key";
+import { deploymentTrustedPublicKeys, type TrustedKey } from "./trusted-keys";
 
 // The one integrity check, used by `npm run audit:verify` and the console's integrity page.
 // It reads the chain in keyset batches by seq inside one read-only REPEATABLE READ transaction,
@@ -60,6 +61,11 @@ export type VerifyOptions = {
   signal?: AbortSignal;
   /** The key checkpoints must be signed with; without one only their hashes are compared. */
   trustedKey?: Pick<SigningKey, "keyId" | "publicKey"> | null;
+  /**
+   * The deployment's previous signing keys, whose checkpoints are accepted too when a
+   * trustedKey is given; by default those in AUDIT_TRUSTED_PUBLIC_KEYS (lib/audit/trusted-keys.ts).
+   */
+  previousKeys?: readonly TrustedKey[];
   batchSize?: number;
 };
 
@@ -155,6 +161,11 @@ async function verifyInSnapshot(client: pg.Client, chain: string, options: Verif
     [chain],
   );
   const trustedKey = options.trustedKey ?? null;
+  const keys = new Map<string, TrustedKey>();
+  if (trustedKey) {
+    for (const previous of options.previousKeys ?? deploymentTrustedPublicKeys()) keys.set(previous.keyId, previous);
+    keys.set(trustedKey.keyId, trustedKey);
+  }
   const checkpoints = { checked: 0, beforeAnchor: 0, signaturesChecked: trustedKey !== null };
   const common = (): Common => ({ chain, headSeq, headHash, anchor, total, checkpoints });
   const broken = (events: number, found: IntegrityBreak): IntegrityReport => ({ ...common(), intact: false, events, break: found });
@@ -165,10 +176,11 @@ async function verifyInSnapshot(client: pg.Client, chain: string, options: Verif
     const ref: CheckpointRef = { id: BigInt(row.id), seq: BigInt(row.seq), signedAt: row.signed_at, keyId: row.key_id };
     if (trustedKey) {
       const statement = checkpointStatement({ chain, seq: ref.seq, headHash: row.head_hash, signedAt: ref.signedAt, keyId: ref.keyId });
-      const problem =
-        ref.keyId !== trustedKey.keyId
-          ? `was signed by key ${ref.keyId}, not by this deployment's key ${trustedKey.keyId}`
-          : !statementSignatureValid(statement, row.signature, trustedKey.publicKey)
+      const signer = keys.get(ref.keyId);
+      const problem = !signer
+        ? `was signed by key ${ref.keyId}, not by this deployment's key ${trustedKey.keyId}` +
+          (keys.size > 1 ? " nor by one of its trusted previous keys (AUDIT_TRUSTED_PUBLIC_KEYS)" : "")
+        : !statementSignatureValid(statement, row.signature, signer.publicKey)
             ? "does not carry a valid signature for what it states"
             : null;
       if (problem) {

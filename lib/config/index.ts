@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/signing-key";
+import { parsePublicKeysPem, readPublicKeysFile } from "@/lib/audit/trusted-keys";
 
 // Every setting Custody reads from the environment, validated once. A missing or malformed
 // value stops start-up with a message naming the variable; secret values are never echoed.
@@ -66,6 +67,9 @@ const baseSchema = z.object({
     /** Ed25519 key (PKCS#8 PEM) that signs audit checkpoints; or AUDIT_SIGNING_KEY_FILE, a path to one. Required in production. */
     AUDIT_SIGNING_KEY: z.string().superRefine((v, ctx) => signingKeyProblem(() => parseSigningKeyPem(v), ctx)).optional(),
     AUDIT_SIGNING_KEY_FILE: z.string().min(1).superRefine((v, ctx) => signingKeyProblem(() => readSigningKeyFile(v), ctx)).optional(),
+    /** Public keys (PEM) of previous signing keys, whose checkpoints still verify after a rotation; or AUDIT_TRUSTED_PUBLIC_KEYS_FILE. */
+    AUDIT_TRUSTED_PUBLIC_KEYS: z.string().superRefine((v, ctx) => signingKeyProblem(() => parsePublicKeysPem(v), ctx)).optional(),
+    AUDIT_TRUSTED_PUBLIC_KEYS_FILE: z.string().min(1).superRefine((v, ctx) => signingKeyProblem(() => readPublicKeysFile(v), ctx)).optional(),
     /** How often chains whose head moved get a new signed checkpoint. */
     AUDIT_CHECKPOINT_INTERVAL_MINUTES: z.coerce.number({ message: "must be a number of minutes" }).int("must be a whole number").min(1, "must be at least 1").max(10_080, "must be at most 10080 (a week)").default(60),
     /** Events older than this many days are pruned (lib/audit/prune.ts); unset keeps the trail forever. */
@@ -114,6 +118,9 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
   }
   if (raw.AUDIT_SIGNING_KEY !== undefined && raw.AUDIT_SIGNING_KEY_FILE !== undefined) {
     problems.push("AUDIT_SIGNING_KEY and AUDIT_SIGNING_KEY_FILE are alternatives: set one of them");
+  }
+  if (raw.AUDIT_TRUSTED_PUBLIC_KEYS !== undefined && raw.AUDIT_TRUSTED_PUBLIC_KEYS_FILE !== undefined) {
+    problems.push("AUDIT_TRUSTED_PUBLIC_KEYS and AUDIT_TRUSTED_PUBLIC_KEYS_FILE are alternatives: set one of them");
   }
   if (set.length === oidc.length && raw.AUDIT_SIGNING_KEY === undefined && raw.AUDIT_SIGNING_KEY_FILE === undefined) {
     problems.push(

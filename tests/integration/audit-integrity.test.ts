@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyChain } from "@/lib/audit/chain";
 import { checkpointDocumentFor, listCheckpoints, signCheckpointNow, signDueCheckpoints } from "@/lib/audit/checkpoints";
 import { forgetDeploymentSigningKey, parseSigningKeyPem } from "@/lib/audit/signing-key";
+import { forgetDeploymentTrustedPublicKeys } from "@/lib/audit/trusted-keys";
 import { chainedFieldsOf } from "@/lib/audit/stored";
 import { type IntegrityProgress, verifyChainIntegrity } from "@/lib/audit/verify-chain";
 import { type IntegrityLine, integrityStream } from "@/lib/audit/integrity-stream";
@@ -176,6 +177,44 @@ describe("signed checkpoints", () => {
     const admin = await member(tenantId, "unsignable-admin@example.com", "ADMIN");
     expect((await refusal(signCheckpointNow(admin, tenantId))).code).toBe("conflict");
     expect(await getDb().auditCheckpoint.count({ where: { chain: tenantId } })).toBe(0);
+  });
+
+  it("signed by a previous key still verify once its public key is trusted (AUDIT_TRUSTED_PUBLIC_KEYS), and only then", async () => {
+    const retired = parseSigningKeyPem(newSigningKeyPem());
+    const stranger = parseSigningKeyPem(newSigningKeyPem());
+    const tenantId = await newTenantWithTrail("rotated", 3);
+    await signDueCheckpoints(retired);
+    await appendEvents(tenantId, 2, 3);
+    await signDueCheckpoints();
+    const old = await getDb().auditCheckpoint.findFirstOrThrow({ where: { chain: tenantId, seq: 3n } });
+    expect(old.keyId).toBe(retired.keyId);
+
+    const untrusted = await verify(tenantId);
+    expect(untrusted).toMatchObject({ intact: false, break: { kind: "rewritten", checkpoint: { id: old.id } } });
+    if (!untrusted.intact) expect(untrusted.break.message).toContain(`was signed by key ${retired.keyId}, not by this deployment's key ${key.keyId}`);
+
+    expect(await verifyChainIntegrity(tenantId, { trustedKey: key, previousKeys: [retired] })).toMatchObject({ intact: true, checkpoints: { checked: 2, signaturesChecked: true } });
+    const others = await verifyChainIntegrity(tenantId, { trustedKey: key, previousKeys: [stranger] });
+    expect(others).toMatchObject({ intact: false, break: { kind: "rewritten" } });
+    if (!others.intact) expect(others.break.message).toContain("nor by one of its trusted previous keys (AUDIT_TRUSTED_PUBLIC_KEYS)");
+
+    // From the environment, as the console and `npm run audit:verify` read it.
+    const env = { AUDIT_TRUSTED_PUBLIC_KEYS: stranger.publicKeyPem + retired.publicKeyPem };
+    process.env.AUDIT_TRUSTED_PUBLIC_KEYS = env.AUDIT_TRUSTED_PUBLIC_KEYS;
+    forgetDeploymentTrustedPublicKeys();
+    try {
+      expect(await verify(tenantId)).toMatchObject({ intact: true, events: 5 });
+    } finally {
+      delete process.env.AUDIT_TRUSTED_PUBLIC_KEYS;
+      forgetDeploymentTrustedPublicKeys();
+    }
+    const cli = await runScript("audit-verify.ts", ["--tenant", "rotated"], { DATABASE_URL: database.url, AUDIT_SIGNING_KEY: SIGNING_KEY, ...env });
+    expect(cli.code).toBe(0);
+    // A retired key's checkpoint whose contents were altered still fails.
+    await tamper(database.url, "UPDATE audit_checkpoints SET head_hash = $1 WHERE id = $2", ["0".repeat(64), old.id]);
+    const altered = await verifyChainIntegrity(tenantId, { trustedKey: key, previousKeys: [retired] });
+    expect(altered).toMatchObject({ intact: false, break: { kind: "rewritten", checkpoint: { id: old.id } } });
+    if (!altered.intact) expect(altered.break.message).toContain("does not carry a valid signature");
   });
 
   it("cannot be changed or removed through the database's normal paths", async () => {
