@@ -267,9 +267,10 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
         </div>
       ) : null}
       {held.count > 0 ? (
-        <div className="sticky top-2 z-10 flex justify-center">
+        // Floating at the bottom of the window, where the reader is, clear of the sticky header.
+        <div className="fixed inset-x-0 bottom-4 z-50 flex justify-center">
           <Button type="button" size="sm" onClick={showHeld} className="shadow-md">
-            {held.count === 1 ? "1 new event" : `${held.count} new events`}
+            <span aria-hidden="true">↑</span> {held.count === 1 ? "1 new event" : `${held.count} new events`}
           </Button>
         </div>
       ) : null}
