@@ -9,11 +9,15 @@ import type { SigningKey } from "./signing-key";
 import { deploymentTrustedPublicKeys, type TrustedKey } from "./trusted-keys";
 
 // The one integrity check, used by `npm run audit:verify` and the console's integrity page.
-// It reads the chain in keyset batches by seq inside one read-only REPEATABLE READ transaction,
-// so the head, the anchor, the events and the checkpoints are one consistent snapshot:
-// events appended or pruned while it runs neither count nor look like damage. Memory stays
-// bounded by the batch (a tenant may have ten million events); the next batch is fetched while
-// the current one is hashed.
+// The head, the anchor, the checkpoints and whatever lies beyond the head are read in one short
+// read-only REPEATABLE READ transaction; the events up to that head are then read in keyset
+// batches by seq, each its own statement. No snapshot is held for the minutes a large trail
+// takes (one would hold back vacuum for the whole database meanwhile), and none is needed:
+// events up to the head are append-only, appends land beyond it and are not counted, and the
+// only delete, retention's, waits for the shared advisory lock this check holds on the chain
+// (pruneChain takes it exclusively and skips a chain being verified). Memory stays bounded by
+// the batch (a tenant may have ten million events); the next batch is fetched while the current
+// one is hashed.
 
 const BATCH = 5_000;
 
@@ -131,16 +135,25 @@ export async function verifyChainIntegrity(chain: string, options: VerifyOptions
   const client = new pg.Client({ connectionString: connectionString(), application_name: "custody-audit-verify" });
   await client.connect();
   try {
+    // Held for the whole run (released with the connection): retention waits, appends do not.
+    await client.query("SELECT pg_advisory_lock_shared(hashtextextended($1, 0))", [`custody.audit_prune:${chain}`]);
     await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    const report = await verifyInSnapshot(client, chain, options);
-    await client.query("COMMIT");
-    return report;
+    let open = true;
+    const endSnapshot = async () => {
+      if (open) await client.query("COMMIT");
+      open = false;
+    };
+    try {
+      return await verifyFromHead(client, chain, options, endSnapshot);
+    } finally {
+      await endSnapshot();
+    }
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-async function verifyInSnapshot(client: pg.Client, chain: string, options: VerifyOptions): Promise<IntegrityReport> {
+async function verifyFromHead(client: pg.Client, chain: string, options: VerifyOptions, endSnapshot: () => Promise<void>): Promise<IntegrityReport> {
   const batch = options.batchSize ?? BATCH;
   const { rows: heads } = await client.query<{ seq: string | null; head_hash: string | null; anchor_seq: string | null; anchor_hash: string | null }>(
     `SELECT c.seq, c.head_hash, a.seq AS anchor_seq, a.hash AS anchor_hash
@@ -160,6 +173,12 @@ async function verifyInSnapshot(client: pg.Client, chain: string, options: Verif
     "SELECT id, seq, head_hash, signed_at, key_id, signature FROM audit_checkpoints WHERE chain = $1 ORDER BY seq",
     [chain],
   );
+  const { rows: extra } = await client.query<{ id: string; seq: string }>(
+    "SELECT id, seq FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT 1",
+    [chain, headSeq.toString()],
+  );
+  // Everything that had to be one snapshot is read; the events up to the head are immutable.
+  await endSnapshot();
   const trustedKey = options.trustedKey ?? null;
   const keys = new Map<string, TrustedKey>();
   if (trustedKey) {
@@ -304,10 +323,6 @@ async function verifyInSnapshot(client: pg.Client, chain: string, options: Verif
       message: `The recorded head of the trail (event #${headSeq}, hash ${headHash}) does not match the stored event #${headSeq} (hash ${start.prevHash}): the head record or the trail was altered.`,
     });
   }
-  const { rows: extra } = await client.query<{ id: string; seq: string }>(
-    "SELECT id, seq FROM audit_events WHERE chain = $1 AND seq > $2 ORDER BY seq LIMIT 1",
-    [chain, headSeq.toString()],
-  );
   if (extra[0]) {
     return broken(checked, {
       seq: BigInt(extra[0].seq),

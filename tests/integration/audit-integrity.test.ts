@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyChain } from "@/lib/audit/chain";
+import { pruneChain } from "@/lib/audit/prune";
 import { checkpointDocumentFor, listCheckpoints, signCheckpointNow, signDueCheckpoints } from "@/lib/audit/checkpoints";
 import { forgetDeploymentSigningKey, parseSigningKeyPem } from "@/lib/audit/signing-key";
 import { forgetDeploymentTrustedPublicKeys } from "@/lib/audit/trusted-keys";
@@ -84,6 +85,35 @@ describe("the streaming verifier", () => {
     expect(appended).toBe(true);
     expect(report).toMatchObject({ intact: true, events: 40, headSeq: 40n });
     expect(await verify(tenantId)).toMatchObject({ intact: true, events: 45 });
+  });
+
+  it("holds no snapshot while it reads a long trail, and retention waits for it", async () => {
+    const tenantId = await newTenantWithTrail("no-snapshot", 30);
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    let seen: { state: string; backend_xmin: string | null } | undefined;
+    let prune: Awaited<ReturnType<typeof pruneChain>> | undefined;
+    try {
+      const report = await verifyChainIntegrity(tenantId, {
+        batchSize: 10,
+        onProgress: async ({ checked }) => {
+          if (checked !== 10) return;
+          // Between batches: no open transaction, so nothing holds back vacuum for the run.
+          const { rows } = await admin.query<{ state: string; backend_xmin: string | null }>(
+            "SELECT state, backend_xmin::text FROM pg_stat_activity WHERE application_name = 'custody-audit-verify'",
+          );
+          seen = rows[0];
+          // Retention would delete events the check has yet to read: it is told the chain is busy.
+          prune = await pruneChain(tenantId, { olderThan: new Date(Date.now() + 86_400_000) });
+        },
+      });
+      expect(report).toMatchObject({ intact: true, events: 30 });
+    } finally {
+      await admin.end();
+    }
+    expect(seen).toEqual({ state: "idle", backend_xmin: null });
+    expect(prune).toMatchObject({ busy: true, pruned: 0 });
+    expect(await getDb().auditEvent.count({ where: { chain: tenantId } })).toBe(30);
   });
 
   it("catches a head record that disagrees with the last event", async () => {
