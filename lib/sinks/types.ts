@@ -24,7 +24,13 @@ export type SinkEvent = {
   hash: string;
 };
 
-export type WebhookSinkConfig = { kind: "webhook"; url: string; secret: string };
+export type WebhookSinkConfig = {
+  kind: "webhook";
+  url: string;
+  secret: string;
+  /** PEM CA certificate(s) to trust for HTTPS, in addition to the system's; absent/null: system only. */
+  caCertificate?: string | null;
+};
 
 export type SyslogSinkConfig = {
   kind: "syslog";
@@ -46,6 +52,8 @@ export type SplunkHecSinkConfig = {
   token: string;
   index: string | null;
   sourcetype: string;
+  /** PEM CA certificate(s) to trust for HTTPS (Splunk's default HEC certificate is self-signed); absent/null: system only. */
+  caCertificate?: string | null;
 };
 
 /** A sink's full configuration, secrets decrypted: only ever held in memory by the worker. */
