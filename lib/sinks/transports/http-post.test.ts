@@ -1,3 +1,4 @@
+import { rootCertificates } from "node:tls";
 import { describe, expect, it } from "vitest";
 import { SinkDeliveryError } from "../types";
 import { parsePostUrl, statusError } from "./http-post";
@@ -69,6 +70,14 @@ describe("trustedCas", () => {
   it("is the system's roots when no CA is given", () => {
     expect(trustedCas(null)).toBeUndefined();
     expect(trustedCas("  ")).toBeUndefined();
+  });
+
+  it("adds the sink's CA to the system's roots rather than replacing them", () => {
+    const pem = rootCertificates[0]!;
+    const cas = trustedCas(`# our CA\n${pem}\n`)!;
+    expect(cas).toHaveLength(rootCertificates.length + 1);
+    expect(cas.slice(0, -1)).toEqual([...rootCertificates]);
+    expect(cas.at(-1)).toBe(pem.trim());
   });
 
   it("refuses text that is not a PEM certificate, before any connection", () => {
