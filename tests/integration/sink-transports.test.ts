@@ -165,6 +165,22 @@ describe.skipIf(!rsyslogAvailable())("syslog (RFC 5424, octet counting) into rsy
     expect(error.retryable).toBe(true);
   });
 
+  it("does not count a batch as accepted until the receiver closes the connection", async () => {
+    // Reads everything, never closes: syslog has no ack, so only a clean close means "received".
+    const received: Buffer[] = [];
+    const stuck = createServer({ allowHalfOpen: true }, (socket) => socket.on("data", (chunk: Buffer) => received.push(chunk)));
+    await new Promise<void>((resolve) => stuck.listen(0, "127.0.0.1", resolve));
+    const { port } = stuck.address() as { port: number };
+    try {
+      const error = await deliveryError(sendBatch(syslog({ port }), batch(2), { allowPrivateTargets: true, timeoutMs: 500 }));
+      expect(error.message).toBe(`localhost:${port} did not complete the delivery within 0.5 s.`);
+      expect(error.retryable).toBe(true);
+      expect(Buffer.concat(received).toString("utf8")).toMatch(/^\d+ <109>1 /);
+    } finally {
+      stuck.close();
+    }
+  });
+
   it("refuses a loopback receiver where private targets are not allowed", async () => {
     const before = rsyslog.raw("tcp").length;
     const error = await deliveryError(sendBatch(syslog(), batch(1), PRIVATE_FORBIDDEN));

@@ -3,7 +3,7 @@ import { request as httpRequest, STATUS_CODES, type IncomingMessage } from "node
 import { request as httpsRequest } from "node:https";
 import { pinnedLookup, resolveTarget } from "../ssrf";
 import { SinkDeliveryError, type TransportOptions } from "../types";
-import { abortedError, DEFAULT_TIMEOUT_MS, networkError, timeoutError } from "./network-error";
+import { abortedError, DEFAULT_TIMEOUT_MS, networkError, timeoutError, withinDeadline } from "./network-error";
 import { trustedCas } from "./tls-trust";
 
 // One POST to a tenant-chosen URL, for the webhook and Splunk HEC transports: through the SSRF
@@ -67,8 +67,10 @@ export async function postJson(
   const { url } = target;
   const where = whereOf(url);
   const ca = trustedCas(target.caCertificate);
-  const resolved = await resolveTarget(url.hostname, { allowPrivateTargets: options.allowPrivateTargets });
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const started = Date.now();
+  const totalMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const resolved = await withinDeadline(resolveTarget(url.hostname, { allowPrivateTargets: options.allowPrivateTargets }), totalMs, where);
+  const timeoutMs = Math.max(1, totalMs - (Date.now() - started));
   if (options.signal?.aborted) throw abortedError();
 
   return new Promise<HttpReply>((resolve, reject) => {
@@ -83,7 +85,7 @@ export async function postJson(
       else resolve(reply!);
     };
     const onAbort = () => finish(abortedError());
-    const timer = setTimeout(() => finish(timeoutError(where, timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => finish(timeoutError(where, totalMs)), timeoutMs);
     options.signal?.addEventListener("abort", onAbort, { once: true });
 
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;

@@ -60,3 +60,19 @@ export function abortedError(): SinkDeliveryError {
 }
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * `work` (a DNS lookup) bounded by the delivery's deadline: getaddrinfo cannot be cancelled,
+ * but a resolver that hangs must not hold the batch past its timeout.
+ */
+export async function withinDeadline<T>(work: Promise<T>, timeoutMs: number, where: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeoutError(where, timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -4,7 +4,7 @@ import { hostname } from "node:os";
 import { connect as tlsConnect } from "node:tls";
 import { pinnedLookup, resolveTarget } from "../ssrf";
 import { SinkDeliveryError, type SinkEvent, type SyslogSinkConfig, type TransportOptions } from "../types";
-import { abortedError, DEFAULT_TIMEOUT_MS, networkError, timeoutError } from "./network-error";
+import { abortedError, DEFAULT_TIMEOUT_MS, networkError, timeoutError, withinDeadline } from "./network-error";
 import { formatSyslogMessage, frameOctetCounted } from "./syslog-format";
 import { trustedCas } from "./tls-trust";
 
@@ -25,9 +25,15 @@ export async function sendSyslog(config: SyslogSinkConfig, events: SinkEvent[], 
   const ca = config.transport === "tls" ? trustedCas(config.caCertificate) : undefined;
   const header = { facility: config.facility, appName: config.appName, hostname: hostname(), procId: String(process.pid) };
   const payload = Buffer.concat(events.map((event) => frameOctetCounted(formatSyslogMessage(event, header))));
-  const target = await resolveTarget(config.host, { allowPrivateTargets: options.allowPrivateTargets });
+  const started = Date.now();
+  const totalMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const target = await withinDeadline(
+    resolveTarget(config.host, { allowPrivateTargets: options.allowPrivateTargets }),
+    totalMs,
+    `${config.host}:${config.port}`,
+  );
   const where = `${target.host}:${config.port}`;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = Math.max(1, totalMs - (Date.now() - started));
   if (options.signal?.aborted) throw abortedError();
 
   await new Promise<void>((resolve, reject) => {
@@ -43,7 +49,7 @@ export async function sendSyslog(config: SyslogSinkConfig, events: SinkEvent[], 
       else resolve();
     };
     const onAbort = () => finish(abortedError());
-    const timer = setTimeout(() => finish(timeoutError(where, timeoutMs)), timeoutMs);
+    const timer = setTimeout(() => finish(timeoutError(where, totalMs)), timeoutMs);
     options.signal?.addEventListener("abort", onAbort, { once: true });
 
     const lookup = pinnedLookup(target);
