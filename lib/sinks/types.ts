@@ -65,6 +65,8 @@ export type TransportOptions = {
   timeoutMs?: number;
   /** Whether private, loopback and link-local addresses may be reached (the SSRF guard). */
   allowPrivateTargets: boolean;
+  /** Whether webhook and HEC URLs may be plain http:// (default: as allowPrivateTargets). */
+  allowHttp?: boolean;
 };
 
 /**

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -317,10 +318,34 @@ describe("webhook (signed HTTPS POST)", () => {
       await sendBatch(webhook({ url: `https://127.0.0.1:${receiver.port}/custody/events` }), batch(1), PRIVATE_OK);
     });
 
-    it("refuses plain http unless private targets are allowed", async () => {
+    it("refuses plain http unless the deployment allows it", async () => {
       const error = await deliveryError(sendBatch(webhook({ url: "http://siem.example/hook" }), batch(1), PRIVATE_FORBIDDEN));
-      expect(error.message).toContain("must use https:");
+      expect(error.message).toBe("The webhook URL must use https: (this deployment does not allow plain http).");
       expect(error.retryable).toBe(false);
+      const hec = await deliveryError(
+        sendBatch({ kind: "splunk_hec", url: "http://127.0.0.1:1", token: "t", index: null, sourcetype: "_json" }, batch(1), { ...PRIVATE_OK, allowHttp: false }),
+      );
+      expect(hec.message).toBe("Splunk HEC URL must use https: (this deployment does not allow plain http).");
+    });
+
+    it("delivers over plain http where the deployment allows it (development)", async () => {
+      const bodies: Buffer[] = [];
+      const plain = createHttpServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on("data", (chunk: Buffer) => chunks.push(chunk));
+        req.on("end", () => {
+          bodies.push(Buffer.concat(chunks));
+          res.writeHead(verifyWebhookSignature(SECRET, req.headers["custody-signature"] as string, Buffer.concat(chunks)) ? 200 : 401).end();
+        });
+      });
+      await new Promise<void>((resolve) => plain.listen(0, "127.0.0.1", resolve));
+      try {
+        const { port } = plain.address() as { port: number };
+        await sendBatch(webhook({ url: `http://localhost:${port}/dev`, caCertificate: null }), batch(2), { ...PRIVATE_OK, allowHttp: true });
+        expect(bodies).toHaveLength(1);
+      } finally {
+        plain.close();
+      }
     });
   });
 });

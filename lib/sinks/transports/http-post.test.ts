@@ -17,11 +17,11 @@ function refusal(fn: () => unknown): SinkDeliveryError {
 }
 
 describe("parsePostUrl", () => {
-  it("accepts https, and http only where private targets are allowed", () => {
+  it("accepts https, and http only where the deployment allows it", () => {
     expect(parsePostUrl("https://siem.example/hook", "The webhook", false).href).toBe("https://siem.example/hook");
     expect(parsePostUrl("http://localhost:3001/hook", "The webhook", true).href).toBe("http://localhost:3001/hook");
     const plain = refusal(() => parsePostUrl("http://siem.example/hook", "The webhook", false));
-    expect(plain.message).toBe("The webhook URL must use https: (plain http is only allowed where private targets are, in development).");
+    expect(plain.message).toBe("The webhook URL must use https: (this deployment does not allow plain http).");
     expect(plain.retryable).toBe(false);
   });
 

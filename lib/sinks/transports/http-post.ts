@@ -7,7 +7,7 @@ import { abortedError, DEFAULT_TIMEOUT_MS, networkError, timeoutError, withinDea
 import { trustedCas } from "./tls-trust";
 
 // One POST to a tenant-chosen URL, for the webhook and Splunk HEC transports: through the SSRF
-// guard, https only (plain http only where private targets are allowed, i.e. development),
+// guard, https only (plain http only where the deployment allows it, i.e. development),
 // redirects never followed (a 30x could point anywhere, including past the guard), a deadline
 // on the whole exchange, and at most REPLY_LIMIT bytes of the reply read.
 
@@ -25,17 +25,17 @@ export type PostTarget = {
 };
 
 /** Parses a configured URL, refusing what Custody will not POST to. */
-export function parsePostUrl(raw: string, label: string, allowPrivateTargets: boolean): URL {
+export function parsePostUrl(raw: string, label: string, allowHttp: boolean): URL {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new SinkDeliveryError(`${label} URL is not a valid URL.`, false);
   }
-  if (url.protocol !== "https:" && !(url.protocol === "http:" && allowPrivateTargets)) {
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && allowHttp)) {
     throw new SinkDeliveryError(
       url.protocol === "http:"
-        ? `${label} URL must use https: (plain http is only allowed where private targets are, in development).`
+        ? `${label} URL must use https: (this deployment does not allow plain http).`
         : `${label} URL must be an https: URL.`,
       false,
     );

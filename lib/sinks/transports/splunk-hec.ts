@@ -91,7 +91,7 @@ function parseReply(body: string): { code: number } | null {
 
 export async function sendSplunkHec(config: SplunkHecSinkConfig, events: SinkEvent[], options: TransportOptions): Promise<void> {
   const label = "Splunk HEC";
-  const url = collectorUrl(parsePostUrl(config.url, label, options.allowPrivateTargets));
+  const url = collectorUrl(parsePostUrl(config.url, label, options.allowHttp ?? options.allowPrivateTargets));
   const body = hecBody(events, config);
   const reply = await postJson(
     { url, label, caCertificate: config.caCertificate },

@@ -15,7 +15,7 @@ export function webhookBody(events: SinkEvent[]): Buffer {
 
 export async function sendWebhook(config: WebhookSinkConfig, events: SinkEvent[], options: TransportOptions): Promise<void> {
   const label = "The webhook";
-  const url = parsePostUrl(config.url, label, options.allowPrivateTargets);
+  const url = parsePostUrl(config.url, label, options.allowHttp ?? options.allowPrivateTargets);
   const body = webhookBody(events);
   const reply = await postJson(
     { url, label, caCertificate: config.caCertificate },
