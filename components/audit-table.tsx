@@ -33,6 +33,11 @@ export const ACTION_LABELS: Record<string, string> = {
   "audit.checkpoint_signed": "Trail checkpoint signed",
   "audit.pruned": "Old events pruned (retention)",
   "audit.exported": "Trail exported",
+  "sink.created": "Log sink added",
+  "sink.updated": "Log sink changed",
+  "sink.deleted": "Log sink deleted",
+  "sink.retried": "Log sink deliveries retried",
+  "sink.tested": "Log sink tested",
 };
 
 const ACTOR_LABELS: Record<AuditEvent["actorType"], string> = {

@@ -33,6 +33,14 @@ export const AUDIT_ACTIONS = {
   auditPruned: "audit.pruned",
   /** A member downloaded the trail (lib/audit/export.ts): format and filter in details. */
   auditExported: "audit.exported",
+  // Log sinks (lib/sinks): a tenant's SIEM destinations. Secrets never appear in details.
+  sinkCreated: "sink.created",
+  sinkUpdated: "sink.updated",
+  sinkDeleted: "sink.deleted",
+  /** Failed deliveries put back in the queue. */
+  sinkRetried: "sink.retried",
+  /** A test event sent to the sink (not itself in the trail); outcome and result in details. */
+  sinkTested: "sink.tested",
 } as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS];

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/signing-key";
 import { parsePublicKeysPem, readPublicKeysFile } from "@/lib/audit/trusted-keys";
+import { parsePreviousSinkSecretKeys, parseSinkSecretKey, readSinkSecretKeyFile } from "@/lib/sinks/secrets";
 
 // Every setting Custody reads from the environment, validated once. A missing or malformed
 // value stops start-up with a message naming the variable; secret values are never echoed.
@@ -74,6 +75,17 @@ const baseSchema = z.object({
     AUDIT_CHECKPOINT_INTERVAL_MINUTES: z.coerce.number({ message: "must be a number of minutes" }).int("must be a whole number").min(1, "must be at least 1").max(10_080, "must be at most 10080 (a week)").default(60),
     /** Events older than this many days are pruned (lib/audit/prune.ts); unset keeps the trail forever. */
     AUDIT_RETENTION_DAYS: z.coerce.number({ message: "must be a number of days" }).int("must be a whole number").min(1, "must be at least 1").max(36_500, "must be at most 36500").optional(),
+    /** AES-256-GCM key sealing log-sink secrets (32 random bytes, base64); or SINK_SECRET_KEY_FILE. Required in production. */
+    SINK_SECRET_KEY: z.string().superRefine((v, ctx) => signingKeyProblem(() => parseSinkSecretKey(v), ctx)).optional(),
+    SINK_SECRET_KEY_FILE: z.string().min(1).superRefine((v, ctx) => signingKeyProblem(() => readSinkSecretKeyFile(v), ctx)).optional(),
+    /** Keys used before a rotation, comma-separated, so secrets they sealed still open. */
+    SINK_SECRET_PREVIOUS_KEYS: z.string().superRefine((v, ctx) => signingKeyProblem(() => parsePreviousSinkSecretKeys(v), ctx)).optional(),
+    /** A log-sink batch still failing this many hours after its first attempt is marked failed. */
+    SINK_DELIVERY_MAX_AGE_HOURS: z.coerce.number({ message: "must be a number of hours" }).int("must be a whole number").min(1, "must be at least 1").max(720, "must be at most 720 (30 days)").default(24),
+    /** Let sinks reach private, loopback and link-local addresses (the SSRF guard off); default: only in demo mode. */
+    SINK_ALLOW_PRIVATE_TARGETS: bool.optional(),
+    /** Let webhook and HEC sinks use http:// URLs; default: only in demo mode. */
+    SINK_ALLOW_HTTP: bool.optional(),
     CUSTODY_VENDOR_ADMINS: z
       .string()
       .transform((v) => v.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
@@ -125,6 +137,14 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
   if (set.length === oidc.length && raw.AUDIT_SIGNING_KEY === undefined && raw.AUDIT_SIGNING_KEY_FILE === undefined) {
     problems.push(
       "AUDIT_SIGNING_KEY (or AUDIT_SIGNING_KEY_FILE) is required outside demo mode: the Ed25519 key that signs audit checkpoints (create one with: openssl genpkey -algorithm ed25519)",
+    );
+  }
+  if (raw.SINK_SECRET_KEY !== undefined && raw.SINK_SECRET_KEY_FILE !== undefined) {
+    problems.push("SINK_SECRET_KEY and SINK_SECRET_KEY_FILE are alternatives: set one of them");
+  }
+  if (set.length === oidc.length && raw.SINK_SECRET_KEY === undefined && raw.SINK_SECRET_KEY_FILE === undefined) {
+    problems.push(
+      "SINK_SECRET_KEY (or SINK_SECRET_KEY_FILE) is required outside demo mode: the key that encrypts log-sink secrets at rest (create one with: openssl rand -base64 32)",
     );
   }
   if (set.length === oidc.length) {

@@ -21,6 +21,13 @@ export function backgroundJobs(env: Env): Job[] {
       firstRunMs: 1_000,
       run: async (signal) => (await import("@/lib/audit/usage")).rollUpAll({ budgetMs: 3_000, signal }),
     },
+    {
+      // Log sinks (lib/sinks): new events into each sink's outbox, then due batches to the receivers.
+      name: "log-sinks",
+      intervalMs: 1_000,
+      firstRunMs: 2_000,
+      run: async (signal) => (await import("@/lib/sinks/job")).runSinkOutbox({ budgetMs: 5_000, signal }),
+    },
   ];
   const retentionDays = env.AUDIT_RETENTION_DAYS;
   if (retentionDays !== undefined) {

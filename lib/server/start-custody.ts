@@ -131,6 +131,10 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   if (demo && !env.AUDIT_SIGNING_KEY && !env.AUDIT_SIGNING_KEY_FILE) {
     process.env.AUDIT_SIGNING_KEY_FILE = (await import("@/lib/audit/signing-key")).ensureDemoSigningKey(dataDir);
   }
+  // Likewise the key that encrypts log-sink secrets at rest.
+  if (demo && !env.SINK_SECRET_KEY && !env.SINK_SECRET_KEY_FILE) {
+    process.env.SINK_SECRET_KEY_FILE = (await import("@/lib/sinks/secrets")).ensureDemoSinkSecretKey(dataDir);
+  }
   const { startBackgroundJobs } = await import("@/lib/jobs");
   cleanups.unshift(startBackgroundJobs(env).stop);
   const { startKeyService } = await import("@/lib/keyservice");

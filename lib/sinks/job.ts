@@ -1,0 +1,29 @@
+import "server-only";
+import { enqueueAll } from "./outbox";
+import { sinkPolicy } from "./policy";
+import type { SinkTransport } from "./types";
+import { deliverDue, pruneDeliveryStats } from "./worker";
+
+// The background job (lib/jobs, every second): enqueue what the trail gained since the last
+// run, then deliver what is due, within a time budget. Safe with several Custody instances
+// running it at once: both halves coordinate through row locks (lib/sinks/outbox.ts, worker.ts).
+
+export type SinkJobOptions = { budgetMs: number; signal?: AbortSignal; transport?: SinkTransport };
+
+export async function runSinkOutbox(options: SinkJobOptions) {
+  const started = Date.now();
+  const policy = sinkPolicy();
+  const transport = options.transport ?? (await import("./transports")).sendBatch;
+  // Enqueuing is cheap (one statement per window); it gets up to half the budget.
+  const enqueued = await enqueueAll({ budgetMs: options.budgetMs / 2, signal: options.signal });
+  const delivered = await deliverDue({
+    transport,
+    allowPrivateTargets: policy.allowPrivateTargets,
+    allowHttp: policy.allowHttp,
+    maxAgeMs: policy.maxAgeMs,
+    budgetMs: Math.max(options.budgetMs - (Date.now() - started), 0),
+    signal: options.signal,
+  });
+  await pruneDeliveryStats();
+  return { enqueued: enqueued.enqueued, skipped: enqueued.skipped, ...delivered };
+}
