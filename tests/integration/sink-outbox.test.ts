@@ -366,7 +366,8 @@ describe("delivery", () => {
     await enqueueAll({ budgetMs: 5_000 });
 
     const spawnWorker = (): ChildProcess =>
-      spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["--conditions=react-server", "tests/helpers/sink-worker-child.ts"], {
+      // node itself with tsx's loader, not the tsx CLI: the CLI runs the script in a child process, which SIGKILL would orphan.
+      spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "tests/helpers/sink-worker-child.ts"], {
         cwd: ROOT,
         env: { ...process.env, DATABASE_URL: database.url, SINK_TEST_LEASE_MS: "1500" },
         stdio: ["ignore", "pipe", "pipe"],
