@@ -438,8 +438,7 @@ export async function sendTestEvent(caller: Caller, input: { tenantId: string; s
     result = { ok: true, message: "The receiver accepted the test event.", ms: Date.now() - started };
   } catch (error) {
     if (!(error instanceof SinkDeliveryError)) log.warn({ sinkId, ...errorFields(error) }, "sink test failed");
-    const message = error instanceof Error && error.name === "SinkSecretError" ? error.message : sanitizeDeliveryError(error, secret);
-    result = { ok: false, message, ms: Date.now() - started };
+    result = { ok: false, message: sanitizeDeliveryError(error, secret), ms: Date.now() - started };
   }
   await recordAuditEvent({
     tenantId,

@@ -114,7 +114,10 @@ export function toSinkEvent(event: AuditEvent): SinkEvent {
 
 /** Words safe to store and show: a transport's own message, else a generic one (the cause is logged). */
 export function sanitizeDeliveryError(error: unknown, secret: string | null): string {
-  const raw = error instanceof SinkDeliveryError ? error.message : "Delivery failed unexpectedly; the details are in Custody's log.";
+  const raw =
+    error instanceof SinkDeliveryError || isPermanentConfigError(error)
+      ? (error as Error).message
+      : "Delivery failed unexpectedly; the details are in Custody's log.";
   // Never let a secret through, whatever a transport put in its message.
   const redacted = secret ? raw.split(secret).join("[redacted]") : raw;
   const clean = redacted.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();

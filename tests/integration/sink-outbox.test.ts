@@ -1,10 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { recordAuditEvent } from "@/lib/audit";
+import type { Env } from "@/lib/config";
 import { disconnectDb, getDb } from "@/lib/db";
 import { isAppError } from "@/lib/errors";
+import { backgroundJobs } from "@/lib/jobs";
 import {
   createSink,
   deleteSink,
@@ -18,6 +22,8 @@ import {
 import { loadSinkConfig } from "@/lib/sinks/config";
 import { enqueueAll, enqueueSinkBatch } from "@/lib/sinks/outbox";
 import { forgetDeploymentSinkSecretKeys } from "@/lib/sinks/secrets";
+import { verifyWebhookSignature } from "@/lib/sinks/transports";
+import type { SinkEvent } from "@/lib/sinks/types";
 import { type DeliverOptions, deliverDue } from "@/lib/sinks/worker";
 import type { Caller } from "@/lib/tenants/caller";
 import { appendEvents, tamper } from "../helpers/audit-trail";
@@ -345,6 +351,25 @@ describe("delivery", () => {
     expect(audited?.details).toMatchObject({ batches: 2, events: 151 });
   });
 
+  it("fails a batch at once, saying what to do, when the sink's secret does not open with the deployment's key", async () => {
+    const r = await receiver();
+    const sinkId = await webhookSink("rekeyed", r.url);
+    await enqueueAll({ budgetMs: 2_000 });
+    const key = process.env.SINK_SECRET_KEY;
+    process.env.SINK_SECRET_KEY = randomBytes(32).toString("base64");
+    forgetDeploymentSinkSecretKeys();
+    try {
+      await deliverDue({ ...fast, budgetMs: 1_000 });
+    } finally {
+      process.env.SINK_SECRET_KEY = key;
+      forgetDeploymentSinkSecretKeys();
+    }
+    const view = await getSink(people.acmeAdmin, acme, sinkId);
+    expect(view.status.health).toBe("failing");
+    expect(view.status.lastError).toMatch(/SINK_SECRET_PREVIOUS_KEYS/);
+    expect(r.batches).toHaveLength(0);
+  });
+
   it("never lets two workers send one batch at once, nor two batches of one sink", async () => {
     const r = await receiver();
     const sinkId = await webhookSink("busy", r.url);
@@ -413,6 +438,47 @@ describe("delivery", () => {
     await setSinkEnabled(people.acmeAdmin, { tenantId: acme, sinkId, enabled: true });
     await drain(sinkId);
     expect(seqsOf(r.events)).toEqual(await acmeSeqsAfter(start));
+  });
+});
+
+describe("the background job", () => {
+  it("delivers through the real webhook transport, signed with the secret shown at creation", async () => {
+    const received: SinkEvent[] = [];
+    let badSignatures = 0;
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks);
+        if (!verifyWebhookSignature(secret, req.headers["custody-signature"] as string | undefined, body)) {
+          badSignatures++;
+          res.writeHead(401).end();
+          return;
+        }
+        received.push(...(JSON.parse(body.toString("utf8")) as { events: SinkEvent[] }).events);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    let secret = "";
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const created = await createSink(people.acmeAdmin, { tenantId: acme, name: "real", kind: "webhook", settings: { url } });
+      secret = created.secret!;
+      const start = (await getDb().logSink.findUniqueOrThrow({ where: { id: created.sinkId } })).enqueuedSeq;
+      await appendEvents(acme, 120);
+      const job = backgroundJobs({ AUDIT_CHECKPOINT_INTERVAL_MINUTES: 60 } as Env).find((j) => j.name === "log-sinks")!;
+      const signal = new AbortController().signal;
+      const deadline = Date.now() + 15_000;
+      const expected = await acmeSeqsAfter(start);
+      while (received.length < expected.length && Date.now() < deadline) await job.run(signal);
+      expect(badSignatures).toBe(0);
+      expect(seqsOf(received)).toEqual(expected);
+      expect((await getSink(people.acmeAdmin, acme, created.sinkId)).status.health).toBe("healthy");
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
 
