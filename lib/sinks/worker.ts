@@ -47,6 +47,8 @@ export type DeliverOptions = {
   /** Connect plus send, per batch; must be well under the lease. */
   timeoutMs?: number;
   backoff?: { baseMs: number; capMs: number };
+  /** A batch larger than this (as JSON) is sent in parts, in order; a single larger event goes alone. */
+  maxBatchBytes?: number;
   /** For tests: the jitter's source of randomness, in [0, 1). */
   random?: () => number;
 };
@@ -54,6 +56,8 @@ export type DeliverOptions = {
 export const DEFAULT_LEASE_MS = 60_000;
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_BACKOFF = { baseMs: 1_000, capMs: 10 * 60_000 };
+/** Well under common request-body limits (1 MiB for many HTTP receivers). */
+export const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
 const MAX_ERROR_LENGTH = 500;
 
 export type Claim = { id: bigint; sinkId: string; seqs: bigint[]; attempts: number; firstAttemptAt: Date; token: string };
@@ -129,9 +133,29 @@ export function backoffDelayMs(attempts: number, backoff = DEFAULT_BACKOFF, rand
   return Math.floor(random() * ceiling);
 }
 
-async function recordSuccess(claim: Claim, delivered: number, skipped: number): Promise<void> {
+/** The longest prefix of `events` within `maxBytes` as JSON; at least one event. */
+function leadingPart(events: SinkEvent[], maxBytes: number): SinkEvent[] {
+  let bytes = 0;
+  let take = 0;
+  for (const event of events) {
+    const size = Buffer.byteLength(JSON.stringify(event)) + 1;
+    if (take > 0 && bytes + size > maxBytes) break;
+    bytes += size;
+    take++;
+  }
+  return events.slice(0, take);
+}
+
+async function recordSuccess(claim: Claim, delivered: number, skipped: number, rest: bigint[] = []): Promise<void> {
   await getDb().$transaction(async (tx) => {
-    const done = await tx.$executeRaw`DELETE FROM sink_deliveries WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid`;
+    const done =
+      rest.length === 0
+        ? await tx.$executeRaw`DELETE FROM sink_deliveries WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid`
+        : await tx.$executeRaw`
+            UPDATE sink_deliveries
+               SET seqs = ${rest}::bigint[], first_seq = ${rest[0]!}, status = 'pending', attempts = 0, next_attempt_at = now(),
+                   first_attempt_at = NULL, claim_token = NULL, lease_until = NULL, last_error = NULL
+             WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid`;
     // Lost the claim (lease expired and another worker took over): that worker records the result.
     if (done === 0) return;
     await tx.$executeRaw`
@@ -187,14 +211,20 @@ export async function deliverClaim(claim: Claim, options: DeliverOptions): Promi
       orderBy: { seq: "asc" },
     });
     // Retention may have pruned some since they were enqueued: send what is left, count the rest.
-    const skipped = claim.seqs.length - rows.length;
-    if (rows.length > 0) {
+    // A batch too large for one request is sent in order, part by part: this claim sends the
+    // first part, and the rest of the batch stays queued (due at once) under the same row.
+    const events = rows.map(toSinkEvent);
+    const part = leadingPart(events, options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+    const lastSent = part.length > 0 ? BigInt(part[part.length - 1]!.seq) : null;
+    const rest = lastSent === null ? [] : claim.seqs.filter((seq) => seq > lastSent);
+    const skipped = claim.seqs.length - rest.length - part.length;
+    if (part.length > 0) {
       const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
       const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-      await options.transport(sink.config, rows.map(toSinkEvent), { signal, timeoutMs, allowPrivateTargets: options.allowPrivateTargets, allowHttp: options.allowHttp });
+      await options.transport(sink.config, part, { signal, timeoutMs, allowPrivateTargets: options.allowPrivateTargets, allowHttp: options.allowHttp });
     }
-    await recordSuccess(claim, rows.length, skipped);
-    return { outcome: "delivered", events: rows.length };
+    await recordSuccess(claim, part.length, skipped, rest);
+    return { outcome: "delivered", events: part.length };
   } catch (error) {
     if (!(error instanceof SinkDeliveryError)) log.warn({ sinkId: claim.sinkId, delivery: claim.id.toString(), ...errorFields(error) }, "sink delivery failed");
     const message = sanitizeDeliveryError(error, secret);

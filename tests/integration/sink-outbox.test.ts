@@ -425,6 +425,32 @@ describe("delivery", () => {
     expect(new Set(seqsOf(r.events))).toEqual(new Set(expected));
   }, 60_000);
 
+  it("sends a batch too large for one request in parts, in order, none lost", async () => {
+    const r = await receiver();
+    const sinkId = await webhookSink("large", r.url);
+    const start = (await getDb().logSink.findUniqueOrThrow({ where: { id: sinkId } })).enqueuedSeq;
+    await getDb().$transaction(async (tx) => {
+      const { appendAuditEvent } = await import("@/lib/audit");
+      for (let i = 0; i < 40; i++) {
+        await appendAuditEvent(tx, {
+          tenantId: acme,
+          actor: { type: "service", id: "c", label: "app" },
+          action: "key.batch_unwrap",
+          outcome: "success",
+          request,
+          details: { objectIds: Array.from({ length: 200 }, (_, j) => `object-${i}-${j}`) },
+        });
+      }
+    });
+    await enqueueAll({ budgetMs: 2_000 });
+    expect(await getDb().sinkDelivery.count({ where: { sinkId } })).toBe(1); // one batch of 41 events
+    await drain(sinkId, { maxBatchBytes: 20_000 });
+    expect(r.batches.length).toBeGreaterThan(5);
+    for (const batch of r.batches) expect(Buffer.byteLength(JSON.stringify(batch.events))).toBeLessThanOrEqual(20_000);
+    expect(seqsOf(r.events)).toEqual(await acmeSeqsAfter(start));
+    expect((await getSink(people.acmeAdmin, acme, sinkId)).status.delivered.total).toBe(41);
+  });
+
   it("pauses a disabled sink and catches up when it is enabled again", async () => {
     const r = await receiver();
     const sinkId = await webhookSink("paused", r.url);
