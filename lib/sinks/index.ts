@@ -78,6 +78,8 @@ export type SinkSecretOnce = { sinkId: string; secret: string | null };
 export type TestResult = { ok: boolean; message: string; ms: number };
 
 const TARGET_TYPE = "log_sink";
+/** Each sink is a stream of the whole trail to deliver: a bound keeps one tenant from loading the workers. */
+export const MAX_SINKS_PER_TENANT = 10;
 const OUTCOME_DB: Record<SinkOutcome, AuditOutcome> = { success: "SUCCESS", denied: "DENIED", failure: "FAILURE" };
 
 function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
@@ -261,6 +263,11 @@ export async function createSink(caller: Caller, input: CreateSinkInput): Promis
     await runAudited(async (tx) => {
       const action = AUDIT_ACTIONS.sinkCreated;
       const standing = await requireTenantRole(tx, caller, data.tenantId, ["admin"], { action, target: { type: TARGET_TYPE, id: sinkId } });
+      // Serialises creations in the tenant (the count below would race otherwise).
+      await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${data.tenantId}::uuid FOR UPDATE`;
+      if ((await tx.logSink.count({ where: { tenantId: data.tenantId } })) >= MAX_SINKS_PER_TENANT) {
+        throw new AppError("conflict", `A tenant can have at most ${MAX_SINKS_PER_TENANT} log sinks; delete one first.`);
+      }
       // The watermark comes from the event itself: the sink's first event is its own creation.
       await tx.logSink.create({
         data: {

@@ -14,6 +14,7 @@ import {
   deleteSink,
   getSink,
   listSinks,
+  MAX_SINKS_PER_TENANT,
   retryFailedDeliveries,
   sendTestEvent,
   setSinkEnabled,
@@ -566,10 +567,12 @@ describe("tenant isolation", () => {
     expect(denied).toBeGreaterThanOrEqual(8);
   });
 
-  it("refuses bad input with field errors and duplicate names with a conflict", async () => {
+  it("refuses bad input with field errors, and duplicate names and one sink too many with a conflict", async () => {
     const r = await receiver();
     await webhookSink("dup", r.url);
     await expectRefused(createSink(people.acmeAdmin, { tenantId: acme, name: "dup", kind: "webhook", settings: { url: r.url } }), "conflict");
+    for (let i = 1; i < MAX_SINKS_PER_TENANT; i++) await webhookSink(`sink ${i}`, r.url);
+    await expectRefused(createSink(people.acmeAdmin, { tenantId: acme, name: "one too many", kind: "webhook", settings: { url: r.url } }), "conflict");
     const error = await createSink(people.acmeAdmin, { tenantId: acme, name: "", kind: "syslog", settings: { host: "x y", port: 0, transport: "tcp" } } as never).catch((e: unknown) => e);
     expect(isAppError(error) && error.code).toBe("bad_request");
     expect(isAppError(error) && Object.keys(error.fieldErrors ?? {})).toEqual(["name", "settings.host", "settings.port"]);
