@@ -76,10 +76,13 @@ export type TransportOptions = {
  */
 export class SinkDeliveryError extends Error {
   readonly retryable: boolean;
-  constructor(message: string, retryable: boolean) {
+  /** The receiver refused the batch for its size (HTTP 413): a smaller batch may go through. */
+  readonly tooLarge: boolean;
+  constructor(message: string, retryable: boolean, options: { tooLarge?: boolean } = {}) {
     super(message);
     this.name = "SinkDeliveryError";
     this.retryable = retryable;
+    this.tooLarge = options.tooLarge ?? false;
   }
 }
 

@@ -214,15 +214,24 @@ export async function deliverClaim(claim: Claim, options: DeliverOptions): Promi
     // A batch too large for one request is sent in order, part by part: this claim sends the
     // first part, and the rest of the batch stays queued (due at once) under the same row.
     const events = rows.map(toSinkEvent);
-    const part = leadingPart(events, options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+    let part = leadingPart(events, options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+    // A receiver that refuses the batch for its size (413) gets the first half, then a quarter…
+    // down to one event; only an event too large on its own fails (and is set aside).
+    for (;;) {
+      if (part.length === 0) break;
+      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+      const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+      try {
+        await options.transport(sink.config, part, { signal, timeoutMs, allowPrivateTargets: options.allowPrivateTargets, allowHttp: options.allowHttp });
+        break;
+      } catch (error) {
+        if (!(error instanceof SinkDeliveryError && error.tooLarge && part.length > 1)) throw error;
+        part = part.slice(0, Math.ceil(part.length / 2));
+      }
+    }
     const lastSent = part.length > 0 ? BigInt(part[part.length - 1]!.seq) : null;
     const rest = lastSent === null ? [] : claim.seqs.filter((seq) => seq > lastSent);
     const skipped = claim.seqs.length - rest.length - part.length;
-    if (part.length > 0) {
-      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-      const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
-      await options.transport(sink.config, part, { signal, timeoutMs, allowPrivateTargets: options.allowPrivateTargets, allowHttp: options.allowHttp });
-    }
     await recordSuccess(claim, part.length, skipped, rest);
     return { outcome: "delivered", events: part.length };
   } catch (error) {

@@ -23,7 +23,7 @@ import {
 import { loadSinkConfig } from "@/lib/sinks/config";
 import { enqueueAll, enqueueSinkBatch } from "@/lib/sinks/outbox";
 import { forgetDeploymentSinkSecretKeys } from "@/lib/sinks/secrets";
-import { verifyWebhookSignature } from "@/lib/sinks/transports";
+import { sendBatch, verifyWebhookSignature } from "@/lib/sinks/transports";
 import type { SinkEvent } from "@/lib/sinks/types";
 import { type DeliverOptions, deliverDue } from "@/lib/sinks/worker";
 import type { Caller } from "@/lib/tenants/caller";
@@ -450,6 +450,42 @@ describe("delivery", () => {
     for (const batch of r.batches) expect(Buffer.byteLength(JSON.stringify(batch.events))).toBeLessThanOrEqual(20_000);
     expect(seqsOf(r.events)).toEqual(await acmeSeqsAfter(start));
     expect((await getSink(people.acmeAdmin, acme, sinkId)).status.delivered.total).toBe(41);
+  });
+
+  it("halves a batch the receiver refuses as too large (413) until it is accepted: nothing lost, order kept", async () => {
+    const received: SinkEvent[] = [];
+    let refused = 0;
+    // A receiver that takes at most 3 events per request, as a SIEM with a body limit would.
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const { events } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { events: SinkEvent[] };
+        if (events.length > 3) {
+          refused++;
+          res.writeHead(413).end();
+          return;
+        }
+        received.push(...events);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const { sinkId } = await createSink(people.acmeAdmin, { tenantId: acme, name: "small-bodies", kind: "webhook", settings: { url } });
+      const start = (await getDb().logSink.findUniqueOrThrow({ where: { id: sinkId } })).enqueuedSeq;
+      await appendEvents(acme, 25);
+      await drain(sinkId, { transport: sendBatch, allowHttp: true });
+      expect(refused).toBeGreaterThan(0);
+      expect(seqsOf(received)).toEqual(await acmeSeqsAfter(start));
+      const sink = await getSink(people.acmeAdmin, acme, sinkId);
+      expect(sink.status.health).toBe("healthy");
+      expect(await getDb().sinkDelivery.count({ where: { sinkId, status: "failed" } })).toBe(0);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it("pauses a disabled sink and catches up when it is enabled again", async () => {

@@ -40,6 +40,10 @@ describe("statusError", () => {
   it.each([301, 302, 307, 308, 400, 401, 403, 404, 410, 413, 422])("%i is final", (status) =>
     expect(statusError("The webhook", status)?.retryable).toBe(false),
   );
+  it("marks only 413 as too large, so the outbox sends smaller batches instead of failing", () => {
+    expect(statusError("The webhook", 413)?.tooLarge).toBe(true);
+    for (const status of [400, 422, 500]) expect(statusError("The webhook", status)?.tooLarge).toBe(false);
+  });
   it("names the status in Node's words and says redirects are not followed", () => {
     expect(statusError("The webhook", 302)?.message).toBe(
       "The webhook answered with a redirect (302 Found); Custody does not follow redirects. Set the sink's URL to the final address.",

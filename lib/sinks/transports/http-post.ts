@@ -139,7 +139,7 @@ export function statusError(label: string, status: number): SinkDeliveryError | 
     return new SinkDeliveryError(`${label} refused the delivery's credentials (${statusName(status)}).`, false);
   }
   if (status === 413) {
-    return new SinkDeliveryError(`${label} refused the batch as too large (${statusName(status)}).`, false);
+    return new SinkDeliveryError(`${label} refused the batch as too large (${statusName(status)}).`, false, { tooLarge: true });
   }
   if (status >= 400 && status < 500) return new SinkDeliveryError(`${label} refused the delivery (${statusName(status)}).`, false);
   return new SinkDeliveryError(`${label} answered with an unexpected status (${status}).`, true);
