@@ -22,6 +22,7 @@ export default async function TenantLayout({
         { href: `${base}/keys`, label: "Keys" },
         { href: `${base}/members`, label: "Members" },
         { href: `${base}/audit`, label: "Audit trail" },
+        { href: `${base}/sinks`, label: "Log sinks" },
         { href: `${base}/usage`, label: "Usage" },
         ...(principal.tenants.length > 1 ? [{ href: "/tenants", label: "Switch tenant" }] : []),
       ]}
