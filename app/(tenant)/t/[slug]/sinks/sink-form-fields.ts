@@ -1,12 +1,16 @@
 import { AUDIT_ACTIONS } from "@/lib/audit/actions";
-import { SINK_KINDS, SINK_OUTCOMES, type SinkKind } from "@/lib/validation/sinks";
+// Types only: lib/validation/sinks uses node:crypto and node:net, which client components cannot load.
+import type { SinkKind, SinkOutcome } from "@/lib/validation/sinks";
 
 // How the sink forms' flat fields map to the data layer's input (lib/validation/sinks.ts), for
 // both the server actions and the forms. Each filter choice is its own checkbox field, so a
 // refused submission gives every choice back (a repeated field name would keep only one).
+// The forms (client components) import this module too.
 
 export const KIND_LABELS: Record<SinkKind, string> = { webhook: "Webhook", syslog: "Syslog", splunk_hec: "Splunk HEC" };
-export const OUTCOME_LABELS = { success: "Success", denied: "Denied", failure: "Failure" } as const;
+export const OUTCOME_LABELS: Record<SinkOutcome, string> = { success: "Success", denied: "Denied", failure: "Failure" };
+export const SINK_KINDS = Object.keys(KIND_LABELS) as SinkKind[];
+export const SINK_OUTCOMES = Object.keys(OUTCOME_LABELS) as SinkOutcome[];
 export const KNOWN_ACTIONS: readonly string[] = Object.values(AUDIT_ACTIONS);
 
 export const actionField = (action: string) => `action:${action}`;
@@ -20,7 +24,7 @@ const text = (form: FormData, name: string): string | undefined => {
 /** The form's fields as the nested input createSink/updateSink parse; validation stays theirs. */
 export function sinkInputOf(form: FormData) {
   const kindField = text(form, "kind");
-  const kind = (SINK_KINDS as readonly string[]).includes(kindField ?? "") ? (kindField as SinkKind) : kindField;
+  const kind = (SINK_KINDS as string[]).includes(kindField ?? "") ? (kindField as SinkKind) : kindField;
   const settings: Record<string, unknown> =
     kind === "syslog"
       ? {

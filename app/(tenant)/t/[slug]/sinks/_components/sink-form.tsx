@@ -10,9 +10,9 @@ import { Input } from "@/components/ui/input";
 import { NativeSelect } from "@/components/ui/select";
 import type { ActionResult } from "@/lib/http/action-result";
 import { cn } from "@/lib/utils/cn";
-import { SINK_KINDS, SINK_OUTCOMES, type SinkKind, type SinkOutcome } from "@/lib/validation/sinks";
+import type { SinkKind, SinkOutcome } from "@/lib/validation/sinks";
 import { createSinkAction, type IssuedSecret, updateSinkAction } from "../actions";
-import { actionField, errorFor, KIND_LABELS, KNOWN_ACTIONS, OUTCOME_LABELS, outcomeField } from "../sink-form-fields";
+import { actionField, errorFor, KIND_LABELS, KNOWN_ACTIONS, OUTCOME_LABELS, outcomeField, SINK_KINDS, SINK_OUTCOMES } from "../sink-form-fields";
 import { SecretReveal } from "./secret-reveal";
 
 /** What the edit form starts from: the stored sink, never its secret. */
@@ -51,6 +51,12 @@ export function SinkForm({ tenantId, slug, initial }: Props) {
   );
 }
 
+const SHOWN_SETTINGS: Record<SinkKind, string[]> = {
+  webhook: ["url", "caCertificate"],
+  syslog: ["host", "port", "transport", "caCertificate", "facility", "appName"],
+  splunk_hec: ["url", "caCertificate", "index", "sourcetype"],
+};
+
 const TEXTAREA = cn(
   "min-h-24 w-full rounded-md border border-input bg-card px-3 py-2 font-mono text-xs text-foreground shadow-xs",
   "focus-visible:border-ring focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring/30",
@@ -71,7 +77,7 @@ function SinkFields({
   const refused = state && !state.ok ? state : null;
   const values = refused?.values;
   const errors = refused?.fieldErrors;
-  const [kind, setKind] = useState<SinkKind>(initial?.kind ?? ((SINK_KINDS as readonly string[]).includes(values?.kind ?? "") ? (values!.kind as SinkKind) : "webhook"));
+  const [kind, setKind] = useState<SinkKind>(initial?.kind ?? ((SINK_KINDS as string[]).includes(values?.kind ?? "") ? (values!.kind as SinkKind) : "webhook"));
   const id = (field: string) => `sink-${initial ? "edit" : "new"}-${field}`;
   // After a refusal the entered text, else the stored setting (or nothing, for a new sink).
   const value = (field: string): string => values?.[field] ?? (initial?.settings[field] != null ? String(initial.settings[field]) : "");
@@ -81,6 +87,11 @@ function SinkFields({
   const selectedActions = initial?.filter.actions ?? [];
   const anyActionChosen = values ? KNOWN_ACTIONS.some((a) => values[actionField(a)] === "on") : selectedActions.length > 0;
   const fieldErrorShown = errors && Object.keys(errors).length > 0 && refused?.code === "bad_request";
+  // Errors no field on screen shows (e.g. "kind" when editing): listed with the form's message.
+  const shownFields = new Set([...(initial ? [] : ["kind"]), "name", ...SHOWN_SETTINGS[kind].flatMap((f) => [f, `settings.${f}`]), ...(kind === "splunk_hec" ? ["token"] : [])]);
+  const otherErrors = Object.entries(errors ?? {})
+    .filter(([key]) => !shownFields.has(key) && !key.startsWith("filter."))
+    .map(([, messages]) => messages[0]);
 
   return (
     <form action={action} className="space-y-4" noValidate>
@@ -243,11 +254,11 @@ function SinkFields({
 
       {refused && !fieldErrorShown ? (
         <Alert variant="destructive">
-          <AlertDescription>{refused.message}</AlertDescription>
+          <AlertDescription>{[refused.message, ...otherErrors].join(" ")}</AlertDescription>
         </Alert>
       ) : refused ? (
         <p role="alert" className="text-sm font-medium text-destructive">
-          {refused.message}
+          {[refused.message, ...otherErrors].join(" ")}
         </p>
       ) : null}
       <SubmitButton pendingLabel={initial ? "Saving…" : "Adding…"}>{initial ? "Save changes" : "Add log sink"}</SubmitButton>
