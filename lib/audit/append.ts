@@ -47,7 +47,11 @@ const OUTCOME = { success: "SUCCESS", denied: "DENIED", failure: "FAILURE" } as 
  * and its event commit together or not at all. Taking the chain head's row lock orders the
  * chain: concurrent appends to one tenant queue here; other tenants are not held up.
  */
-export async function appendAuditEvent(tx: Tx, input: AuditInput): Promise<AuditEvent> {
+export async function appendAuditEvent(tx: Tx, given: AuditInput): Promise<AuditEvent> {
+  // A tenant id as PostgreSQL prints a uuid (lower case), whatever the caller passed: the chain
+  // is that text, and an upper-case id would otherwise open a second chain for the same tenant,
+  // one that nothing reads (the live view, sinks and rollups read the canonical one).
+  const input: AuditInput = given.tenantId === null ? given : { ...given, tenantId: given.tenantId.toLowerCase() };
   const chain = input.tenantId ?? VENDOR_CHAIN;
   const [head] = await tx.$queryRaw<Array<{ seq: bigint; head_hash: string }>>`
     INSERT INTO audit_chains (chain, seq, head_hash) VALUES (${chain}, 1, ${GENESIS_HASH})

@@ -15,6 +15,11 @@ describe("log sink input", () => {
     expect(parsed).toMatchObject({ name: "SIEM", filter: { actions: [], outcomes: [] }, settings: { caCertificate: null } });
   });
 
+  it("takes ids in lower case, as PostgreSQL prints them (the audit chain is that text)", () => {
+    const parsed = production.parse({ tenantId: tenantId.toUpperCase(), name: "x", kind: "webhook", settings: { url: "https://siem.example.com/in" } });
+    expect(parsed.tenantId).toBe(tenantId);
+  });
+
   it("wants https in production, and no credentials in the URL", () => {
     const plain = { tenantId, name: "x", kind: "webhook", settings: { url: "http://siem.example.com/in" } };
     expect(messages(production.safeParse(plain))).toEqual(["settings.url: Use an https:// URL: events leave Custody encrypted."]);

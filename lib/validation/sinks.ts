@@ -17,7 +17,8 @@ const KNOWN_ACTIONS: readonly string[] = Object.values(AUDIT_ACTIONS);
 export type SinkInputPolicy = { allowHttp: boolean };
 
 const VISIBLE_TEXT = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
-const idSchema = z.uuid("That is not a valid id.");
+// Lower case, as PostgreSQL prints a uuid: ids are compared and used as audit chains in that form.
+const idSchema = z.uuid("That is not a valid id.").transform((id) => id.toLowerCase());
 
 export const sinkNameSchema = z
   .string({ message: "Enter a name for the sink." })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { type AuditInput, appendAuditEvent, listTenantEvents, tenantEvent } from "@/lib/audit";
+import { type AuditInput, appendAuditEvent, listTenantEvents, tenantEvent, verifyStoredChain } from "@/lib/audit";
 import { type AuditFilter, parseAuditQuery } from "@/lib/audit/filter";
 import { queryAuditPage, streamAuditEvents } from "@/lib/audit/query";
 import { disconnectDb, getDb } from "@/lib/db";
@@ -247,6 +247,16 @@ describe("tenant isolation", () => {
     const theirKey = "7d0e2a51-0000-4000-8000-000000000001";
     expect((await listTenantEvents(a.caller, a.tenantId, { filter: { key: theirKey } })).events).toEqual([]);
     expect((await listTenantEvents(a.caller, a.tenantId, { filter: { q: "7d0e2a51" } })).events).toEqual([]);
+  });
+
+  it("files an event given an upper-case tenant id in the tenant's one chain, where readers look", async () => {
+    const { tenantId } = await member("umbrella");
+    await append({ tenantId: tenantId.toUpperCase(), actor: { type: "system", id: null, label: "custody" }, action: "key.verified", outcome: "success", request });
+    const chains = await getDb().auditChain.findMany({ where: { chain: { in: [tenantId, tenantId.toUpperCase()] } } });
+    expect(chains.map((c) => c.chain)).toEqual([tenantId]);
+    const [event] = (await queryAuditPage(tenantId, { action: "key.verified" }, { limit: 5 })).events;
+    expect(event).toMatchObject({ chain: tenantId, tenantId });
+    expect((await verifyStoredChain(tenantId)).intact).toBe(true);
   });
 
   it("opens an event of one's own chain by number, with its cursor just above it", async () => {
