@@ -12,6 +12,7 @@ describe("classifyAddress", () => {
     ["172.31.255.255", "private"],
     ["192.168.1.1", "private"],
     ["169.254.169.254", "cloud-metadata"],
+    ["168.63.129.16", "cloud-metadata"],
     ["169.254.0.1", "link-local"],
     ["0.0.0.0", "unspecified"],
     ["0.1.2.3", "unspecified"],

@@ -41,6 +41,7 @@ function range4(cidr: string, category: AddressCategory): Range4 {
 // Most specific first: the first match wins.
 const IPV4_RANGES: Range4[] = [
   range4("169.254.169.254/32", "cloud-metadata"),
+  range4("168.63.129.16/32", "cloud-metadata"), // Azure's WireServer (host agent), public space
   range4("0.0.0.0/8", "unspecified"), // "this network": 0.0.0.0 reaches the local host on Linux
   range4("10.0.0.0/8", "private"),
   range4("100.64.0.0/10", "shared"),

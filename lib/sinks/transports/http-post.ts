@@ -84,9 +84,6 @@ export async function postJson(
       if (error) reject(error);
       else resolve(reply!);
     };
-    const onAbort = () => finish(abortedError());
-    const timer = setTimeout(() => finish(timeoutError(where, totalMs)), timeoutMs);
-    options.signal?.addEventListener("abort", onAbort, { once: true });
 
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     const req = send({
@@ -101,6 +98,11 @@ export async function postJson(
       rejectUnauthorized: true,
       agent: false,
     });
+    // Armed only once the request exists: a synchronous throw above leaves no timer behind to
+    // call destroy() on nothing.
+    const onAbort = () => finish(abortedError());
+    const timer = setTimeout(() => finish(timeoutError(where, totalMs)), timeoutMs);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
     req.on("error", (error) => finish(networkError(error, where)));
     req.on("response", (res: IncomingMessage) => {
       const chunks: Buffer[] = [];

@@ -8,6 +8,8 @@ describe("RFC 5424 formatting", () => {
   it("escapes exactly the three characters §6.3.3 names", () => {
     expect(escapeParamValue('a"b\\c]d[e=f')).toBe('a\\"b\\\\c\\]d[e=f');
     expect(escapeParamValue("Zoë ✓")).toBe("Zoë ✓");
+    // No line break reaches a receiver that splits on them; the JSON message keeps the exact value.
+    expect(escapeParamValue("a\r\nb\u0000c\u007fd\te")).toBe("a  b c d e");
   });
 
   it("writes the header, the SD element and the JSON event after a BOM", () => {

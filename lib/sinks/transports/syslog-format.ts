@@ -28,7 +28,10 @@ export function headerField(text: string | null | undefined, max: number): strin
 
 /** RFC 5424 §6.3.3: inside a PARAM-VALUE, `"`, `\` and `]` are escaped with a backslash. */
 export function escapeParamValue(value: string): string {
-  return value.replace(/["\\\]]/g, (c) => `\\${c}`);
+  // Control characters (CR, LF, NUL…) become spaces: octet counting frames them safely, but
+  // receivers and SIEMs that split on line breaks would see extra lines. The exact value is in
+  // the JSON message.
+  return value.replace(/[\u0000-\u001f\u007f]/g, " ").replace(/["\\\]]/g, (c) => `\\${c}`);
 }
 
 /** The SD-PARAMs, in this order; a null field is left out rather than sent as "". */

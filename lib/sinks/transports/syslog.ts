@@ -48,9 +48,6 @@ export async function sendSyslog(config: SyslogSinkConfig, events: SinkEvent[], 
       if (error) reject(error);
       else resolve();
     };
-    const onAbort = () => finish(abortedError());
-    const timer = setTimeout(() => finish(timeoutError(where, totalMs)), timeoutMs);
-    options.signal?.addEventListener("abort", onAbort, { once: true });
 
     const lookup = pinnedLookup(target);
     const socket: Socket =
@@ -65,6 +62,11 @@ export async function sendSyslog(config: SyslogSinkConfig, events: SinkEvent[], 
             rejectUnauthorized: true,
           })
         : netConnect({ host: target.host, port: config.port, lookup });
+    // Armed only once the request exists: a synchronous throw above leaves no timer behind to
+    // call destroy() on nothing.
+    const onAbort = () => finish(abortedError());
+    const timer = setTimeout(() => finish(timeoutError(where, totalMs)), timeoutMs);
+    options.signal?.addEventListener("abort", onAbort, { once: true });
     socket.once(config.transport === "tls" ? "secureConnect" : "connect", () => socket.end(payload));
     socket.once("finish", () => {
       flushed = true;
