@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { SinkDeliveryError } from "./types";
-import { backoffDelayMs, DEFAULT_BACKOFF, sanitizeDeliveryError } from "./worker";
+import { backoffDelayMs, DEFAULT_BACKOFF, DEFAULT_LEASE_MS, DEFAULT_TIMEOUT_MS, leaseMarginMs, sanitizeDeliveryError } from "./worker";
 
 describe("retry backoff", () => {
   it("is full jitter under an exponential ceiling, capped", () => {
@@ -33,5 +33,13 @@ describe("delivery errors as stored and shown", () => {
     expect(sanitizeDeliveryError(new Error("ECONNRESET at Socket.<anonymous> (/app/node_modules/x.js:1:1)"), null)).toBe(
       "Delivery failed unexpectedly; the details are in Custody's log.",
     );
+  });
+});
+
+describe("the lease margin", () => {
+  it("leaves room to record the result before the lease ends, and a full default request inside it", () => {
+    expect(leaseMarginMs(DEFAULT_LEASE_MS)).toBe(5_000);
+    expect(DEFAULT_LEASE_MS - leaseMarginMs(DEFAULT_LEASE_MS)).toBeGreaterThan(DEFAULT_TIMEOUT_MS);
+    expect(leaseMarginMs(800)).toBe(200); // short test leases keep three quarters
   });
 });

@@ -16,7 +16,15 @@ import { type SinkEvent, SinkDeliveryError, type SinkTransport } from "./types";
 //   - a worker that dies mid-send (kill -9) leaves its batch `delivering`; once the lease
 //     expires another worker claims it and sends it again: at least once;
 //   - in order per sink: only a sink's oldest undelivered batch (lowest first_seq, failed ones
-//     aside) can be claimed, and only while none of the sink's batches is in flight.
+//     aside) can be claimed, and only while none of the sink's batches is in flight;
+//   - a claim's work never outlasts its lease: each request's timeout ends before the lease
+//     does, and the lease is renewed (token-checked) before each further request of the claim
+//     (the 413 halving), so another worker takes a batch over only from a worker that stopped.
+//
+// Fair between sinks and tenants: the due batch of the sink claimed longest ago goes first
+// (log_sinks.last_claimed_at, set by the claim), so every sink with due work gets a turn before
+// any gets a second, however old one sink's backlog is; and one process gives at most half its
+// lanes to one tenant, so a tenant's slow or hanging receivers cannot hold every lane.
 //
 // A failed attempt is retried with exponential backoff and full jitter (a random delay between
 // 0 and min(cap, base·2^(attempts−1))). It is marked `failed` when the transport says retrying
@@ -25,6 +33,8 @@ import { type SinkEvent, SinkDeliveryError, type SinkTransport } from "./types";
 // so one poisoned batch or a long outage does not stop the stream; the sink shows as failing
 // and "retry failed deliveries" puts the parked batches back, where they go first again (they
 // have the lowest seqs). Receivers order and deduplicate by each event's id (`<chain>:<seq>`).
+// An event the receiver refuses as too large (413) even on its own is split off into a failed
+// batch of its own, so it cannot hold back the rest of its batch.
 //
 // Delivered batches are deleted at once; sink_delivery_stats keeps per-minute counts for the
 // delivery rate.
@@ -42,9 +52,11 @@ export type DeliverOptions = {
   signal?: AbortSignal;
   /** Batches of different sinks sent at once by this process. */
   concurrency?: number;
+  /** Of those, at most this many for one tenant (default: half the lanes, at least 1). */
+  maxLanesPerTenant?: number;
   /** How long a claim holds before another worker may take the batch over. */
   leaseMs?: number;
-  /** Connect plus send, per batch; must be well under the lease. */
+  /** Connect plus send, per request; cut shorter so that it ends before the claim's lease. */
   timeoutMs?: number;
   backoff?: { baseMs: number; capMs: number };
   /** A batch larger than this (as JSON) is sent in parts, in order; a single larger event goes alone. */
@@ -60,14 +72,36 @@ export const DEFAULT_BACKOFF = { baseMs: 1_000, capMs: 10 * 60_000 };
 export const DEFAULT_MAX_BATCH_BYTES = 512 * 1024;
 const MAX_ERROR_LENGTH = 500;
 
-export type Claim = { id: bigint; sinkId: string; seqs: bigint[]; attempts: number; firstAttemptAt: Date; token: string };
+export type Claim = {
+  id: bigint;
+  sinkId: string;
+  tenantId: string;
+  seqs: bigint[];
+  attempts: number;
+  firstAttemptAt: Date;
+  token: string;
+  leaseMs: number;
+  /** Local clock (ms) before the claim's transaction began: its lease ends no earlier than this plus leaseMs. */
+  claimedAt: number;
+};
 
-/** Claims the oldest due batch of any sink whose turn it is; null when none is due. */
-export async function claimNextDelivery(leaseMs = DEFAULT_LEASE_MS): Promise<Claim | null> {
+/** How long before its lease ends a claim stops sending: room for recording the result. */
+export function leaseMarginMs(leaseMs: number): number {
+  return Math.min(5_000, Math.floor(leaseMs / 4));
+}
+
+/**
+ * Claims the due batch of the sink whose last claim is oldest, among sinks whose turn it is
+ * and tenants not in `busyTenants` (at this process's lane cap); null when none is due.
+ */
+export async function claimNextDelivery(leaseMs = DEFAULT_LEASE_MS, busyTenants: readonly string[] = []): Promise<Claim | null> {
+  // Taken before the database's now(), so a lease measured from it on the local clock ends no later than the real one.
+  const claimedAt = Date.now();
   return getDb().$transaction(async (tx) => {
-    const [due] = await tx.$queryRaw<Array<{ id: bigint }>>`
-      SELECT d.id FROM sink_deliveries d JOIN log_sinks s ON s.id = d.sink_id
+    const [due] = await tx.$queryRaw<Array<{ id: bigint; tenant_id: string }>>`
+      SELECT d.id, s.tenant_id::text FROM sink_deliveries d JOIN log_sinks s ON s.id = d.sink_id
        WHERE s.enabled
+         AND NOT (s.tenant_id = ANY (${[...busyTenants]}::uuid[]))
          AND ((d.status = 'pending' AND d.next_attempt_at <= now()) OR (d.status = 'delivering' AND d.lease_until < now()))
          -- The sink's oldest batch still to deliver (parked failures aside) ...
          AND NOT EXISTS (SELECT 1 FROM sink_deliveries e
@@ -75,7 +109,8 @@ export async function claimNextDelivery(leaseMs = DEFAULT_LEASE_MS): Promise<Cla
          -- ... and none of the sink's batches in flight.
          AND NOT EXISTS (SELECT 1 FROM sink_deliveries f
                           WHERE f.sink_id = d.sink_id AND f.id <> d.id AND f.status = 'delivering' AND f.lease_until >= now())
-       ORDER BY d.next_attempt_at, d.id
+       -- Fair: the sink claimed longest ago (or never) first; within it, its oldest batch.
+       ORDER BY s.last_claimed_at NULLS FIRST, d.next_attempt_at, d.id
        LIMIT 1
        FOR UPDATE OF d SKIP LOCKED`;
     if (!due) return null;
@@ -87,8 +122,28 @@ export async function claimNextDelivery(leaseMs = DEFAULT_LEASE_MS): Promise<Cla
        WHERE id = ${due.id}
        RETURNING sink_id::text, seqs, attempts, first_attempt_at`;
     if (!claimed) return null;
-    return { id: due.id, sinkId: claimed.sink_id, seqs: claimed.seqs, attempts: claimed.attempts, firstAttemptAt: claimed.first_attempt_at, token };
+    await tx.$executeRaw`UPDATE log_sinks SET last_claimed_at = now() WHERE id = ${claimed.sink_id}::uuid`;
+    return {
+      id: due.id,
+      sinkId: claimed.sink_id,
+      tenantId: due.tenant_id,
+      seqs: claimed.seqs,
+      attempts: claimed.attempts,
+      firstAttemptAt: claimed.first_attempt_at,
+      token,
+      leaseMs,
+      claimedAt,
+    };
   });
+}
+
+/** Renews the claim's lease before a further request; the new local deadline, or null when the claim was lost (or the batch deleted). */
+async function renewLease(claim: Claim): Promise<number | null> {
+  const renewedAt = Date.now();
+  const renewed = await getDb().$executeRaw`
+    UPDATE sink_deliveries SET lease_until = now() + ${claim.leaseMs} * interval '1 millisecond'
+     WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid`;
+  return renewed === 0 ? null : renewedAt + claim.leaseMs - leaseMarginMs(claim.leaseMs);
 }
 
 /** An audit event as every sink receives it. */
@@ -197,6 +252,45 @@ async function recordFailure(claim: Claim, message: string, retryable: boolean, 
   return failed ? "failed" : "retrying";
 }
 
+/**
+ * Sets aside one event the receiver refuses as too large even alone: it becomes a failed batch
+ * of its own, and the claimed row keeps the rest of the batch, due now. One transaction, only
+ * while the claim holds. The row's first_seq moves past the event before the event's own row
+ * takes that seq, so (sink_id, first_seq) stays unique. False when the claim was lost.
+ */
+async function setAsideOversized(claim: Claim, oversized: bigint, message: string): Promise<boolean> {
+  const rest = claim.seqs.filter((seq) => seq > oversized);
+  // Seqs before it in this batch were pruned by retention (the halving always keeps the front).
+  const skipped = claim.seqs.filter((seq) => seq < oversized).length;
+  const attempts = claim.attempts + 1;
+  return getDb().$transaction(async (tx) => {
+    const kept =
+      rest.length === 0
+        ? await tx.$executeRaw`
+            UPDATE sink_deliveries
+               SET seqs = ${[oversized]}::bigint[], first_seq = ${oversized}, last_seq = ${oversized}, status = 'failed', attempts = ${attempts},
+                   last_error = ${message}, failed_at = now(), claim_token = NULL, lease_until = NULL
+             WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid`
+        : await tx.$executeRaw`
+            UPDATE sink_deliveries
+               SET seqs = ${rest}::bigint[], first_seq = ${rest[0]!}, status = 'pending', attempts = 0, next_attempt_at = now(),
+                   first_attempt_at = NULL, claim_token = NULL, lease_until = NULL, last_error = NULL
+             WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid`;
+    if (kept === 0) return false;
+    if (rest.length > 0) {
+      await tx.$executeRaw`
+        INSERT INTO sink_deliveries (sink_id, first_seq, last_seq, seqs, status, attempts, first_attempt_at, last_attempt_at, last_error, failed_at)
+        VALUES (${claim.sinkId}::uuid, ${oversized}, ${oversized}, ${[oversized]}::bigint[], 'failed', ${attempts}, ${claim.firstAttemptAt}, now(), ${message}, now())`;
+    }
+    await tx.$executeRaw`
+      UPDATE log_sinks
+         SET consecutive_failures = consecutive_failures + 1, last_error = ${message}, last_error_at = now(),
+             skipped_events = skipped_events + ${skipped}, skipped_at = CASE WHEN ${skipped} > 0 THEN now() ELSE skipped_at END
+       WHERE id = ${claim.sinkId}::uuid`;
+    return true;
+  });
+}
+
 export type DeliveryResult = { outcome: "delivered" | "retrying" | "failed" | "lost"; events: number; error?: string };
 
 /** Sends one claimed batch and records what happened. */
@@ -215,17 +309,37 @@ export async function deliverClaim(claim: Claim, options: DeliverOptions): Promi
     // first part, and the rest of the batch stays queued (due at once) under the same row.
     const events = rows.map(toSinkEvent);
     let part = leadingPart(events, options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES);
+    // Every request ends before the lease does (minus a margin to record the result).
+    let deadline = claim.claimedAt + claim.leaseMs - leaseMarginMs(claim.leaseMs);
     // A receiver that refuses the batch for its size (413) gets the first half, then a quarter…
-    // down to one event; only an event too large on its own fails (and is set aside).
-    for (;;) {
-      if (part.length === 0) break;
-      const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // down to one event; an event too large on its own is set aside in a failed batch of its
+    // own, and the rest of the batch goes on.
+    for (let request = 0; part.length > 0; request++) {
+      if (request > 0) {
+        const renewed = await renewLease(claim);
+        if (renewed === null) return { outcome: "lost", events: 0 }; // taken over or deleted: not ours to send
+        deadline = renewed;
+      }
+      const timeoutMs = Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, deadline - Date.now());
+      if (timeoutMs <= 0) throw new SinkDeliveryError("The delivery ran out of time before it could be sent; it will be retried.", true);
       const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
       try {
         await options.transport(sink.config, part, { signal, timeoutMs, allowPrivateTargets: options.allowPrivateTargets, allowHttp: options.allowHttp });
         break;
       } catch (error) {
-        if (!(error instanceof SinkDeliveryError && error.tooLarge && part.length > 1)) throw error;
+        if (!(error instanceof SinkDeliveryError && error.tooLarge)) throw error;
+        if (part.length === 1) {
+          const event = part[0]!;
+          const message = sanitizeDeliveryError(
+            new SinkDeliveryError(
+              `Event ${event.id} is too large for the receiver on its own, so it was set aside as a failed delivery; the rest of its batch goes on. ${error.message}`,
+              false,
+            ),
+            secret,
+          );
+          const setAside = await setAsideOversized(claim, BigInt(event.seq), message);
+          return setAside ? { outcome: "failed", events: 1, error: message } : { outcome: "lost", events: 0 };
+        }
         part = part.slice(0, Math.ceil(part.length / 2));
       }
     }
@@ -248,21 +362,44 @@ function isPermanentConfigError(error: unknown): boolean {
   return error instanceof Error && error.name === "SinkSecretError";
 }
 
-/** Delivers due batches, several sinks at a time, until none is due or the budget is spent. */
+/**
+ * Delivers due batches, several sinks at a time, until none is due or the budget is spent. At
+ * most `maxLanesPerTenant` lanes serve one tenant at once: a lane that finds only capped
+ * tenants' batches due stops for this run.
+ */
 export async function deliverDue(options: DeliverOptions): Promise<{ delivered: number; retrying: number; failed: number }> {
   const started = Date.now();
   const totals = { delivered: 0, retrying: 0, failed: 0 };
+  const concurrency = options.concurrency ?? 4;
+  const perTenant = options.maxLanesPerTenant ?? Math.max(1, Math.ceil(concurrency / 2));
+  const lanesOf = new Map<string, number>();
+  // Claims one at a time per process, so the lane counts the claim query sees are exact.
+  let claiming: Promise<unknown> = Promise.resolve();
+  const claim = (): Promise<Claim | null> => {
+    const next = claiming.then(async () => {
+      const busy = [...lanesOf].filter(([, lanes]) => lanes >= perTenant).map(([tenant]) => tenant);
+      const claimed = await claimNextDelivery(options.leaseMs, busy);
+      if (claimed) lanesOf.set(claimed.tenantId, (lanesOf.get(claimed.tenantId) ?? 0) + 1);
+      return claimed;
+    });
+    claiming = next.catch(() => undefined);
+    return next;
+  };
   const lane = async () => {
     while (!options.signal?.aborted && Date.now() - started < options.budgetMs) {
-      const claim = await claimNextDelivery(options.leaseMs);
-      if (!claim) return;
-      const result = await deliverClaim(claim, options);
-      if (result.outcome === "delivered") totals.delivered += result.events;
-      else if (result.outcome === "retrying") totals.retrying += 1;
-      else if (result.outcome === "failed") totals.failed += 1;
+      const claimed = await claim();
+      if (!claimed) return;
+      try {
+        const result = await deliverClaim(claimed, options);
+        if (result.outcome === "delivered") totals.delivered += result.events;
+        else if (result.outcome === "retrying") totals.retrying += 1;
+        else if (result.outcome === "failed") totals.failed += 1;
+      } finally {
+        lanesOf.set(claimed.tenantId, lanesOf.get(claimed.tenantId)! - 1);
+      }
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, lane));
+  await Promise.all(Array.from({ length: concurrency }, lane));
   return totals;
 }
 

@@ -24,7 +24,7 @@ import { loadSinkConfig } from "@/lib/sinks/config";
 import { enqueueAll, enqueueSinkBatch } from "@/lib/sinks/outbox";
 import { forgetDeploymentSinkSecretKeys } from "@/lib/sinks/secrets";
 import { sendBatch, verifyWebhookSignature } from "@/lib/sinks/transports";
-import type { SinkEvent } from "@/lib/sinks/types";
+import type { SinkEvent, SinkTransport } from "@/lib/sinks/types";
 import { type DeliverOptions, deliverDue } from "@/lib/sinks/worker";
 import type { Caller } from "@/lib/tenants/caller";
 import { appendEvents, tamper } from "../helpers/audit-trail";
@@ -488,6 +488,132 @@ describe("delivery", () => {
     }
   });
 
+  it("sets aside an event too large for the receiver on its own, and delivers the rest of its batch in order", async () => {
+    const received: SinkEvent[] = [];
+    let refused = 0;
+    // A receiver with a 6 KB body limit, as a SIEM would have: one event is larger than that alone.
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        const body = Buffer.concat(chunks);
+        if (body.length > 6_000) {
+          refused++;
+          res.writeHead(413).end();
+          return;
+        }
+        received.push(...(JSON.parse(body.toString("utf8")) as { events: SinkEvent[] }).events);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const { sinkId } = await createSink(people.acmeAdmin, { tenantId: acme, name: "body-limit", kind: "webhook", settings: { url } });
+      const start = (await getDb().logSink.findUniqueOrThrow({ where: { id: sinkId } })).enqueuedSeq;
+      await appendEvents(acme, 3);
+      const big = await recordAuditEvent({
+        tenantId: acme,
+        actor: { type: "service", id: "c", label: "app" },
+        action: "key.batch_unwrap",
+        outcome: "success",
+        request,
+        details: { objectIds: Array.from({ length: 1_000 }, (_, j) => `object-${j}`) },
+      });
+      await appendEvents(acme, 10);
+      await enqueueAll({ budgetMs: 2_000 });
+      expect(await getDb().sinkDelivery.count({ where: { sinkId } })).toBe(1); // all 15 in one batch
+      await drain(sinkId, { transport: sendBatch, allowHttp: true });
+
+      expect(refused).toBeGreaterThan(0);
+      const everything = await acmeSeqsAfter(start);
+      expect(seqsOf(received)).toEqual(everything.filter((s) => s !== big.seq));
+      const failed = await getDb().sinkDelivery.findMany({ where: { sinkId } });
+      expect(failed.map((d) => ({ status: d.status, seqs: d.seqs }))).toEqual([{ status: "failed", seqs: [big.seq] }]);
+      const view = await getSink(people.acmeAuditor, acme, sinkId);
+      expect(view.status.health).toBe("failing");
+      expect(view.status.failed).toMatchObject({ batches: 1, events: 1 });
+      expect(view.status.lastError).toContain(`Event ${acme}:${big.seq} is too large for the receiver on its own`);
+      expect(failed[0]!.lastError).toBe(view.status.lastError);
+
+      // A retry sends it alone again and sets it aside again; later events keep flowing.
+      await retryFailedDeliveries(people.acmeAdmin, { tenantId: acme, sinkId });
+      await appendEvents(acme, 2);
+      await drain(sinkId, { transport: sendBatch, allowHttp: true });
+      expect(seqsOf(received).slice(-2)).toEqual((await acmeSeqsAfter(start)).slice(-2));
+      expect((await getDb().sinkDelivery.findMany({ where: { sinkId } })).map((d) => d.seqs)).toEqual([[big.seq]]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it("keeps a batch's lease while it halves for a receiver slow to refuse it, so no other worker sends it meanwhile", async () => {
+    const received: SinkEvent[] = [];
+    let sinkId = "";
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const leaseLapses: number[] = [];
+    let slow = true;
+    // Takes 250 ms per request and refuses more than one event as too large: halving a batch of
+    // 16 takes five requests, over a second, longer than the 800 ms lease.
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        setTimeout(() => {
+          void (async () => {
+            // Answering now: the batch must still be this worker's, its lease unexpired.
+            const [held] = await getDb().$queryRaw<Array<{ n: bigint }>>`
+              SELECT count(*) AS n FROM sink_deliveries WHERE sink_id = ${sinkId}::uuid AND status = 'delivering' AND lease_until > now()`;
+            if (held!.n !== 1n) leaseLapses.push(Date.now());
+            inFlight--;
+            const { events } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { events: SinkEvent[] };
+            if (slow && events.length > 1) {
+              res.writeHead(413).end();
+              return;
+            }
+            received.push(...events);
+            res.writeHead(204).end();
+          })();
+        }, slow ? 250 : 0);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      sinkId = (await createSink(people.acmeAdmin, { tenantId: acme, name: "slow-413", kind: "webhook", settings: { url } })).sinkId;
+      const start = (await getDb().logSink.findUniqueOrThrow({ where: { id: sinkId } })).enqueuedSeq;
+      await appendEvents(acme, 15);
+      await enqueueAll({ budgetMs: 2_000 });
+      const options = { transport: sendBatch, allowHttp: true, leaseMs: 800, timeoutMs: 5_000 };
+      // Two instances: the first claims the batch; the second polls for batches whose lease has run out.
+      const firstRun = deliverDue({ ...fast, ...options, budgetMs: 100, concurrency: 1 });
+      await new Promise((r) => setTimeout(r, 100));
+      let done = false;
+      const second = (async () => {
+        while (!done) {
+          await deliverDue({ ...fast, ...options, budgetMs: 200 });
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      })();
+      const first = await firstRun;
+      done = true;
+      await second;
+      expect(first.delivered).toBe(1); // the first event, after four refusals
+      expect(leaseLapses).toEqual([]);
+      expect(maxInFlight).toBe(1);
+      slow = false; // the rest of the batch, quickly
+      await drain(sinkId, options);
+      expect(seqsOf(received)).toEqual(await acmeSeqsAfter(start));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }, 30_000);
+
   it("pauses a disabled sink and catches up when it is enabled again", async () => {
     const r = await receiver();
     const sinkId = await webhookSink("paused", r.url);
@@ -502,6 +628,84 @@ describe("delivery", () => {
     await drain(sinkId);
     expect(seqsOf(r.events)).toEqual(await acmeSeqsAfter(start));
   });
+});
+
+describe("fair scheduling", () => {
+  async function globexSink(name: string, url: string): Promise<string> {
+    return (await createSink(people.globexAdmin, { tenantId: globex, name, kind: "webhook", settings: { url } })).sinkId;
+  }
+
+  it("gives every sink with due batches a turn before any sink gets a second one", async () => {
+    const r = await receiver();
+    const order: string[] = [];
+    const sinks = new Map<string, string>();
+    const transport: SinkTransport = async (config, events, options) => {
+      order.push(sinks.get((config as { url: string }).url)!);
+      await postTransport(config, events, options);
+    };
+    for (const name of ["a1", "a2"]) sinks.set(`${r.url}/${name}`, await webhookSink(name, `${r.url}/${name}`));
+    await appendEvents(acme, 500); // five batches each, queued first
+    await enqueueAll({ budgetMs: 5_000 });
+    const b = await globexSink("b", `${r.url}/b`);
+    sinks.set(`${r.url}/b`, b);
+    try {
+      await appendEvents(globex, 3);
+      await enqueueAll({ budgetMs: 5_000 });
+      // One lane: the order of claims is the schedule.
+      await deliverDue({ ...fast, transport, budgetMs: 10_000, concurrency: 1 });
+      const [a1, a2] = [...sinks.values()];
+      expect(new Set(order.slice(0, 3))).toEqual(new Set([a1, a2, b]));
+      // Then Acme's two sinks take turns until both are done.
+      expect(order.filter((id) => id === b)).toHaveLength(1);
+      expect(order.filter((id, i) => i > 0 && id === order[i - 1])).toEqual([]);
+      expect(order.length).toBeGreaterThanOrEqual(11);
+      expect(await getDb().sinkDelivery.count({ where: { sinkId: { in: [a1!, a2!, b] } } })).toBe(0);
+    } finally {
+      await deleteSink(people.globexAdmin, { tenantId: globex, sinkId: b });
+    }
+  });
+
+  it("does not let one tenant's slow receivers hold every lane: another tenant's events go in the first pass", async () => {
+    const r = await receiver();
+    const fastR = await receiver();
+    let slowInFlight = 0;
+    let maxSlowInFlight = 0;
+    const slowUrls = new Set<string>();
+    const transport: SinkTransport = async (config, events, options) => {
+      if (!slowUrls.has((config as { url: string }).url)) return postTransport(config, events, options);
+      slowInFlight++;
+      maxSlowInFlight = Math.max(maxSlowInFlight, slowInFlight);
+      try {
+        await new Promise((res) => setTimeout(res, 1_000)); // a receiver that takes a second per request
+        await postTransport(config, events, options);
+      } finally {
+        slowInFlight--;
+      }
+    };
+    for (let i = 0; i < 4; i++) {
+      const url = `${r.url}/slow${i}`;
+      slowUrls.add(url);
+      await webhookSink(`slow ${i}`, url);
+    }
+    await appendEvents(acme, 1_000); // ten batches per slow sink, queued first
+    await enqueueAll({ budgetMs: 5_000 });
+    const b = await globexSink("fast", fastR.url);
+    try {
+      await appendEvents(globex, 5);
+      await enqueueAll({ budgetMs: 5_000 });
+      const started = Date.now();
+      await deliverDue({ ...fast, transport, budgetMs: 500, concurrency: 4 });
+      // Globex's sink.created and its five events.
+      expect(fastR.events.map((e) => e.chain)).toEqual(Array(6).fill(globex));
+      expect(await getDb().sinkDelivery.count({ where: { sinkId: b } })).toBe(0);
+      expect(Date.now() - started).toBeLessThan(2_500);
+      // Acme is still busy: most of its backlog waits, and it never had more than half the lanes.
+      expect(await getDb().sinkDelivery.count({ where: { sink: { tenantId: acme } } })).toBeGreaterThan(30);
+      expect(maxSlowInFlight).toBe(2);
+    } finally {
+      await deleteSink(people.globexAdmin, { tenantId: globex, sinkId: b });
+    }
+  }, 30_000);
 });
 
 describe("the background job", () => {
