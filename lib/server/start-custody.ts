@@ -135,6 +135,13 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   if (demo && !env.SINK_SECRET_KEY && !env.SINK_SECRET_KEY_FILE) {
     process.env.SINK_SECRET_KEY_FILE = (await import("@/lib/sinks/secrets")).ensureDemoSinkSecretKey(dataDir);
   }
+  // The demo's receivers are local (a listener on this laptop): it may reach loopback and plain
+  // http://. Said explicitly here, because the demo sets OIDC_ISSUER (its own IdP) in this very
+  // process, which lib/sinks/policy.ts would otherwise take for production.
+  if (demo) {
+    process.env.SINK_ALLOW_PRIVATE_TARGETS ??= "true";
+    process.env.SINK_ALLOW_HTTP ??= "true";
+  }
   const { startBackgroundJobs } = await import("@/lib/jobs");
   cleanups.unshift(startBackgroundJobs(env).stop);
   const { startKeyService } = await import("@/lib/keyservice");

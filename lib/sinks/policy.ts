@@ -1,6 +1,8 @@
 // What the deployment allows sinks to reach, from the environment (validated by lib/config at
-// start). Demo mode (no identity provider configured) reaches private addresses and plain
-// http://, so local receivers work; production does neither unless told to.
+// start). The demo reaches private addresses and plain http://, so local receivers work; it says
+// so with both flags (lib/server/start-custody.ts), since it sets OIDC_ISSUER for its own IdP.
+// Without the flags, a process with no identity provider configured (tests, scripts) counts as
+// the demo. Production does neither unless told to.
 
 export type SinkPolicy = {
   /** The SSRF guard off: receivers on private, loopback and link-local addresses may be reached. */
