@@ -7,7 +7,8 @@ import { AUDIT_ACTIONS } from "./actions";
 import { appendAuditEvent } from "./append";
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, exportFileName } from "./export-format";
 import { exportStream } from "./export-stream";
-import { type AuditFilter, FILTER_FIELDS, filterParams, isFiltered, parseAuditQuery } from "./filter";
+import { type AuditFilter, filterParams, isFiltered } from "./filter";
+import { readRequestFilter } from "./request-filter";
 import { filterCondition, streamAuditEvents } from "./query";
 
 // Export of a tenant's trail through the console's filter, for its members (admins and
@@ -45,23 +46,6 @@ function readFormat(params: URLSearchParams): ExportFormat {
   throw new AppError("bad_request", "Choose the export format: format=csv or format=jsonl.", {
     format: ["Choose csv or jsonl."],
   });
-}
-
-/** The filter fields of the request; paging parameters of the page (before, seq, limit) do not apply to an export. */
-function readFilter(params: URLSearchParams): AuditFilter {
-  const only = new URLSearchParams();
-  for (const field of FILTER_FIELDS) {
-    const value = params.get(field);
-    if (value !== null) only.set(field, value);
-  }
-  const { query, problems } = parseAuditQuery(only);
-  if (problems.length > 0) {
-    const fieldErrors: Record<string, string[]> = {};
-    for (const problem of problems) (fieldErrors[problem.field] ??= []).push(problem.message);
-    const summary = problems.map((p) => `${p.field}: ${p.message}`).join(" ");
-    throw new AppError("bad_request", `The export's filter is not valid. ${summary}`, fieldErrors);
-  }
-  return query.filter;
 }
 
 /**
@@ -118,7 +102,7 @@ export async function startAuditExport(
   if (!tenant) throw new AppError("not_found", NOT_FOUND);
 
   const format = readFormat(params);
-  const filter = readFilter(params);
+  const filter = readRequestFilter(params, "The export's filter");
   const startedAt = new Date();
 
   await db.$transaction(async (tx) => {

@@ -2,7 +2,7 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { Caller } from "@/lib/tenants/caller";
-import { type AuditFilter, FILTER_FIELDS, parseAuditQuery } from "./filter";
+import { readRequestFilter } from "./request-filter";
 import { type AuditLiveHub, getAuditLiveHub } from "./live-hub";
 import { auditEventStream } from "./live-stream";
 import { chainHeadSeq } from "./query";
@@ -36,23 +36,6 @@ export type LiveAuditViewOptions = {
   /** How stale the "still a member, still signed in" answer may be. */
   recheckMs?: number;
 };
-
-/** The filter fields of the request; the page's paging parameters (before, seq, limit) do not apply. */
-function readFilter(params: URLSearchParams): AuditFilter {
-  const only = new URLSearchParams();
-  for (const field of FILTER_FIELDS) {
-    const value = params.get(field);
-    if (value !== null) only.set(field, value);
-  }
-  const { query, problems } = parseAuditQuery(only);
-  if (problems.length > 0) {
-    const fieldErrors: Record<string, string[]> = {};
-    for (const problem of problems) (fieldErrors[problem.field] ??= []).push(problem.message);
-    const summary = problems.map((p) => `${p.field}: ${p.message}`).join(" ");
-    throw new AppError("bad_request", `The live view's filter is not valid. ${summary}`, fieldErrors);
-  }
-  return query.filter;
-}
 
 function readPosition(value: string | null, name: string): bigint | null {
   if (value === null) return null;
@@ -90,7 +73,7 @@ export async function openLiveAuditView(
   });
   if (!tenant) throw new AppError("not_found", NOT_FOUND);
 
-  const filter = readFilter(params);
+  const filter = readRequestFilter(params, "The live view's filter");
   const fromHeader = readPosition(options.lastEventId, "Last-Event-ID");
   const resumeFrom = fromHeader ?? readPosition(params.get("after"), "after");
   const head = await chainHeadSeq(tenant.id);

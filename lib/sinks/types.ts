@@ -1,28 +1,14 @@
+import type { ExportRecord } from "@/lib/audit/export-format";
+
 // The contract between the log-sink outbox (which events go to which sink, in order, retried)
 // and the transports (how one batch reaches one receiver). Issue 6; see ARCHITECTURE.md.
 
-/** One audit event as every sink receives it: the hashed fields, by their chain names. */
-export type SinkEvent = {
-  /** `<chain>:<seq>`: stable across retries, so receivers can deduplicate. */
-  id: string;
-  chain: string;
-  seq: string;
-  occurredAt: string;
-  tenantId: string | null;
-  actorType: string;
-  actorId: string | null;
-  actorLabel: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  outcome: string;
-  sourceIp: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  details: unknown;
-  prevHash: string;
-  hash: string;
-};
+/**
+ * One audit event as every sink receives it: the hashed fields under their chain names, as the
+ * JSON Lines export writes them (so a receiver can re-hash it), plus `id` = `<chain>:<seq>`,
+ * stable across retries, so receivers can deduplicate.
+ */
+export type SinkEvent = ExportRecord & { id: string };
 
 export type WebhookSinkConfig = {
   kind: "webhook";

@@ -1,6 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { chainedFieldsOf } from "@/lib/audit/stored";
+import { exportRecordOf } from "@/lib/audit/export-format";
 import { getDb } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import { errorFields, log } from "@/lib/log";
@@ -148,27 +148,7 @@ async function renewLease(claim: Claim): Promise<number | null> {
 
 /** An audit event as every sink receives it. */
 export function toSinkEvent(event: AuditEvent): SinkEvent {
-  const f = chainedFieldsOf(event);
-  return {
-    id: `${f.chain}:${f.seq}`,
-    chain: f.chain,
-    seq: f.seq.toString(),
-    occurredAt: f.occurredAt.toISOString(),
-    tenantId: f.tenantId,
-    actorType: f.actorType,
-    actorId: f.actorId,
-    actorLabel: f.actorLabel,
-    action: f.action,
-    targetType: f.targetType,
-    targetId: f.targetId,
-    outcome: f.outcome,
-    sourceIp: f.sourceIp,
-    userAgent: f.userAgent,
-    requestId: f.requestId,
-    details: f.details,
-    prevHash: f.prevHash,
-    hash: f.hash,
-  };
+  return { id: `${event.chain}:${event.seq}`, ...exportRecordOf(event) };
 }
 
 /** Words safe to store and show: a transport's own message, else a generic one (the cause is logged). */
