@@ -23,8 +23,18 @@ function refresh() {
   revalidatePath("/t/[slug]/sinks", "layout");
 }
 
+/**
+ * The form as echoed back on a refusal (to keep what was typed): without the HEC token, which
+ * is never sent back to a browser once submitted.
+ */
+function echoable(formData: FormData): FormData {
+  const copy = new FormData();
+  for (const [name, value] of formData.entries()) if (name !== "token") copy.append(name, value);
+  return copy;
+}
+
 export async function createSinkAction(_prev: ActionResult<IssuedSecret> | null, formData: FormData) {
-  return actionResult<IssuedSecret>(formData, async () => {
+  return actionResult<IssuedSecret>(echoable(formData), async () => {
     const caller = await signedInCaller();
     if (!caller) return SIGNED_OUT;
     const input = sinkInputOf(formData);
@@ -40,7 +50,7 @@ export async function createSinkAction(_prev: ActionResult<IssuedSecret> | null,
 }
 
 export async function updateSinkAction(_prev: ActionResult<IssuedSecret> | null, formData: FormData) {
-  return actionResult<IssuedSecret>(formData, async () => {
+  return actionResult<IssuedSecret>(echoable(formData), async () => {
     const caller = await signedInCaller();
     if (!caller) return SIGNED_OUT;
     const input = sinkInputOf(formData);
