@@ -13,9 +13,10 @@ async function main(): Promise<void> {
   fs.writeFileSync(".custody/e2e/database-name", new URL(database.url).pathname.slice(1));
   process.env.DEV_IDP_USERS_FILE = path.resolve("e2e/users.json");
   process.env.CUSTODY_DEMO = "true";
-  // The log-sink specs start their receivers on loopback, which the SSRF guard refuses by default
-  // once an OIDC issuer is set (as the demo sets it).
+  // The log-sink specs start their receivers on loopback, which the demo allows; plain http://
+  // it allows too, but the specs check the https rule as production has it.
   process.env.SINK_ALLOW_PRIVATE_TARGETS ??= "true";
+  process.env.SINK_ALLOW_HTTP ??= "false";
   const custody = await startCustody().catch(async (error: unknown) => {
     await database.drop();
     throw error;
