@@ -99,7 +99,7 @@ export function SinkStatusDetails({ sink }: { sink: SinkView }) {
         {st.backlog.notYetQueued > 0 ? `; up to ${st.backlog.notYetQueued.toLocaleString("en")} newer events still to be looked at` : ""}
       </Row>
       <Row label="Delivery rate" testId="sink-rate">
-        {perMinuteLastHour} events/min over the last hour ({st.delivered.lastHour.toLocaleString("en")} events); {st.delivered.perMinute}/min over the last
+        {perMinuteLastHour} events/min over the last hour ({plural(st.delivered.lastHour, "event")}); {st.delivered.perMinute}/min over the last
         5 minutes; {st.delivered.total.toLocaleString("en")} in all
       </Row>
       <Row label="Failed" testId="sink-failed">
