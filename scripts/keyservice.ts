@@ -9,6 +9,7 @@ import { applyMigrations } from "../lib/db/migrate";
 import { startKeyService } from "../lib/keyservice";
 import { errorFields, log } from "../lib/log";
 import { stampRequest } from "../lib/http/stamp-request";
+import { HEALTH_PATH, handleHealth } from "../lib/server/health";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 
 async function main(): Promise<void> {
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
   const server = http.createServer((req, res) => {
     stampRequest(req, res, env.TRUST_PROXY);
+    if (HEALTH_PATH.test(req.url ?? "")) return handleHealth(req, res, { listener: () => keyService.service.listening });
     keyService.handle(req, res);
   });
   server.keepAliveTimeout = 65_000;

@@ -1,5 +1,6 @@
 import "server-only";
 import type pg from "pg";
+import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { type Actor, type AuditDetails, eventFieldsOf } from "./append";
 import type { AuditAction } from "./actions";
@@ -40,8 +41,9 @@ export type CommitResult = { id: bigint; seq: bigint; revoked: boolean };
 type Pending = { event: HotAuditEvent; resolve(result: CommitResult): void; reject(error: unknown): void };
 
 export class AuditCommitError extends Error {
-  constructor() {
-    super("The audit trail could not be written.");
+  /** @param unavailable the database could not be reached (a restart, a failover), rather than refusing the event */
+  constructor(readonly unavailable = false) {
+    super(unavailable ? "The audit trail's database is unreachable." : "The audit trail could not be written.");
     this.name = "AuditCommitError";
   }
 }
@@ -115,6 +117,13 @@ export class AuditGroupCommitter {
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
       this.options.onError?.(error);
+      // An outage fails every event alike: splitting the batch would only knock on a closed door
+      // log2(n) more times. (If the connection broke during COMMIT the events may have committed
+      // after all: then the trail holds a use that was answered 503, never the reverse.)
+      if (isDatabaseUnavailable(error)) {
+        for (const pending of batch) pending.reject(new AuditCommitError(true));
+        return;
+      }
       await this.isolate(batch);
     }
   }
@@ -134,6 +143,10 @@ export class AuditGroupCommitter {
         half.forEach((p, i) => p.resolve(results[i]!));
       } catch (error) {
         this.options.onError?.(error);
+        if (isDatabaseUnavailable(error)) {
+          for (const pending of half) pending.reject(new AuditCommitError(true));
+          continue;
+        }
         await this.isolate(half);
       }
     }

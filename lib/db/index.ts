@@ -1,6 +1,7 @@
 import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { type Prisma, PrismaClient } from "./generated/client";
+import { createPgPool } from "./pool";
 
 export { Prisma } from "./generated/client";
 
@@ -16,7 +17,10 @@ export function getDb(): PrismaClient {
   if (!globalForDb.custodyDb) {
     const connectionString = process.env.DATABASE_URL;
     if (!connectionString) throw new Error("DATABASE_URL is not set: start Custody with `npm start`");
-    const adapter = new PrismaPg({ connectionString, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }); // validated by lib/config at start
+    // Our own pool, so its connections carry the error listener that keeps a dropped connection
+    // from crashing the process (lib/db/pool.ts); Prisma ends it on $disconnect.
+    const pool = createPgPool({ name: "custody", connectionString, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }); // validated by lib/config at start
+    const adapter = new PrismaPg(pool, { disposeExternalPool: true });
     globalForDb.custodyDb = new PrismaClient({ adapter });
   }
   return globalForDb.custodyDb;

@@ -1,6 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
+import { noteDatabaseError } from "@/lib/db/health";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { type ErrorCode, GENERIC_MESSAGE, isAppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 import { fieldErrorsOf } from "@/lib/validation/tenants";
@@ -55,6 +57,11 @@ export async function actionResult<T>(
     // Next signals redirects and notFound by throwing; those must pass through.
     if (error instanceof Error && "digest" in error && typeof error.digest === "string" && error.digest.startsWith("NEXT_")) {
       throw error;
+    }
+    // The database restarting or failing over: the person may simply try again.
+    if (isDatabaseUnavailable(error)) {
+      noteDatabaseError(error);
+      return { ok: false, code: "unavailable", message: DATABASE_UNAVAILABLE_MESSAGE, id, values };
     }
     log.error(errorFields(error), "server action failed");
     return { ok: false, code: "internal", message: GENERIC_MESSAGE, id, values };

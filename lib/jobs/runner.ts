@@ -1,9 +1,12 @@
+import { noteDatabaseError } from "@/lib/db/health";
+import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { errorFields, log } from "@/lib/log";
 
 // A small in-process runner for periodic work (checkpoints, retention, …). Each job runs once
 // shortly after start, then every `intervalMs` after its previous run finished, so a slow run
 // never overlaps the next. Jobs must be safe with several Custody instances running them at
-// once (they coordinate in the database: unique constraints, advisory locks). stop() stops
+// once (they coordinate in the database: unique constraints, advisory locks). A run that fails
+// (the database restarting, say) is simply run again at its next interval. stop() stops
 // scheduling, signals the running jobs and waits for them to finish.
 
 export type Job = {
@@ -29,7 +32,11 @@ export function startJobRunner(jobs: Job[]): JobRunner {
       .run(controller.signal)
       .then(
         (outcome) => log.debug({ job: job.name, ms: Date.now() - started, outcome }, "background job finished"),
-        (error: unknown) => log.error({ job: job.name, ...errorFields(error) }, "background job failed"),
+        (error: unknown) => {
+          // A database outage is logged once (lib/db/health.ts); the job simply runs again later.
+          if (isDatabaseUnavailable(error)) noteDatabaseError(error);
+          else log.error({ job: job.name, ...errorFields(error) }, "background job failed");
+        },
       )
       .finally(() => {
         inFlight.delete(job.name);

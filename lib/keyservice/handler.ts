@@ -1,6 +1,8 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
+import { noteDatabaseError } from "@/lib/db/health";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { AppError, ERROR_STATUS, GENERIC_MESSAGE, isAppError } from "@/lib/errors";
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER, type RequestMeta } from "@/lib/http/request-meta";
 import { errorFields, log } from "@/lib/log";
@@ -17,8 +19,9 @@ import openApiDocument from "./openapi.json";
 
 // The key service's HTTP face: plain node:http, no framework, because it sits on the vendor's
 // hot path (see ARCHITECTURE.md). Authenticate, read and validate the body, call KeyService,
-// answer JSON. Every error is `{ error: { code, message } }`; anything unexpected is logged
-// and answered with a generic 500.
+// answer JSON. Every error is `{ error: { code, message } }`; the database being unreachable
+// (a restart, a failover) is `unavailable` (503, Retry-After), which the SDK retries; anything
+// else unexpected is logged and answered with a generic 500.
 
 export const API_PREFIX = "/api/v1/";
 
@@ -38,9 +41,11 @@ const logger = log.child({ component: "key-service" });
 export function createKeyServiceHandler(service: KeyService): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     handle(service, req, res).catch((error: unknown) => {
-      logger.error({ requestId: req.headers[REQUEST_ID_HEADER], ...errorFields(error) }, "key-service request failed");
-      if (!res.headersSent) sendError(res, new AppError("internal", GENERIC_MESSAGE));
-      else res.destroy();
+      const unavailable = isDatabaseUnavailable(error);
+      if (unavailable) noteDatabaseError(error);
+      else logger.error({ requestId: req.headers[REQUEST_ID_HEADER], ...errorFields(error) }, "key-service request failed");
+      if (res.headersSent) res.destroy();
+      else sendError(res, unavailable ? new AppError("unavailable", DATABASE_UNAVAILABLE_MESSAGE) : new AppError("internal", GENERIC_MESSAGE));
     });
   };
 }

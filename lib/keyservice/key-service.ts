@@ -6,6 +6,8 @@ import { type Actor, AUDIT_ACTIONS, type AuditAction } from "@/lib/audit";
 import type { AuditDetails } from "@/lib/audit/append";
 import { AuditCommitError, AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/group-commit";
 import { type AuthCredential, hashServiceSecret, loadCredentialForAuth, parseServiceToken, touchCredentialsLastUsed } from "@/lib/credentials";
+import { noteDatabaseError } from "@/lib/db/health";
+import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { AppError, type ErrorCode } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { isKmsError, type KmsError, type KmsProvider } from "@/lib/kms";
@@ -93,7 +95,11 @@ export class KeyService {
 
   constructor(private readonly options: KeyServiceOptions) {
     this.committer = new AuditGroupCommitter(options.pool, {
-      onError: (error) => logger.error(errorFields(error), "audit group commit failed; the requests in it were refused"),
+      onError: (error) => {
+        // An outage is logged once, by lib/db/health.ts, not once per batch.
+        if (isDatabaseUnavailable(error)) noteDatabaseError(error);
+        else logger.error(errorFields(error), "audit group commit failed; the requests in it were refused");
+      },
     });
     this.listener = new InvalidationListener(options.connectionString, (invalidation) => this.invalidate(invalidation));
     this.leases = new TenantKeyLeases(options.kms, options.leaseSeconds * 1000, {
@@ -393,6 +399,9 @@ export class KeyService {
       return await write();
     } catch (error) {
       if (!(error instanceof AuditCommitError)) logger.error(errorFields(error), "could not record a key-service audit event");
+      if (error instanceof AuditCommitError && error.unavailable) {
+        throw new AppError("unavailable", "Custody cannot reach its database, so it could not record this operation in the audit trail and did not perform it. Retry after the Retry-After delay.");
+      }
       throw new AppError("unavailable", "Custody could not record this operation in the audit trail, so it did not perform it. Try again.");
     }
   }
@@ -537,8 +546,19 @@ export class KeyService {
         );
       }
     } catch (error) {
-      logger.warn(errorFields(error), "could not record last-used times");
+      // Kept for the next flush (a newer use may have arrived meanwhile: the later time wins).
+      keepLatest(this.credentialLastUsed, credentials);
+      keepLatest(this.kmsKeyLastUsed, kmsKeys);
+      if (isDatabaseUnavailable(error)) noteDatabaseError(error);
+      else logger.warn(errorFields(error), "could not record last-used times");
     }
+  }
+}
+
+function keepLatest(into: Map<string, Date>, from: Map<string, Date>): void {
+  for (const [id, at] of from) {
+    const current = into.get(id);
+    if (!current || current < at) into.set(id, at);
   }
 }
 

@@ -1,10 +1,11 @@
 import http from "node:http";
 import next from "next";
+import { databaseBelievedReachable } from "@/lib/db/health";
+import { DATABASE_UNAVAILABLE_MESSAGE } from "@/lib/db/unavailable";
 import { stampRequest } from "@/lib/http/stamp-request";
 import { errorFields, log } from "@/lib/log";
-
-/** The key service's paths: /api/v1 and everything under it. */
-const API_PATH = /^\/api\/v1(?:[/?]|$)/;
+import { handleHealth } from "./health";
+import { routeRequest } from "./route";
 
 export type CustodyServerOptions = {
   port: number;
@@ -15,6 +16,8 @@ export type CustodyServerOptions = {
   dir?: string;
   /** The key service's handler: /api/v1/* goes here and never enters Next. */
   keyService?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
+  /** Whether the key service's LISTEN connection is up (part of readiness). */
+  keyServiceListening?: () => boolean;
 };
 
 /**
@@ -29,7 +32,10 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
 
   const server = http.createServer((req, res) => {
     const requestId = stampRequest(req, res, options.trustProxy);
-    if (keyService && API_PATH.test(req.url ?? "")) return keyService(req, res);
+    const route = routeRequest(req.url ?? "", { keyService: Boolean(keyService), databaseReachable: databaseBelievedReachable() });
+    if (route === "health") return handleHealth(req, res, { listener: options.keyServiceListening });
+    if (route === "key-service" && keyService) return keyService(req, res);
+    if (route === "database-unavailable") return databaseUnavailable(req, res);
     handle(req, res).catch((error: unknown) => {
       log.error({ requestId, ...errorFields(error) }, "request failed");
       if (!res.headersSent) {
@@ -47,4 +53,27 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
     server.listen(options.port, options.host, () => resolve());
   });
   return server;
+}
+
+const UNAVAILABLE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="5"><title>Database unavailable · Custody</title>
+<style>body{font-family:system-ui,sans-serif;margin:0;min-height:100dvh;display:flex;align-items:center;justify-content:center;text-align:center;color:#18181b;background:#fff}
+@media (prefers-color-scheme:dark){body{color:#fafafa;background:#09090b}}main{max-width:28rem;padding:1rem}p{color:#71717a}</style></head>
+<body><main><h1>Custody cannot reach its database</h1>
+<p>Nothing is lost: the key service refuses what it cannot record, and this page reloads by itself every few seconds until the database is back.</p></main></body></html>`;
+
+/** 503 with Retry-After: an HTML page for a browser, JSON for anything else (server actions, fetches). */
+function databaseUnavailable(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const wantsHtml = req.method === "GET" && (req.headers.accept ?? "").includes("text/html") && !req.headers["rsc"];
+  const body = wantsHtml
+    ? UNAVAILABLE_PAGE
+    : JSON.stringify({ error: { code: "unavailable", message: DATABASE_UNAVAILABLE_MESSAGE } });
+  res.writeHead(503, {
+    "Content-Type": wantsHtml ? "text/html; charset=utf-8" : "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(body),
+    "Retry-After": "5",
+    "Cache-Control": "no-store",
+  });
+  res.end(req.method === "HEAD" ? undefined : body);
 }

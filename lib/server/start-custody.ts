@@ -148,7 +148,13 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
   cleanups.unshift(keyService.stop);
   const { startCustodyServer } = await import("./http-server");
-  const server = await startCustodyServer({ port: env.PORT, host, trustProxy: env.TRUST_PROXY, keyService: keyService.handle });
+  const server = await startCustodyServer({
+    port: env.PORT,
+    host,
+    trustProxy: env.TRUST_PROXY,
+    keyService: keyService.handle,
+    keyServiceListening: () => keyService.service.listening,
+  });
   cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
   // Live audit streams never end by themselves, so the server could not close: end them first.
   const { stopAuditLiveHub } = await import("@/lib/audit/live-hub");

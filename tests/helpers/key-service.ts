@@ -28,8 +28,8 @@ export type KeyServiceInstance = {
   url: string;
   /** SIGTERM and wait. */
   stop(): Promise<void>;
-  /** SIGKILL: the instance vanishes without cleaning up. */
-  kill(): void;
+  /** SIGKILL to the server process itself: it vanishes without cleaning up. Resolves once it has exited. */
+  kill(): Promise<void>;
   process: ChildProcess;
   /** Everything the process printed so far. */
   output(): string;
@@ -112,7 +112,9 @@ export class KeyServiceFixture {
 
   /** Starts one key-service process; resolves once it listens. */
   async instance(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<KeyServiceInstance> {
-    const child = spawn(path.join(root, "node_modules/.bin/tsx"), [...nodeArgs, "--conditions=react-server", "scripts/keyservice.ts"], {
+    // Node itself with tsx as a loader, not the tsx CLI: the CLI runs the server in a child of its
+    // own, so a SIGKILL to it would leave the server running and holding its port.
+    const child = spawn(process.execPath, [...nodeArgs, "--conditions=react-server", "--import", "tsx", "scripts/keyservice.ts"], {
       cwd: root,
       env: {
         NODE_ENV: "production",
@@ -156,7 +158,10 @@ export class KeyServiceFixture {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
         await exited;
       },
-      kill: () => void child.kill("SIGKILL"),
+      kill: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        await exited;
+      },
     };
     this.instances.push(instance);
     return instance;

@@ -1,0 +1,75 @@
+import pg from "pg";
+import { errorFields, log } from "@/lib/log";
+import { isDatabaseUnavailable } from "./unavailable";
+
+// What this process knows about its database's reachability. Any code that meets an outage
+// error reports it here (the pools' connection listeners, the console's request-error hook, the
+// key service); from then on a probe connects every PROBE_MS until the database answers, and
+// until it does the console answers "Custody cannot reach its database" (503) at once instead of
+// sending each request into a connection attempt. Readiness (/api/health/ready) asks the
+// database directly, every time.
+
+const PROBE_MS = 250;
+const PROBE_TIMEOUT_MS = 1_000;
+const logger = log.child({ component: "database" });
+
+type HealthState = { downSince: number | null; probing: boolean; stopped: boolean };
+// Shared through globalThis: `npm start` loads lib/ in two module copies (the server's and Next's).
+const globalForHealth = globalThis as unknown as { custodyDatabaseHealth?: HealthState };
+const state: HealthState = (globalForHealth.custodyDatabaseHealth ??= { downSince: null, probing: false, stopped: false });
+
+/** Reports an error met while using the database; only outage errors change anything. */
+export function noteDatabaseError(error: unknown): void {
+  if (!isDatabaseUnavailable(error)) return;
+  if (state.downSince === null) {
+    state.downSince = Date.now();
+    logger.warn(errorFields(error), "the database is unreachable; answering 503 until it is back");
+  }
+  if (!state.probing && !state.stopped) {
+    state.probing = true;
+    void probeUntilReachable();
+  }
+}
+
+/** Whether the database is believed reachable (no outage seen since the last successful probe). */
+export function databaseBelievedReachable(): boolean {
+  return state.downSince === null;
+}
+
+/** Stops the background probe (process shutdown). */
+export function stopDatabaseHealth(): void {
+  state.stopped = true;
+}
+
+/** Connects afresh and runs SELECT 1, within timeoutMs. */
+export async function pingDatabase(timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+  const url = process.env.DATABASE_URL;
+  if (!url) return false;
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: "custody-health" });
+  client.on("error", () => {});
+  try {
+    await client.connect();
+    await client.query("SELECT 1");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function probeUntilReachable(): Promise<void> {
+  try {
+    while (!state.stopped) {
+      await new Promise((resolve) => setTimeout(resolve, PROBE_MS).unref());
+      if (await pingDatabase()) {
+        const downFor = state.downSince === null ? 0 : Date.now() - state.downSince;
+        state.downSince = null;
+        logger.info({ downForMs: downFor }, "the database is reachable again");
+        return;
+      }
+    }
+  } finally {
+    state.probing = false;
+  }
+}

@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pingDatabase } from "@/lib/db/health";
+
+// Health endpoints for load balancers and orchestrators, served by the node:http server itself
+// (never by Next, so they answer while the database is away):
+//   GET /api/health/live   200 while the process serves requests at all
+//   GET /api/health/ready  200 when it can do its work: the database answers (a fresh
+//                          connection and SELECT 1, each time), and the key service's LISTEN
+//                          connection is up where there is one; else 503 naming what is not.
+
+export const HEALTH_PATH = /^\/api\/health\/(live|ready)\/?(?:\?|$)/;
+
+export type ReadinessChecks = {
+  /** The key service's invalidation listener (revocations), where this process runs one. */
+  listener?: () => boolean;
+};
+
+export function handleHealth(req: IncomingMessage, res: ServerResponse, checks: ReadinessChecks): void {
+  const which = HEALTH_PATH.exec(req.url ?? "")?.[1];
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    answer(res, 405, { error: { code: "bad_request", message: "Use GET for this endpoint." } }, { Allow: "GET, HEAD" });
+    return;
+  }
+  if (which === "live") {
+    answer(res, 200, { status: "live" });
+    return;
+  }
+  void pingDatabase().then((database) => {
+    const result: Record<string, "ok" | "unreachable" | "down"> = { database: database ? "ok" : "unreachable" };
+    if (checks.listener) result.listener = checks.listener() ? "ok" : "down";
+    const ready = Object.values(result).every((value) => value === "ok");
+    answer(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable", checks: result }, ready ? {} : { "Retry-After": "1" });
+  });
+}
+
+function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": Buffer.byteLength(text),
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    ...headers,
+  });
+  res.end(text);
+}

@@ -1,0 +1,407 @@
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { verifyStoredChain } from "@/lib/audit";
+import { AuditLiveHub, type LiveDelivery } from "@/lib/audit/live-hub";
+import { disconnectDb, getDb } from "@/lib/db";
+import { databaseBelievedReachable, noteDatabaseError } from "@/lib/db/health";
+import { applyMigrations } from "@/lib/db/migrate";
+import { closePool, createPgPool } from "@/lib/db/pool";
+import { isDatabaseUnavailable } from "@/lib/db/unavailable";
+import { actionResult } from "@/lib/http/action-result";
+import { startJobRunner } from "@/lib/jobs";
+import { type Invalidation, InvalidationListener } from "@/lib/keys/invalidation-listener";
+import { revokeAccess } from "@/lib/keys";
+import { REVOCATION_CHANNEL } from "@/lib/keys/revocation-channel";
+import { createSink } from "@/lib/sinks";
+import { enqueueAll } from "@/lib/sinks/outbox";
+import { deliverDue } from "@/lib/sinks/worker";
+import { createTenant } from "@/lib/tenants";
+import { appendEvents } from "../helpers/audit-trail";
+import { api, KeyServiceFixture, type KeyServiceInstance, type TenantWithKey } from "../helpers/key-service";
+import { PrivatePostgres } from "../helpers/private-postgres";
+import { postTransport, TestReceiver } from "../helpers/sink-receiver";
+
+// Database failover: a PostgreSQL of the test's own is restarted (fast, and immediate: a crash
+// with recovery) and stopped while every kind of Custody process uses it. No process may exit;
+// while the database is away every answer is a clean 503 (never a 500); afterwards the next
+// request gets a fresh connection; nothing answered 200 lacks its committed audit event, no
+// revocation is missed, no sink or live-view event is lost, and every chain verifies.
+// Times to the first success after PostgreSQL is back are printed (the goal is ≤ 1 s); they are
+// reported, not asserted, since a loaded machine stretches them.
+
+let server: PrivatePostgres;
+let databaseUrl: string;
+let fixture: KeyServiceFixture;
+
+beforeAll(async () => {
+  server = await PrivatePostgres.start();
+  databaseUrl = await server.createDatabase("custody_failover");
+  await applyMigrations(databaseUrl, { log: () => {} });
+  process.env.DATABASE_URL = databaseUrl;
+  fixture = await KeyServiceFixture.start(databaseUrl);
+}, 120_000);
+
+afterAll(async () => {
+  await fixture?.close();
+  await disconnectDb();
+  await closePool();
+  await server?.close();
+});
+
+/** Retries `work` until it stops failing for want of the database (other errors fail at once). */
+async function once<T>(work: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+function report(what: string, ms: number | undefined): void {
+  console.log(`[failover] ${what}: ${ms === undefined ? "never" : `${ms} ms`}`);
+}
+
+describe("connections held by this process", () => {
+  it("a pool's checked-out and idle connections fail cleanly, and the next query reconnects", async () => {
+    const pool = createPgPool({ name: "custody-test", connectionString: databaseUrl, max: 3 });
+    try {
+      const held = await pool.connect();
+      await pool.query("SELECT 1"); // an idle one too
+      await getDb().tenant.count(); // and Prisma's pool
+      // A Prisma transaction open across the restart.
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const transaction = getDb().$transaction(
+        async (tx) => {
+          await tx.$queryRaw`SELECT 1`;
+          await gate;
+          await tx.$queryRaw`SELECT 2`;
+        },
+        { timeout: 60_000 },
+      );
+      const transactionOutcome = transaction.then(
+        () => null,
+        (error: unknown) => error,
+      );
+
+      await server.stop("fast");
+      release();
+      // While it is down: clean, classified failures (the process survives the dropped sockets).
+      const heldError = await held.query("SELECT 1").then(() => null, (error: unknown) => error);
+      held.release(true);
+      expect(isDatabaseUnavailable(heldError)).toBe(true);
+      expect(isDatabaseUnavailable(await transactionOutcome)).toBe(true);
+      const poolError = await pool.query("SELECT 1").then(() => null, (error: unknown) => error);
+      expect(isDatabaseUnavailable(poolError)).toBe(true);
+      const prismaError = await getDb().tenant.count().then(() => null, (error: unknown) => error);
+      expect(isDatabaseUnavailable(prismaError)).toBe(true);
+      noteDatabaseError(prismaError);
+      expect(databaseBelievedReachable()).toBe(false);
+
+      await server.startServer();
+      const back = Date.now();
+      await vi.waitFor(() => pool.query("SELECT 1"), { timeout: 20_000, interval: 50 });
+      await vi.waitFor(() => getDb().tenant.count(), { timeout: 20_000, interval: 50 });
+      report("plain pool and Prisma query again after", Date.now() - back);
+      await vi.waitFor(() => expect(databaseBelievedReachable()).toBe(true), { timeout: 20_000 });
+    } finally {
+      await pool.end();
+    }
+  });
+
+  it("a server action during an outage answers 'unavailable' and changes nothing; the same action works once the database is back", async () => {
+    const formData = new FormData();
+    formData.set("name", "Initech");
+    await server.stop("immediate");
+    const refused = await actionResult(formData, () => createTenant(fixture.vendor, { name: "Initech", slug: "initech", adminEmail: "admin@initech.example" }).then(() => ({ ok: true as const })));
+    expect(refused).toMatchObject({ ok: false, code: "unavailable", message: expect.stringContaining("cannot reach its database") });
+    expect(JSON.stringify(refused)).not.toMatch(/ECONNREFUSED|P1001|terminat|stack/i);
+    await server.startServer();
+    const done = await once(() => createTenant(fixture.vendor, { name: "Initech", slug: "initech", adminEmail: "admin@initech.example" }));
+    expect(done.slug).toBe("initech");
+    expect(await getDb().tenant.count({ where: { slug: "initech" } })).toBe(1);
+  });
+
+  it("the key-state listener loses its connection, bypasses caches, reconnects and hears the next revocation", async () => {
+    const heard: Invalidation[] = [];
+    const listener = new InvalidationListener(databaseUrl, (invalidation) => heard.push(invalidation));
+    await listener.start();
+    try {
+      expect(listener.isHealthy).toBe(true);
+      const generation = listener.generation;
+      const { upAt } = await server.restart("immediate");
+      await vi.waitFor(() => expect(listener.isHealthy).toBe(true), { timeout: 20_000, interval: 20 });
+      report("LISTEN re-subscribed after PostgreSQL was back", Date.now() - upAt);
+      // Lost (one generation), then re-made (another): caches from before are never trusted again.
+      expect(listener.generation).toBeGreaterThanOrEqual(generation + 2);
+      expect(listener.trusts(generation)).toBe(false);
+      expect(heard.filter((h) => h.kind === "all").length).toBeGreaterThanOrEqual(2);
+      const tenantId = randomUUID();
+      await once(() => getDb().$executeRaw`SELECT pg_notify(${REVOCATION_CHANNEL}, ${tenantId})`);
+      await vi.waitFor(() => expect(heard).toContainEqual({ kind: "revocation", tenantId }), { timeout: 10_000 });
+    } finally {
+      await listener.stop();
+    }
+  });
+
+  it("a live view sees every event exactly once, in order, across a restart", async () => {
+    const tenant = await getDb().tenant.create({ data: { slug: `live-${Date.now()}`, name: "Live" } });
+    const hub = new AuditLiveHub({ connectionString: () => databaseUrl, pollMs: 500, heartbeatMs: 250, reconnectMs: [50, 100, 250] });
+    const seen: bigint[] = [];
+    const subscription = hub.subscribe(tenant.id, {}, 0n, (delivery: LiveDelivery) => {
+      for (const event of delivery.events) seen.push(event.seq);
+    });
+    try {
+      await appendEvents(tenant.id, 5, 0);
+      await vi.waitFor(() => expect(seen.length).toBe(5), { timeout: 10_000 });
+      await server.restart("fast");
+      await once(() => appendEvents(tenant.id, 5, 5));
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThanOrEqual(10), { timeout: 20_000 });
+      expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => BigInt(i + 1)));
+    } finally {
+      subscription.close();
+      await hub.stop();
+    }
+  });
+
+  it("the sink outbox, run by the job runner, delivers every event once into the outbox and at least once to the receiver across a crash", async () => {
+    process.env.SINK_SECRET_KEY ??= Buffer.alloc(32, 7).toString("base64");
+    const receiver = new TestReceiver();
+    await receiver.start();
+    const { tenantId } = await createTenant(fixture.vendor, { name: "Sinks", slug: `sinks-${Date.now()}`, adminEmail: "admin@sinks.example" });
+    const admin = await fixture.callerFor("admin@sinks.example");
+    const { sinkId } = await createSink(admin, { tenantId, name: "siem", kind: "webhook", settings: { url: receiver.url } });
+    const runner = startJobRunner([
+      {
+        name: "log-sinks",
+        intervalMs: 50,
+        firstRunMs: 0,
+        run: async () => {
+          await enqueueAll({ budgetMs: 500 });
+          await deliverDue({ transport: postTransport, allowPrivateTargets: true, maxAgeMs: 3_600_000, backoff: { baseMs: 40, capMs: 400 }, timeoutMs: 5_000, budgetMs: 500 });
+        },
+      },
+    ]);
+    try {
+      await appendEvents(tenantId, 20, 0);
+      const crash = server.restart("immediate");
+      await once(() => appendEvents(tenantId, 20, 20)).catch(() => {});
+      await crash;
+      await once(() => appendEvents(tenantId, 20, 40));
+      const expected = (await getDb().auditEvent.findMany({ where: { chain: tenantId }, select: { seq: true }, orderBy: { seq: "asc" } }))
+        .map((e) => e.seq)
+        .filter((seq) => seq > 0n);
+      await vi.waitFor(
+        () => {
+          const got = new Set(receiver.events.filter((e) => e.chain === tenantId).map((e) => BigInt(e.seq)));
+          const sinceCreation = expected.filter((seq) => seq >= BigInt(receiver.events[0]?.seq ?? 0));
+          expect(sinceCreation.filter((seq) => !got.has(seq))).toEqual([]);
+        },
+        { timeout: 30_000, interval: 100 },
+      );
+      // Queued exactly once: no two outbox batches share an event.
+      const batches = await getDb().$queryRaw<Array<{ first_seq: bigint; last_seq: bigint }>>`
+        SELECT first_seq, last_seq FROM sink_deliveries WHERE sink_id = ${sinkId}::uuid ORDER BY first_seq`;
+      for (let i = 1; i < batches.length; i++) expect(batches[i]!.first_seq).toBeGreaterThan(batches[i - 1]!.last_seq);
+      const deliveredSeqs = receiver.events.filter((e) => e.chain === tenantId).map((e) => e.seq);
+      report("sink events delivered more than once (at least once by design)", deliveredSeqs.length - new Set(deliveredSeqs).size);
+      expect(await verifyStoredChain(tenantId)).toMatchObject({ intact: true });
+    } finally {
+      await runner.stop();
+      await receiver.stop();
+    }
+  });
+});
+
+type Call = { requestId: string; sentAt: number; answeredAt: number; status: number; code?: string; retryAfter: string | null };
+
+/** Client loops against the key service until stopped: singles (wrap and unwrap) and 1,000-item batch-unwraps. */
+function loadOn(target: () => string, tenant: TenantWithKey, token: string, edek: string, options: { singles: number; batches: number }) {
+  const calls: Call[] = [];
+  let stopped = false;
+  const call = async (operation: string, body: Record<string, unknown>) => {
+    const requestId = `fo-${randomUUID()}`;
+    const withId = { ...body, metadata: { ...(body.metadata as object), requestId } };
+    const sentAt = Date.now();
+    try {
+      const result = await api(target(), token, operation, withId);
+      calls.push({ requestId, sentAt, answeredAt: Date.now(), status: result.status, code: result.body.error?.code, retryAfter: result.headers.get("retry-after") });
+    } catch {
+      // The process being killed (a test below) refuses connections: no answer, nothing to check.
+      calls.push({ requestId, sentAt, answeredAt: Date.now(), status: 0, retryAfter: null });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const single = async (i: number) => {
+    while (!stopped) {
+      if (i % 2 === 0) await call("wrap", { tenantId: tenant.tenantId, metadata: { dataLabel: "invoices" } });
+      else await call("unwrap", { tenantId: tenant.tenantId, edek, metadata: { dataLabel: "invoices" } });
+    }
+  };
+  const items = Array.from({ length: 1_000 }, () => ({ edek, dataLabel: "invoices" }));
+  const batch = async () => {
+    while (!stopped) await call("batch-unwrap", { tenantId: tenant.tenantId, items, metadata: {} });
+  };
+  const loops = [...Array.from({ length: options.singles }, (_, i) => single(i)), ...Array.from({ length: options.batches }, () => batch())];
+  return {
+    calls,
+    /** Resolves at the first 200 answered to a call sent after `since`; returns its delay. */
+    async firstSuccessAfter(since: number): Promise<number> {
+      let found: Call | undefined;
+      await vi.waitFor(
+        () => {
+          found = calls.find((c) => c.sentAt >= since && c.status === 200);
+          expect(found).toBeDefined();
+        },
+        { timeout: 60_000, interval: 20 },
+      );
+      return found!.answeredAt - since;
+    },
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** Every 200 has its event, committed before the answer left, exactly once. */
+async function expectEveryAnswerAudited(calls: Call[]): Promise<void> {
+  const succeeded = calls.filter((c) => c.status === 200);
+  expect(succeeded.length).toBeGreaterThan(0);
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ request_id: string; outcome: string; committed_ms: string }>(
+      `SELECT request_id, outcome::text AS outcome, (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000)::text AS committed_ms
+         FROM audit_events WHERE request_id = ANY($1::text[])`,
+      [succeeded.map((c) => c.requestId)],
+    );
+    const byId = new Map<string, typeof rows>();
+    for (const row of rows) byId.set(row.request_id, [...(byId.get(row.request_id) ?? []), row]);
+    const problems: string[] = [];
+    for (const c of succeeded) {
+      const events = byId.get(c.requestId) ?? [];
+      if (events.length !== 1) problems.push(`${c.requestId}: ${events.length} events`);
+      else if (events[0]!.outcome !== "success") problems.push(`${c.requestId}: outcome ${events[0]!.outcome}`);
+      // Commit timestamps have microseconds; the answer's time is whole milliseconds, taken after it arrived.
+      else if (Math.floor(Number(events[0]!.committed_ms)) > c.answeredAt) problems.push(`${c.requestId}: committed after the answer`);
+    }
+    expect(problems).toEqual([]);
+  } finally {
+    await client.end();
+  }
+}
+
+function expectOnlyCleanRefusals(calls: Call[], allowed: string[] = ["unavailable"]): void {
+  const bad = calls.filter((c) => c.status !== 200 && c.status !== 0 && !(c.status >= 400 && allowed.includes(c.code ?? "")));
+  expect(bad.map((c) => `${c.status} ${c.code}`)).toEqual([]);
+  for (const c of calls.filter((c) => c.code === "unavailable")) {
+    expect(c.status).toBe(503);
+    expect(c.retryAfter).not.toBeNull();
+  }
+}
+
+describe("the key service under load", () => {
+  let instance: KeyServiceInstance;
+  let acme: TenantWithKey;
+  let token: string;
+  let edek: string;
+
+  beforeAll(async () => {
+    acme = await fixture.tenantWithKey("acme-failover");
+    token = (await fixture.credential({ name: "failover-app" })).token;
+    instance = await fixture.instance();
+    const wrapped = await api<{ edek: string }>(instance.url, token, "wrap", { tenantId: acme.tenantId, metadata: { dataLabel: "invoices" } });
+    expect(wrapped.status).toBe(200);
+    edek = wrapped.body.edek;
+  }, 120_000);
+
+  it("rides through a fast restart and a crash restart: never a 500, never an exit, every 200 on the trail", async () => {
+    const load = loadOn(() => instance.url, acme, token, edek, { singles: 12, batches: 2 });
+    try {
+      await load.firstSuccessAfter(Date.now());
+      for (const mode of ["fast", "immediate"] as const) {
+        const { upAt } = await server.restart(mode);
+        report(`first key-service success after a ${mode} restart`, await load.firstSuccessAfter(upAt));
+      }
+      // Readiness sees the database go and come back.
+      await server.stop("fast");
+      const down = await fetch(`${instance.url}/api/health/ready`);
+      expect(down.status).toBe(503);
+      expect(await down.json()).toMatchObject({ status: "unavailable", checks: { database: "unreachable" } });
+      expect((await fetch(`${instance.url}/api/health/live`)).status).toBe(200);
+      await server.startServer();
+      const upAt = Date.now();
+      await vi.waitFor(async () => expect((await fetch(`${instance.url}/api/health/ready`)).status).toBe(200), { timeout: 20_000, interval: 50 });
+      report("first key-service success after a stop and start", await load.firstSuccessAfter(upAt));
+    } finally {
+      await load.stop();
+    }
+    expect(instance.process.exitCode).toBeNull();
+    expect(instance.process.signalCode).toBeNull();
+    expect(instance.output()).not.toMatch(/Unhandled 'error' event|uncaught/i);
+    const refusals = load.calls.filter((c) => c.status !== 200);
+    console.log(`[failover] ${load.calls.length} calls, ${refusals.length} answered 503 unavailable while the database was away`);
+    expect(refusals.length).toBeGreaterThan(0);
+    expectOnlyCleanRefusals(load.calls);
+    expect(load.calls.filter((c) => c.status === 0)).toEqual([]);
+    await expectEveryAnswerAudited(load.calls);
+    expect(await verifyStoredChain(acme.tenantId)).toMatchObject({ intact: true });
+    expect(await verifyStoredChain(null)).toMatchObject({ intact: true });
+  });
+
+  it("a revocation committed right after a restart refuses every later call; no success follows it in the trail", async () => {
+    const tenant = await fixture.tenantWithKey("revoke-failover");
+    const wrapped = await api<{ edek: string }>(instance.url, token, "wrap", { tenantId: tenant.tenantId, metadata: { dataLabel: "invoices" } });
+    const load = loadOn(() => instance.url, tenant, token, wrapped.body.edek, { singles: 8, batches: 0 });
+    let revokedAt = 0;
+    try {
+      await load.firstSuccessAfter(Date.now());
+      await server.restart("fast");
+      // As soon as the console can write again; the key service's LISTEN may well still be down.
+      await once(() => revokeAccess(tenant.admin, { tenantId: tenant.tenantId }));
+      const [row] = await getDb().$queryRaw<Array<{ ms: number }>>`
+        SELECT (extract(epoch FROM pg_xact_commit_timestamp(xmin)) * 1000)::float8 AS ms
+          FROM audit_events WHERE chain = ${tenant.tenantId} AND action = 'access.revoked'`;
+      revokedAt = Math.ceil(row!.ms);
+      await vi.waitFor(() => expect(load.calls.filter((c) => c.sentAt > revokedAt + 200 && c.code === "access_revoked").length).toBeGreaterThan(20), {
+        timeout: 30_000,
+      });
+    } finally {
+      await load.stop();
+    }
+    // Every call sent after the revocation committed was refused (or met the outage).
+    const after = load.calls.filter((c) => c.sentAt > revokedAt);
+    expect(after.filter((c) => c.status === 200)).toEqual([]);
+    expectOnlyCleanRefusals(load.calls, ["unavailable", "access_revoked"]);
+    const events = await getDb().auditEvent.findMany({ where: { chain: tenant.tenantId }, orderBy: { seq: "asc" } });
+    const revokedSeq = events.findIndex((e) => e.action === "access.revoked");
+    expect(events.slice(revokedSeq + 1).filter((e) => e.outcome === "SUCCESS" && e.actorType === "SERVICE")).toEqual([]);
+    await expectEveryAnswerAudited(load.calls);
+    expect(await verifyStoredChain(tenant.tenantId)).toMatchObject({ intact: true });
+  });
+
+  it("killed with SIGKILL under load, a new process serves and every answered call is on the trail", async () => {
+    let current = instance;
+    const load = loadOn(() => current.url, acme, token, edek, { singles: 8, batches: 1 });
+    try {
+      await load.firstSuccessAfter(Date.now());
+      await current.kill();
+      expect(current.process.signalCode).toBe("SIGKILL");
+      // The port is free once the process is gone (the server itself was killed, not a wrapper).
+      await expect(fetch(`${current.url}/api/health/live`)).rejects.toThrow();
+      current = await fixture.instance();
+      report("first success after SIGKILL, once the replacement listens", await load.firstSuccessAfter(Date.now()));
+    } finally {
+      await load.stop();
+    }
+    expectOnlyCleanRefusals(load.calls);
+    await expectEveryAnswerAudited(load.calls);
+    expect(await verifyStoredChain(acme.tenantId)).toMatchObject({ intact: true });
+    instance = current;
+  });
+});
