@@ -1,4 +1,6 @@
 import "server-only";
+import { noteDatabaseError } from "@/lib/db/health";
+import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { isAppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 import type { Caller } from "@/lib/tenants/caller";
@@ -79,7 +81,10 @@ export function integrityStream(caller: Caller, tenantId: string, requestSignal?
       } catch (error) {
         if (error instanceof VerificationCancelled) return;
         if (isAppError(error)) send({ type: "error", code: error.code, message: error.message });
-        else {
+        else if (isDatabaseUnavailable(error)) {
+          noteDatabaseError(error);
+          send({ type: "error", code: "unavailable", message: `${DATABASE_UNAVAILABLE_MESSAGE} The check was not completed; run it again.` });
+        } else {
           log.error(errorFields(error), "integrity verification failed");
           send({ type: "error", code: "internal", message: "The check could not be completed. It has been logged; please try again." });
         }

@@ -1,6 +1,6 @@
 import "server-only";
 import pg from "pg";
-import { connectionString } from "@/lib/db/pool";
+import { CONNECT_TIMEOUT_MS, connectionString } from "@/lib/db/pool";
 import { AUDIT_ACTIONS, VENDOR_CHAIN } from "./actions";
 import { checkpointStatement, statementSignatureValid } from "./checkpoint-statement";
 import { type ChainBreak, type ChainedFields, GENESIS_HASH, verifyChain } from "./chain";
@@ -132,7 +132,10 @@ export class VerificationCancelled extends Error {
 
 /** Verifies a whole chain (a tenant id, or "vendor"); see the file comment. Throws VerificationCancelled on abort. */
 export async function verifyChainIntegrity(chain: string, options: VerifyOptions = {}): Promise<IntegrityReport> {
-  const client = new pg.Client({ connectionString: connectionString(), application_name: "custody-audit-verify" });
+  const client = new pg.Client({ connectionString: connectionString(), application_name: "custody-audit-verify", connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  // A connection the database drops mid-run (a restart) must fail this run's next query, not
+  // crash the process with an unhandled 'error' event.
+  client.on("error", () => {});
   await client.connect();
   try {
     // Held for the whole run (released with the connection): retention waits, appends do not.

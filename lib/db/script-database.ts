@@ -18,6 +18,7 @@ export async function scriptDatabase(fail: (message: string) => never): Promise<
   const password = fs.readFileSync(passwordFile, "utf8").trim();
   const url = `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/custody`;
   const probe = new pg.Client({ connectionString: url });
+  probe.on("error", () => {});
   try {
     await probe.connect();
     await probe.end();

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { verifyStoredChain } from "@/lib/audit";
+import { verifyChainIntegrity } from "@/lib/audit/verify-chain";
 import { AuditLiveHub, type LiveDelivery } from "@/lib/audit/live-hub";
 import { disconnectDb, getDb } from "@/lib/db";
 import { databaseBelievedReachable, noteDatabaseError } from "@/lib/db/health";
@@ -166,6 +167,28 @@ describe("connections held by this process", () => {
       subscription.close();
       await hub.stop();
     }
+  });
+
+  it("an integrity check cut off by a crash fails cleanly, and the next run finds the trail intact", async () => {
+    const tenant = await getDb().tenant.create({ data: { slug: `verify-${Date.now()}`, name: "Verify" } });
+    await appendEvents(tenant.id, 60, 0);
+    let crash: Promise<unknown> | null = null;
+    const cutOff = verifyChainIntegrity(tenant.id, {
+      batchSize: 5,
+      // Backpressure: the run waits here while PostgreSQL crashes, so its next read meets the outage.
+      onProgress: async ({ checked }) => {
+        if (checked >= 20 && !crash) {
+          crash = server.restart("immediate");
+          await crash;
+        }
+      },
+    }).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(isDatabaseUnavailable(await cutOff)).toBe(true);
+    const report = await once(() => verifyChainIntegrity(tenant.id));
+    expect(report).toMatchObject({ intact: true, events: 60 });
   });
 
   it("the sink outbox, run by the job runner, delivers every event once into the outbox and at least once to the receiver across a crash", async () => {
