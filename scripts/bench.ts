@@ -7,6 +7,11 @@
 // (`npm run keyservice`, the same handler `npm start` routes /api/v1 to), and autocannon as the
 // load generator in this process, on loopback. A bare node:http server answering a fixed body
 // is measured by the same load generator in the same run, as the machine's ceiling.
+//
+// Each scenario also reports CPU time per operation (tests/helpers/cpu.ts): what the
+// key-service process and the PostgreSQL backends serving it spent, from /proc, divided by the
+// requests answered. Throughput swings with whatever else the machine runs; CPU µs per
+// operation holds still, so targets are judged by it.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -15,6 +20,7 @@ import autocannon from "autocannon";
 import { disconnectDb } from "@/lib/db";
 import { closePool } from "@/lib/db/pool";
 import { restoreAccess, revokeAccess } from "@/lib/keys";
+import { CpuMeter } from "../tests/helpers/cpu";
 import { createTestDatabase } from "../tests/helpers/db";
 import { api, KeyServiceFixture, type KeyServiceInstance } from "../tests/helpers/key-service";
 
@@ -39,7 +45,8 @@ function parseArgs(argv: string[]): Args {
   };
 }
 
-type LoadResult = { requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number; non2xx: number };
+type Cpu = { serviceMicrosPerOp: number; databaseMicrosPerOp: number; totalMicrosPerOp: number };
+type LoadResult = { requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number; non2xx: number; cpu?: Cpu };
 
 async function load(options: { url: string; duration: number; connections: number; method?: "GET" | "POST"; body?: string; token?: string }): Promise<LoadResult> {
   const result = await autocannon({
@@ -61,7 +68,7 @@ async function load(options: { url: string; duration: number; connections: numbe
 }
 
 /** A bare node:http server answering a fixed JSON body, in its own process like the key service. */
-async function bareServer(): Promise<{ url: string; stop(): void }> {
+async function bareServer(): Promise<{ url: string; pid: number; stop(): void }> {
   const code = `const s=require("node:http").createServer((q,r)=>{q.resume();r.writeHead(200,{"content-type":"application/json","content-length":"11"});r.end('{"ok":true}')});s.keepAliveTimeout=65000;s.listen(0,"127.0.0.1",()=>console.log("port "+s.address().port))`;
   const child = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((resolve, reject) => {
@@ -71,7 +78,7 @@ async function bareServer(): Promise<{ url: string; stop(): void }> {
     });
     child.once("exit", () => reject(new Error("the bare server exited")));
   });
-  return { url: `http://127.0.0.1:${port}/`, stop: () => void child.kill() };
+  return { url: `http://127.0.0.1:${port}/`, pid: child.pid!, stop: () => void child.kill() };
 }
 
 function percentile(values: number[], p: number): number {
@@ -126,20 +133,39 @@ async function main(): Promise<void> {
     });
     await expectOk(api(instance.url, token, "batch-unwrap", batchBody), "batch-unwrap");
 
+    // CPU per request: the key-service process and its backends (its pool, its listener and its
+    // Prisma client, which all name themselves). This process's own Prisma connections share the
+    // last name, so they are closed for the measured runs (getDb() reconnects afterwards).
+    const meter = new CpuMeter(database.url, () => [instance.process.pid!], ["custody", "custody-keyservice", "custody-listener"]);
+    await disconnectDb();
+    const measured = async (run: () => Promise<LoadResult>): Promise<LoadResult> => {
+      const before = await meter.sample();
+      const result = await run();
+      const spent = CpuMeter.spent(before, await meter.sample());
+      const ops = Math.max(1, result.requests);
+      const round = (micros: number) => Math.round(micros / ops);
+      return { ...result, cpu: { serviceMicrosPerOp: round(spent.serviceMicros), databaseMicrosPerOp: round(spent.databaseMicros), totalMicrosPerOp: round(spent.totalMicros) } };
+    };
+
     // Warm up the JIT on both servers before measuring.
     await load({ url: bare.url, duration: 1, connections: args.connections });
     await load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: 1, connections: args.connections });
 
     say("bare node:http server …");
-    const bareResult = await load({ url: bare.url, duration: args.duration, connections: args.connections });
+    const bareMeter = new CpuMeter(database.url, () => [bare.pid], []);
+    const bareBefore = await bareMeter.sample();
+    const bareLoad = await load({ url: bare.url, duration: args.duration, connections: args.connections });
+    const bareMicros = CpuMeter.spent(bareBefore, await bareMeter.sample()).serviceMicros;
+    const bareOps = Math.max(1, bareLoad.requests);
+    const bareResult: LoadResult = { ...bareLoad, cpu: { serviceMicrosPerOp: Math.round(bareMicros / bareOps), databaseMicrosPerOp: 0, totalMicrosPerOp: Math.round(bareMicros / bareOps) } };
     say("unwrap …");
-    const unwrap = await load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: args.duration, connections: args.connections });
+    const unwrap = await measured(() => load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: args.duration, connections: args.connections }));
     say(`unwrap at ${args.connections * 4} connections (saturation) …`);
-    const unwrapSaturated = await load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: args.duration, connections: args.connections * 4 });
+    const unwrapSaturated = await measured(() => load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: args.duration, connections: args.connections * 4 }));
     say("wrap …");
-    const wrap = await load({ url: `${instance.url}/api/v1/wrap`, method: "POST", body: wrapBody, token, duration: args.duration, connections: args.connections });
+    const wrap = await measured(() => load({ url: `${instance.url}/api/v1/wrap`, method: "POST", body: wrapBody, token, duration: args.duration, connections: args.connections }));
     say("batch-unwrap of 100 …");
-    const batch = await load({ url: `${instance.url}/api/v1/batch-unwrap`, method: "POST", body: batchBody, token, duration: args.duration, connections: Math.min(args.connections, 8) });
+    const batch = await measured(() => load({ url: `${instance.url}/api/v1/batch-unwrap`, method: "POST", body: batchBody, token, duration: args.duration, connections: Math.min(args.connections, 8) }));
     const kmsCalls = decrypts() - kmsBefore;
 
     const { getDb } = await import("@/lib/db");
@@ -190,14 +216,15 @@ async function main(): Promise<void> {
       },
     };
 
+    const cpu = (r: LoadResult) => (r.cpu ? `   CPU ${String(r.cpu.totalMicrosPerOp).padStart(5)} µs/op (service ${r.cpu.serviceMicrosPerOp} + PostgreSQL ${r.cpu.databaseMicrosPerOp})` : "");
     const row = (name: string, r: LoadResult, extra = "") =>
-      `  ${name.padEnd(22)} ${String(r.requestsPerSecond).padStart(8)}/s   p50 ${String(r.p50Ms).padStart(5)} ms   p99 ${String(r.p99Ms).padStart(5)} ms   errors ${r.errors + r.non2xx}${extra}`;
+      `  ${name.padEnd(22)} ${String(r.requestsPerSecond).padStart(8)}/s   p50 ${String(r.p50Ms).padStart(5)} ms   p99 ${String(r.p99Ms).padStart(5)} ms   errors ${r.errors + r.non2xx}${cpu(r)}${extra}`;
     console.log("");
     console.log(row("bare node:http", bareResult));
     console.log(row("unwrap (audited)", unwrap, `   ${(results.unwrap.ratioToBare * 100).toFixed(1)}% of bare`));
     console.log(row(`unwrap, ${args.connections * 4} conns`, unwrapSaturated));
     console.log(row("wrap (audited)", wrap));
-    console.log(row("batch-unwrap x100", batch, `   ${results.batchUnwrap100.itemsPerSecond} items/s`));
+    console.log(row("batch-unwrap x100", batch, `   ${results.batchUnwrap100.itemsPerSecond} items/s, ${Math.round((batch.cpu?.totalMicrosPerOp ?? 0) / 100)} µs/item`));
     console.log(`  KMS Decrypt calls      ${kmsCalls} for 1 tenant (${unwrap.requests + unwrapSaturated.requests + wrap.requests + batch.requests} requests)`);
     console.log(`  audited service events ${audited}`);
     console.log(
