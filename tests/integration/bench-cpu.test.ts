@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CpuMeter, processCpuMicros } from "../helpers/cpu";
+import { CpuMeter } from "../helpers/cpu";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 // The benchmark judges targets by CPU per operation (tests/helpers/cpu.ts). This checks that the
