@@ -21,24 +21,22 @@ async function freePort(): Promise<number> {
 
 let postgres: PrivatePostgres;
 let custody: ChildProcess;
+let databaseUrl: string;
+let ports: { port: number; idp: number; kms: number };
 let origin: string;
 
-test.beforeAll(async () => {
-  test.setTimeout(240_000);
-  postgres = await PrivatePostgres.start();
-  const databaseUrl = await postgres.createDatabase("custody_outage");
-  const [port, idpPort, kmsPort] = [await freePort(), await freePort(), await freePort()];
-  origin = `http://localhost:${port}`;
-  custody = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/start.ts"], {
+/** npm start's code (demo mode: its own IdP and KMS) on the private database; resolves once it serves. */
+async function startCustody(url: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", "scripts/start.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,
       NODE_ENV: "production",
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: url,
       CUSTODY_DEMO: "true",
-      PORT: String(port),
-      DEV_IDP_PORT: String(idpPort),
-      DEV_KMS_PORT: String(kmsPort),
+      PORT: String(ports.port),
+      DEV_IDP_PORT: String(ports.idp),
+      DEV_KMS_PORT: String(ports.kms),
       CUSTODY_DATA_DIR: ".custody/e2e-outage",
       LOG_LEVEL: "warn",
     },
@@ -50,10 +48,20 @@ test.beforeAll(async () => {
       output += chunk.toString();
       if (output.includes("Custody is running at")) resolve();
     };
-    custody.stdout!.on("data", onData);
-    custody.stderr!.on("data", onData);
-    custody.once("exit", (code) => reject(new Error(`Custody exited with ${code}:\n${output}`)));
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`Custody exited with ${code}:\n${output}`)));
   });
+  return child;
+}
+
+test.beforeAll(async () => {
+  test.setTimeout(240_000);
+  postgres = await PrivatePostgres.start();
+  databaseUrl = await postgres.createDatabase("custody_outage");
+  ports = { port: await freePort(), idp: await freePort(), kms: await freePort() };
+  origin = `http://localhost:${ports.port}`;
+  custody = await startCustody(databaseUrl);
 });
 
 test.afterAll(async () => {
@@ -96,4 +104,28 @@ test("a signed-in admin sees the database outage named, answered 503, and the pa
   await expect(page.getByRole("heading", { name: "Audit trail" })).toBeVisible({ timeout: 30_000 });
   expect((await page.request.get(`${origin}/api/health/ready`)).status()).toBe(200);
   expect(custody.exitCode).toBeNull();
+});
+
+test("killed with SIGKILL, a new Custody process on the same database picks up where it left off", async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto(`${origin}/signin`);
+  await page.getByRole("button", { name: /^Continue with / }).click();
+  await submitIdpLogin(page, DEMO.acmeAdmin.email, DEMO.acmeAdmin.password);
+  await page.waitForURL((url) => url.origin === origin && !url.pathname.startsWith("/api/auth"));
+  await page.goto(`${origin}/t/acme/audit`);
+  await expect(page.getByRole("heading", { name: "Audit trail" })).toBeVisible();
+  const headBefore = await page.request.get(`${origin}/api/health/ready`);
+  expect(headBefore.status()).toBe(200);
+
+  const exited = new Promise((resolve) => custody.once("exit", resolve));
+  custody.kill("SIGKILL");
+  await exited;
+  await expect(page.request.get(`${origin}/api/health/live`)).rejects.toThrow();
+  custody = await startCustody(databaseUrl);
+  // Sessions live in the database: the admin is still signed in, and the trail (with the
+  // sign-in recorded before the kill) verifies.
+  await page.goto(`${origin}/t/acme/audit`);
+  await expect(page.getByRole("heading", { name: "Audit trail" })).toBeVisible();
+  await expect(page.getByRole("cell", { name: /Signed in/i }).first()).toBeVisible();
+  expect((await page.request.get(`${origin}/api/health/ready`)).status()).toBe(200);
 });
