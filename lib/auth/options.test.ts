@@ -17,7 +17,7 @@ vi.mock("./sign-in-events", () => ({
 const { buildAuthOptions } = await import("./options");
 
 async function signIn(profile: Record<string, unknown>) {
-  const signInCallback = buildAuthOptions({ OIDC_ISSUER: "http://idp.test" }).callbacks!.signIn!;
+  const signInCallback = buildAuthOptions({ OIDC_ISSUER: "http://idp.test" , NODE_ENV: "test" } as NodeJS.ProcessEnv).callbacks!.signIn!;
   return signInCallback({ profile, user: { id: "u", email: String(profile.email ?? "") }, account: null } as never);
 }
 
