@@ -1,7 +1,8 @@
-import http from "node:http";
+import type http from "node:http";
 import next from "next";
 import { stampRequest } from "@/lib/http/stamp-request";
 import { errorFields, log } from "@/lib/log";
+import { createHttpServer, DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from "./http-timeouts";
 
 /** The key service's paths: /api/v1 and everything under it. */
 const API_PATH = /^\/api\/v1(?:[/?]|$)/;
@@ -12,6 +13,8 @@ export type CustodyServerOptions = {
   host?: string;
   /** Honour X-Forwarded-For from a load balancer in front of Custody. */
   trustProxy: boolean;
+  /** Client timeouts; DEFAULT_HTTP_TIMEOUTS when unset. */
+  timeouts?: HttpTimeouts;
   dir?: string;
   /** The key service's handler: /api/v1/* goes here and never enters Next. */
   keyService?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -27,7 +30,7 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
   const handle = app.getRequestHandler();
   const keyService = options.keyService;
 
-  const server = http.createServer((req, res) => {
+  const server = createHttpServer(options.timeouts ?? DEFAULT_HTTP_TIMEOUTS, (req, res) => {
     const requestId = stampRequest(req, res, options.trustProxy);
     if (keyService && API_PATH.test(req.url ?? "")) return keyService(req, res);
     handle(req, res).catch((error: unknown) => {
@@ -38,7 +41,6 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
       }
     });
   });
-  server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>

@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev-idp/users";
 import { ensureBuild } from "./ensure-build";
+import { httpTimeoutsOf } from "./http-timeouts";
 
 const say = (line: string) => console.log(`[custody] ${line}`);
 
@@ -148,7 +149,13 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
   cleanups.unshift(keyService.stop);
   const { startCustodyServer } = await import("./http-server");
-  const server = await startCustodyServer({ port: env.PORT, host, trustProxy: env.TRUST_PROXY, keyService: keyService.handle });
+  const server = await startCustodyServer({
+    port: env.PORT,
+    host,
+    trustProxy: env.TRUST_PROXY,
+    timeouts: httpTimeoutsOf(env),
+    keyService: keyService.handle,
+  });
   cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
   // Live audit streams never end by themselves, so the server could not close: end them first.
   const { stopAuditLiveHub } = await import("@/lib/audit/live-hub");
