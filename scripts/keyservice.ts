@@ -5,8 +5,9 @@ import { ConfigError, parseEnv } from "../lib/config";
 import { closePool } from "../lib/db/pool";
 import { disconnectDb } from "../lib/db";
 import { applyMigrations } from "../lib/db/migrate";
-import { startKeyService } from "../lib/keyservice";
+import { authFailureLimitsOf, startKeyService } from "../lib/keyservice";
 import { errorFields, log } from "../lib/log";
+import { strictTransportSecurity } from "../lib/http/security-headers";
 import { stampRequest } from "../lib/http/stamp-request";
 import { createHttpServer, httpTimeoutsOf } from "../lib/server/http-timeouts";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
@@ -14,9 +15,11 @@ import { stopOnSignals } from "../lib/server/stop-on-signals";
 async function main(): Promise<void> {
   const env = parseEnv(process.env, "keyservice");
   await applyMigrations(env.DATABASE_URL!, { log: () => {} });
-  const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
+  const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS, authLimits: authFailureLimitsOf(env) });
   const server = createHttpServer(httpTimeoutsOf(env), (req, res) => {
     stampRequest(req, res, env.TRUST_PROXY);
+    const hsts = strictTransportSecurity(req, { trustProxy: env.TRUST_PROXY });
+    if (hsts) res.setHeader("Strict-Transport-Security", hsts);
     keyService.handle(req, res);
   });
   await new Promise<void>((resolve, reject) => {

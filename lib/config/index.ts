@@ -93,6 +93,11 @@ const baseSchema = z.object({
     SINK_ALLOW_PRIVATE_TARGETS: bool.optional(),
     /** Let webhook and HEC sinks use http:// URLs; default: only in demo mode. */
     SINK_ALLOW_HTTP: bool.optional(),
+    /** Failed key-service authentications allowed per client address per window, then 429 until it ends. */
+    KEYSERVICE_AUTH_FAILURES_PER_IP: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(30),
+    /** Failed key-service authentications allowed per credential id per window (a right secret still passes). */
+    KEYSERVICE_AUTH_FAILURES_PER_CREDENTIAL: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(10),
+    KEYSERVICE_AUTH_FAILURE_WINDOW_SECONDS: seconds(1, 3600).default(60),
     /** The request head must arrive within this many seconds, else 408 and the connection is closed. */
     HTTP_HEADERS_TIMEOUT_SECONDS: seconds(1, 120).default(10),
     /** The whole request (head and body) must arrive within this many seconds, else 408. */

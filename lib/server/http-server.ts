@@ -1,5 +1,6 @@
 import type http from "node:http";
 import next from "next";
+import { PAGE_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 import { stampRequest } from "@/lib/http/stamp-request";
 import { errorFields, log } from "@/lib/log";
 import { createHttpServer, DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from "./http-timeouts";
@@ -11,8 +12,10 @@ export type CustodyServerOptions = {
   port: number;
   /** Interface to listen on; all interfaces when unset. */
   host?: string;
-  /** Honour X-Forwarded-For from a load balancer in front of Custody. */
+  /** Honour X-Forwarded-For, -Host and -Proto from a load balancer in front of Custody. */
   trustProxy: boolean;
+  /** Custody's public URL is https: every response carries Strict-Transport-Security. */
+  publicUrlIsHttps?: boolean;
   /** Client timeouts; DEFAULT_HTTP_TIMEOUTS when unset. */
   timeouts?: HttpTimeouts;
   dir?: string;
@@ -32,7 +35,10 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
 
   const server = createHttpServer(options.timeouts ?? DEFAULT_HTTP_TIMEOUTS, (req, res) => {
     const requestId = stampRequest(req, res, options.trustProxy);
+    const hsts = strictTransportSecurity(req, options);
+    if (hsts) res.setHeader("Strict-Transport-Security", hsts);
     if (keyService && API_PATH.test(req.url ?? "")) return keyService(req, res);
+    for (const [name, value] of Object.entries(PAGE_SECURITY_HEADERS)) res.setHeader(name, value);
     handle(req, res).catch((error: unknown) => {
       log.error({ requestId, ...errorFields(error) }, "request failed");
       if (!res.headersSent) {

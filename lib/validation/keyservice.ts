@@ -107,6 +107,10 @@ export const KEY_SERVICE_ERRORS = {
   not_found: { status: 404, description: "No such endpoint." },
   no_key_configured: { status: 409, description: "The tenant has no verified KMS key yet." },
   payload_too_large: { status: 413, description: `The body is larger than ${MAX_BODY_BYTES} bytes.` },
+  rate_limited: {
+    status: 429,
+    description: "Too many failed authentications from this address, or with this credential id. Retry after the Retry-After seconds.",
+  },
   invalid_edek: { status: 422, description: "The EDEK is malformed, was issued for another tenant or label, or was altered." },
   internal: { status: 500, description: "An unexpected error; it has been logged." },
   kms_denied: { status: 502, description: "The tenant's KMS refused Custody (key disabled, permission or grant removed)." },
