@@ -29,6 +29,7 @@ export const ACTION_LABELS: Record<string, string> = {
   "key.rekey": "Data key re-wrapped",
   "key.lease_acquired": "Tenant key leased from KMS",
   "key.lease_failed": "Tenant key lease failed",
+  "key.auth_rate_limited": "Key-service authentication rate-limited",
   "audit.verified": "Trail integrity verified",
   "audit.checkpoint_signed": "Trail checkpoint signed",
   "audit.pruned": "Old events pruned (retention)",

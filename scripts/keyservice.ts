@@ -1,27 +1,29 @@
 // `npm run keyservice`: the key service alone (no console, no Next), for deployments that scale
 // it apart from the console, and for the benchmark's extra instances. Shares the console's
 // PostgreSQL database and KMS configuration; see ARCHITECTURE.md.
-import http from "node:http";
 import { ConfigError, parseEnv } from "../lib/config";
 import { closePool } from "../lib/db/pool";
 import { disconnectDb } from "../lib/db";
 import { applyMigrations } from "../lib/db/migrate";
-import { startKeyService } from "../lib/keyservice";
+import { authFailureLimitsOf, startKeyService } from "../lib/keyservice";
 import { errorFields, log } from "../lib/log";
+import { strictTransportSecurity } from "../lib/http/security-headers";
 import { stampRequest } from "../lib/http/stamp-request";
 import { HEALTH_PATH, handleHealth } from "../lib/server/health";
+import { createHttpServer, httpTimeoutsOf } from "../lib/server/http-timeouts";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env, "keyservice");
   await applyMigrations(env.DATABASE_URL!, { log: () => {} });
-  const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
-  const server = http.createServer((req, res) => {
+  const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS, authLimits: authFailureLimitsOf(env) });
+  const server = createHttpServer(httpTimeoutsOf(env), (req, res) => {
     stampRequest(req, res, env.TRUST_PROXY);
+    const hsts = strictTransportSecurity(req, { trustProxy: env.TRUST_PROXY });
+    if (hsts) res.setHeader("Strict-Transport-Security", hsts);
     if (HEALTH_PATH.test(req.url ?? "")) return handleHealth(req, res, { listener: () => keyService.service.listening });
     keyService.handle(req, res);
   });
-  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(env.KEYSERVICE_PORT, env.HOST ?? "127.0.0.1", () => resolve());

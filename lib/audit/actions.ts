@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS = {
   /** An instance unwrapped a tenant key with the tenant's KMS key for a new lease. */
   leaseAcquired: "key.lease_acquired",
   leaseFailed: "key.lease_failed",
+  /** Too many failed bearer authentications from an address or with a credential id: once per window (lib/keyservice/auth-limiter.ts). */
+  keyServiceAuthRateLimited: "key.auth_rate_limited",
   credentialCreated: "credential.created",
   credentialRotated: "credential.rotated",
   credentialRevoked: "credential.revoked",

@@ -11,7 +11,7 @@ import { hasAnyAccess, recordSignIn, recordSignInRefused, recordSignOut } from "
 export const OIDC_PROVIDER_ID = "oidc";
 const SESSION_MAX_AGE_SECONDS = 8 * 60 * 60;
 
-type OidcProfile = { sub: string; email?: string; email_verified?: boolean; name?: string };
+type OidcProfile = { sub: string; email?: string; email_verified?: unknown; name?: string };
 
 async function requestMeta() {
   return requestMetaFromHeaders(await headers());
@@ -44,7 +44,7 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): NextAuth
         idToken: true,
         checks: ["pkce", "state"],
         // An invited person's user row exists before their first sign-in; the IdP's verified
-        // email is what links the two (the signIn callback refuses unverified emails).
+        // email is what links the two (the signIn callback refuses an email unless the IdP asserts email_verified: true).
         allowDangerousEmailAccountLinking: true,
         profile(profile: OidcProfile) {
           return { id: profile.sub, email: normalizeEmail(profile.email ?? ""), name: profile.name ?? null, image: null };
@@ -60,7 +60,9 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): NextAuth
           await recordSignInRefused(null, meta, "identity provider sent no email");
           return "/signin?error=NoEmail";
         }
-        if (claims?.email_verified === false) {
+        // Only an explicit `true` counts: an IdP that does not assert verification must not
+        // let whoever holds a matching address take an invited membership (account linking).
+        if (claims?.email_verified !== true) {
           await recordSignInRefused(email, meta, "email not verified at the identity provider");
           return "/signin?error=EmailNotVerified";
         }

@@ -35,6 +35,16 @@ describe("parseEnv", () => {
     expect(problems.join("\n")).not.toContain("s3cr3t-value");
   });
 
+  it("bounds how long a client may take to send a request: seconds, not Node's five minutes", () => {
+    const env = parseEnv({});
+    expect([env.HTTP_HEADERS_TIMEOUT_SECONDS, env.HTTP_REQUEST_TIMEOUT_SECONDS, env.HTTP_KEEP_ALIVE_TIMEOUT_SECONDS]).toEqual([10, 30, 65]);
+    expect(parseEnv({ HTTP_REQUEST_TIMEOUT_SECONDS: "5", HTTP_HEADERS_TIMEOUT_SECONDS: "2" }).HTTP_REQUEST_TIMEOUT_SECONDS).toBe(5);
+    expect(problemsOf({ HTTP_REQUEST_TIMEOUT_SECONDS: "0" })[0]).toMatch(/^HTTP_REQUEST_TIMEOUT_SECONDS must be at least 1/);
+    expect(problemsOf({ HTTP_REQUEST_TIMEOUT_SECONDS: "5" })).toContain(
+      "HTTP_HEADERS_TIMEOUT_SECONDS must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS (the head is part of the request)",
+    );
+  });
+
   it("refuses to run the demo sign-in against a real database unless asked to", () => {
     expect(problemsOf({ DATABASE_URL: "postgresql://custody@db/custody" })[0]).toMatch(/^OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET are required when DATABASE_URL is set/);
     expect(isDemoMode(parseEnv({ DATABASE_URL: "postgresql://custody@db/custody", CUSTODY_DEMO: "true" }))).toBe(true);

@@ -16,6 +16,13 @@ const port = z.coerce
   .min(1, "must be between 1 and 65535")
   .max(65535, "must be between 1 and 65535");
 
+const seconds = (min: number, max: number) =>
+  z.coerce
+    .number({ message: "must be a number of seconds" })
+    .int("must be a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
 const httpUrl = z
   .string()
   .url("must be a URL such as https://idp.example.com")
@@ -86,6 +93,17 @@ const baseSchema = z.object({
     SINK_ALLOW_PRIVATE_TARGETS: bool.optional(),
     /** Let webhook and HEC sinks use http:// URLs; default: only in demo mode. */
     SINK_ALLOW_HTTP: bool.optional(),
+    /** Failed key-service authentications allowed per client address per window, then 429 until it ends. */
+    KEYSERVICE_AUTH_FAILURES_PER_IP: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(30),
+    /** Failed key-service authentications allowed per credential id per window (a right secret still passes). */
+    KEYSERVICE_AUTH_FAILURES_PER_CREDENTIAL: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(10),
+    KEYSERVICE_AUTH_FAILURE_WINDOW_SECONDS: seconds(1, 3600).default(60),
+    /** The request head must arrive within this many seconds, else 408 and the connection is closed. */
+    HTTP_HEADERS_TIMEOUT_SECONDS: seconds(1, 120).default(10),
+    /** The whole request (head and body) must arrive within this many seconds, else 408. */
+    HTTP_REQUEST_TIMEOUT_SECONDS: seconds(1, 600).default(30),
+    /** An idle keep-alive connection is closed after this many seconds (above a load balancer's idle timeout). */
+    HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: seconds(1, 600).default(65),
     CUSTODY_VENDOR_ADMINS: z
       .string()
       .transform((v) => v.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
@@ -104,6 +122,9 @@ function signingKeyProblem(parse: () => unknown, ctx: z.RefinementCtx): void {
 /** Rules across variables, checked on the raw values so they are reported alongside format errors. */
 function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose): string[] {
   const problems: string[] = [];
+  if (Number(raw.HTTP_HEADERS_TIMEOUT_SECONDS ?? 10) > Number(raw.HTTP_REQUEST_TIMEOUT_SECONDS ?? 30)) {
+    problems.push("HTTP_HEADERS_TIMEOUT_SECONDS must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS (the head is part of the request)");
+  }
   if ((raw.KMS_ACCESS_KEY_ID === undefined) !== (raw.KMS_SECRET_ACCESS_KEY === undefined)) {
     problems.push("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together (or neither, for the AWS SDK's default credentials)");
   }

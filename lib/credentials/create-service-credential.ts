@@ -43,14 +43,15 @@ export async function createServiceCredential(caller: Caller, input: CreateCrede
       : null;
     const details = credentialDetails({ name: data.name, scopes: data.scopes, tenant });
     if (!standing.isVendorAdmin) {
-      throw refuse(caller, standing, tenant?.id ?? null, action, undefined, { ...details, reason: "not a vendor admin" });
+      throw await refuse(tx, caller, standing, tenant?.id ?? null, action, undefined, { ...details, reason: "not a vendor admin" });
     }
     if (data.tenantId && !tenant) {
       throw new AppError("bad_request", "That tenant does not exist.", { tenantId: ["Choose a tenant from the list."] });
     }
     await lockCredentialName(tx, data.name);
     if ((await countActiveNamed(tx, data.name)) > 0) {
-      throw refuse(
+      throw await refuse(
+        tx,
         caller,
         standing,
         tenant?.id ?? null,

@@ -44,7 +44,7 @@ export async function lockCredentialForChange(
   const found = await findCredential(tx, credentialId);
   const target = { type: TARGET_TYPE, id: credentialId };
   if (!standing.isVendorAdmin) {
-    throw refuse(caller, standing, found?.tenant?.id ?? null, action, target, {
+    throw await refuse(tx, caller, standing, found?.tenant?.id ?? null, action, target, {
       ...(found ? credentialDetails(found) : {}),
       reason: "not a vendor admin",
     });

@@ -20,7 +20,7 @@ export async function revokeServiceCredential(caller: Caller, input: CredentialA
     const { standing, current, target } = await lockCredentialForChange(tx, caller, credentialId, action, { lockName: false });
     const details = credentialDetails(current);
     if (current.revokedAt) {
-      throw refuse(caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "already revoked" },
+      throw await refuse(tx, caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "already revoked" },
         new AppError("conflict", `"${current.name}" is already revoked (since ${current.revokedAt.toISOString()}).`));
     }
     const revokedAt = new Date();

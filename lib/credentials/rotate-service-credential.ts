@@ -36,11 +36,11 @@ export async function rotateServiceCredential(caller: Caller, input: CredentialA
     const { standing, current, target } = await lockCredentialForChange(tx, caller, credentialId, action, { lockName: true });
     const details = credentialDetails(current);
     if (current.revokedAt) {
-      throw refuse(caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "revoked" },
+      throw await refuse(tx, caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "revoked" },
         new AppError("conflict", `"${current.name}" is revoked and cannot be rotated. Create a new credential instead.`));
     }
     if ((await countActiveNamed(tx, current.name)) >= MAX_ACTIVE_PER_NAME) {
-      throw refuse(caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "two credentials of this name are active" },
+      throw await refuse(tx, caller, standing, current.tenant?.id ?? null, action, target, { ...details, reason: "two credentials of this name are active" },
         new AppError(
           "conflict",
           `Two credentials named "${current.name}" are already active. Revoke the one your application no longer uses, then rotate again.`,

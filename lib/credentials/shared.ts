@@ -3,7 +3,7 @@ import { type AuditAction, type AuditInput, appendAuditEvent } from "@/lib/audit
 import { getDb, type Tx } from "@/lib/db";
 import type { ServiceScope as DbServiceScope } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, type Standing } from "@/lib/tenants/caller";
+import { actorOf, type Caller, refusalAudit, type Standing } from "@/lib/tenants/caller";
 import type { ServiceScope } from "@/lib/validation/keyservice";
 import { fieldErrorsOf } from "@/lib/validation/tenants";
 import type { z } from "zod";
@@ -53,15 +53,27 @@ export async function appendEvents(tx: Tx, events: AuditInput[]): Promise<void> 
   for (const event of events) await appendAuditEvent(tx, event);
 }
 
-export function refuse(
+/**
+ * A refused credential change. A vendor admin's refusal, or that of a member of the tenant the
+ * credential is restricted to, goes to the vendor chain and that tenant's, as its success would;
+ * anyone else's goes to the vendor chain only, with ids and the reason but not the name they
+ * typed (`refusalAudit`), so a member of one tenant cannot write into another's trail.
+ */
+export async function refuse(
+  tx: Tx,
   caller: Caller,
   standing: Standing,
   tenantId: string | null,
   action: AuditAction,
   target: { type: string; id: string } | undefined,
-  details: Record<string, string | number | boolean | null>,
+  details: Record<string, string | number | boolean | null> & { reason: string },
   publicError = new AppError("forbidden", "Only vendor admins can manage service credentials."),
-): CredentialRefusal {
+): Promise<CredentialRefusal> {
+  const member =
+    tenantId !== null && !standing.isVendorAdmin && (await tx.membership.count({ where: { tenantId, userId: caller.userId } })) > 0;
+  if (!standing.isVendorAdmin && !member) {
+    return new CredentialRefusal([refusalAudit(caller, standing, tenantId, { action, target, details }, false)], publicError);
+  }
   return new CredentialRefusal(
     eventsFor({ actor: actorOf(caller, standing), action, target, outcome: "denied", request: caller.request, details }, tenantId),
     publicError,

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   internal: 500,
   // The key service's refusals (lib/keyservice), each distinct so a caller can act on it.
   unknown_tenant: 404,

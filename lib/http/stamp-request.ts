@@ -18,11 +18,19 @@ function clientIp(req: http.IncomingMessage, trustProxy: boolean): string {
   return (req.socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
 }
 
+/** What a load balancer tells the server about the original request; a client may send them too. */
+const FORWARDING_HEADERS = ["x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-for", "forwarded"];
+
 /**
  * Stamps a request with a request id and the client's address (headers a client cannot forge:
  * any it sent are replaced), which the audit trail records. Returns the request id.
  */
 export function stampRequest(req: http.IncomingMessage, res: http.ServerResponse, trustProxy: boolean): string {
+  // Without a trusted proxy in front, forwarding headers can only come from the client: drop
+  // them, so the same-origin checks (crossSite(), Next's server-action Origin check) compare
+  // with the Host the request was sent to, and HSTS follows the real connection. Next then
+  // fills in x-forwarded-host and -proto from Host and the socket itself.
+  if (!trustProxy) for (const name of FORWARDING_HEADERS) delete req.headers[name];
   // A request id from the load balancer is kept (so logs correlate); a client's own is not trusted.
   const incoming = trustProxy ? req.headers[REQUEST_ID_HEADER] : undefined;
   const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();

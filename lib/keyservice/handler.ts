@@ -3,8 +3,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { z } from "zod";
 import { noteDatabaseError } from "@/lib/db/health";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
+import { parseServiceToken } from "@/lib/credentials/token";
 import { AppError, ERROR_STATUS, GENERIC_MESSAGE, isAppError } from "@/lib/errors";
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER, type RequestMeta } from "@/lib/http/request-meta";
+import { API_SECURITY_HEADERS } from "@/lib/http/security-headers";
 import { errorFields, log } from "@/lib/log";
 import {
   batchUnwrapRequestSchema,
@@ -14,6 +16,7 @@ import {
   unwrapRequestSchema,
   wrapRequestSchema,
 } from "@/lib/validation/keyservice";
+import type { AuthFailureLimiter } from "./auth-limiter";
 import type { KeyService, ServiceCall } from "./key-service";
 import openApiDocument from "./openapi.json";
 
@@ -38,9 +41,12 @@ const ROUTES: Record<string, Route> = {
 const OPENAPI_BODY = JSON.stringify(openApiDocument);
 const logger = log.child({ component: "key-service" });
 
-export function createKeyServiceHandler(service: KeyService): (req: IncomingMessage, res: ServerResponse) => void {
+export function createKeyServiceHandler(
+  service: KeyService,
+  options: { authLimiter?: AuthFailureLimiter } = {},
+): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    handle(service, req, res).catch((error: unknown) => {
+    handle(service, req, res, options.authLimiter).catch((error: unknown) => {
       const unavailable = isDatabaseUnavailable(error);
       if (unavailable) noteDatabaseError(error);
       else logger.error({ requestId: req.headers[REQUEST_ID_HEADER], ...errorFields(error) }, "key-service request failed");
@@ -50,7 +56,7 @@ export function createKeyServiceHandler(service: KeyService): (req: IncomingMess
   };
 }
 
-async function handle(service: KeyService, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(service: KeyService, req: IncomingMessage, res: ServerResponse, limiter?: AuthFailureLimiter): Promise<void> {
   const path = (req.url ?? "/").split("?", 1)[0]!;
   const name = path.startsWith(API_PREFIX) ? path.slice(API_PREFIX.length) : "";
 
@@ -65,8 +71,14 @@ async function handle(service: KeyService, req: IncomingMessage, res: ServerResp
   if (!route) return sendError(res, new AppError("not_found", "No such endpoint. See /api/v1/openapi.json."));
   if (req.method !== "POST") return sendError(res, methodNotAllowed("POST"), { Allow: "POST" });
 
+  // Failed authentications are rate-limited (auth-limiter.ts): an address over its limit is
+  // refused before its token is looked up.
+  const blocked = limiter ? await limiter.blockedFor(requestMeta(req).sourceIp ?? "unknown") : 0;
+  if (blocked) return refuseRateLimited(req, res, blocked);
   const credential = await authenticate(service, req);
   if (!credential) {
+    const wait = limiter ? await limiter.failed(requestMeta(req), credentialIdOf(req)) : 0;
+    if (wait) return refuseRateLimited(req, res, wait);
     req.resume();
     return sendError(res, new AppError("unauthenticated", "Send a valid service credential: Authorization: Bearer csk_…"), {
       "WWW-Authenticate": 'Bearer realm="custody"',
@@ -97,6 +109,16 @@ async function authenticate(service: KeyService, req: IncomingMessage) {
   // The scheme is case-insensitive (RFC 9110).
   const match = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
   return match ? service.authenticate(match[1]!) : null;
+}
+
+function credentialIdOf(req: IncomingMessage): string | null {
+  const token = /^bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "")?.[1];
+  return token ? (parseServiceToken(token)?.id ?? null) : null;
+}
+
+function refuseRateLimited(req: IncomingMessage, res: ServerResponse, seconds: number): void {
+  req.resume();
+  sendError(res, new AppError("rate_limited", `Too many failed authentications. Retry in ${seconds} s.`), { "Retry-After": String(seconds) });
 }
 
 function requestMeta(req: IncomingMessage): RequestMeta {
@@ -167,7 +189,7 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
     "Content-Length": Buffer.byteLength(body),
     // Answers carry data keys: no cache, anywhere.
     "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
+    ...API_SECURITY_HEADERS,
     ...headers,
   });
   res.end(body);

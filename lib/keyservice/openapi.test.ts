@@ -67,7 +67,7 @@ describe("the key service's OpenAPI document", () => {
     expect(paths["/api/v1/health"]!.get!.security).toEqual([]);
   });
 
-  it("documents every error code of each operation under its HTTP status, with Retry-After on 503", () => {
+  it("documents every error code of each operation under its HTTP status, with Retry-After on 503 and 429", () => {
     const codesOf = (route: string) => {
       const found: Record<string, number> = {};
       for (const [status, response] of Object.entries(paths[route]!.post!.responses as Record<string, Json>)) {
@@ -75,7 +75,7 @@ describe("the key service's OpenAPI document", () => {
         const examples = ((response.content as Json)["application/json"] as Json).examples as Json;
         for (const code of Object.keys(examples)) found[code] = Number(status);
         expect(response.description).toEqual(expect.stringContaining(`\`${Object.keys(examples)[0]}\``));
-        if (status === "503") expect(response.headers).toHaveProperty("Retry-After");
+        if (status === "503" || status === "429") expect(response.headers).toHaveProperty("Retry-After");
         else expect(response.headers).not.toHaveProperty("Retry-After");
       }
       return found;

@@ -99,6 +99,7 @@ const COMMON_CODES: KeyServiceErrorCode[] = [
   "unknown_tenant",
   "no_key_configured",
   "payload_too_large",
+  "rate_limited",
   "internal",
   "kms_denied",
   "kms_unreachable",
@@ -107,7 +108,7 @@ const COMMON_CODES: KeyServiceErrorCode[] = [
 ];
 const WITH_EDEK: KeyServiceErrorCode[] = [...COMMON_CODES, "invalid_edek"];
 
-const RETRY_CODES = new Set<KeyServiceErrorCode>(["kms_unreachable", "kms_throttled", "unavailable"]);
+const RETRY_CODES = new Set<KeyServiceErrorCode>(["rate_limited", "kms_unreachable", "kms_throttled", "unavailable"]);
 
 /** One response object per HTTP status, listing every code that status carries for this operation. */
 function errorResponses(codes: KeyServiceErrorCode[]): Record<string, Json> {
@@ -226,7 +227,7 @@ Every call is authenticated with a service credential (\`Authorization: Bearer c
 
 **EDEK format.** An EDEK is opaque to the caller: store it as returned and pass it back unchanged. It is versioned (a leading format version, so later formats can coexist), names the tenant key it is wrapped under (so EDEKs from before a rotation keep working), and is authenticated with AES-256-GCM whose additional data binds the tenant id and the data label. An EDEK therefore unwraps only for the tenant and the data label it was created for; one moved to another tenant or label, or altered in any byte, is refused with \`invalid_edek\`.
 
-**Errors.** Every error answers \`{ "error": { "code", "message" } }\` with the status listed per operation; the message is plain language and never contains key material. \`kms_unreachable\`, \`kms_throttled\` and \`unavailable\` (503) mean nothing was done: retry after the \`Retry-After\` seconds. Any path not listed here answers 404 \`not_found\`. Every response carries an \`X-Request-Id\` header, also recorded in the audit event.`;
+**Errors.** Every error answers \`{ "error": { "code", "message" } }\` with the status listed per operation; the message is plain language and never contains key material. \`kms_unreachable\`, \`kms_throttled\` and \`unavailable\` (503) mean nothing was done: retry after the \`Retry-After\` seconds. \`rate_limited\` (429) answers an address, or a credential id, with too many failed authentications in a window: fix the credential, then retry after \`Retry-After\`. Any path not listed here answers 404 \`not_found\`. Every response carries an \`X-Request-Id\` header, also recorded in the audit event.`;
 
 const healthSchema = (status: string) => ({
   type: "object",

@@ -11,6 +11,7 @@ export const API_ERROR_CODES = [
   "not_found",
   "no_key_configured",
   "payload_too_large",
+  "rate_limited",
   "invalid_edek",
   "internal",
   "kms_denied",

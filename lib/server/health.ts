@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pingDatabase } from "@/lib/db/health";
+import { API_SECURITY_HEADERS } from "@/lib/http/security-headers";
 
 // Health endpoints for load balancers and orchestrators, served by the node:http server itself
 // (never by Next, so they answer while the database is away):
@@ -39,7 +40,7 @@ function answer(res: ServerResponse, status: number, body: unknown, headers: Rec
     "Content-Type": "application/json; charset=utf-8",
     "Content-Length": Buffer.byteLength(text),
     "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
+    ...API_SECURITY_HEADERS,
     ...headers,
   });
   res.end(text);

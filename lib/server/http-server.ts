@@ -1,18 +1,24 @@
-import http from "node:http";
+import type http from "node:http";
 import next from "next";
 import { databaseBelievedReachable } from "@/lib/db/health";
 import { DATABASE_UNAVAILABLE_MESSAGE } from "@/lib/db/unavailable";
+import { PAGE_SECURITY_HEADERS, strictTransportSecurity } from "@/lib/http/security-headers";
 import { stampRequest } from "@/lib/http/stamp-request";
 import { errorFields, log } from "@/lib/log";
 import { handleHealth } from "./health";
+import { createHttpServer, DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts } from "./http-timeouts";
 import { routeRequest } from "./route";
 
 export type CustodyServerOptions = {
   port: number;
   /** Interface to listen on; all interfaces when unset. */
   host?: string;
-  /** Honour X-Forwarded-For from a load balancer in front of Custody. */
+  /** Honour X-Forwarded-For, -Host and -Proto from a load balancer in front of Custody. */
   trustProxy: boolean;
+  /** Custody's public URL is https: every response carries Strict-Transport-Security. */
+  publicUrlIsHttps?: boolean;
+  /** Client timeouts; DEFAULT_HTTP_TIMEOUTS when unset. */
+  timeouts?: HttpTimeouts;
   dir?: string;
   /** The key service's handler: /api/v1/* goes here and never enters Next. */
   keyService?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -30,11 +36,14 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
   const handle = app.getRequestHandler();
   const keyService = options.keyService;
 
-  const server = http.createServer((req, res) => {
+  const server = createHttpServer(options.timeouts ?? DEFAULT_HTTP_TIMEOUTS, (req, res) => {
     const requestId = stampRequest(req, res, options.trustProxy);
+    const hsts = strictTransportSecurity(req, options);
+    if (hsts) res.setHeader("Strict-Transport-Security", hsts);
     const route = routeRequest(req.url ?? "", { keyService: Boolean(keyService), databaseReachable: databaseBelievedReachable() });
     if (route === "health") return handleHealth(req, res, { listener: options.keyServiceListening });
     if (route === "key-service" && keyService) return keyService(req, res);
+    for (const [name, value] of Object.entries(PAGE_SECURITY_HEADERS)) res.setHeader(name, value);
     if (route === "database-unavailable") return databaseUnavailable(req, res);
     handle(req, res).catch((error: unknown) => {
       log.error({ requestId, ...errorFields(error) }, "request failed");
@@ -44,7 +53,6 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
       }
     });
   });
-  server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) =>
@@ -74,6 +82,8 @@ function databaseUnavailable(req: http.IncomingMessage, res: http.ServerResponse
     "Content-Length": Buffer.byteLength(body),
     "Retry-After": "5",
     "Cache-Control": "no-store",
+    // Self-contained: no script at all, its one inline stylesheet, never framed.
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
   });
   res.end(req.method === "HEAD" ? undefined : body);
 }

@@ -9,6 +9,7 @@ import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev-idp/users";
 import { ensureBuild } from "./ensure-build";
+import { httpTimeoutsOf } from "./http-timeouts";
 
 const say = (line: string) => console.log(`[custody] ${line}`);
 
@@ -144,14 +145,16 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   }
   const { startBackgroundJobs } = await import("@/lib/jobs");
   cleanups.unshift(startBackgroundJobs(env).stop);
-  const { startKeyService } = await import("@/lib/keyservice");
-  const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
+  const { authFailureLimitsOf, startKeyService } = await import("@/lib/keyservice");
+  const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS, authLimits: authFailureLimitsOf(env) });
   cleanups.unshift(keyService.stop);
   const { startCustodyServer } = await import("./http-server");
   const server = await startCustodyServer({
     port: env.PORT,
     host,
     trustProxy: env.TRUST_PROXY,
+    publicUrlIsHttps: publicUrl.startsWith("https://"),
+    timeouts: httpTimeoutsOf(env),
     keyService: keyService.handle,
     keyServiceListening: () => keyService.service.listening,
   });

@@ -45,11 +45,21 @@ describe("classifyAddress", () => {
     ["2002:0a00:0005::1", "private"],
     ["2002:7f00:0001::1", "loopback"],
     ["2001:db8::1", "reserved"],
+    // IPv4-translated (RFC 2765 SIIT, ::ffff:0:0:0/96).
+    ["::ffff:0:127.0.0.1", "loopback"],
+    ["::ffff:0:7f00:1", "loopback"],
+    ["::ffff:0:10.0.0.5", "private"],
+    ["::ffff:0:a9fe:a9fe", "cloud-metadata"],
+    ["0:0:0:0:ffff:0:c0a8:101", "private"],
+    // ISATAP interface ids (::0:5efe:a.b.c.d, ::200:5efe:a.b.c.d) under any prefix.
+    ["2a00:1450:4001:80b:0:5efe:10.0.0.5", "private"],
+    ["2a00:1450:4001:80b:200:5efe:7f00:1", "loopback"],
+    ["2606:4700:4700:1:0:5efe:169.254.169.254", "cloud-metadata"],
   ])("%s is %s", (address, category) => {
     expect(classifyAddress(address)).toBe(category);
   });
 
-  it.each(["8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "100.63.255.255", "100.128.0.1", "169.253.0.1", "11.0.0.1", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:0808:0808::1", "2400:cb00::1"])(
+  it.each(["8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "100.63.255.255", "100.128.0.1", "169.253.0.1", "11.0.0.1", "2606:4700:4700::1111", "2a00:1450:4001:80b::200e", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:0808:0808::1", "2400:cb00::1", "::ffff:0:8.8.8.8", "2a00:1450:4001:80b:0:5efe:8.8.8.8"])(
     "%s is public",
     (address) => {
       expect(classifyAddress(address)).toBeNull();
@@ -67,6 +77,21 @@ function fixedResolver(addresses: LookupAddress[]): Resolver {
 }
 
 describe("resolveTarget", () => {
+  it.each(["::ffff:0:127.0.0.1", "::ffff:0:a9fe:a9fe", "2a00:1450:4001:80b:0:5efe:a00:5"])(
+    "refuses a name resolving to the IPv4-embedding address %s, like the IPv4 address inside",
+    async (address) => {
+      const error = await resolveTarget("siem.acme.example", {
+        allowPrivateTargets: false,
+        resolver: fixedResolver([{ address, family: 6 }]),
+      }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SinkDeliveryError);
+      expect((error as SinkDeliveryError).message).toMatch(/^siem\.acme\.example resolves to (a loopback|the cloud metadata service's|a private) address/);
+      const literal = await resolveTarget(`[${address}]`, { allowPrivateTargets: false }).catch((e: unknown) => e);
+      expect(literal).toBeInstanceOf(SinkDeliveryError);
+    },
+  );
+
+
   it("refuses a name resolving to a private address, naming the host and the address", async () => {
     const error = await resolveTarget("siem.acme.example", {
       allowPrivateTargets: false,

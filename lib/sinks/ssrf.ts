@@ -123,15 +123,29 @@ function classifyIpv4(value: number): AddressCategory | null {
 }
 
 const V4_MAPPED = range6("::ffff:0:0/96", "reserved");
+const V4_TRANSLATED = range6("::ffff:0:0:0/96", "reserved"); // RFC 2765 (SIIT)
 const V4_COMPATIBLE = range6("::/96", "reserved");
 const NAT64 = range6("64:ff9b::/96", "reserved");
 const SIX_TO_FOUR = range6("2002::/16", "reserved");
 
+/** An ISATAP interface id (RFC 5214): 0000:5efe or 0200:5efe (the u and g bits aside), then an IPv4 address. */
+function isIsatap(value: bigint): boolean {
+  return ((value >> 32n) & 0xfcffffffn) === 0x5efen;
+}
+
 function classifyIpv6(value: bigint): AddressCategory | null {
   for (const range of IPV6_RANGES) if (inRange6(value, range)) return range.category;
-  // Forms that carry an IPv4 address inside: judged by that address, so ::ffff:10.0.0.5 and
-  // 64:ff9b::a9fe:a9fe (NAT64 to 169.254.169.254) are refused like their IPv4 selves.
-  if (inRange6(value, V4_MAPPED) || inRange6(value, V4_COMPATIBLE) || inRange6(value, NAT64)) {
+  // Forms that carry an IPv4 address inside: judged by that address, so ::ffff:10.0.0.5,
+  // ::ffff:0:127.0.0.1 and 64:ff9b::a9fe:a9fe (NAT64 to 169.254.169.254) are refused like their
+  // IPv4 selves. An ISATAP address is judged by its IPv4 address whatever its prefix: a host
+  // with an ISATAP tunnel sends it there over IPv4. (Teredo is refused whole, above.)
+  if (
+    inRange6(value, V4_MAPPED) ||
+    inRange6(value, V4_TRANSLATED) ||
+    inRange6(value, V4_COMPATIBLE) ||
+    inRange6(value, NAT64) ||
+    isIsatap(value)
+  ) {
     return classifyIpv4(Number(value & 0xffffffffn));
   }
   if (inRange6(value, SIX_TO_FOUR)) return classifyIpv4(Number((value >> 80n) & 0xffffffffn));

@@ -1,6 +1,6 @@
 import "server-only";
 import type { AuditAction } from "@/lib/audit/actions";
-import { type Actor, type AuditInput, recordAuditEvent } from "@/lib/audit/append";
+import { type Actor, type AuditDetails, type AuditInput, recordAuditEvent } from "@/lib/audit/append";
 import { getDb, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
@@ -60,10 +60,34 @@ export function deny(
   reason: string,
   publicError = new AppError("forbidden", "You don't have permission to do that."),
 ): Denied {
-  return new Denied(
-    { tenantId, actor: actorOf(caller, standing), action, target, outcome: "denied", request: caller.request, details: { reason } },
-    publicError,
-  );
+  return new Denied(refusalAudit(caller, standing, tenantId, { action, target, details: { reason } }), publicError);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The audit event for a refused change. It goes to the targeted tenant's chain when the caller
+ * has standing there: a member, or a vendor admin (a tenant sees what the vendor's staff
+ * tried). Anyone else, typically a member of another tenant, is recorded on the vendor chain
+ * with ids only: their reason code, the targeted tenant and a target that is a UUID, never the
+ * names or other text they sent. So an outsider can neither write into another tenant's trail
+ * (and from there its SIEM) nor choose the words of an event.
+ */
+export function refusalAudit(
+  caller: Caller,
+  standing: Standing,
+  tenantId: string | null,
+  attempt: { action: AuditAction; target?: { type: string; id: string }; details: AuditDetails & { reason: string } },
+  hasStanding: boolean = standing.role !== null || standing.isVendorAdmin,
+): AuditInput {
+  const base = { actor: actorOf(caller, standing), action: attempt.action, outcome: "denied" as const, request: caller.request };
+  if (hasStanding) return { ...base, tenantId, target: attempt.target, details: attempt.details };
+  return {
+    ...base,
+    tenantId: null,
+    target: attempt.target && UUID.test(attempt.target.id) ? attempt.target : undefined,
+    details: { reason: attempt.details.reason, ...(tenantId ? { targetTenantId: tenantId } : {}) },
+  };
 }
 
 /**

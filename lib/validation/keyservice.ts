@@ -13,15 +13,17 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 export const SERVICE_SCOPES = ["wrap", "unwrap", "rekey"] as const;
 export type ServiceScope = (typeof SERVICE_SCOPES)[number];
 
-// Printable text without control or bidi-override characters, so audit entries read honestly,
-// and without lone surrogates (not valid Unicode: PostgreSQL would refuse the audit event).
-const PRINTABLE = /^[^\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]*$/u;
+// Visible text, as console names are: no control characters, no invisible formatting
+// characters (\p{Cf}: zero-width spaces and joiners, direction marks and overrides, U+061C,
+// U+FEFF…), no line or paragraph separators, so `invo\u200bices` cannot pass for `invoices` in the
+// trail; and no lone surrogates (not valid Unicode: PostgreSQL would refuse the audit event).
+const PRINTABLE = /^[^\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]*$/u;
 const printable = (max: number, what: string) =>
   z
     .string()
     .min(1, `${what} must not be empty.`)
     .max(max, `${what} must be at most ${max} characters.`)
-    .regex(PRINTABLE, `${what} must not contain control characters.`);
+    .regex(PRINTABLE, `${what} must not contain control characters or invisible formatting characters.`);
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -105,6 +107,10 @@ export const KEY_SERVICE_ERRORS = {
   not_found: { status: 404, description: "No such endpoint." },
   no_key_configured: { status: 409, description: "The tenant has no verified KMS key yet." },
   payload_too_large: { status: 413, description: `The body is larger than ${MAX_BODY_BYTES} bytes.` },
+  rate_limited: {
+    status: 429,
+    description: "Too many failed authentications from this address, or with this credential id. Retry after the Retry-After seconds.",
+  },
   invalid_edek: { status: 422, description: "The EDEK is malformed, was issued for another tenant or label, or was altered." },
   internal: { status: 500, description: "An unexpected error; it has been logged." },
   kms_denied: { status: 502, description: "The tenant's KMS refused Custody (key disabled, permission or grant removed)." },

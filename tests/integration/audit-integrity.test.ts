@@ -297,9 +297,10 @@ describe("signed checkpoints", () => {
     expect(event).toMatchObject({ actorLabel: "auditor@on-demand.example", outcome: "SUCCESS", targetId: signed.id.toString() });
     expect(event.details).toMatchObject({ seq: "2", headHash: signed.headHash, keyId: key.keyId });
 
-    // Another tenant's admin: refused, recorded as denied in the trail that was targeted.
+    // Another tenant's admin: refused, recorded as denied on the vendor chain (not in the targeted trail).
     expect((await refusal(signCheckpointNow(outsider, tenantId))).code).toBe("forbidden");
-    expect(await getDb().auditEvent.count({ where: { chain: tenantId, action: "audit.checkpoint_signed", outcome: "DENIED" } })).toBe(1);
+    expect(await getDb().auditEvent.count({ where: { chain: tenantId, action: "audit.checkpoint_signed", outcome: "DENIED" } })).toBe(0);
+    expect(await getDb().auditEvent.count({ where: { chain: "vendor", action: "audit.checkpoint_signed", outcome: "DENIED" } })).toBe(1);
     expect((await refusal(listCheckpoints(outsider, tenantId))).code).toBe("not_found");
     // A checkpoint id of another tenant, asked for under one's own tenant: not found.
     expect((await refusal(checkpointDocumentFor(outsider, otherId, signed.id))).code).toBe("not_found");

@@ -203,6 +203,41 @@ describe("who may manage credentials", () => {
     expect((await events(null)).at(-1)?.details).toMatchObject({ reason: "not a vendor admin" });
   });
 
+  it("records another tenant's member's attempts on the vendor chain only, without the name they typed", async () => {
+    const { tenantId: betaId } = await createTenant(vendor, { name: "Beta", slug: "beta-creds", adminEmail: "bob@beta.example" });
+    const bob = await callerFor("bob@beta.example");
+    const target = await create({ name: "acme-billing", scopes: ["wrap"], tenantId: acme.tenantId });
+    const acmeTrail = (await events(acme.tenantId)).length;
+    const vendorTrail = (await events(null)).length;
+
+    const attempts = [
+      () => createServiceCredential(bob, { name: "Acme is leaking data, call 555-0100", scopes: ["unwrap"], tenantId: acme.tenantId }),
+      () => createServiceCredential(bob, { name: "unrestricted words", scopes: ["unwrap"] }),
+      () => rotateServiceCredential(bob, { credentialId: target.id }),
+      () => revokeServiceCredential(bob, { credentialId: target.id }),
+    ];
+    for (const attempt of attempts) expect((await refusal(attempt())).code).toBe("forbidden");
+
+    // Acme's trail (and so its SIEM) does not move; Beta's neither.
+    expect(await events(acme.tenantId)).toHaveLength(acmeTrail);
+    expect((await events(betaId)).filter((e) => e.outcome === "DENIED")).toEqual([]);
+    const recorded = (await events(null)).slice(vendorTrail);
+    expect(recorded.map((e) => [e.action, e.outcome, e.actorLabel, e.tenantId, e.targetId])).toEqual([
+      ["credential.created", "DENIED", "bob@beta.example", null, null],
+      ["credential.created", "DENIED", "bob@beta.example", null, null],
+      ["credential.rotated", "DENIED", "bob@beta.example", null, target.id],
+      ["credential.revoked", "DENIED", "bob@beta.example", null, target.id],
+    ]);
+    expect(recorded.map((e) => e.details)).toEqual([
+      { reason: "not a vendor admin", targetTenantId: acme.tenantId },
+      { reason: "not a vendor admin" },
+      { reason: "not a vendor admin", targetTenantId: acme.tenantId },
+      { reason: "not a vendor admin", targetTenantId: acme.tenantId },
+    ]);
+    expect(JSON.stringify(recorded, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).not.toMatch(/leaking|unrestricted words|acme-billing/);
+    expect(await verifyStoredChain(null)).toMatchObject({ intact: true });
+  });
+
   it("says not found for an unknown credential id and a bad one", async () => {
     expect((await refusal(revokeServiceCredential(vendor, { credentialId: "00000000-0000-4000-8000-000000000001" }))).code).toBe("not_found");
     expect((await refusal(rotateServiceCredential(vendor, { credentialId: "00000000-0000-4000-8000-000000000001" }))).code).toBe("not_found");

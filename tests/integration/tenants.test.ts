@@ -177,23 +177,47 @@ describe("members", () => {
 });
 
 describe("tenant isolation", () => {
-  it("refuses an admin acting on another tenant and records it in the target tenant's trail", async () => {
+  it("refuses an admin acting on another tenant and records it on the vendor chain, not in the target's trail", async () => {
     const a = await newTenant("wayne", "bruce@wayne.example");
     const b = await newTenant("oscorp", "norman@oscorp.example");
     const [norman] = await listMembers(b.admin, b.tenantId);
+    const targetTrail = (await events(b.tenantId)).length;
+    const vendorTrail = (await events(null)).length;
 
     const error = await refusal(removeMember(a.admin, { tenantId: b.tenantId, membershipId: norman!.id }));
     expect(error.code).toBe("forbidden");
-    await refusal(addMember(a.admin, { tenantId: b.tenantId, email: "spy@wayne.example", role: "admin" }));
+    await refusal(addMember(a.admin, { tenantId: b.tenantId, email: "spy-with-a-message@wayne.example", role: "admin" }));
     expect((await listMembers(b.admin, b.tenantId)).map((m) => m.email)).toEqual(["norman@oscorp.example"]);
 
-    const denied = (await events(b.tenantId)).filter((e) => e.outcome === "DENIED");
-    expect(denied.map((e) => [e.action, e.actorLabel])).toEqual([
-      ["member.removed", "bruce@wayne.example"],
-      ["member.invited", "bruce@wayne.example"],
+    // An outsider cannot write into the targeted tenant's trail (nor, from there, its SIEM).
+    expect(await events(b.tenantId)).toHaveLength(targetTrail);
+    const recorded = (await events(null)).slice(vendorTrail);
+    expect(recorded.map((e) => [e.action, e.outcome, e.actorLabel, e.tenantId])).toEqual([
+      ["member.removed", "DENIED", "bruce@wayne.example", null],
+      ["member.invited", "DENIED", "bruce@wayne.example", null],
     ]);
+    expect(recorded.map((e) => e.details)).toEqual([
+      { reason: "not a member of this tenant", targetTenantId: b.tenantId },
+      { reason: "not a member of this tenant", targetTenantId: b.tenantId },
+    ]);
+    expect(JSON.stringify(recorded, (_k, v) => (typeof v === "bigint" ? v.toString() : v))).not.toContain("spy-with-a-message");
+    expect(await verifyStoredChain(null)).toMatchObject({ intact: true });
     expect((await refusal(listMembers(a.admin, b.tenantId))).code).toBe("forbidden");
     expect((await refusal(listTenantEvents(a.admin, b.tenantId))).code).toBe("forbidden");
+  });
+
+  it("keeps a member's refusal, and a vendor admin's, in the tenant's own trail", async () => {
+    const t = await newTenant("skynet", "miles@skynet.example");
+    await addMember(t.admin, { tenantId: t.tenantId, email: "john@skynet.example", role: "auditor" });
+    const auditor = await callerFor("john@skynet.example");
+    const [miles] = await listMembers(t.admin, t.tenantId);
+    await refusal(removeMember(auditor, { tenantId: t.tenantId, membershipId: miles!.id }));
+    await refusal(removeMember(vendor, { tenantId: t.tenantId, membershipId: miles!.id }));
+    const denied = (await events(t.tenantId)).filter((e) => e.outcome === "DENIED");
+    expect(denied.map((e) => [e.action, e.actorLabel, e.details])).toEqual([
+      ["member.removed", "john@skynet.example", { reason: "role auditor may not do this" }],
+      ["member.removed", "ops@vendor.example", { reason: "not a member of this tenant" }],
+    ]);
   });
 
   it("treats another tenant's membership id as not found in one's own tenant, and audits it", async () => {

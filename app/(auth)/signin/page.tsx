@@ -10,7 +10,7 @@ export const metadata: Metadata = { title: "Sign in" };
 // next-auth's error codes, in words a person can act on.
 const ERRORS: Record<string, string> = {
   NoEmail: "Your identity provider did not share an email address, which Custody needs to recognise you.",
-  EmailNotVerified: "Your identity provider says your email address is not verified.",
+  EmailNotVerified: "Your identity provider did not confirm that your email address is verified.",
   OAuthCallback: "The sign-in did not complete. Please try again.",
   OAuthSignin: "Could not reach the identity provider. Please try again in a moment.",
   Callback: "The sign-in did not complete. Please try again.",

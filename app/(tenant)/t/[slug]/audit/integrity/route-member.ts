@@ -16,15 +16,3 @@ export async function routeMember(slug: string) {
 export function notFoundResponse(): Response {
   return Response.json({ error: { code: "not_found", message: "Not found." } }, { status: 404, headers: { "cache-control": "no-store" } });
 }
-
-/** A browser's cross-site POST carries an Origin of another host: refuse it (the session cookie is SameSite=Lax too). */
-export function crossSite(request: Request): boolean {
-  const origin = request.headers.get("origin");
-  if (!origin) return false;
-  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
-  try {
-    return new URL(origin).host !== host;
-  } catch {
-    return true;
-  }
-}

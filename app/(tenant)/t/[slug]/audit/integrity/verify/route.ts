@@ -1,5 +1,6 @@
 import { integrityStream } from "@/lib/audit/integrity-stream";
-import { crossSite, notFoundResponse, routeMember } from "../route-member";
+import { crossSite } from "@/lib/http/same-origin";
+import { notFoundResponse, routeMember } from "../route-member";
 
 // POST: runs "Verify integrity" and streams its progress and result as JSON lines
 // (lib/audit/integrity-stream.ts). POST because each run is recorded in the trail.
@@ -7,7 +8,7 @@ import { crossSite, notFoundResponse, routeMember } from "../route-member";
 // its buffer); `X-Accel-Buffering: no` asks a reverse proxy not to buffer either.
 export async function POST(request: Request, { params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
-  if (crossSite(request)) return Response.json({ error: { code: "forbidden", message: "Cross-site request refused." } }, { status: 403 });
+  if (crossSite(request.headers)) return Response.json({ error: { code: "forbidden", message: "Cross-site request refused." } }, { status: 403 });
   const member = await routeMember(slug);
   if (!member) return notFoundResponse();
   return new Response(integrityStream(member.caller, member.tenant.id, request.signal), {

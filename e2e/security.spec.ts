@@ -1,0 +1,174 @@
+import fs from "node:fs";
+import path from "node:path";
+import type { APIResponse, Page } from "@playwright/test";
+import { API_SECURITY_HEADERS, PAGE_SECURITY_HEADERS } from "../lib/http/security-headers";
+import { DEMO, type User, expect, test } from "./fixtures";
+
+// Security headers on every response, derived from the app/ folder so a new page or route
+// handler is covered without touching this file; the CSP's nonce on every script Next emits
+// (and no violation in the browser); and cross-site requests refused with 403.
+
+test.describe.configure({ timeout: 240_000 });
+
+const APP_DIR = path.join(__dirname, "../app");
+const UNKNOWN_ID = "00000000-0000-4000-8000-00000000abcd";
+
+/** Every file named `name` under app/, as its URL pattern: route groups dropped, [segments] kept. */
+function routesNamed(name: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name === name) {
+        const segments = path.relative(APP_DIR, dir).split(path.sep).filter((s) => s !== "" && !/^\(.*\)$/.test(s));
+        found.push(`/${segments.join("/")}`);
+      }
+    }
+  };
+  walk(APP_DIR);
+  return found.sort();
+}
+
+/** A value for each dynamic segment; a new segment name fails the suite until it gets one here. */
+function concrete(pattern: string, values: Record<string, string>): string {
+  return pattern.replace(/\[(\.\.\.)?([^\]]+)\]/g, (_match, _rest: string | undefined, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`e2e/security.spec.ts has no value for the route segment [${name}] in ${pattern}`);
+    return value;
+  });
+}
+
+function expectPageHeaders(response: APIResponse, what: string): string {
+  const headers = response.headers();
+  for (const [name, value] of Object.entries(PAGE_SECURITY_HEADERS)) {
+    expect(headers[name.toLowerCase()], `${what}: ${name}`).toBe(value);
+  }
+  const csp = headers["content-security-policy"] ?? "";
+  expect(csp, `${what}: Content-Security-Policy`).toContain("frame-ancestors 'none'");
+  const scriptSrc = /(?:^|;\s*)script-src ([^;]*)/.exec(csp)?.[1] ?? "";
+  expect(scriptSrc, `${what}: script-src`).toMatch(/'nonce-[A-Za-z0-9+/=]{16,}'/);
+  expect(scriptSrc, `${what}: script-src`).not.toContain("'unsafe-inline'");
+  // Plain http without a trusted proxy: no HSTS (its rules are unit-tested, lib/http/security-headers.test.ts).
+  expect(headers["strict-transport-security"], `${what}: Strict-Transport-Security`).toBeUndefined();
+  return /'nonce-([^']+)'/.exec(scriptSrc)![1]!;
+}
+
+function expectApiHeaders(response: APIResponse, what: string): void {
+  for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) {
+    expect(response.headers()[name.toLowerCase()], `${what}: ${name}`).toBe(value);
+  }
+}
+
+/** Opens `url` in the browser and returns the CSP violations the page reported. */
+async function violationsOn(page: Page, url: string): Promise<string[]> {
+  await page.goto(url);
+  await page.waitForLoadState("load");
+  return page.evaluate(() => (window as unknown as { __csp: string[] }).__csp);
+}
+
+test("every page carries the security headers and a per-request script nonce, for every kind of visitor", async ({ pageAs, newPage }) => {
+  const pages = routesNamed("page.tsx");
+  expect(pages.length).toBeGreaterThanOrEqual(15);
+  const admin = await pageAs(DEMO.acmeAdmin);
+  await admin.goto("/t/acme/keys");
+  await expect(admin.getByRole("heading", { name: "Your KMS keys" })).toBeVisible();
+  // A registered key's page if Acme has one by now (other specs register some), else the 404 a made-up id gets.
+  const keyHrefs = await admin.locator('a[href^="/t/acme/keys/"]').evaluateAll((links) => links.map((a) => a.getAttribute("href") ?? ""));
+  const values = { slug: "acme", keyId: keyHrefs[0]?.split("/").at(-1) ?? UNKNOWN_ID, sinkId: UNKNOWN_ID };
+
+  const visitors: Array<[string, User | null]> = [
+    ["anonymous", null],
+    ["Acme's admin", DEMO.acmeAdmin],
+    ["the vendor admin", DEMO.vendor],
+  ];
+  let checked = 0;
+  for (const [who, user] of visitors) {
+    const page = user ? await pageAs(user) : await newPage();
+    const nonces = new Set<string>();
+    for (const pattern of pages) {
+      const url = concrete(pattern, values);
+      // The response itself (redirects included), not where it leads.
+      const response = await page.request.get(url, { maxRedirects: 0 });
+      const nonce = expectPageHeaders(response, `${who} GET ${url} (${response.status()})`);
+      expect(nonces.has(nonce), "a nonce is never reused").toBe(false);
+      nonces.add(nonce);
+      if (response.headers()["content-type"]?.startsWith("text/html")) {
+        const html = await response.text();
+        const scripts = html.match(/<script\b[^>]*>/g) ?? [];
+        expect(scripts.length, `${who} ${url} has scripts`).toBeGreaterThan(0);
+        for (const tag of scripts) expect(tag, `${who} ${url}: every script carries the nonce`).toContain(`nonce="${nonce}"`);
+      }
+      checked++;
+    }
+  }
+  // A 404 and a static asset.
+  const anonymous = await newPage();
+  expectPageHeaders(await anonymous.request.get("/no/such/page"), "a 404");
+  const html = await (await anonymous.request.get("/signin")).text();
+  const asset = /<script[^>]+src="(\/_next\/static\/[^"]+\.js)"/.exec(html)?.[1];
+  expect(asset).toBeTruthy();
+  const assetResponse = await anonymous.request.get(asset!);
+  for (const [name, value] of Object.entries(PAGE_SECURITY_HEADERS)) expect(assetResponse.headers()[name.toLowerCase()], `${asset} ${name}`).toBe(value);
+  console.log(`security headers: ${checked} page responses (${pages.length} pages × ${visitors.length} visitors)`);
+});
+
+test("every route handler and API response carries them too", async ({ pageAs, newPage }) => {
+  const routes = routesNamed("route.ts");
+  const values = { slug: "acme", id: "1", path: "wrap", nextauth: "session" };
+  const admin = await pageAs(DEMO.acmeAdmin);
+  const anonymous = await newPage();
+  for (const pattern of routes) {
+    const url = concrete(pattern, values);
+    const callers: Array<[string, Page]> = [["anonymous", anonymous]];
+    // The live stream never ends by itself; signed out it answers at once (401).
+    if (!url.endsWith("/audit/stream")) callers.push(["Acme's admin", admin]);
+    for (const [who, page] of callers) {
+      const response = await page.request.get(url, { maxRedirects: 0 });
+      const what = `${who} GET ${url} (${response.status()})`;
+      if (url.startsWith("/api/v1/")) expectApiHeaders(response, what);
+      else expectPageHeaders(response, what);
+    }
+  }
+  // The key service's own endpoints, and its errors.
+  for (const [url, init] of [
+    ["/api/v1/health", {}],
+    ["/api/v1/openapi.json", {}],
+    ["/api/v1/wrap", { method: "POST", data: {} }],
+  ] as const) {
+    const response = await anonymous.request.fetch(url, init);
+    expectApiHeaders(response, `${url} (${response.status()})`);
+  }
+});
+
+test("pages run with the CSP and report no violation", async ({ pageAs }) => {
+  const check = async (user: User, urls: string[]) => {
+    const page = await pageAs(user);
+    await page.addInitScript(() => {
+      const seen: string[] = ((window as unknown as { __csp: string[] }).__csp = []);
+      document.addEventListener("securitypolicyviolation", (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    for (const url of urls) expect(await violationsOn(page, url), url).toEqual([]);
+    return page;
+  };
+  await check(DEMO.acmeAdmin, ["/t/acme", "/t/acme/keys", "/t/acme/members", "/t/acme/audit", "/t/acme/usage", "/t/acme/sinks", "/t/acme/audit/integrity"]);
+  await check(DEMO.vendor, ["/vendor", "/vendor/credentials", "/vendor/audit", "/vendor/usage", "/tenants"]);
+});
+
+test("a server action or POST from another origin is refused with 403, whatever X-Forwarded-Host says", async ({ pageAs }) => {
+  const admin = await pageAs(DEMO.acmeAdmin);
+  const action = { "next-action": "7f".repeat(21), "content-type": "text/plain;charset=UTF-8" };
+  const foreign = await admin.request.post("/t/acme/members", { headers: { ...action, origin: "https://evil.example" }, data: "[]" });
+  expect(foreign.status()).toBe(403);
+  expect(await foreign.json()).toEqual({ error: { code: "forbidden", message: "Cross-site request refused." } });
+  const nullOrigin = await admin.request.post("/t/acme/members", { headers: { ...action, origin: "null" }, data: "[]" });
+  expect(nullOrigin.status()).toBe(403);
+  // A no-JavaScript form post of an action is a server action too.
+  const form = await admin.request.post("/t/acme/members", { headers: { origin: "https://evil.example" }, form: { email: "x@evil.example" } });
+  expect(form.status()).toBe(403);
+
+  // A client cannot make its foreign Origin look like Custody's own host (no TRUST_PROXY here).
+  const spoofed = { origin: "https://evil.example", "x-forwarded-host": "evil.example" };
+  expect((await admin.request.post("/t/acme/members", { headers: { ...action, ...spoofed }, data: "[]" })).status()).toBe(403);
+  expect((await admin.request.post("/t/acme/audit/integrity/verify", { headers: spoofed })).status()).toBe(403);
+});

@@ -1,0 +1,156 @@
+import net from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyStoredChain } from "@/lib/audit";
+import { disconnectDb, getDb } from "@/lib/db";
+import { API_SECURITY_HEADERS } from "@/lib/http/security-headers";
+import { api, KeyServiceFixture, type KeyServiceInstance, type TenantWithKey } from "../helpers/key-service";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+
+// The key service against clients that misbehave on purpose: a real key-service process
+// (scripts/keyservice.ts) with short client timeouts, reached over raw TCP on loopback.
+
+let database: TestDatabase;
+let fixture: KeyServiceFixture;
+let instance: KeyServiceInstance;
+let acme: TenantWithKey;
+let token: string;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  process.env.DATABASE_URL = database.url;
+  fixture = await KeyServiceFixture.start(database.url);
+  acme = await fixture.tenantWithKey("acme");
+  token = (await fixture.credential({ name: "billing-app" })).token;
+  instance = await fixture.instance({ HTTP_HEADERS_TIMEOUT_SECONDS: "1", HTTP_REQUEST_TIMEOUT_SECONDS: "2" });
+});
+
+afterAll(async () => {
+  await fixture?.close();
+  await disconnectDb();
+  await database?.drop();
+});
+
+/**
+ * Opens a raw connection, writes `head`, then one byte of `drip` every 200 ms (a slowloris
+ * client that never stops by itself), and resolves with everything the server sent once it
+ * closes the connection.
+ */
+function slowClient(head: string, drip: string): Promise<string> {
+  const { hostname, port } = new URL(instance.url);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname);
+    let received = "";
+    let i = 0;
+    let timer: NodeJS.Timeout | undefined;
+    socket.on("connect", () => {
+      socket.write(head);
+      timer = setInterval(() => {
+        if (!socket.destroyed) socket.write(drip[i++ % drip.length]!);
+      }, 200);
+    });
+    socket.on("data", (chunk) => (received += chunk.toString()));
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      // The server may reset the connection while a byte is on its way: closed all the same.
+      if (error.code !== "ECONNRESET" && error.code !== "EPIPE") reject(error);
+    });
+    socket.on("close", () => {
+      clearInterval(timer);
+      resolve(received);
+    });
+  });
+}
+
+describe("client timeouts", () => {
+  it("answers a body that trickles in 408 and closes the connection, in seconds, not minutes", async () => {
+    const head = [
+      "POST /api/v1/wrap HTTP/1.1",
+      `Host: ${new URL(instance.url).host}`,
+      `Authorization: Bearer ${token}`,
+      "Content-Type: application/json",
+      "Content-Length: 100000",
+      "",
+      "{",
+    ].join("\r\n");
+    const answer = await slowClient(head, " ");
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    // The instance serves everyone else as before.
+    const wrapped = await api(instance.url, token, "wrap", { tenantId: acme.tenantId, metadata: { dataLabel: "invoices" } });
+    expect(wrapped.status).toBe(200);
+  }, 60_000);
+
+  it("closes a connection whose request head never ends", async () => {
+    const answer = await slowClient(`POST /api/v1/wrap HTTP/1.1\r\nHost: ${new URL(instance.url).host}\r\nX-Slow: `, "a");
+    expect(answer).toMatch(/^(HTTP\/1\.1 408 |$)/);
+    const health = await fetch(`${instance.url}/api/v1/health`);
+    expect(health.status).toBe(200);
+  }, 60_000);
+});
+
+describe("security headers", () => {
+  it("are on every key-service response: successes, errors, the health check and the OpenAPI document", async () => {
+    const responses = [
+      await fetch(`${instance.url}/api/v1/health`),
+      await fetch(`${instance.url}/api/v1/openapi.json`),
+      await fetch(`${instance.url}/api/v1/no-such-thing`),
+      await fetch(`${instance.url}/api/v1/wrap`, { method: "GET" }),
+      await fetch(`${instance.url}/api/v1/wrap`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+      await fetch(`${instance.url}/api/v1/wrap`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{" }),
+      await fetch(`${instance.url}/api/v1/wrap`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify({ tenantId: acme.tenantId, metadata: { dataLabel: "invoices" } }),
+      }),
+    ];
+    expect(responses.map((r) => r.status)).toEqual([200, 200, 404, 400, 401, 400, 200]);
+    for (const response of responses) {
+      for (const [name, value] of Object.entries(API_SECURITY_HEADERS)) {
+        expect(response.headers.get(name), `${response.url} ${response.status} ${name}`).toBe(value);
+      }
+      // Plain http on loopback, no trusted proxy: no HSTS.
+      expect(response.headers.get("strict-transport-security")).toBeNull();
+    }
+  });
+});
+
+describe("failed authentication is rate-limited", () => {
+  const bogus = (n: number) => `csk_${n.toString(16).padStart(32, "0")}_${"A".repeat(43)}`;
+  const wrapWith = (url: string, bearer: string) => api(url, bearer, "wrap", { tenantId: acme.tenantId, metadata: { dataLabel: "invoices" } });
+  const limitEvents = () => getDb().auditEvent.findMany({ where: { chain: "vendor", action: "key.auth_rate_limited" }, orderBy: { seq: "asc" } });
+
+  it("per address: after the limit, 429 with Retry-After for the rest of the window, before any lookup; audited once", async () => {
+    const limited = await fixture.instance({ KEYSERVICE_AUTH_FAILURES_PER_IP: "5", KEYSERVICE_AUTH_FAILURES_PER_CREDENTIAL: "1000" });
+    const before = (await limitEvents()).length;
+    const answers = [];
+    for (let i = 1; i <= 12; i++) answers.push(await wrapWith(limited.url, bogus(i)));
+    expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401, 401, ...Array(7).fill(429)]);
+    const refused = answers.at(-1)!;
+    expect(refused.body.error).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/^Too many failed authentications/) });
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    // The address is held off as a whole, a valid token included (documented in SECURITY.md).
+    expect((await wrapWith(limited.url, token)).status).toBe(429);
+    // Other instances count their own.
+    expect((await wrapWith(instance.url, token)).status).toBe(200);
+
+    const events = (await limitEvents()).slice(before);
+    expect(events.map((e) => [e.outcome, e.sourceIp, e.details])).toEqual([["DENIED", "127.0.0.1", { scope: "ip", failures: 6, windowSeconds: 60 }]]);
+    expect(await verifyStoredChain(null)).toMatchObject({ intact: true });
+  });
+
+  it("per credential id: wrong secrets get 429 after the limit while the right secret still works", async () => {
+    const limited = await fixture.instance({ KEYSERVICE_AUTH_FAILURES_PER_IP: "1000", KEYSERVICE_AUTH_FAILURES_PER_CREDENTIAL: "3" });
+    const credential = await fixture.credential({ name: "guessed" });
+    const wrong = `${credential.token.slice(0, -43)}${"B".repeat(43)}`;
+    const before = (await limitEvents()).length;
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await wrapWith(limited.url, wrong)).status);
+    expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
+    expect((await wrapWith(limited.url, credential.token)).status).toBe(200);
+    expect((await wrapWith(limited.url, wrong)).status).toBe(429);
+
+    const events = (await limitEvents()).slice(before);
+    expect(events.map((e) => [e.targetType, e.targetId, e.details])).toEqual([
+      ["service_credential", credential.id, { scope: "credential", failures: 4, windowSeconds: 60 }],
+    ]);
+  });
+});
