@@ -53,6 +53,11 @@ async function main(): Promise<void> {
   });
   // Pools closed first, then the database dropped: nothing of the server's is left to notice.
   stopOnSignals("the e2e server", () => custody.stop().then(drop));
+  // Playwright signals the whole process group and tsx relays the signal too, so SIGTERM comes
+  // twice; stopOnSignals listens once, and the second would kill the server halfway through
+  // its stop (before the drop). These keep the process alive until the stop is done.
+  process.on("SIGTERM", () => {});
+  process.on("SIGINT", () => {});
 }
 
 main().catch((error: unknown) => {

@@ -63,7 +63,7 @@ async function listening(fn: () => Promise<void>, expected: string[]): Promise<v
   await listener.query(`LISTEN ${CREDENTIALS_CHANNEL}`);
   try {
     await fn();
-    await expect.poll(() => heard, { timeout: 2000 }).toEqual(expected);
+    await expect.poll(() => heard, { timeout: 20_000 }).toEqual(expected);
   } finally {
     await listener.end();
   }
