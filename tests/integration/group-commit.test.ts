@@ -51,8 +51,12 @@ describe("group commit", () => {
       writes.push(committers[n % 2]!.append(event(tenants[n % 3]!, n)));
       if (n % 50 === 0) {
         writes.push(
-          getDb().$transaction((tx) =>
-            appendAuditEvent(tx, { tenantId: tenants[n % 3]!, actor: { type: "system", id: null, label: "console" }, action: "key.verified", outcome: "success", request: { sourceIp: null, userAgent: null, requestId: null } }),
+          getDb().$transaction(
+            (tx) =>
+              appendAuditEvent(tx, { tenantId: tenants[n % 3]!, actor: { type: "system", id: null, label: "console" }, action: "key.verified", outcome: "success", request: { sourceIp: null, userAgent: null, requestId: null } }),
+            // Queued behind 600 group-committed events: Prisma's 2 s wait for a connection (and
+            // 5 s limit) is a race a busy machine loses.
+            { maxWait: 60_000, timeout: 60_000 },
           ),
         );
       }
