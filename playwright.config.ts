@@ -8,8 +8,8 @@ const IDP_PORT = Number(process.env.E2E_IDP_PORT ?? 3101);
 
 export default defineConfig({
   testDir: "e2e",
-  // Backstop: drops the run's database if the server could not (see e2e/global-teardown.ts).
-  globalTeardown: "./e2e/global-teardown.ts",
+  // No globalTeardown: Playwright runs it before it stops the web server. The e2e server drops
+  // its own database on SIGTERM, after closing its pools (scripts/e2e-server.ts).
   fullyParallel: false,
   workers: 1,
   retries: 0,
@@ -37,7 +37,9 @@ export default defineConfig({
     url: `http://localhost:${PORT}/signin`,
     timeout: 300_000,
     reuseExistingServer: false,
-    gracefulShutdown: { signal: "SIGTERM", timeout: 15_000 },
+    // Time for Custody to stop and drop its database; past it Playwright kills the server, and
+    // the next run drops the database left behind.
+    gracefulShutdown: { signal: "SIGTERM", timeout: 30_000 },
     stdout: "pipe",
     stderr: "pipe",
     env: { PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), DEV_KMS_PORT: String(IDP_PORT + 1), CUSTODY_DATA_DIR: ".custody/e2e" },

@@ -1,16 +1,46 @@
 // Starts Custody for the Playwright run: a fresh database on the test PostgreSQL server,
 // the development IdP with the e2e users added, and the production build (built if needed).
+//
+// The server owns its database: on SIGTERM (Playwright's webServer gracefulShutdown) it stops
+// Custody, closing every pool, and only then drops the database. Playwright runs a config's
+// globalTeardown *before* it stops the web server, so a teardown there would drop the database
+// under a running server; there is none. A run killed before it could drop its database leaves
+// the name in .custody/e2e/database-name, and the next run drops that database first.
 import fs from "node:fs";
 import path from "node:path";
+import pg from "pg";
 import { startCustody } from "../lib/server/start-custody";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
-import { createTestDatabase } from "../tests/helpers/db";
+import { createTestDatabase, testServerUrl } from "../tests/helpers/db";
+
+const NAME_FILE = ".custody/e2e/database-name";
+
+/** Drops the database a previous run was killed before dropping (named in NAME_FILE). */
+async function dropLeftover(): Promise<void> {
+  if (!fs.existsSync(NAME_FILE)) return;
+  const name = fs.readFileSync(NAME_FILE, "utf8").trim();
+  if (name.startsWith("custody_test_")) {
+    const client = new pg.Client({ connectionString: testServerUrl() });
+    await client.connect();
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    } finally {
+      await client.end();
+    }
+  }
+  fs.rmSync(NAME_FILE);
+}
 
 async function main(): Promise<void> {
+  await dropLeftover();
   const database = await createTestDatabase();
+  const drop = async () => {
+    await database.drop();
+    fs.rmSync(NAME_FILE, { force: true });
+  };
   process.env.DATABASE_URL = database.url;
-  fs.mkdirSync(".custody/e2e", { recursive: true });
-  fs.writeFileSync(".custody/e2e/database-name", new URL(database.url).pathname.slice(1));
+  fs.mkdirSync(path.dirname(NAME_FILE), { recursive: true });
+  fs.writeFileSync(NAME_FILE, new URL(database.url).pathname.slice(1));
   process.env.DEV_IDP_USERS_FILE = path.resolve("e2e/users.json");
   process.env.CUSTODY_DEMO = "true";
   // The log-sink specs start their receivers on loopback, which the demo allows; plain http://
@@ -18,10 +48,16 @@ async function main(): Promise<void> {
   process.env.SINK_ALLOW_PRIVATE_TARGETS ??= "true";
   process.env.SINK_ALLOW_HTTP ??= "false";
   const custody = await startCustody().catch(async (error: unknown) => {
-    await database.drop();
+    await drop();
     throw error;
   });
-  stopOnSignals("the e2e server", () => custody.stop().then(database.drop));
+  // Pools closed first, then the database dropped: nothing of the server's is left to notice.
+  stopOnSignals("the e2e server", () => custody.stop().then(drop));
+  // Playwright signals the whole process group and tsx relays the signal too, so SIGTERM comes
+  // twice; stopOnSignals listens once, and the second would kill the server halfway through
+  // its stop (before the drop). These keep the process alive until the stop is done.
+  process.on("SIGTERM", () => {});
+  process.on("SIGINT", () => {});
 }
 
 main().catch((error: unknown) => {

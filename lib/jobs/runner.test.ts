@@ -1,7 +1,17 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { startJobRunner } from "./runner";
 
+// Fake timers: the runner is driven by setTimeout alone, so the test moves the clock itself
+// and a busy machine cannot make a run late.
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("the background job runner", () => {
   it("runs a job after its first delay, then every interval after the previous run ended, never overlapping", async () => {
@@ -22,12 +32,14 @@ describe("the background job runner", () => {
         },
       },
     ]);
-    await sleep(200);
+    const begun = Date.now();
+    await vi.advanceTimersByTimeAsync(9);
+    expect(starts).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(191);
     await runner.stop();
     expect(overlapped).toBe(false);
-    expect(starts.length).toBeGreaterThanOrEqual(2);
-    // Each start is at least the run's 30 ms plus the 20 ms interval after the one before.
-    for (let i = 1; i < starts.length; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(45);
+    // At 10 ms, then each 30 ms run plus the 20 ms interval after the one before: 10, 60, 110, 160.
+    expect(starts.map((at) => at - begun)).toEqual([10, 60, 110, 160]);
   });
 
   it("keeps running a job that failed, and stop() waits for a run in progress and signals it", async () => {
@@ -48,12 +60,14 @@ describe("the background job runner", () => {
         },
       },
     ]);
-    await sleep(40);
+    await vi.advanceTimersByTimeAsync(40);
     expect(runs).toBe(3);
-    await runner.stop();
+    const stopped = runner.stop();
+    await vi.advanceTimersByTimeAsync(50);
+    await stopped;
     expect(finished).toBe(true);
     expect(sawAbort).toBe(true);
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(1_000);
     expect(runs).toBe(3); // nothing scheduled after stop()
   });
 });

@@ -289,10 +289,11 @@ describe("CustodyClient errors", () => {
 
   it("does not wait longer than maxRetryDelayMs: a longer Retry-After goes to the caller", async () => {
     handler = (req, res) => sendError(res, "kms_throttled", { "Retry-After": "30" });
-    const started = performance.now();
+    // Handed over after the first answer: one request, one attempt (a 30 s wait would overrun
+    // the test's timeout; no elapsed-time bound, which a loaded machine could break).
     const error = await refusal(client({ maxRetryDelayMs: 2_000 }).unwrap(TENANT, "AAAA", meta));
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(error).toMatchObject({ code: "kms_throttled", retryable: true, retryAfterMs: 30_000, attempts: 1 });
+    expect(seen).toHaveLength(1);
   });
 
   it("backs off exponentially between attempts", async () => {
@@ -382,9 +383,7 @@ describe("CustodyClient network failures", () => {
 
   it("times out a silent server: wrap once, unwrap with retries", async () => {
     handler = (req, res) => hang(res);
-    const started = performance.now();
     expect(await refusal(client({ timeoutMs: 100 }).wrap(TENANT, meta))).toMatchObject({ code: "timeout", attempts: 1, retryable: true });
-    expect(performance.now() - started).toBeLessThan(1_000);
     expect(seen).toHaveLength(1);
 
     seen = [];

@@ -20,18 +20,23 @@ export async function newTenantWithTrail(slug: string, events: number): Promise<
 }
 
 export async function appendEvents(tenantId: string, events: number, from = 0): Promise<void> {
-  await getDb().$transaction(async (tx) => {
-    for (let i = from; i < from + events; i++) {
-      await appendAuditEvent(tx, {
-        tenantId,
-        actor: { type: "service", id: "cred-1", label: "billing-app" },
-        action: "key.unwrap",
-        outcome: "success",
-        request: { sourceIp: "10.0.0.1", userAgent: "test", requestId: `r-${i}` },
-        details: { dataLabel: "invoices", objectId: `inv-${i}` },
-      });
-    }
-  });
+  // Hundreds of appends in one transaction: Prisma's 5 s default limit is a race a busy
+  // machine loses, so this one gets minutes.
+  await getDb().$transaction(
+    async (tx) => {
+      for (let i = from; i < from + events; i++) {
+        await appendAuditEvent(tx, {
+          tenantId,
+          actor: { type: "service", id: "cred-1", label: "billing-app" },
+          action: "key.unwrap",
+          outcome: "success",
+          request: { sourceIp: "10.0.0.1", userAgent: "test", requestId: `r-${i}` },
+          details: { dataLabel: "invoices", objectId: `inv-${i}` },
+        });
+      }
+    },
+    { timeout: 300_000, maxWait: 60_000 },
+  );
 }
 
 /** Runs SQL with the append-only triggers bypassed, in one transaction. */

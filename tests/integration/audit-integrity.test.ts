@@ -19,6 +19,7 @@ import { AppError } from "@/lib/errors";
 import type { Caller } from "@/lib/tenants";
 import { appendEvents, newSigningKeyPem, newTenantWithTrail, rewriteHistory, tamper } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { refusal } from "../helpers/refusal";
 import { runScript } from "../helpers/run-script";
 
 // The integrity check with signed checkpoints: what the plain hash chain cannot see (history
@@ -34,15 +35,6 @@ async function member(tenantId: string, email: string, role: "ADMIN" | "AUDITOR"
   const user = await getDb().user.create({ data: { email } });
   if (role) await getDb().membership.create({ data: { tenantId, userId: user.id, role } });
   return { userId: user.id, request };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
 }
 
 const verify = (chain: string) => verifyChainIntegrity(chain, { trustedKey: key });

@@ -15,6 +15,8 @@ import { isAppError } from "@/lib/errors";
 import type { Caller } from "@/lib/tenants";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { api, KeyServiceFixture } from "../helpers/key-service";
+import { closedPort } from "../helpers/net";
+import { GENEROUS_MS, waitUntil } from "../helpers/wait";
 
 // The live audit view against real PostgreSQL: events committed by another process arrive
 // within a second; a dropped LISTEN connection loses and repeats nothing; filtered views move
@@ -81,14 +83,6 @@ async function headOf(chain: string): Promise<bigint> {
   return (await getDb().auditChain.findUnique({ where: { chain } }))?.seq ?? 0n;
 }
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 /** Subscribes and records every delivery with the time it arrived. */
 function watch(target: AuditLiveHub, chain: string, filter: AuditFilter, after: bigint) {
   const deliveries: Array<LiveDelivery & { at: number }> = [];
@@ -101,11 +95,11 @@ function watch(target: AuditLiveHub, chain: string, filter: AuditFilter, after: 
 }
 
 describe("live hub", () => {
-  it("delivers events another process commits, through both write paths, within a second of commit", async () => {
+  it("delivers events another process commits, through both write paths, and reports how soon after commit", async ({ annotate }) => {
     const live = hub();
     const after = await headOf(tenantA);
     const view = watch(live, tenantA, {}, after);
-    await until(() => live.listening, 10_000, "the LISTEN connection");
+    await waitUntil(() => live.listening, "the LISTEN connection");
 
     const child = spawn(path.join(root, "node_modules/.bin/tsx"), ["--conditions=react-server", "tests/helpers/append-audit.ts", tenantA, "6", "300"], {
       cwd: root,
@@ -120,18 +114,17 @@ describe("live hub", () => {
 
     const commits = [...output.matchAll(/^committed (console|group) (\d+) (\d+)$/gm)].map((m) => ({ via: m[1], seq: BigInt(m[2]!), at: Number(m[3]) }));
     expect(commits.map((c) => c.via)).toEqual(["console", "group", "console", "group", "console", "group"]);
-    await until(() => view.events.length >= 6, 2_000, "six events");
+    await waitUntil(() => view.events.length >= 6, "six events");
     expect(view.seqs()).toEqual(commits.map((c) => c.seq));
     expect(view.seqs()).toEqual(await chainSeqs(tenantA, after));
-    for (const commit of commits) {
-      const delivered = view.deliveries.find((d) => d.events.some((e) => e.seq === commit.seq))!;
-      // Printed after COMMIT returned, so this is an upper bound on commit → delivery.
-      expect(delivered.at - commit.at, `event ${commit.seq} (${commit.via})`).toBeLessThan(1_000);
-    }
+    // Printed after COMMIT returned, so this is an upper bound on commit → delivery. Measured
+    // and reported, not asserted: a busy machine stretches it (the product aims at a second).
+    const latencies = commits.map((commit) => view.deliveries.find((d) => d.events.some((e) => e.seq === commit.seq))!.at - commit.at);
+    await annotate(`commit → delivery: at most ${Math.max(...latencies)} ms over ${commits.length} events`);
     expect(view.events.every((e) => e.chain === tenantA && e.tenantId === tenantA)).toBe(true);
   });
 
-  it("delivers the events of a key-service process's calls within a second of its answer", async () => {
+  it("delivers the events of a key-service process's calls, the refused one too, and reports how soon after its answer", async ({ annotate }) => {
     const fixture = await KeyServiceFixture.start(database.url);
     try {
       const tenant = await fixture.tenantWithKey("live-keys");
@@ -139,7 +132,7 @@ describe("live hub", () => {
       const instance = await fixture.instance();
       const live = hub();
       const view = watch(live, tenant.tenantId, { actor: "live-app" }, await headOf(tenant.tenantId));
-      await until(() => live.listening, 10_000, "the LISTEN connection");
+      await waitUntil(() => live.listening, "the LISTEN connection");
 
       // The key service answers only once the call's event has committed.
       const wrapped = await api<{ edek: string }>(instance.url, token, "wrap", {
@@ -148,8 +141,8 @@ describe("live hub", () => {
       });
       expect(wrapped.status).toBe(200);
       const answered = Date.now();
-      await until(() => view.events.some((e) => e.action === "key.wrap"), 1_000, "the key.wrap event");
-      expect(Date.now() - answered).toBeLessThan(1_000);
+      await waitUntil(() => view.events.some((e) => e.action === "key.wrap"), "the key.wrap event");
+      await annotate(`answer → delivery: ${Date.now() - answered} ms`);
       // A refused call is in the trail, and on the live view, too.
       const refused = await api(instance.url, token, "unwrap", {
         tenantId: tenant.tenantId,
@@ -157,7 +150,7 @@ describe("live hub", () => {
         metadata: { dataLabel: "other-label", objectId: "n-1", actor: "user:7", reason: "read" },
       });
       expect(refused.status).toBe(422);
-      await until(() => view.events.some((e) => e.action === "key.unwrap" && e.outcome !== "SUCCESS"), 1_000, "the refused unwrap");
+      await waitUntil(() => view.events.some((e) => e.action === "key.unwrap" && e.outcome !== "SUCCESS"), "the refused unwrap");
       expect(view.seqs()).toEqual(
         (await getDb().auditEvent.findMany({ where: { chain: tenant.tenantId, actorLabel: "live-app" }, orderBy: { seq: "asc" } })).map((e) => e.seq),
       );
@@ -167,12 +160,23 @@ describe("live hub", () => {
   });
 
   it("loses nothing and repeats nothing when its LISTEN connection is killed while events are appended", async () => {
-    // A slow first reconnect, so events committed while it is down can only arrive by the
-    // catch-up after reconnecting (there is no poll here).
-    const live = hub({ reconnectMs: [3_000, 100] });
+    // While `down`, the hub's reconnection attempts go to a closed port, so events committed
+    // meanwhile can only arrive by the catch-up after reconnecting (there is no poll here);
+    // the test, not a timer, decides when the database is reachable again.
+    let down = false;
+    let attempts = 0;
+    const nowhere = `postgresql://postgres@127.0.0.1:${await closedPort()}/nowhere`;
+    const live = hub({
+      reconnectMs: [50],
+      minReadIntervalMs: 0,
+      connectionString: () => {
+        attempts++;
+        return down ? nowhere : database.url;
+      },
+    });
     const after = await headOf(tenantA);
     const view = watch(live, tenantA, {}, after);
-    await until(() => live.listening, 10_000, "the LISTEN connection");
+    await waitUntil(() => live.listening, "the LISTEN connection");
 
     const committer = new AuditGroupCommitter(pool);
     let appending = true;
@@ -180,7 +184,7 @@ describe("live hub", () => {
     const writer = (async () => {
       while (appending) {
         await Promise.all([append(tenantA), committer.append(hot(tenantA, n++)), committer.append(hot(tenantA, n++))]);
-        await new Promise((r) => setTimeout(r, 15));
+        await new Promise((r) => setTimeout(r, 15)); // paces the writer only
       }
     })();
     const kill = async () => {
@@ -189,45 +193,60 @@ describe("live hub", () => {
       );
       expect(rows.map((r: { killed: boolean }) => r.killed)).toEqual([true]);
     };
+    const readsInFlight = async () =>
+      (await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()"))
+        .rows[0].n as number;
 
-    await new Promise((r) => setTimeout(r, 300));
+    await waitUntil(() => n >= 12, "the writer to get going");
+    down = true;
     await kill();
-    await until(() => !live.listening, 2_000, "the hub to notice");
+    await waitUntil(() => !live.listening, "the hub to notice");
     appending = false;
     await writer;
-    // Let reads already started by earlier notifications finish.
-    await new Promise((r) => setTimeout(r, 400));
+    // Reads started by earlier notifications finish: the view stops moving and no query of
+    // the hub's runs, several checks in a row.
+    let quiet = 0;
+    let examined = -1n;
+    await waitUntil(async () => {
+      const settled = (await readsInFlight()) === 0 && view.subscription.examined === examined;
+      examined = view.subscription.examined;
+      quiet = settled ? quiet + 1 : 0;
+      return quiet >= 3;
+    }, "the hub's last reads to finish");
     // Appended while nobody listens: no notification will ever announce these.
     const whileDown = [await append(tenantA), await append(tenantA)];
     const headWhileDown = await headOf(tenantA);
-    await new Promise((r) => setTimeout(r, 500));
+    const triedBefore = attempts;
+    await waitUntil(() => attempts >= triedBefore + 2, "two failed reconnection attempts");
     expect(live.listening).toBe(false);
     expect(view.seqs()).not.toContain(whileDown[1]!.seq);
 
-    await until(() => live.listening, 5_000, "the reconnection");
-    await until(() => view.seqs().at(-1) === headWhileDown, 2_000, "the catch-up");
+    down = false;
+    await waitUntil(() => live.listening, "the reconnection");
+    await waitUntil(() => view.seqs().at(-1) === headWhileDown, "the catch-up");
 
-    // Once more, cut while the writer runs, with the fast retry this time.
+    // Once more, cut while the writer runs, and reconnected while it still runs.
     appending = true;
     const writer2 = (async () => {
       while (appending) {
         await Promise.all([append(tenantA), committer.append(hot(tenantA, n++))]);
-        await new Promise((r) => setTimeout(r, 15));
+        await new Promise((r) => setTimeout(r, 15)); // paces the writer only
       }
     })();
-    await new Promise((r) => setTimeout(r, 200));
+    const before2 = n;
+    await waitUntil(() => n >= before2 + 5, "the second writer to get going");
     await kill();
-    await new Promise((r) => setTimeout(r, 2_000));
+    await waitUntil(() => !live.listening, "the hub to notice again");
+    await waitUntil(() => live.listening, "the second reconnection");
+    const reconnectedAt = n;
+    await waitUntil(() => n >= reconnectedAt + 5, "appends after the second reconnection");
     appending = false;
     await writer2;
     await committer.close();
 
-    // And it listens again: a new event arrives by notification, within a second.
-    await until(() => live.listening, 5_000, "the second reconnection");
+    // And it listens again: a new event arrives.
     const last = await append(tenantA);
-    const sent = Date.now();
-    await until(() => view.seqs().includes(last.seq), 1_000, "an event after the reconnection");
-    expect(Date.now() - sent).toBeLessThan(1_000);
+    await waitUntil(() => view.seqs().includes(last.seq), "an event after the reconnection");
 
     const expected = await chainSeqs(tenantA, after);
     expect(expected.length).toBeGreaterThan(20);
@@ -238,11 +257,11 @@ describe("live hub", () => {
     const live = hub();
     const after = await headOf(tenantB);
     const view = watch(live, tenantB, { action: "member.invited" }, after);
-    await until(() => live.listening, 10_000, "the LISTEN connection");
+    await waitUntil(() => live.listening, "the LISTEN connection");
 
     for (let i = 0; i < 3; i++) await append(tenantB, "key.verified");
     const skippedTo = await headOf(tenantB);
-    await until(() => view.subscription.examined === skippedTo, 2_000, "the view to pass the non-matching events");
+    await waitUntil(() => view.subscription.examined === skippedTo, "the view to pass the non-matching events");
     expect(view.events).toEqual([]);
     const skipped = view.deliveries.at(-1)!;
     expect(skipped.events).toEqual([]);
@@ -252,7 +271,7 @@ describe("live hub", () => {
     const match = await append(tenantB, "member.invited", { email: "x@live-b.example" });
     await append(tenantB, "key.verified");
     const head = await headOf(tenantB);
-    await until(() => view.subscription.examined === head, 2_000, "the matching event");
+    await waitUntil(() => view.subscription.examined === head, "the matching event");
     expect(view.seqs()).toEqual([match.seq]);
     expect(view.events[0]!.details).toEqual({ email: "x@live-b.example" });
     // Each delivery starts after the previous one: nothing is read or sent twice.
@@ -265,11 +284,11 @@ describe("live hub", () => {
     const live = hub({ pollMs: 300 });
     const after = await headOf(tenantA);
     const view = watch(live, tenantA, {}, after);
-    await until(() => live.listening, 10_000, "the LISTEN connection");
+    await waitUntil(() => live.listening, "the LISTEN connection");
     await admin.query("ALTER TABLE audit_chains DISABLE TRIGGER audit_chains_notify");
     try {
       const silent = await append(tenantA);
-      await until(() => view.seqs().includes(silent.seq), 2_000, "the poll");
+      await waitUntil(() => view.seqs().includes(silent.seq), "the poll");
     } finally {
       await admin.query("ALTER TABLE audit_chains ENABLE TRIGGER audit_chains_notify");
     }
@@ -280,7 +299,7 @@ describe("live hub", () => {
     const [afterA, afterB] = [await headOf(tenantA), await headOf(tenantB)];
     const viewA = watch(live, tenantA, {}, afterA);
     const viewB = watch(live, tenantB, {}, afterB);
-    await until(() => live.listening, 10_000, "the LISTEN connection");
+    await waitUntil(() => live.listening, "the LISTEN connection");
 
     const committer = new AuditGroupCommitter(pool);
     await Promise.all([
@@ -295,7 +314,8 @@ describe("live hub", () => {
       await admin.query("SELECT pg_notify($1, $2)", [AUDIT_CHANNEL, payload]);
     }
     const [headA, headB] = [await headOf(tenantA), await headOf(tenantB)];
-    await until(() => viewA.subscription.examined === headA && viewB.subscription.examined === headB, 2_000, "both views");
+    await waitUntil(() => viewA.subscription.examined === headA && viewB.subscription.examined === headB, "both views");
+    // Gives a wrong delivery time to show up; a correct hub passes however slow the machine.
     await new Promise((r) => setTimeout(r, 300));
 
     expect(viewA.seqs()).toEqual(await chainSeqs(tenantA, afterA));
@@ -319,7 +339,8 @@ describe("live hub", () => {
       const stats = committer.stats;
       await committer.close();
       await append(tenantA);
-      await until(() => heard.length >= stats.commits * 2 + 1, 2_000, "the notifications");
+      await waitUntil(() => heard.length >= stats.commits * 2 + 1, "the notifications");
+      // Gives a surplus notification time to show up; the expected ones have all arrived.
       await new Promise((r) => setTimeout(r, 200));
       expect(results).toHaveLength(200);
       // Each batch touched both chains: two notifications per batch, not two hundred.
@@ -335,11 +356,11 @@ describe("live hub", () => {
     const live = hub({ minReadIntervalMs: 250 });
     const after = await headOf(tenantB);
     const view = watch(live, tenantB, {}, after);
-    await until(() => live.listening, 10_000, "the LISTEN connection");
+    await waitUntil(() => live.listening, "the LISTEN connection");
     const started = Date.now();
     for (let i = 0; i < 40; i++) await append(tenantB); // forty commits, forty notifications
     const head = await headOf(tenantB);
-    await until(() => view.subscription.examined === head, 2_000, "every event");
+    await waitUntil(() => view.subscription.examined === head, "every event");
     const elapsed = Date.now() - started;
     expect(view.seqs()).toEqual(await chainSeqs(tenantB, after));
     expect(view.deliveries.length).toBeLessThan(40);
@@ -364,14 +385,14 @@ describe("live hub", () => {
   it("closes the LISTEN connection when the last view is gone for a while, and opens it again on demand", async () => {
     const live = hub({ idleMs: 200 });
     const view = watch(live, tenantA, {}, await headOf(tenantA));
-    await until(() => live.listening, 10_000, "the LISTEN connection");
+    await waitUntil(() => live.listening, "the LISTEN connection");
     view.subscription.close();
     expect(live.subscribers).toBe(0);
-    await until(() => !live.listening, 2_000, "the idle disconnect");
+    await waitUntil(() => !live.listening, "the idle disconnect");
     const again = watch(live, tenantA, {}, await headOf(tenantA));
-    await until(() => live.listening, 10_000, "the LISTEN connection again");
+    await waitUntil(() => live.listening, "the LISTEN connection again");
     const event = await append(tenantA);
-    await until(() => again.seqs().includes(event.seq), 1_000, "an event");
+    await waitUntil(() => again.seqs().includes(event.seq), "an event");
   });
 });
 
@@ -390,7 +411,7 @@ async function member(tenantId: string, email: string): Promise<Member> {
 type Message = { id?: string; event?: string; data?: string };
 
 /** Reads an SSE body until `enough` says so, then hangs up (the client going away). */
-async function readStream(body: ReadableStream<Uint8Array>, controller: AbortController, enough: (messages: Message[]) => boolean, timeoutMs = 3_000) {
+async function readStream(body: ReadableStream<Uint8Array>, controller: AbortController, enough: (messages: Message[]) => boolean, timeoutMs = GENEROUS_MS) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = "";
@@ -461,7 +482,7 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     const shown = JSON.parse(messages[0]!.data!) as LiveAuditEvent;
     expect(shown).toMatchObject({ chain: tenantA, seq: String(appended[3]), action: "key.verified", outcome: "SUCCESS" });
     expect(shown).not.toHaveProperty("id");
-    await until(() => first.live.subscribers === 0, 1_000, "the subscription to end with the client");
+    await waitUntil(() => first.live.subscribers === 0, "the subscription to end with the client");
 
     // Last-Event-ID wins over the URL's after (the browser keeps the URL it first opened).
     const resumed = await open(alice, "live-a", { after: String(start) }, String(appended[6]));
@@ -485,13 +506,15 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     const live = hub({ batch: 100 });
     const view = await open(bob, "live-b", { after: String(start) }, null, {}, live);
     const subscription = () => (live as unknown as { chains: Map<string, Set<{ examined: bigint }>> }).chains.get(tenantB)!;
-    // The client reads nothing: the hub stops after what fits the stream's queue.
+    // The client reads nothing: the hub stops after what fits the stream's queue. It reads at
+    // least one batch; then a pause gives a hub that does not stop time to read on (a correct
+    // one passes however slow the machine).
+    await waitUntil(() => [...subscription()].some((s) => s.examined > start), "the first read");
     await new Promise((r) => setTimeout(r, 1_000));
     const [stalled] = [...subscription()];
-    expect(stalled!.examined - start).toBeGreaterThan(0n);
     expect(stalled!.examined - start).toBeLessThanOrEqual(300n);
 
-    const messages = await readStream(view.body, view.controller, (m) => sent(m).length >= 1_200, 10_000);
+    const messages = await readStream(view.body, view.controller, (m) => sent(m).length >= 1_200);
     expect(sent(messages)).toEqual(await chainSeqs(tenantB, start));
     expect(sent(messages).at(-1)).toBe(head);
   });
@@ -548,19 +571,18 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     const reader = view.body.getReader();
     await reader.read(); // retry: and the opening comment
     await getDb().membership.deleteMany({ where: { userId: carol.caller.userId } });
-    // Access is re-checked at most recheckMs after the last check.
+    // Access is re-checked before sending once recheckMs has passed since the last check: a
+    // lower bound, which a busy machine only lengthens.
     await new Promise((r) => setTimeout(r, 150));
     await append(tenantA);
-    const deadline = Date.now() + 3_000;
     let text = "";
     for (;;) {
-      const next = await reader.read();
+      const next = await reader.read(); // the test's timeout catches a stream that never ends
       if (next.done) break;
       text += new TextDecoder().decode(next.value);
-      if (Date.now() > deadline) throw new Error("the stream did not end");
     }
     expect(text).not.toContain("event: audit");
-    await until(() => view.live.subscribers === 0, 1_000, "the subscription to end");
+    await waitUntil(() => view.live.subscribers === 0, "the subscription to end");
 
     const dave = await member(tenantA, "dave@live-a.example");
     const signedIn = await open(dave, "live-a", {}, null, { recheckMs: 100, heartbeatMs: 50 });
@@ -568,9 +590,7 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     await daveReader.read();
     await getDb().session.deleteMany({ where: { userId: dave.caller.userId } });
     let ended = false;
-    const stop = Date.now() + 3_000;
-    while (Date.now() < stop && !ended) ended = (await daveReader.read()).done;
-    expect(ended).toBe(true);
+    while (!ended) ended = (await daveReader.read()).done; // the test's timeout catches a stream that never ends
     // And a signed-out session cannot open a new one.
     const refused = await open(dave, "live-a", {}).catch((e: unknown) => e);
     expect(isAppError(refused) && refused.code).toBe("not_found");
@@ -583,9 +603,7 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     await reader.read();
     await live.stop();
     let done = false;
-    const stop = Date.now() + 2_000;
-    while (!done && Date.now() < stop) done = (await reader.read()).done;
-    expect(done).toBe(true);
+    while (!done) done = (await reader.read()).done; // the test's timeout catches a stream that never ends
     const refused = await open(alice, "live-a", {}, null, {}, live).catch((e: unknown) => e);
     expect(isAppError(refused) && refused.code).toBe("unavailable");
   });
@@ -598,7 +616,7 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     open1[0]!.controller.abort();
     const again = await open(bob, "live-b", {});
     for (const view of [...open1, again]) view.controller.abort();
-    await until(() => again.live.subscribers === 0, 1_000, "every subscription to end");
+    await waitUntil(() => again.live.subscribers === 0, "every subscription to end");
   });
 
   it("holds to the limit when one person opens many streams at the same moment", async () => {
@@ -608,10 +626,10 @@ describe("live stream (GET /t/<slug>/audit/stream)", () => {
     expect(opened).toHaveLength(MAX_STREAMS_PER_USER);
     expect(refusals.every((e) => isAppError(e) && e.code === "unavailable")).toBe(true);
     for (const view of opened) view.controller.abort();
-    await until(() => opened[0]!.live.subscribers === 0, 1_000, "every subscription to end");
+    await waitUntil(() => opened[0]!.live.subscribers === 0, "every subscription to end");
     // Every slot came back: the full allowance opens again.
     const again = await Promise.all(Array.from({ length: MAX_STREAMS_PER_USER }, () => open(bob, "live-b", {})));
     for (const view of again) view.controller.abort();
-    await until(() => again[0]!.live.subscribers === 0, 1_000, "every subscription to end");
+    await waitUntil(() => again[0]!.live.subscribers === 0, "every subscription to end");
   });
 });

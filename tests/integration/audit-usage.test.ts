@@ -6,10 +6,10 @@ import { AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/group-commi
 import { getTenantUsage, getVendorUsage, rollUpAll, rollUpChain, rollUpChainBatch } from "@/lib/audit/usage";
 import type { Env } from "@/lib/config";
 import { disconnectDb, getDb } from "@/lib/db";
-import { isAppError } from "@/lib/errors";
 import { backgroundJobs, startJobRunner } from "@/lib/jobs";
 import type { Caller } from "@/lib/tenants/caller";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { refusal } from "../helpers/refusal";
 
 // The usage rollups against the trail they summarise: after any mix of console and key-service
 // events, counted once or by several runners at once, with events arriving meanwhile or pruned
@@ -202,11 +202,9 @@ async function prune(chain: string, throughSeq: number): Promise<void> {
   await admin.query("COMMIT");
 }
 
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(() => null, (e: unknown) => e);
-  expect(error, "expected a refusal").not.toBeNull();
-  expect(isAppError(error), `expected an AppError, got ${String(error)}`).toBe(true);
-  return (error as { code: string }).code;
+/** The code of the refusal `promise` was rejected with. */
+async function refusedWith(promise: Promise<unknown>): Promise<string> {
+  return (await refusal(promise)).code;
 }
 
 beforeAll(async () => {
@@ -395,11 +393,11 @@ describe("who may read usage", () => {
   it("admins and auditors read their tenant's usage; another tenant's is refused to them, the vendor and strangers", async () => {
     expect((await getTenantUsage(people.acmeAuditor, acme.id)).labels.map((l) => l.label)).toEqual(["payroll", "invoices"]);
     for (const caller of [people.acmeAdmin, people.acmeAuditor, people.vendor, people.outsider]) {
-      expect(await refusal(getTenantUsage(caller, globex.id))).toBe("forbidden");
+      expect(await refusedWith(getTenantUsage(caller, globex.id))).toBe("forbidden");
     }
     // Malformed or re-spelled ids are refused the same way, never a database error.
     for (const id of ["not-a-uuid", globex.id.toUpperCase(), "vendor", "", `${globex.id}' OR '1'='1`]) {
-      expect(await refusal(getTenantUsage(people.acmeAdmin, id))).toBe("forbidden");
+      expect(await refusedWith(getTenantUsage(people.acmeAdmin, id))).toBe("forbidden");
     }
   });
 
@@ -410,8 +408,8 @@ describe("who may read usage", () => {
   });
 
   it("the vendor sees per-tenant counts only: no labels, actors, object or key ids", async () => {
-    expect(await refusal(getVendorUsage(people.acmeAdmin))).toBe("forbidden");
-    expect(await refusal(getVendorUsage(people.outsider))).toBe("forbidden");
+    expect(await refusedWith(getVendorUsage(people.acmeAdmin))).toBe("forbidden");
+    expect(await refusedWith(getVendorUsage(people.outsider))).toBe("forbidden");
 
     const usage = await getVendorUsage(people.vendor);
     const acmeRow = usage.tenants.find((t) => t.tenantId === acme.id)!;

@@ -19,6 +19,7 @@ import { AppError } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { type Caller, createTenant } from "@/lib/tenants";
 import { createTestDatabase } from "../helpers/db";
+import { refusal } from "../helpers/refusal";
 
 // Service credentials as the data layer enforces them, on real PostgreSQL: one-time tokens
 // stored hashed, vendor admins only, rotation with at most two active per name, immediate
@@ -37,15 +38,6 @@ async function callerFor(email: string): Promise<Caller> {
 
 async function events(chain: string | null) {
   return getDb().auditEvent.findMany({ where: { chain: chain ?? "vendor" }, orderBy: { seq: "asc" } });
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
 }
 
 async function create(input: { name: string; scopes: Array<"wrap" | "unwrap" | "rekey">; tenantId?: string }, caller = vendor) {
@@ -71,7 +63,7 @@ async function listening(fn: () => Promise<void>, expected: string[]): Promise<v
   await listener.query(`LISTEN ${CREDENTIALS_CHANNEL}`);
   try {
     await fn();
-    await expect.poll(() => heard, { timeout: 2000 }).toEqual(expected);
+    await expect.poll(() => heard, { timeout: 20_000 }).toEqual(expected);
   } finally {
     await listener.end();
   }

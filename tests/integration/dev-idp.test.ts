@@ -1,11 +1,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import * as oidc from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevIdp, type DevIdp } from "@/lib/dev-idp/server";
 import { DEMO_PASSWORD, DEMO_USERS, devIdpSubject, loadUsersFile } from "@/lib/dev-idp/users";
+import { freePort } from "../helpers/net";
 
 // The development IdP, driven over HTTP the way a browser drives it (manual redirects and a
 // small cookie jar), with openid-client v6 as the relying party: the real authorization code
@@ -16,18 +16,6 @@ const CLIENT_SECRET = "custody-test-secret";
 const RP_ORIGIN = "http://localhost:3999";
 const REDIRECT_URI = `${RP_ORIGIN}/api/auth/callback/oidc`;
 const POST_LOGOUT_REDIRECT_URI = `${RP_ORIGIN}/`;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, () => {
-      const address = probe.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 // --- a minimal browser: cookies by name and path, redirects followed by hand -----------------
 

@@ -4,6 +4,7 @@ import { appendAuditEvent, verifyStoredChain } from "@/lib/audit";
 import { AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/group-commit";
 import { disconnectDb, getDb } from "@/lib/db";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { waitUntil } from "../helpers/wait";
 
 // The key service's group commit, attacked directly: two committers (two instances) and the
 // console's own appender writing the same chains at once must leave every chain intact, with
@@ -50,8 +51,12 @@ describe("group commit", () => {
       writes.push(committers[n % 2]!.append(event(tenants[n % 3]!, n)));
       if (n % 50 === 0) {
         writes.push(
-          getDb().$transaction((tx) =>
-            appendAuditEvent(tx, { tenantId: tenants[n % 3]!, actor: { type: "system", id: null, label: "console" }, action: "key.verified", outcome: "success", request: { sourceIp: null, userAgent: null, requestId: null } }),
+          getDb().$transaction(
+            (tx) =>
+              appendAuditEvent(tx, { tenantId: tenants[n % 3]!, actor: { type: "system", id: null, label: "console" }, action: "key.verified", outcome: "success", request: { sourceIp: null, userAgent: null, requestId: null } }),
+            // Queued behind 600 group-committed events: Prisma's 2 s wait for a connection (and
+            // 5 s limit) is a race a busy machine loses.
+            { maxWait: 60_000, timeout: 60_000 },
           ),
         );
       }
@@ -80,12 +85,14 @@ describe("group commit", () => {
       let n = 0;
       while (!stop) outcomes.push((await committer.append(event(tenantId!, 10_000 + n++))).revoked);
     })();
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Uses before, and (below) after the revocation, however slow the machine.
+    await waitUntil(() => outcomes.length >= 3, "uses before the revocation");
     await getDb().$transaction(async (tx) => {
       await tx.$executeRaw`UPDATE tenants SET access_revoked_at = now() WHERE id = ${tenantId}::uuid`;
       await appendAuditEvent(tx, { tenantId: tenantId!, actor: { type: "user", id: null, label: "admin" }, action: "access.revoked", outcome: "success", request: { sourceIp: null, userAgent: null, requestId: null } });
     });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const revokedAt = outcomes.length;
+    await waitUntil(() => outcomes.length >= revokedAt + 3, "uses after the revocation");
     stop = true;
     await load;
     await committer.close();

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { verifyStoredChain } from "@/lib/audit";
 import { revokeServiceCredential } from "@/lib/credentials";
 import { disconnectDb, getDb } from "@/lib/db";
@@ -24,6 +24,12 @@ const meta = (dataLabel = "invoices", extra: Record<string, string> = {}) => ({ 
 async function trail(tenantId: string) {
   return getDb().auditEvent.findMany({ where: { tenantId }, orderBy: { seq: "asc" } });
 }
+
+/**
+ * Waits out a one-second lease (KEY_LEASE_SECONDS=1) in the key-service process, whose clock a
+ * test cannot move. A lower bound only: a busy machine makes the wait longer, never too short.
+ */
+const outliveLease = () => new Promise((resolve) => setTimeout(resolve, 1_100));
 
 async function wrap(url: string, tenantId: string, dataLabel = "invoices", withToken = token) {
   const result = await api<{ dek: string; edek: string; tenantKeyId: string }>(url, withToken, "wrap", { tenantId, metadata: meta(dataLabel) });
@@ -123,36 +129,40 @@ describe("revocation", () => {
     const restored = await restoreAccess(acme.admin, { tenantId: acme.tenantId });
     expect(restored.restored).toBe(true);
     // A restore reaches each instance by its NOTIFY (revocation alone is also decided at commit):
-    // a call racing that notification may still be refused, so each instance gets a second.
+    // a call racing that notification may still be refused, so each instance is asked until it
+    // answers (a generous limit: a busy machine delays the notification, not its effect).
     for (const instance of [one, two]) {
-      const deadline = Date.now() + 1_000;
-      let unwrapped = await api<{ dek: string }>(instance.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta() });
-      while (unwrapped.status !== 200 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-        unwrapped = await api<{ dek: string }>(instance.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta() });
-      }
-      expect(unwrapped.status).toBe(200);
+      const unwrapped = await vi.waitFor(
+        async () => {
+          const result = await api<{ dek: string }>(instance.url, token, "unwrap", { tenantId: acme.tenantId, edek: wrapped.body.edek, metadata: meta() });
+          expect(result.status).toBe(200);
+          return result;
+        },
+        { timeout: 15_000, interval: 25 },
+      );
       expect(unwrapped.body.dek).toBe(wrapped.body.dek);
     }
   });
 
-  it("takes effect on every instance within a second of the revocation committing", async () => {
+  it("takes effect on every instance at commit: the first call after the revocation is refused", async ({ annotate }) => {
+    // The promise (SPEC: effective immediately, leases dropped within a second) is checked as
+    // causality, which a loaded machine cannot break: the revocation is decided at commit, so
+    // the very first call on each instance after revokeAccess returned is refused, without a
+    // retry. The latency is measured and reported, not asserted.
     const t = await fixture.tenantWithKey("fast-revoke");
     const wrapped = await wrap(one.url, t.tenantId);
     const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
     expect((await api(two.url, token, "unwrap", body)).status).toBe(200);
-    const started = Date.now();
+    const started = performance.now();
     await revokeAccess(t.admin, { tenantId: t.tenantId });
-    const refusedAfter = await Promise.all(
+    const first = await Promise.all(
       [one, two].map(async (instance) => {
-        for (;;) {
-          const result = await api(instance.url, token, "unwrap", body);
-          if (result.body.error?.code === "access_revoked") return Date.now() - started;
-          if (Date.now() - started > 5000) return Infinity;
-        }
+        const result = await api(instance.url, token, "unwrap", body);
+        return { code: result.body.error?.code, ms: Math.round(performance.now() - started) };
       }),
     );
-    expect(Math.max(...refusedAfter)).toBeLessThan(1000);
+    expect(first.map((r) => r.code)).toEqual(["access_revoked", "access_revoked"]);
+    await annotate(`refused on both instances ${Math.max(...first.map((r) => r.ms))} ms after the revocation began`);
   });
 
   it("answers every call made during a revocation with success or access_revoked, never an error", async () => {
@@ -160,18 +170,25 @@ describe("revocation", () => {
     const wrapped = await wrap(one.url, t.tenantId);
     const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
     let stop = false;
-    const statuses: number[] = [];
+    let revoked = false;
+    const calls: { status: number; afterRevocation: boolean }[] = [];
     const load = async (instance: KeyServiceInstance) => {
-      while (!stop) statuses.push((await api(instance.url, token, "unwrap", body)).status);
+      while (!stop) {
+        const afterRevocation = revoked;
+        calls.push({ status: (await api(instance.url, token, "unwrap", body)).status, afterRevocation });
+      }
     };
     const loads = [one, one, two, two].map(load);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The load runs before, during and after the revocation, however slow the machine.
+    await vi.waitFor(() => expect(calls.filter((c) => c.status === 200).length).toBeGreaterThanOrEqual(8), { timeout: 15_000 });
     await revokeAccess(t.admin, { tenantId: t.tenantId });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    revoked = true;
+    await vi.waitFor(() => expect(calls.filter((c) => c.afterRevocation).length).toBeGreaterThanOrEqual(8), { timeout: 15_000 });
     stop = true;
     await Promise.all(loads);
-    expect(statuses.filter((s) => s !== 200 && s !== 403)).toEqual([]);
-    expect(statuses.at(-1)).toBe(403);
+    expect(calls.filter((c) => c.status !== 200 && c.status !== 403)).toEqual([]);
+    // Every call sent after the revocation committed is refused.
+    expect(calls.filter((c) => c.afterRevocation).map((c) => c.status)).toEqual(calls.filter((c) => c.afterRevocation).map(() => 403));
     // In the chain, nothing succeeds after the revocation.
     const events = await trail(t.tenantId);
     const revokedAt = events.findIndex((e) => e.action === "access.revoked");
@@ -345,14 +362,14 @@ describe("leases", () => {
     const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
     const decrypts = () => fixture.kms.calls().Decrypt ?? 0;
 
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await outliveLease();
     fixture.kms.faults.throttleNext(2, "Decrypt");
     let before = decrypts();
     const retried = await api(instance.url, token, "unwrap", body);
     expect(retried.status).toBe(200);
     expect(decrypts() - before).toBe(3);
 
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await outliveLease();
     fixture.kms.faults.throttleNext(100, "Decrypt");
     before = decrypts();
     const refused = await api(instance.url, token, "unwrap", body);
@@ -379,7 +396,7 @@ describe("leases", () => {
     await fixture.customer.send(new DisableKeyCommand({ KeyId: t.kmsKeyArn }));
     // Inside the lease the KMS is not asked.
     expect((await api(instance.url, token, "unwrap", body)).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await outliveLease();
     const refused = await api(instance.url, token, "unwrap", body);
     expect(refused.status).toBe(502);
     expect(refused.body.error).toMatchObject({ code: "kms_denied", message: expect.stringMatching(/disabled/) });
@@ -405,11 +422,13 @@ describe("audit on the hot path", () => {
       await holder.query("BEGIN");
       await holder.query("SELECT 1 FROM audit_chains WHERE chain = $1 FOR UPDATE", [globex.tenantId]);
       const first = wrap(one.url, globex.tenantId);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await vi.waitFor(async () => expect((await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")).rows[0].n).toBeGreaterThan(0), { timeout: 15_000 });
       const calls = Promise.all([
         api(one.url, token, "unwrap", { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() }),
         ...Array.from({ length: 7 }, () => wrap(one.url, globex.tenantId)),
       ]);
+      // Pacing only: the calls should reach the stalled writer's queue. The assertions below
+      // hold however they are batched (only the refused event may fail).
       await new Promise((resolve) => setTimeout(resolve, 200));
       await holder.query("COMMIT");
       await holder.end();

@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { applyMigrations, PRISMA_ADVISORY_LOCK_KEY } from "@/lib/db/migrate";
 import { createEmptyDatabase, createTestDatabase, type TestDatabase } from "../helpers/db";
+import { waitUntil } from "../helpers/wait";
 
 const MIGRATIONS_DIR = path.resolve(import.meta.dirname, "../../prisma/migrations");
 
@@ -156,7 +157,11 @@ describe("applyMigrations", () => {
         finished = true;
         return result;
       });
-      await new Promise((resolve) => setTimeout(resolve, 750));
+      // It is waiting on the lock (not merely slow to start), and has done nothing meanwhile.
+      await waitUntil(
+        async () => (await holder.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).rows[0].n > 0,
+        "the migration to wait on the lock",
+      );
       expect(finished).toBe(false);
       expect(await tableExists(url, "tenants")).toBe(false);
 

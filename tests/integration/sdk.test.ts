@@ -22,7 +22,9 @@ beforeAll(async () => {
   globex = await fixture.tenantWithKey("sdk-globex");
   const { token } = await fixture.credential({ name: "sdk-app" });
   const instance = await fixture.instance();
-  client = new CustodyClient({ baseUrl: instance.url, token });
+  // A generous request timeout: the SDK's 10 s default is a limit for production, and a first
+  // call (lease, KMS, audit) on a busy CI machine can take longer.
+  client = new CustodyClient({ baseUrl: instance.url, token, timeoutMs: 60_000 });
 });
 
 afterAll(async () => {

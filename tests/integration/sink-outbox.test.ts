@@ -30,6 +30,7 @@ import type { Caller } from "@/lib/tenants/caller";
 import { appendEvents, tamper } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { postTransport, TestReceiver } from "../helpers/sink-receiver";
+import { waitUntil } from "../helpers/wait";
 
 // The log-sink outbox against a real PostgreSQL and a real HTTP receiver: every event of the
 // tenant's trail reaches each sink exactly once into the outbox and at least once, in order,
@@ -71,6 +72,26 @@ const fast: Omit<DeliverOptions, "budgetMs"> = {
   backoff: { baseMs: 40, capMs: 400 },
   timeoutMs: 5_000,
 };
+
+/**
+ * Options for a pass that makes exactly one attempt: it stops after its first request. A pass
+ * otherwise goes on while its budget lasts, and on a busy machine a short backoff can run out
+ * before the pass looks again, so it would count two attempts.
+ */
+function oneAttempt(): Pick<DeliverOptions, "transport" | "signal" | "concurrency"> {
+  const stop = new AbortController();
+  return {
+    signal: stop.signal,
+    concurrency: 1,
+    transport: async (config, events, options) => {
+      try {
+        await postTransport(config, events, options);
+      } finally {
+        stop.abort();
+      }
+    },
+  };
+}
 
 /** Runs the job's two halves until nothing of the sink's is left to send (failed batches wait for a retry). */
 async function drain(sinkId: string, options: Partial<DeliverOptions> = {}, timeoutMs = 20_000): Promise<void> {
@@ -264,7 +285,7 @@ describe("delivery", () => {
     await r.stop();
 
     // Down: the first batch fails and backs off; the later batches wait their turn.
-    await deliverDue({ ...fast, budgetMs: 1_000, random: () => 0.999 });
+    await deliverDue({ ...fast, budgetMs: 1_000, random: () => 0.999, ...oneAttempt() });
     let view = await getSink(people.acmeAdmin, acme, sinkId);
     expect(view.status.health).toBe("retrying");
     expect(view.status.lastError).toBe("Cannot connect to the receiver.");
@@ -279,13 +300,14 @@ describe("delivery", () => {
     for (let attempt = 2; attempt <= 4; attempt++) {
       const [head] = await getDb().sinkDelivery.findMany({ where: { sinkId }, orderBy: { firstSeq: "asc" }, take: 1 });
       await new Promise((res) => setTimeout(res, Math.max(head!.nextAttemptAt.getTime() - Date.now(), 0) + 10));
-      await deliverDue({ ...fast, budgetMs: 1_000, random: () => 0.999 });
+      await deliverDue({ ...fast, budgetMs: 1_000, random: () => 0.999, ...oneAttempt() });
       const [after] = await getDb().sinkDelivery.findMany({ where: { sinkId }, orderBy: { firstSeq: "asc" }, take: 1 });
       expect(after!.attempts).toBe(attempt);
       waits.push(after!.nextAttemptAt.getTime() - after!.lastAttemptAt!.getTime());
     }
+    // Each wait runs from the attempt's start, so it includes the attempt itself, which a busy
+    // machine stretches: lower bounds only (worker.test.ts checks the delays exactly).
     expect(waits[0]).toBeGreaterThanOrEqual(60);
-    expect(waits[0]).toBeLessThanOrEqual(150);
     expect(waits[1]).toBeGreaterThanOrEqual(140);
     expect(waits[2]).toBeGreaterThanOrEqual(300);
     view = await getSink(people.acmeAdmin, acme, sinkId);
@@ -318,11 +340,10 @@ describe("delivery", () => {
     await enqueueAll({ budgetMs: 5_000 });
     r.status = 503;
     const aging = { maxAgeMs: 150, backoff: { baseMs: 10, capMs: 20 } };
-    const deadline = Date.now() + 10_000;
-    while ((await getDb().sinkDelivery.count({ where: { sinkId, status: "failed" } })) === 0 && Date.now() < deadline) {
+    await waitUntil(async () => {
       await deliverDue({ ...fast, ...aging, budgetMs: 200 });
-      await new Promise((res) => setTimeout(res, 20));
-    }
+      return (await getDb().sinkDelivery.count({ where: { sinkId, status: "failed" } })) > 0;
+    }, "a batch to age out");
     let view = await getSink(people.acmeAuditor, acme, sinkId);
     expect(view.status.health).toBe("failing");
     expect(view.status.failed.batches).toBeGreaterThanOrEqual(1);
@@ -413,8 +434,7 @@ describe("delivery", () => {
     // A new process takes the batch over once the lease has expired, and finishes the job.
     worker = spawnWorker();
     try {
-      const until = Date.now() + 30_000;
-      while ((await getDb().sinkDelivery.count({ where: { sinkId } })) > 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 100));
+      await waitUntil(async () => (await getDb().sinkDelivery.count({ where: { sinkId } })) === 0, "the new worker to finish the job", 40_000);
     } finally {
       const gone = new Promise((res) => worker.once("exit", res));
       worker.kill("SIGKILL");
@@ -424,7 +444,7 @@ describe("delivery", () => {
     const expected = await acmeSeqsAfter(start);
     expectAllInOrder(seqsOf(r.events), expected);
     expect(new Set(seqsOf(r.events))).toEqual(new Set(expected));
-  }, 60_000);
+  });
 
   it("sends a batch too large for one request in parts, in order, none lost", async () => {
     const r = await receiver();
@@ -442,7 +462,7 @@ describe("delivery", () => {
           details: { objectIds: Array.from({ length: 200 }, (_, j) => `object-${i}-${j}`) },
         });
       }
-    });
+    }, { timeout: 120_000, maxWait: 60_000 }); // Prisma's 5 s default is a race on a busy machine
     await enqueueAll({ budgetMs: 2_000 });
     expect(await getDb().sinkDelivery.count({ where: { sinkId } })).toBe(1); // one batch of 41 events
     await drain(sinkId, { maxBatchBytes: 20_000 });
@@ -591,7 +611,7 @@ describe("delivery", () => {
       const options = { transport: sendBatch, allowHttp: true, leaseMs: 800, timeoutMs: 5_000 };
       // Two instances: the first claims the batch; the second polls for batches whose lease has run out.
       const firstRun = deliverDue({ ...fast, ...options, budgetMs: 100, concurrency: 1 });
-      await new Promise((r) => setTimeout(r, 100));
+      await waitUntil(async () => (await getDb().sinkDelivery.count({ where: { sinkId, status: "delivering" } })) === 1, "the first instance's claim");
       let done = false;
       const second = (async () => {
         while (!done) {
@@ -612,7 +632,7 @@ describe("delivery", () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
-  }, 30_000);
+  });
 
   it("pauses a disabled sink and catches up when it is enabled again", async () => {
     const r = await receiver();
@@ -693,19 +713,18 @@ describe("fair scheduling", () => {
     try {
       await appendEvents(globex, 5);
       await enqueueAll({ budgetMs: 5_000 });
-      const started = Date.now();
+      // One pass, started with Acme's backlog queued first: it delivers Globex's sink.created
+      // and its five events (no elapsed-time bound: the pass's outcome is the evidence).
       await deliverDue({ ...fast, transport, budgetMs: 500, concurrency: 4 });
-      // Globex's sink.created and its five events.
       expect(fastR.events.map((e) => e.chain)).toEqual(Array(6).fill(globex));
       expect(await getDb().sinkDelivery.count({ where: { sinkId: b } })).toBe(0);
-      expect(Date.now() - started).toBeLessThan(2_500);
       // Acme is still busy: most of its backlog waits, and it never had more than half the lanes.
       expect(await getDb().sinkDelivery.count({ where: { sink: { tenantId: acme } } })).toBeGreaterThan(30);
       expect(maxSlowInFlight).toBe(2);
     } finally {
       await deleteSink(people.globexAdmin, { tenantId: globex, sinkId: b });
     }
-  }, 30_000);
+  });
 });
 
 describe("the background job", () => {
@@ -736,9 +755,11 @@ describe("the background job", () => {
       await appendEvents(acme, 120);
       const job = backgroundJobs({ AUDIT_CHECKPOINT_INTERVAL_MINUTES: 60 } as Env).find((j) => j.name === "log-sinks")!;
       const signal = new AbortController().signal;
-      const deadline = Date.now() + 15_000;
       const expected = await acmeSeqsAfter(start);
-      while (received.length < expected.length && Date.now() < deadline) await job.run(signal);
+      await waitUntil(async () => {
+        await job.run(signal);
+        return received.length >= expected.length;
+      }, "every event to arrive");
       expect(badSignatures).toBe(0);
       expect(seqsOf(received)).toEqual(expected);
       expect((await getSink(people.acmeAdmin, acme, created.sinkId)).status.health).toBe("healthy");

@@ -3,10 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listTenantEvents, verifyStoredChain } from "@/lib/audit";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { disconnectDb, getDb } from "@/lib/db";
-import { AppError } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { addMember, type Caller, changeMemberRole, createTenant, listMembers, listTenants, removeMember } from "@/lib/tenants";
 import { createTestDatabase } from "../helpers/db";
+import { refusal } from "../helpers/refusal";
 
 // The tenant and member rules as the data layer enforces them, against real PostgreSQL,
 // with attempts to break tenant isolation and the last-admin rule.
@@ -30,15 +30,6 @@ async function events(tenantId: string | null) {
 async function newTenant(slug: string, adminEmail: string) {
   const { tenantId } = await createTenant(vendor, { name: `Tenant ${slug}`, slug, adminEmail });
   return { tenantId, admin: await callerFor(adminEmail) };
-}
-
-async function refusal(promise: Promise<unknown>): Promise<AppError> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(AppError);
-  return error as AppError;
 }
 
 beforeAll(async () => {
