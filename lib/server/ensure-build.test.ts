@@ -63,6 +63,17 @@ describe("ensureBuild", () => {
     expect(builds).toBe(4);
   });
 
+  it("rebuilds on the next start when a source was edited while the build ran", () => {
+    ensureBuild(dir, () => {}, (at) => {
+      fakeBuild(at);
+      write("app/page.tsx", "export default function Page() { return 'edited during the build'; }\n");
+    });
+    start();
+    expect(builds).toBe(2);
+    start();
+    expect(builds).toBe(2);
+  });
+
   it("rebuilds when .next lost its build or a build failed half way", () => {
     start();
     fs.rmSync(path.join(dir, ".next", "BUILD_ID"));

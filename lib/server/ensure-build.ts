@@ -57,6 +57,6 @@ export function ensureBuild(dir: string, log: (line: string) => void, build: (di
   if (built && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").trim() === inputs) return;
   log(built ? "Sources changed since the last build: rebuilding…" : "Building Custody (first start, about a minute)…");
   build(dir);
-  // Hashed again afterwards: `next build` may itself rewrite an input (tsconfig.json).
-  fs.writeFileSync(stamp, `${buildInputsHash(dir)}\n`);
+  // The hash from before the build: a file edited while it ran makes the next start rebuild.
+  fs.writeFileSync(stamp, `${inputs}\n`);
 }
