@@ -9,10 +9,13 @@ import { applyMigrations } from "../lib/db/migrate";
 import { startKeyService } from "../lib/keyservice";
 import { errorFields, log } from "../lib/log";
 import { stampRequest } from "../lib/http/stamp-request";
+import { runtimeNotice } from "../lib/server/runtime-notice";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env, "keyservice");
+  const notice = runtimeNotice();
+  if (notice) console.log(`[custody] ${notice}`);
   await applyMigrations(env.DATABASE_URL!, { log: () => {} });
   const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS });
   const server = http.createServer((req, res) => {

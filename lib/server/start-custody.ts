@@ -10,6 +10,7 @@ import { applyMigrations } from "@/lib/db/migrate";
 import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev-idp/users";
 import { checkPorts, type NeededPort } from "./check-ports";
 import { ensureBuild } from "./ensure-build";
+import { runtimeNotice } from "./runtime-notice";
 
 const say = (line: string) => console.log(`[custody] ${line}`);
 
@@ -49,6 +50,8 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   // The demo's passwords are public: unless told otherwise it listens on loopback only.
   const host = env.HOST ?? (demo ? "127.0.0.1" : undefined);
   process.env.NEXT_TELEMETRY_DISABLED = "1";
+  const notice = runtimeNotice();
+  if (notice) say(notice);
 
   // Every port this start will listen on, checked before the database, the build or anything
   // slow, so a taken port costs a second, not a build, and says which variable moves it.
