@@ -74,6 +74,14 @@ describe("ensureBuild", () => {
     expect(builds).toBe(2);
   });
 
+  it("does not rebuild for a changed unit test beside the code", () => {
+    write("lib/x.test.ts", "it('a', () => {});\n");
+    start();
+    write("lib/x.test.ts", "it('b', () => {});\n");
+    start();
+    expect(builds).toBe(1);
+  });
+
   it("rebuilds when .next lost its build or a build failed half way", () => {
     start();
     fs.rmSync(path.join(dir, ".next", "BUILD_ID"));
