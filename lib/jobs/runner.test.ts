@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { startJobRunner } from "./runner";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -42,14 +42,14 @@ describe("the background job runner", () => {
         run: async (signal) => {
           runs++;
           if (runs < 3) throw new Error("transient");
-          await sleep(50);
+          // In progress until stop() signals it.
+          await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
           sawAbort = signal.aborted;
           finished = true;
         },
       },
     ]);
-    await sleep(40);
-    expect(runs).toBe(3);
+    await vi.waitFor(() => expect(runs).toBe(3), { timeout: 5_000, interval: 5 });
     await runner.stop();
     expect(finished).toBe(true);
     expect(sawAbort).toBe(true);
