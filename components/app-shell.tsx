@@ -3,8 +3,9 @@ import Link from "next/link";
 import { KeyRoundIcon } from "lucide-react";
 
 import { NavLink } from "@/components/nav-link";
+import { type AppShellNavItem, needsExactMatch } from "@/components/nav-match";
 
-export type AppShellNavItem = { href: string; label: string };
+export type { AppShellNavItem };
 
 export type AppShellProps = {
   /** Page title, rendered as the page's `<h1>`. */
@@ -21,12 +22,6 @@ export type AppShellProps = {
   actions?: React.ReactNode;
   children: React.ReactNode;
 };
-
-/** Hrefs that are a path prefix of another item's href are matched exactly, so only one link lights up. */
-function needsExactMatch(href: string, all: AppShellNavItem[]): boolean {
-  const base = href.replace(/\/+$/, "");
-  return all.some((other) => other.href !== href && other.href.startsWith(`${base}/`));
-}
 
 /** The console's page frame: top bar (brand, context, user, sign-out), tab navigation, then the page. */
 export function AppShell({

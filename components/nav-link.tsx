@@ -4,6 +4,7 @@ import * as React from "react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 
+import { isActive } from "@/components/nav-match";
 import { cn } from "@/lib/utils/cn";
 
 export type NavLinkProps = {
@@ -13,14 +14,6 @@ export type NavLinkProps = {
   exact?: boolean;
   className?: string;
 };
-
-function isActive(pathname: string, href: string, exact: boolean): boolean {
-  const path = href.split(/[?#]/)[0] ?? href;
-  const target = path.length > 1 ? path.replace(/\/+$/, "") : path;
-  if (pathname === target) return true;
-  if (exact || target === "/") return false;
-  return pathname.startsWith(`${target}/`);
-}
 
 /** A top-bar navigation link that marks itself `aria-current="page"` when its route is active. */
 export function NavLink({ href, children, exact = false, className }: NavLinkProps) {

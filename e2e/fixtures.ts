@@ -2,6 +2,7 @@ import path from "node:path";
 import {
   type Browser,
   type BrowserContext,
+  type BrowserContextOptions,
   type Locator,
   type Page,
   test as base,
@@ -79,8 +80,8 @@ export async function signIn(page: Page, email: string, password: string): Promi
 }
 
 /** A new browser context with the suite's base URL (the config's `use` does not reach hand-made contexts). */
-async function newContext(browser: Browser, storageState?: Awaited<ReturnType<BrowserContext["storageState"]>>) {
-  return browser.newContext({ baseURL: APP_ORIGIN, storageState });
+async function newContext(browser: Browser, storageState?: Awaited<ReturnType<BrowserContext["storageState"]>>, options: BrowserContextOptions = {}) {
+  return browser.newContext({ ...options, baseURL: APP_ORIGIN, storageState });
 }
 
 type StorageState = Awaited<ReturnType<BrowserContext["storageState"]>>;
@@ -117,7 +118,7 @@ type Fixtures = {
    * A page in a new browser context signed in as `user`. The session is signed in through the
    * IdP once per worker and reused by later tests (Custody keeps it in its database for 8 hours).
    */
-  pageAs: (user: User) => Promise<Page>;
+  pageAs: (user: User, options?: BrowserContextOptions) => Promise<Page>;
 };
 
 export const test = base.extend<Fixtures & { contexts: BrowserContext[] }, { sessions: SessionCache }>({
@@ -151,8 +152,8 @@ export const test = base.extend<Fixtures & { contexts: BrowserContext[] }, { ses
     });
   },
   pageAs: async ({ browser, sessions, contexts }, provide) => {
-    await provide(async (user) => {
-      const context = await newContext(browser, await sessions.state(user));
+    await provide(async (user, options) => {
+      const context = await newContext(browser, await sessions.state(user), options);
       contexts.push(context);
       return context.newPage();
     });

@@ -11,10 +11,13 @@ import { strictTransportSecurity } from "../lib/http/security-headers";
 import { stampRequest } from "../lib/http/stamp-request";
 import { HEALTH_PATH, handleHealth } from "../lib/server/health";
 import { createHttpServer, httpTimeoutsOf } from "../lib/server/http-timeouts";
+import { runtimeNotice } from "../lib/server/runtime-notice";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 
 async function main(): Promise<void> {
   const env = parseEnv(process.env, "keyservice");
+  const notice = runtimeNotice();
+  if (notice) console.log(`[custody] ${notice}`);
   await applyMigrations(env.DATABASE_URL!, { log: () => {} });
   const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS, authLimits: authFailureLimitsOf(env) });
   const server = createHttpServer(httpTimeoutsOf(env), (req, res) => {

@@ -32,7 +32,7 @@ export function DialogOverlay({
   return (
     <DialogPrimitive.Overlay
       data-slot="dialog-overlay"
-      className={cn("fixed inset-0 z-50 bg-slate-950/40 backdrop-blur-[1px]", className)}
+      className={cn("fixed inset-0 z-50 bg-slate-950/40 backdrop-blur-[1px] dark:bg-black/60", className)}
       {...props}
     />
   );

@@ -57,3 +57,10 @@ export const ACTION_COLORS: Record<string, string> = {
   "key.rekey": "#009E73",
 };
 export const OUTCOME_COLORS: Record<string, string> = { success: "#0072B2", denied: "#E69F00", failure: "#CC79A7" };
+
+/** Chart tooltips on the theme's popover colours (recharts' default is white, unreadable in dark mode). */
+export const TOOLTIP_STYLE = {
+  background: "var(--color-popover)",
+  borderColor: "var(--color-border)",
+  color: "var(--color-popover-foreground)",
+} as const;

@@ -5,7 +5,7 @@ import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "rec
 import { EmptyState } from "@/components/empty-state";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import type { UsageBucket, UsageSeries } from "@/lib/audit/usage/series";
-import { ACTION_COLORS, ACTION_NAMES, OUTCOME_COLORS, OUTCOME_NAMES, bucketLabel, bucketTick, formatCount, formatTick } from "./format";
+import { ACTION_COLORS, ACTION_NAMES, OUTCOME_COLORS, OUTCOME_NAMES, bucketLabel, bucketTick, formatCount, formatTick, TOOLTIP_STYLE } from "./format";
 import { Segmented } from "./segmented";
 
 export type Metric = "items" | "events";
@@ -116,6 +116,7 @@ export function TimeSeriesChart({
                 label={{ value: metric === "items" ? "Data keys" : "Calls", angle: -90, position: "insideLeft", fill: "currentColor", fontSize: 12 }}
               />
               <Tooltip
+                contentStyle={TOOLTIP_STYLE}
                 labelFormatter={(_, payload) => (payload?.[0]?.payload as { label?: string } | undefined)?.label ?? ""}
                 formatter={(value) => formatCount(Number(value))}
               />

@@ -4,7 +4,7 @@ import * as React from "react";
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
 import { EmptyState } from "@/components/empty-state";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { formatCount, formatTick } from "./format";
+import { formatCount, formatTick, TOOLTIP_STYLE } from "./format";
 import { Segmented } from "./segmented";
 import type { Metric } from "./time-series-chart";
 
@@ -80,6 +80,7 @@ export function TopChart({
               />
               <YAxis type="category" dataKey="name" width={180} tick={{ fill: "currentColor", fontSize: 12 }} interval={0} />
               <Tooltip
+                contentStyle={TOOLTIP_STYLE}
                 labelFormatter={(_, payload) => (payload?.[0]?.payload as { full?: string } | undefined)?.full ?? ""}
                 formatter={(value) => [formatCount(Number(value)), countName]}
               />

@@ -4,6 +4,9 @@
 
 export const PUBLIC_KEY_FILE = "custody-audit-public-key.pem";
 
+/** The name a downloaded checkpoint gets: the tenant's URL name and the event number it signs. */
+export const checkpointFileName = (slug: string, seq: bigint | string): string => `custody-checkpoint-${slug}-${seq.toString()}.json`;
+
 export const OPENSSL_COMMANDS = (checkpointFile: string): string =>
   [
     `jq -j .statement ${checkpointFile} > statement.txt`,

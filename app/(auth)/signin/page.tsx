@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import { redirect } from "next/navigation";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
+import { CANCELLED_SIGN_IN } from "@/lib/auth/cancelled-sign-in";
 import { getPrincipal, homePathOf } from "@/lib/auth/principal";
 import { SignInButton } from "./signin-button";
 
@@ -45,7 +46,8 @@ export default async function SignInPage({
   const params = await searchParams;
   const principal = await getPrincipal();
   if (principal) redirect(params.callbackUrl ? safeCallback(params.callbackUrl) : homePathOf(principal));
-  const error = params.error ? (ERRORS[params.error] ?? ERRORS.Default) : null;
+  const cancelled = params.error === CANCELLED_SIGN_IN;
+  const error = params.error && !cancelled ? (ERRORS[params.error] ?? ERRORS.Default) : null;
   const providerName = process.env.OIDC_NAME ?? "SSO";
 
   return (
@@ -59,6 +61,12 @@ export default async function SignInPage({
           <Alert variant="destructive">
             <AlertTitle>Could not sign you in</AlertTitle>
             <AlertDescription>{error}</AlertDescription>
+          </Alert>
+        ) : null}
+        {cancelled ? (
+          <Alert>
+            <AlertTitle>Sign-in cancelled</AlertTitle>
+            <AlertDescription>You cancelled at the identity provider. Continue when you are ready.</AlertDescription>
           </Alert>
         ) : null}
         {params.signedOut ? (

@@ -1,3 +1,4 @@
+import type { Metadata } from "next";
 import Link from "next/link";
 import { AuditTable } from "@/components/audit-table";
 import { PageHeader } from "@/components/page-header";
@@ -6,6 +7,8 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/com
 import { listTenantEvents } from "@/lib/audit";
 import { listMembers } from "@/lib/tenants";
 import { loadTenantContext } from "./tenant-context";
+
+export const metadata: Metadata = { title: "Overview" };
 
 export default async function TenantOverviewPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;

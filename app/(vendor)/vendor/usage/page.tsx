@@ -10,7 +10,7 @@ import { TimeSeriesChart } from "@/components/usage/time-series-chart";
 import { getVendorUsage } from "@/lib/audit/usage";
 import { callerFor, requireVendorAdmin } from "@/lib/auth/principal";
 
-export const metadata: Metadata = { title: "Usage" };
+export const metadata: Metadata = { title: "Vendor usage" };
 
 export default async function VendorUsagePage() {
   const principal = await requireVendorAdmin();

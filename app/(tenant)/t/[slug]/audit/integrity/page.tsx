@@ -6,7 +6,7 @@ import { PageHeader } from "@/components/page-header";
 import { buttonVariants } from "@/components/ui/button";
 import { Card, CardContent } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { OPENSSL_COMMANDS, PUBLIC_KEY_FILE } from "@/lib/audit/checkpoint-instructions";
+import { checkpointFileName, OPENSSL_COMMANDS, PUBLIC_KEY_FILE } from "@/lib/audit/checkpoint-instructions";
 import { listCheckpoints } from "@/lib/audit/checkpoints";
 import { deploymentSigningKey } from "@/lib/audit/signing-key";
 import { loadTenantContext } from "../../tenant-context";
@@ -98,9 +98,10 @@ export default async function IntegrityPage({ params }: { params: Promise<{ slug
             <h3 className="font-medium">Checking a checkpoint yourself</h3>
             <p className="text-muted-foreground">
               A checkpoint file holds the exact statement that was signed (format, trail, event number, head hash, time, key id) and its Ed25519
-              signature. With the public key and the checkpoint in one folder, run (OpenSSL 3, jq):
+              signature. With the public key and the checkpoint in one folder, run (OpenSSL 3, jq; here for the newest checkpoint, whose file is
+              named after this tenant and the event number it signs):
             </p>
-            <pre className="overflow-x-auto rounded-md bg-muted p-3 font-mono text-xs">{OPENSSL_COMMANDS("custody-checkpoint.json")}</pre>
+            <pre className="overflow-x-auto rounded-md bg-muted p-3 font-mono text-xs">{OPENSSL_COMMANDS(checkpointFileName(tenant.slug, checkpoints[0]?.seq ?? "<event number>"))}</pre>
             <p className="text-muted-foreground">
               It prints “Signature Verified Successfully”. Then compare the statement&apos;s <code>head</code> with the hash of event{" "}
               <code>seq</code> in your audit trail or an export of it: if they match, no event up to that one has been changed, removed or

@@ -1,3 +1,4 @@
+import { checkpointFileName } from "@/lib/audit/checkpoint-instructions";
 import { checkpointDocumentFor } from "@/lib/audit/checkpoints";
 import { isAppError } from "@/lib/errors";
 import { notFoundResponse, routeMember } from "../../route-member";
@@ -14,7 +15,7 @@ export async function GET(_request: Request, { params }: { params: Promise<{ slu
     return new Response(`${JSON.stringify(doc, null, 2)}\n`, {
       headers: {
         "content-type": "application/json; charset=utf-8",
-        "content-disposition": `attachment; filename="custody-checkpoint-${member.tenant.slug}-${doc.seq}.json"`,
+        "content-disposition": `attachment; filename="${checkpointFileName(member.tenant.slug, doc.seq)}"`,
         "cache-control": "no-store",
       },
     });
