@@ -70,12 +70,10 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
                 </dd>
               </>
             ) : null}
-            {key.grantId ? (
-              <>
-                <dt className="text-muted-foreground">Grant id</dt>
-                <dd className="font-mono text-xs break-all">{key.grantId}</dd>
-              </>
-            ) : null}
+            <dt className="text-muted-foreground">Grants</dt>
+            <dd className="font-mono text-xs break-all" data-testid="key-grants">
+              {key.grantIds.length === 0 ? <span className="font-sans">none recorded</span> : key.grantIds.map((id) => <div key={id}>{id}</div>)}
+            </dd>
           </dl>
         </CardContent>
       </Card>
