@@ -17,6 +17,9 @@ export const keyGrantsSchema = z.object({
 
 export const keyActionSchema = z.object({ tenantId: idSchema, kmsKeyId: idSchema });
 
+/** Removing a key: the tenant's URL name only says where to go afterwards. */
+export const removeKeySchema = keyActionSchema.extend({ slug: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "That is not a tenant URL name.") });
+
 export const tenantActionSchema = z.object({
   tenantId: idSchema,
   /** The tenant's URL name, typed by the admin to confirm a revocation. */

@@ -1,6 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { callerFor, getPrincipal } from "@/lib/auth/principal";
 import { type ActionResult, actionResult, parseForm } from "@/lib/http/action-result";
 import {
@@ -12,7 +13,7 @@ import {
   type RevokeResult,
   setKeyGrants,
 } from "@/lib/keys";
-import { keyActionSchema, keyGrantsSchema, registerKeySchema, tenantActionSchema } from "@/lib/validation/keys";
+import { keyGrantsSchema, registerKeySchema, removeKeySchema, tenantActionSchema } from "@/lib/validation/keys";
 
 // The forms only hide what a role cannot do; lib/keys decides, on the server, and audits.
 
@@ -49,15 +50,20 @@ export async function setKeyGrantsAction(_prev: ActionResult<{ grantIds: string[
 }
 
 export async function removeKeyAction(_prev: ActionResult | null, formData: FormData) {
-  return actionResult(formData, async () => {
+  let removedFrom: string | undefined;
+  const result = await actionResult(formData, async () => {
     const caller = await signedInCaller();
     if (!caller) return SIGNED_OUT;
-    const input = parseForm(keyActionSchema, formData);
+    const input = parseForm(removeKeySchema, formData);
     if (!input.ok) return input.result;
     await removeKmsKey(caller, input.data);
     revalidatePath("/t/[slug]", "layout");
+    removedFrom = input.data.slug;
     return { ok: true, message: "Key removed." };
   });
+  // The key's page no longer exists: leave it from the server (its re-render would be a 404).
+  if (result.ok && removedFrom) redirect(`/t/${removedFrom}/keys`);
+  return result;
 }
 
 export async function revokeAccessAction(_prev: ActionResult<RevokeResult> | null, formData: FormData) {
