@@ -16,6 +16,8 @@ export const ACTION_LABELS: Record<string, string> = {
   "key.verified": "KMS key verified",
   "key.verify_failed": "KMS key verification failed",
   "key.grant_retired": "KMS grant retired",
+  "key.grants_changed": "KMS grant ids changed",
+  "key.removed": "KMS key removed",
   "access.granted": "Vendor access granted",
   "access.revoked": "Vendor access revoked",
   "access.restored": "Vendor access restored",

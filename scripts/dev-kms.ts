@@ -55,7 +55,7 @@ async function main() {
   console.log(`Custody development KMS (not for production) listening: ${kms.endpoint}`);
   console.log(`  region ${DEV_KMS_REGION}, account ${DEV_KMS_ACCOUNT_ID}, data ${env.DEV_KMS_DATA_DIR}`);
   for (const [role, principal] of [
-    ["vendor (no IAM permissions)", DEV_KMS_VENDOR],
+    ["vendor (own account; IAM: Custody's least-privilege policy)", DEV_KMS_VENDOR],
     ["customer admin (IAM allows all of KMS)", DEV_KMS_CUSTOMER_ADMIN],
   ] as const) {
     console.log(`  ${role}: ${principal.arn}`);

@@ -12,6 +12,10 @@ export const AUDIT_ACTIONS = {
   keyVerified: "key.verified",
   keyVerifyFailed: "key.verify_failed",
   keyGrantRetired: "key.grant_retired",
+  /** The grant ids Custody keeps for a key were added or changed (details: how many). */
+  keyGrantsChanged: "key.grants_changed",
+  /** A key that never became usable was removed. */
+  keyRemoved: "key.removed",
   accessGranted: "access.granted",
   accessRevoked: "access.revoked",
   accessRestored: "access.restored",

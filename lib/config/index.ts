@@ -67,6 +67,8 @@ const baseSchema = z.object({
     KMS_ACCESS_KEY_ID: z.string().min(16, "must be an AWS access key id").optional(),
     KMS_SECRET_ACCESS_KEY: z.string().min(16, "must be an AWS secret access key").optional(),
     KMS_MAX_ATTEMPTS: z.coerce.number({ message: "must be a number" }).int().min(1).max(10).default(3),
+    /** How long the console's Verify keeps retrying a refusal that may be AWS still applying a new grant or policy. */
+    KMS_VERIFY_WAIT_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0, "must be at least 0").max(900, "must be at most 900").default(300),
     DEV_KMS_PORT: port.default(4566),
     /** How long a key-service instance keeps a tenant key unwrapped before asking the KMS again. */
     KEY_LEASE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(300),

@@ -66,14 +66,31 @@ export function parseKeyPolicy(text: string): KeyPolicy {
     throw malformedPolicy("The key policy is not valid JSON.");
   }
   try {
-    return { statements: parseDocument(document) };
+    return { statements: parseDocument(document, false) };
   } catch (error) {
     throw malformedPolicy(error instanceof Error ? error.message : String(error));
   }
 }
 
-function parseDocument(document: unknown): PolicyStatement[] {
-  if (!isPlainObject(document)) throw new Error("The key policy must be a JSON object.");
+/**
+ * Parses an IAM identity-based policy (the policy attached to a user or role: statements
+ * without a Principal, since they apply to whoever they are attached to). Throws an Error
+ * saying what is wrong; the development KMS's configuration uses it, not a KMS operation.
+ */
+export function parseIdentityPolicy(document: unknown): KeyPolicy {
+  let value = document;
+  if (typeof value === "string") {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      throw new Error("The identity policy is not valid JSON.");
+    }
+  }
+  return { statements: parseDocument(value, true) };
+}
+
+function parseDocument(document: unknown, identity: boolean): PolicyStatement[] {
+  if (!isPlainObject(document)) throw new Error(`The ${identity ? "identity" : "key"} policy must be a JSON object.`);
   for (const member of Object.keys(document)) {
     if (!["Version", "Id", "Statement"].includes(member)) throw new Error(`Unknown policy element: ${member}.`);
   }
@@ -82,11 +99,11 @@ function parseDocument(document: unknown): PolicyStatement[] {
   }
   const raw = document.Statement;
   const statements = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  if (statements.length === 0) throw new Error("The key policy must have a Statement.");
-  return statements.map(parseStatement);
+  if (statements.length === 0) throw new Error(`The ${identity ? "identity" : "key"} policy must have a Statement.`);
+  return statements.map((statement: unknown, index: number) => parseStatement(statement, index, identity));
 }
 
-function parseStatement(raw: unknown, index: number): PolicyStatement {
+function parseStatement(raw: unknown, index: number, identity: boolean): PolicyStatement {
   const where = `Statement ${index + 1}`;
   if (!isPlainObject(raw)) throw new Error(`${where} must be an object.`);
   for (const member of Object.keys(raw)) {
@@ -94,8 +111,10 @@ function parseStatement(raw: unknown, index: number): PolicyStatement {
   }
   if (raw.Effect !== "Allow" && raw.Effect !== "Deny") throw new Error(`${where}: Effect must be Allow or Deny.`);
   if (raw.NotPrincipal !== undefined) throw new Error(`${where}: NotPrincipal is not supported by the development KMS.`);
-  if (raw.Principal === undefined) throw new Error(`${where}: a key policy statement needs a Principal.`);
-  const principals = parsePrincipal(raw.Principal, where);
+  if (identity && raw.Principal !== undefined) throw new Error(`${where}: an identity-based policy statement has no Principal.`);
+  if (!identity && raw.Principal === undefined) throw new Error(`${where}: a key policy statement needs a Principal.`);
+  // An identity policy's statements apply to the principal it is attached to.
+  const principals = identity ? { anyPrincipal: true, principalArns: [], accounts: [] } : parsePrincipal(raw.Principal, where);
   let conditions: ConditionBlock;
   try {
     conditions = parseConditionBlock(raw.Condition);

@@ -1,8 +1,15 @@
+import { parseIdentityPolicy, type KeyPolicy } from "./policy";
+
 // The callers the server knows: static access keys mapped to IAM identities. There is no
-// IAM service behind them, so each principal's identity-based policy is reduced to one flag:
-// `admin: true` stands for "this principal's IAM policies allow every KMS action" (as
-// AdministratorAccess would); without it the principal's IAM policies allow nothing, and it
-// can act only where a key policy names it (or "*") or a grant is made to it.
+// IAM service behind them; each principal's identity-based (IAM) policy is given with it:
+// - `admin: true` stands for "this principal's IAM policies allow every KMS action" (as
+//   AdministratorAccess would);
+// - `identityPolicy` is an IAM policy document (statements with Action, Resource and
+//   Condition, no Principal), evaluated as IAM would, explicit Deny included;
+// - neither: the principal's IAM policies allow nothing, so it can act only where a key policy
+//   of its own account names it (or "*") or a grant is made to it. A caller from another
+//   account than the key's needs its identity policy to allow the action as well as the key
+//   policy (access.ts).
 
 export type DevKmsPrincipalConfig = {
   secretAccessKey: string;
@@ -10,6 +17,8 @@ export type DevKmsPrincipalConfig = {
   arn: string;
   /** The principal's IAM policies allow all KMS actions (see above). */
   admin?: boolean;
+  /** The principal's IAM policy document (JSON text or object), see above. */
+  identityPolicy?: string | object;
 };
 
 export type Principal = {
@@ -18,6 +27,8 @@ export type Principal = {
   arn: string;
   accountId: string;
   admin: boolean;
+  /** The parsed identity policy; replaced at run time by DevKms.setIdentityPolicy. */
+  identityPolicy?: KeyPolicy;
 };
 
 const ACCESS_KEY_ID = /^[A-Z0-9]{16,128}$/;
@@ -47,12 +58,19 @@ export function loadPrincipals(config: Record<string, DevKmsPrincipalConfig>): M
     if (!accountId) {
       throw new Error(`Dev KMS principal "${accessKeyId}": "${entry.arn}" is not an IAM user, role, root or assumed-role ARN`);
     }
+    let identityPolicy: KeyPolicy | undefined;
+    try {
+      identityPolicy = entry.identityPolicy === undefined ? undefined : parseIdentityPolicy(entry.identityPolicy);
+    } catch (error) {
+      throw new Error(`Dev KMS principal "${accessKeyId}": ${error instanceof Error ? error.message : String(error)}`);
+    }
     principals.set(accessKeyId, {
       accessKeyId,
       secretAccessKey: entry.secretAccessKey,
       arn: entry.arn,
       accountId,
       admin: entry.admin === true,
+      identityPolicy,
     });
   }
   if (principals.size === 0) throw new Error("The dev KMS needs at least one principal");

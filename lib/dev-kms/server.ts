@@ -6,7 +6,9 @@ import { internalError, KmsError, unknownOperation } from "./errors";
 import { FaultInjector, type DevKmsFaults } from "./faults";
 import { Fields } from "./fields";
 import { OPERATIONS } from "./operations";
+import { parseIdentityPolicy } from "./policy";
 import { loadPrincipals, type DevKmsPrincipalConfig } from "./principals";
+import { Propagation } from "./propagation";
 import { BodyTooLargeError, operationName, parseJsonBody, readBody, sendError, sendResult } from "./protocol";
 import { authenticate } from "./sigv4";
 import { KeyStore } from "./store";
@@ -36,6 +38,13 @@ export type DevKmsOptions = {
   principals: Record<string, DevKmsPrincipalConfig>;
   /** 32-byte master key for the store; by default read from (or created in) <dataDir>/master.key. */
   masterKey?: Buffer;
+  /**
+   * How long new grants and changed key or identity policies take to take effect (AWS: usually
+   * seconds, up to about five minutes). 0 (the default): at once. See propagation.ts.
+   */
+  propagationDelayMs?: number;
+  /** The clock requests are decided by (epoch ms); Date.now by default. Tests inject one. */
+  clock?: () => number;
 };
 
 export type DevKms = {
@@ -46,6 +55,13 @@ export type DevKms = {
   faults: DevKmsFaults;
   /** Authenticated requests received so far, by operation (e.g. { Decrypt: 3 }), throttled ones included. */
   calls(): Record<string, number>;
+  /**
+   * Replaces the identity (IAM) policy of every principal with this ARN: an IAM policy
+   * document, or undefined for none. Subject to the propagation delay. In-process only.
+   */
+  setIdentityPolicy(principalArn: string, policy: string | object | undefined): void;
+  /** Changes the propagation delay for changes made from now on. In-process only. */
+  setPropagationDelay(ms: number): void;
 };
 
 export type { DevKmsFaults } from "./faults";
@@ -61,6 +77,9 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
   const host = options.host ?? "127.0.0.1";
   const store = KeyStore.open(path.resolve(options.dataDir), options.masterKey);
   const faults = new FaultInjector();
+  const propagation = new Propagation();
+  propagation.setDelay(options.propagationDelayMs ?? 0);
+  const clock = options.clock ?? Date.now;
   const calls: Record<string, number> = {};
   let closing = false;
 
@@ -69,7 +88,7 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
     let operation = "-";
     try {
       const body = await readBody(req);
-      const now = new Date();
+      const now = new Date(clock());
       const { principal, region } = await authenticate(
         { method: req.method ?? "", url: req.url ?? "/", headers: req.headersDistinct, body },
         principals,
@@ -93,6 +112,7 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
         fields: new Fields(parseJsonBody(body)),
         store,
         now: now.getTime(),
+        propagation,
       });
       sendResult(res, requestId, output);
       logger.debug({ requestId, operation, principal: principal.arn }, "dev KMS request");
@@ -145,6 +165,14 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
     endpoint: `http://${urlHost(host)}:${port}`,
     faults,
     calls: () => ({ ...calls }),
+    setIdentityPolicy(principalArn, policy) {
+      const parsed = policy === undefined ? undefined : parseIdentityPolicy(policy);
+      const matching = [...principals.values()].filter((p) => p.arn === principalArn);
+      if (matching.length === 0) throw new Error(`The dev KMS has no principal ${principalArn}`);
+      propagation.identityChanged(principalArn, matching[0]!.identityPolicy, clock());
+      for (const principal of matching) principal.identityPolicy = parsed;
+    },
+    setPropagationDelay: (ms) => propagation.setDelay(ms),
     close() {
       closed ??= new Promise<void>((resolve, reject) => {
         closing = true;

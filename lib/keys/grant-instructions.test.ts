@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { grantInstructions } from "./grant-instructions";
+import { grantInstructions, vendorIamPolicy } from "./grant-instructions";
 
 const input = {
   vendorPrincipalArn: "arn:aws:iam::999988887777:role/custody-vendor",
@@ -24,14 +24,16 @@ describe("grantInstructions", () => {
     const [describe, use] = statements;
     expect(describe).toMatchObject({ Effect: "Allow", Principal: { AWS: input.vendorPrincipalArn }, Action: "kms:DescribeKey" });
     expect(describe.Condition).toBeUndefined();
-    expect(use.Action).toEqual(["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]);
+    // Least privilege: only what Custody calls (no Encrypt, ReEncrypt*, GenerateDataKeyWithoutPlaintext).
+    expect(use.Action).toEqual(["kms:GenerateDataKey", "kms:Decrypt"]);
     expect(use.Condition).toEqual({ StringEquals: { "kms:EncryptionContext:tenant_id": input.tenantId } });
     expect(statements.map((s: { Sid: string }) => s.Sid).every((sid: string) => /^[A-Za-z0-9]+$/.test(sid))).toBe(true);
   });
 
-  it("produces create-grant commands a shell parses into the right arguments", () => {
-    const [crypto, describe] = grantInstructions(input).createGrantCommands.split("\n");
-    const words = shellWords(crypto!);
+  it("produces one create-grant command, constrained to the tenant, with DescribeKey in the same grant", () => {
+    const lines = grantInstructions(input).createGrantCommands.split("\n");
+    expect(lines).toHaveLength(1);
+    const words = shellWords(lines[0]!);
     expect(words.slice(0, 3)).toEqual(["aws", "kms", "create-grant"]);
     const arg = (name: string) => words[words.indexOf(name) + 1];
     expect(arg("--key-id")).toBe(input.keyArn);
@@ -39,15 +41,15 @@ describe("grantInstructions", () => {
     expect(arg("--retiring-principal")).toBe(input.vendorPrincipalArn);
     expect(arg("--region")).toBe("eu-west-1");
     expect(JSON.parse(arg("--constraints")!)).toEqual({ EncryptionContextSubset: { tenant_id: input.tenantId } });
-    expect(words.slice(words.indexOf("--operations") + 1, words.indexOf("--constraints"))).toEqual([
-      "Encrypt",
-      "Decrypt",
-      "GenerateDataKey",
-      "GenerateDataKeyWithoutPlaintext",
-      "ReEncryptFrom",
-      "ReEncryptTo",
-    ]);
-    expect(shellWords(describe!)).toContain("DescribeKey");
-    expect(describe).not.toContain("--constraints");
+    expect(words.slice(words.indexOf("--operations") + 1, words.indexOf("--constraints"))).toEqual(["DescribeKey", "GenerateDataKey", "Decrypt"]);
+  });
+
+  it("gives the vendor an IAM policy for exactly Custody's calls, the crypto ones only with Custody's context key", () => {
+    const policy = JSON.parse(vendorIamPolicy());
+    const actions = policy.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat());
+    expect(actions.sort()).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
+    const crypto = policy.Statement.find((s: { Sid: string }) => s.Sid === "CustodyUseCustomerKeysPerTenant");
+    expect(crypto.Condition.Null["kms:EncryptionContext:tenant_id"]).toBe("false");
+    expect(crypto.Condition["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]).toEqual(["tenant_id"]);
   });
 });

@@ -1,16 +1,33 @@
 import { TENANT_CONTEXT_KEY } from "./encryption-context";
 
-// What the customer adds on their side so Custody's AWS principal may use their key for their
-// tenant only. Two statements, because DescribeKey carries no encryption context: a condition
-// on the context would make AWS deny it. Likewise two grants: AWS refuses a grant that has
-// encryption-context constraints and a non-cryptographic operation such as DescribeKey.
+// What each side adds in AWS so Custody's AWS principal may use a customer's key for one
+// tenant only, least privilege: exactly the operations Custody calls.
+//
+//   kms:DescribeKey      verify checks the key is enabled and a symmetric encryption key
+//   kms:GenerateDataKey  verify makes the tenant key, wrapped by the customer's key
+//   kms:Decrypt          the key service unwraps the tenant key (and verify checks it can)
+//
+// Custody never calls Encrypt, ReEncrypt or GenerateDataKeyWithoutPlaintext (rotation makes
+// a new tenant key with GenerateDataKey; old tenant keys stay wrapped by their own key), so
+// none of them is asked for.
+//
+// The customer's side: two key-policy statements, because DescribeKey carries no encryption
+// context (a condition on the context would make AWS deny it); or one grant, whose
+// encryption-context constraint applies to GenerateDataKey and Decrypt and not to DescribeKey
+// (AWS allows DescribeKey in a constrained grant).
+//
+// The vendor's side: the key is in another account than Custody's role, so AWS also requires
+// the role's own IAM policy to allow each call (vendorIamPolicy); a grant needs no IAM policy.
 
-export const CRYPTO_ACTIONS = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"] as const;
+/** The key-policy actions Custody needs, conditioned on the tenant's encryption context. */
+export const CRYPTO_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"] as const;
+/** The grant operations Custody needs: one grant, constrained to the tenant's context. */
+export const GRANT_OPERATIONS = ["DescribeKey", "GenerateDataKey", "Decrypt"] as const;
 
 export type GrantInstructions = {
   /** Statements to add to the key policy's "Statement" array, as formatted JSON. */
   policyStatements: string;
-  /** Equivalent `aws kms create-grant` commands, one per line. */
+  /** The equivalent `aws kms create-grant` command (one grant). */
   createGrantCommands: string;
 };
 
@@ -44,22 +61,57 @@ export function grantInstructions(input: {
     },
   ];
   const constraints = JSON.stringify({ EncryptionContextSubset: { [TENANT_CONTEXT_KEY]: input.tenantId } });
-  const common = [
+  const command = [
     "aws kms create-grant",
     `--region ${shellQuote(input.region)}`,
     `--key-id ${shellQuote(input.keyArn)}`,
     `--grantee-principal ${shellQuote(input.vendorPrincipalArn)}`,
     // So Custody can retire the grant itself when the tenant revokes access.
     `--retiring-principal ${shellQuote(input.vendorPrincipalArn)}`,
+    `--operations ${GRANT_OPERATIONS.join(" ")}`,
+    `--constraints ${shellQuote(constraints)}`,
+    `--name ${shellQuote(`custody-${input.tenantSlug}`)}`,
   ].join(" ");
-  const commands = [
-    `${common} --operations Encrypt Decrypt GenerateDataKey GenerateDataKeyWithoutPlaintext ReEncryptFrom ReEncryptTo --constraints ${shellQuote(constraints)} --name ${shellQuote(`custody-${input.tenantSlug}`)}`,
-    `${common} --operations DescribeKey --name ${shellQuote(`custody-${input.tenantSlug}-describe`)}`,
-  ];
   return {
     policyStatements: JSON.stringify(statements, null, 2),
-    createGrantCommands: commands.join("\n"),
+    createGrantCommands: command,
   };
+}
+
+/**
+ * The IAM policy Custody's own role needs (the vendor attaches it in the vendor's account):
+ * DescribeKey on any KMS key, and GenerateDataKey / Decrypt only with an encryption context
+ * that carries Custody's tenant key and nothing else. Which keys is for each customer's key
+ * policy to decide; this policy only stops the role from being more than Custody needs.
+ */
+export function vendorIamPolicy(partition: string = "aws"): string {
+  const keys = `arn:${partition}:kms:*:*:key/*`;
+  return JSON.stringify(
+    {
+      Version: "2012-10-17",
+      Statement: [
+        { Sid: "CustodyDescribeCustomerKeys", Effect: "Allow", Action: "kms:DescribeKey", Resource: keys },
+        {
+          Sid: "CustodyUseCustomerKeysPerTenant",
+          Effect: "Allow",
+          Action: [...CRYPTO_ACTIONS],
+          Resource: keys,
+          Condition: {
+            Null: { [`kms:EncryptionContext:${TENANT_CONTEXT_KEY}`]: "false" },
+            "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": [TENANT_CONTEXT_KEY] },
+          },
+        },
+      ],
+    },
+    null,
+    2,
+  );
+}
+
+/** The AWS CLI that attaches vendorIamPolicy to Custody's role (run in the vendor's account). */
+export function vendorIamCommand(roleArn: string): string {
+  const roleName = roleArn.split("/").at(-1) ?? "custody";
+  return `aws iam put-role-policy --role-name ${shellQuote(roleName)} --policy-name custody-kms --policy-document file://custody-kms-policy.json`;
 }
 
 /**

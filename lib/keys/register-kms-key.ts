@@ -4,17 +4,18 @@ import { isUniqueViolation } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { getKms, KeyArnError, parseKeyArn } from "@/lib/kms";
 import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
-
-const GRANT_ID = /^[0-9a-f]{64}$/;
+import { parseGrantIds } from "./grant-ids";
 
 /**
- * A tenant admin registers their KMS key by ARN (optionally with the id of a grant they made
- * for Custody, so Custody can retire it on revocation). The key is pending until verified. An
- * ARN registered by another tenant is refused without saying which, and the attempt audited.
+ * A tenant admin registers their KMS key by ARN (optionally with the ids of the grants they made
+ * for Custody, so Custody can retire them on revocation; they can be added later too). The key
+ * is pending until verified. A registration proves nothing about who controls the key, so an
+ * ARN is refused only when another tenant has *verified* it (without saying which, and the
+ * attempt audited): a pending registration cannot block the key's owner (issue 13).
  */
 export async function registerKmsKey(
   caller: Caller,
-  input: { tenantId: string; arn: string; grantId?: string },
+  input: { tenantId: string; arn: string; grantIds?: string },
 ): Promise<{ kmsKeyId: string }> {
   const { partition } = getKms();
   let parsed;
@@ -24,24 +25,23 @@ export async function registerKmsKey(
     if (error instanceof KeyArnError) throw new AppError("bad_request", error.message, { arn: [error.message] });
     throw error;
   }
-  const grantId = input.grantId?.trim() || undefined;
-  if (grantId && !GRANT_ID.test(grantId)) {
-    throw new AppError("bad_request", "A grant id is 64 hexadecimal characters (GrantId in create-grant's output).", {
-      grantId: ["Not a grant id."],
-    });
-  }
+  const grantIds = parseGrantIds(input.grantIds);
 
   try {
     return await runAudited(async (tx) => {
       const action = AUDIT_ACTIONS.keyRegistered;
       const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action, target: { type: "kms_key", id: parsed.arn } });
-      const existing = await tx.kmsKey.findUnique({ where: { arn: parsed.arn }, select: { tenantId: true } });
-      if (existing?.tenantId === input.tenantId) {
+      const mine = await tx.kmsKey.findFirst({ where: { arn: parsed.arn, tenantId: input.tenantId }, select: { id: true } });
+      if (mine) {
         throw new AppError("conflict", "This key is already registered for this tenant.", { arn: ["Already registered."] });
       }
-      if (existing) {
-        throw deny(caller, standing, input.tenantId, action, { type: "kms_key", id: parsed.arn }, "key registered by another tenant",
-          new AppError("conflict", "This key is already registered with Custody and cannot be registered again. Use a key of your own.", {
+      const verifiedElsewhere = await tx.kmsKey.findFirst({
+        where: { arn: parsed.arn, tenantId: { not: input.tenantId }, status: { not: "PENDING_VERIFICATION" } },
+        select: { id: true },
+      });
+      if (verifiedElsewhere) {
+        throw deny(caller, standing, input.tenantId, action, { type: "kms_key", id: parsed.arn }, "key verified by another tenant",
+          new AppError("conflict", "This key is already in use with Custody and cannot be registered again. Use a key of your own.", {
             arn: ["This key cannot be registered."],
           }),
         );
@@ -53,7 +53,7 @@ export async function registerKmsKey(
           region: parsed.region,
           accountId: parsed.accountId,
           multiRegion: parsed.multiRegion,
-          grantId: grantId ?? null,
+          grantIds,
           registeredById: caller.userId,
         },
       });
@@ -64,14 +64,13 @@ export async function registerKmsKey(
         target: { type: "kms_key", id: key.id },
         outcome: "success",
         request: caller.request,
-        details: { arn: key.arn, grant: grantId ? "yes" : "no" },
+        details: { arn: key.arn, grants: grantIds.length },
       });
       return { kmsKeyId: key.id };
     });
   } catch (error) {
     if (isUniqueViolation(error)) {
-      // Lost a race with another registration of the same ARN.
-      throw new AppError("conflict", "This key is already registered with Custody and cannot be registered again.");
+      throw new AppError("conflict", "This key is already in use with Custody and cannot be registered again.");
     }
     throw error;
   }

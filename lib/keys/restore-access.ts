@@ -2,7 +2,7 @@ import "server-only";
 import { AUDIT_ACTIONS, appendAuditEvent, recordAuditEvent } from "@/lib/audit";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { getKms } from "@/lib/kms";
+import { getKms, isKmsError } from "@/lib/kms";
 import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
 import { announceKeyState } from "./revocation-channel";
 import { lockTenant } from "./verify-kms-key";
@@ -44,7 +44,14 @@ export async function restoreAccess(caller: Caller, input: { tenantId: string })
     });
     await getDb().kmsKey.update({
       where: { id: key.id },
-      data: { lastVerifiedAt: new Date(), lastVerifySteps: outcome.steps, lastError: outcome.steps.find((s) => !s.ok)?.message ?? null, lastErrorAt: new Date() },
+      data: {
+        lastAttemptAt: new Date(),
+        lastAttemptOk: false,
+        lastVerifySteps: outcome.steps,
+        lastError: outcome.steps.find((s) => !s.ok)?.message ?? null,
+        lastErrorAt: new Date(),
+        lastErrorKind: isKmsError(outcome.error) ? outcome.error.kind : "unsuitable_key",
+      },
     });
     return { restored: false, steps: outcome.steps };
   }
@@ -65,7 +72,17 @@ export async function restoreAccess(caller: Caller, input: { tenantId: string })
     });
     await tx.kmsKey.update({
       where: { id: key.id },
-      data: { status: "ACTIVE", revokedAt: null, lastVerifiedAt: now, lastVerifySteps: outcome.steps, lastError: null, lastErrorAt: null },
+      data: {
+        status: "ACTIVE",
+        revokedAt: null,
+        lastVerifiedAt: now,
+        lastAttemptAt: now,
+        lastAttemptOk: true,
+        lastVerifySteps: outcome.steps,
+        lastError: null,
+        lastErrorAt: null,
+        lastErrorKind: null,
+      },
     });
     await appendAuditEvent(tx, {
       tenantId: input.tenantId,

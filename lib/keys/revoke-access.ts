@@ -11,15 +11,17 @@ export type RevokeResult = {
   /** From the click reaching the server to the revocation committing. */
   tookMs: number;
   tenantKeys: number;
-  grants: Array<{ kmsKeyArn: string; retired: boolean; message: string }>;
+  /** Every grant Custody was given, each retired (or why not). */
+  grants: Array<{ kmsKeyArn: string; grantId: string; retired: boolean; message: string }>;
 };
 
 /**
  * One-click revocation of the vendor's access to a tenant's data. In one transaction the
  * tenant is marked revoked, every tenant key is marked revoked and the revocation is
  * announced to all instances (NOTIFY on commit); from then on every wrap and unwrap for the
- * tenant is refused. Afterwards, grants the customer gave Custody are retired (best effort: the
- * revocation does not depend on the KMS being reachable), each audited.
+ * tenant is refused. Afterwards, every grant the customer gave Custody (on every key) is retired
+ * (best effort: the revocation does not depend on the KMS being reachable), each audited. Custody's
+ * own refusal is immediate; AWS may take a few minutes to apply a retirement on its side.
  */
 export async function revokeAccess(caller: Caller, input: { tenantId: string }): Promise<RevokeResult> {
   const started = performance.now();
@@ -37,14 +39,16 @@ export async function revokeAccess(caller: Caller, input: { tenantId: string }):
       where: { tenantId: input.tenantId, status: "ACTIVE" },
       data: { status: "REVOKED", revokedAt },
     });
+    // Keys that were usable become revoked; a pending key (never usable) stays pending.
     await tx.kmsKey.updateMany({
       where: { tenantId: input.tenantId, status: { in: ["ACTIVE", "PREVIOUS", "ERROR"] } },
       data: { status: "REVOKED", revokedAt },
     });
-    const grantsToRetire = await tx.kmsKey.findMany({
-      where: { tenantId: input.tenantId, grantId: { not: null } },
-      select: { id: true, arn: true, grantId: true },
+    const keysWithGrants = await tx.kmsKey.findMany({
+      where: { tenantId: input.tenantId, NOT: { grantIds: { isEmpty: true } } },
+      select: { id: true, arn: true, grantIds: true },
     });
+    const grantsToRetire = keysWithGrants.flatMap((key) => key.grantIds.map((grantId) => ({ id: key.id, arn: key.arn, grantId })));
     const actor = actorOf(caller, standing);
     await appendAuditEvent(tx, {
       tenantId: input.tenantId,
@@ -66,13 +70,13 @@ export async function revokeAccess(caller: Caller, input: { tenantId: string }):
     let message = "Grant retired.";
     let reason = "";
     try {
-      await getKms().provider.retireGrant(key.arn, key.grantId!);
+      await getKms().provider.retireGrant(key.arn, key.grantId);
       retired = true;
     } catch (error) {
       message = isKmsError(error) ? error.message : "Could not retire the grant.";
       reason = isKmsError(error) ? error.kind : "unexpected";
     }
-    grants.push({ kmsKeyArn: key.arn, retired, message });
+    grants.push({ kmsKeyArn: key.arn, grantId: key.grantId, retired, message });
     await recordAuditEvent({
       tenantId: input.tenantId,
       actor,
@@ -80,7 +84,7 @@ export async function revokeAccess(caller: Caller, input: { tenantId: string }):
       target: { type: "kms_key", id: key.id },
       outcome: retired ? "success" : "failure",
       request: caller.request,
-      details: retired ? { arn: key.arn } : { arn: key.arn, reason },
+      details: retired ? { arn: key.arn, grantId: key.grantId } : { arn: key.arn, grantId: key.grantId, reason },
     });
   }
   return { revokedAt, tookMs, tenantKeys, grants };

@@ -1,14 +1,72 @@
 import "server-only";
 import { AUDIT_ACTIONS, appendAuditEvent } from "@/lib/audit";
-import { getDb, type Tx } from "@/lib/db";
+import { getDb, isUniqueViolation, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { getKms } from "@/lib/kms";
+import { getKms, isKmsError } from "@/lib/kms";
 import { errorFields, log } from "@/lib/log";
-import { actorOf, type Caller, requireTenantRole, runAudited } from "@/lib/tenants/caller";
+import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
 import { announceKeyState } from "./revocation-channel";
 import { runVerifySteps, type VerifyOutcome, type VerifyStep } from "./verify-steps";
 
-export type VerifyResult = { ok: boolean; steps: VerifyStep[]; becamePrimary: boolean; accessRevoked: boolean };
+export type VerifyResult = {
+  ok: boolean;
+  steps: VerifyStep[];
+  becamePrimary: boolean;
+  accessRevoked: boolean;
+  /** Round trips made (more than one while waiting for AWS to apply a change). */
+  attempts: number;
+  /** The failure's KmsErrorKind (e.g. access_denied_vendor), or "unsuitable_key"; absent on success. */
+  failure?: string;
+};
+
+/** Progress while verify waits for AWS to apply a new grant or policy. */
+export type VerifyProgress = { attempt: number; remainingMs: number; failedStep: string; message: string };
+
+export type VerifyOptions = {
+  /**
+   * How long to keep retrying a refusal that may only be AWS applying a change the customer
+   * just made (a new grant or key-policy statement can take up to about five minutes).
+   * 0 (the default): one attempt. The console passes PROPAGATION_WINDOW_MS.
+   */
+  propagationWindowMs?: number;
+  /** Injected for tests: the clock (ms) and the wait between attempts. */
+  clock?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  onProgress?: (progress: VerifyProgress) => void;
+  /** Stops waiting (the browser went away); the last attempt's result is recorded. */
+  signal?: AbortSignal;
+};
+
+/** AWS: grants and key-policy changes usually apply within seconds, at most about five minutes. */
+export const PROPAGATION_WINDOW_MS = 5 * 60_000;
+/** Waits between attempts: soon at first, then every 15 s. */
+const RETRY_DELAYS_MS = [3_000, 5_000, 10_000, 15_000];
+
+/** A refusal that may only be a change the customer made that AWS has not applied yet. */
+function mayBePropagation(outcome: VerifyOutcome): boolean {
+  if (outcome.ok) return false;
+  // The customer's side refused with no explicit Deny: a new statement or grant may not be
+  // applied yet. Anything else (no such key, disabled, an explicit Deny, the vendor's own IAM
+  // policy, credentials, quotas, unsuitable key) waiting does not cure.
+  return isKmsError(outcome.error) && outcome.error.kind === "access_denied";
+}
+
+function failureKind(outcome: VerifyOutcome): string | undefined {
+  if (outcome.ok) return undefined;
+  return isKmsError(outcome.error) ? outcome.error.kind : "unsuitable_key";
+}
+
+function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
 
 /** Loads a tenant's KMS key for a tenant admin (refusals audited), outside any KMS call. */
 export async function keyForAdmin(caller: Caller, tenantId: string, kmsKeyId: string, action: Parameters<typeof requireTenantRole>[4]["action"]) {
@@ -20,74 +78,126 @@ export async function keyForAdmin(caller: Caller, tenantId: string, kmsKeyId: st
   });
 }
 
+const IN_USE_ELSEWHERE = () =>
+  new AppError("conflict", "This key is already in use with Custody and cannot be verified for this tenant. Use a key of your own.", {
+    arn: ["This key cannot be used here."],
+  });
+
 /**
  * Runs the live round trip against the tenant's KMS key and records it. Success creates a new
  * tenant key (wrapped by this KMS key) and makes this key the tenant's primary, unless the
  * tenant's access is revoked: then only the result is recorded, and restoring is a separate act.
- * The KMS calls run outside any database transaction.
+ * A key another tenant has verified is refused before any KMS call (and the attempt audited).
+ * A refusal that may be AWS still applying the customer's change is retried for up to
+ * `propagationWindowMs`; the last attempt is what is recorded. A failure never changes the
+ * key's state: it is recorded as the last attempt. The KMS calls run outside any transaction.
  */
-export async function verifyKmsKey(caller: Caller, input: { tenantId: string; kmsKeyId: string }): Promise<VerifyResult> {
-  const key = await keyForAdmin(caller, input.tenantId, input.kmsKeyId, AUDIT_ACTIONS.keyVerified);
-  const outcome = await runVerifySteps(getKms().provider, key.arn, input.tenantId);
+export async function verifyKmsKey(caller: Caller, input: { tenantId: string; kmsKeyId: string }, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const action = AUDIT_ACTIONS.keyVerified;
+  const key = await runAudited(async (tx) => {
+    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action, target: { type: "kms_key", id: input.kmsKeyId } });
+    const found = await tx.kmsKey.findFirst({ where: { id: input.kmsKeyId, tenantId: input.tenantId } });
+    if (!found) throw new AppError("not_found", "That key is not registered for this tenant.");
+    const elsewhere = await tx.kmsKey.findFirst({
+      where: { arn: found.arn, tenantId: { not: input.tenantId }, status: { not: "PENDING_VERIFICATION" } },
+      select: { id: true },
+    });
+    if (elsewhere) throw deny(caller, standing, input.tenantId, action, { type: "kms_key", id: found.id }, "key verified by another tenant", IN_USE_ELSEWHERE());
+    return found;
+  });
+
+  const clock = options.clock ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const window = options.propagationWindowMs ?? 0;
+  const deadline = clock() + window;
+  let attempts = 0;
+  let outcome: VerifyOutcome;
+  for (;;) {
+    outcome = await runVerifySteps(getKms().provider, key.arn, input.tenantId);
+    attempts += 1;
+    const remainingMs = deadline - clock();
+    if (outcome.ok || !mayBePropagation(outcome) || remainingMs <= 0 || options.signal?.aborted) break;
+    const wait = Math.min(RETRY_DELAYS_MS[Math.min(attempts - 1, RETRY_DELAYS_MS.length - 1)]!, remainingMs);
+    options.onProgress?.({
+      attempt: attempts,
+      remainingMs,
+      failedStep: outcome.failedStep,
+      message: outcome.steps.find((s) => !s.ok)?.message ?? "",
+    });
+    await sleep(wait, options.signal);
+    if (options.signal?.aborted) break;
+  }
   if (!outcome.ok && !("kind" in outcome.error)) log.error({ kmsKeyId: key.id, ...errorFields(outcome.error) }, "key verification failed unexpectedly");
+  const failure = failureKind(outcome);
 
-  return getDb().$transaction(async (tx) => {
-    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action: AUDIT_ACTIONS.keyVerified });
-    const tenant = await lockTenant(tx, input.tenantId);
-    const actor = actorOf(caller, standing);
-    const accessRevoked = tenant.accessRevokedAt !== null;
-    const now = new Date();
+  try {
+    return await getDb().$transaction(async (tx) => {
+      const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action });
+      const tenant = await lockTenant(tx, input.tenantId);
+      const actor = actorOf(caller, standing);
+      const accessRevoked = tenant.accessRevokedAt !== null;
+      const now = new Date();
 
-    if (!outcome.ok) {
+      if (!outcome.ok) {
+        const lastError = outcome.steps.find((s) => !s.ok)?.message ?? null;
+        await tx.kmsKey.update({
+          where: { id: key.id },
+          // The key keeps its state: a failed attempt is recorded as the last attempt, not as a state.
+          data: { lastAttemptAt: now, lastAttemptOk: false, lastVerifySteps: outcome.steps, lastError, lastErrorAt: now, lastErrorKind: failure ?? null },
+        });
+        await appendAuditEvent(tx, {
+          tenantId: input.tenantId,
+          actor,
+          action: AUDIT_ACTIONS.keyVerifyFailed,
+          target: { type: "kms_key", id: key.id },
+          outcome: "failure",
+          request: caller.request,
+          details: { step: outcome.failedStep, reason: failure ?? "unknown", attempts },
+        });
+        return { ok: false, steps: outcome.steps, becamePrimary: false, accessRevoked, attempts, failure };
+      }
+
       await tx.kmsKey.update({
         where: { id: key.id },
         data: {
           lastVerifiedAt: now,
+          lastAttemptAt: now,
+          lastAttemptOk: true,
           lastVerifySteps: outcome.steps,
-          lastError: outcome.steps.find((s) => !s.ok)?.message ?? null,
-          lastErrorAt: now,
-          ...(key.status === "REVOKED" ? {} : { status: "ERROR" }),
+          lastError: null,
+          lastErrorAt: null,
+          lastErrorKind: null,
+          ...(accessRevoked || key.status !== "PENDING_VERIFICATION" ? {} : { status: "ACTIVE" }),
         },
       });
       await appendAuditEvent(tx, {
         tenantId: input.tenantId,
         actor,
-        action: AUDIT_ACTIONS.keyVerifyFailed,
+        action: AUDIT_ACTIONS.keyVerified,
         target: { type: "kms_key", id: key.id },
-        outcome: "failure",
+        outcome: "success",
         request: caller.request,
-        details: { step: outcome.failedStep, reason: "kind" in outcome.error ? String(outcome.error.kind) : "unsuitable_key" },
+        details: { arn: key.arn, attempts },
       });
-      return { ok: false, steps: outcome.steps, becamePrimary: false, accessRevoked };
-    }
+      if (accessRevoked) return { ok: true, steps: outcome.steps, becamePrimary: false, accessRevoked, attempts };
 
-    await tx.kmsKey.update({
-      where: { id: key.id },
-      data: { lastVerifiedAt: now, lastVerifySteps: outcome.steps, lastError: null, lastErrorAt: null, ...(accessRevoked ? {} : { status: "ACTIVE" }) },
+      await makePrimary(tx, input.tenantId, key.id, tenant.primaryKmsKeyId, outcome.wrappedTenantKey);
+      await appendAuditEvent(tx, {
+        tenantId: input.tenantId,
+        actor,
+        action: AUDIT_ACTIONS.accessGranted,
+        target: { type: "kms_key", id: key.id },
+        outcome: "success",
+        request: caller.request,
+        details: { arn: key.arn, primary: true },
+      });
+      return { ok: true, steps: outcome.steps, becamePrimary: true, accessRevoked, attempts };
     });
-    await appendAuditEvent(tx, {
-      tenantId: input.tenantId,
-      actor,
-      action: AUDIT_ACTIONS.keyVerified,
-      target: { type: "kms_key", id: key.id },
-      outcome: "success",
-      request: caller.request,
-      details: { arn: key.arn },
-    });
-    if (accessRevoked) return { ok: true, steps: outcome.steps, becamePrimary: false, accessRevoked };
-
-    await makePrimary(tx, input.tenantId, key.id, tenant.primaryKmsKeyId, outcome.wrappedTenantKey);
-    await appendAuditEvent(tx, {
-      tenantId: input.tenantId,
-      actor,
-      action: AUDIT_ACTIONS.accessGranted,
-      target: { type: "kms_key", id: key.id },
-      outcome: "success",
-      request: caller.request,
-      details: { arn: key.arn, primary: true },
-    });
-    return { ok: true, steps: outcome.steps, becamePrimary: true, accessRevoked };
-  });
+  } catch (error) {
+    // Another tenant's verification of the same ARN committed first (the partial unique index).
+    if (isUniqueViolation(error)) throw IN_USE_ELSEWHERE();
+    throw error;
+  }
 }
 
 /**

@@ -5,7 +5,6 @@ import {
   GenerateDataKeyCommand,
   KMSClient,
   ListGrantsCommand,
-  ReEncryptCommand,
   RetireGrantCommand,
   RevokeGrantCommand,
 } from "@aws-sdk/client-kms";
@@ -106,22 +105,6 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
         );
         if (!out.Plaintext) throw new KmsError("invalid_request", "Decrypt", "EmptyResponse");
         return Buffer.from(out.Plaintext);
-      }),
-
-    reEncrypt: (source, ciphertext, destination) =>
-      call("ReEncrypt", destination.keyArn, async (client, destinationArn) => {
-        const sourceArn = parsed(source.keyArn, "ReEncrypt").arn;
-        const out = await client.send(
-          new ReEncryptCommand({
-            CiphertextBlob: ciphertext,
-            SourceKeyId: sourceArn,
-            SourceEncryptionContext: context(source.context),
-            DestinationKeyId: destinationArn,
-            DestinationEncryptionContext: context(destination.context),
-          }),
-        );
-        if (!out.CiphertextBlob) throw new KmsError("invalid_request", "ReEncrypt", "EmptyResponse");
-        return Buffer.from(out.CiphertextBlob);
       }),
 
     createGrant: (keyArn, grant: GrantSpec) =>

@@ -20,7 +20,7 @@ export type KeyDescription = {
 
 export type DataKey = { plaintext: Buffer; ciphertext: Buffer };
 
-export type GrantOperation = "Encrypt" | "Decrypt" | "GenerateDataKey" | "GenerateDataKeyWithoutPlaintext" | "ReEncryptFrom" | "ReEncryptTo" | "DescribeKey" | "RetireGrant";
+export type GrantOperation = "Decrypt" | "GenerateDataKey" | "DescribeKey" | "RetireGrant";
 
 export type GrantSpec = {
   granteePrincipal: string;
@@ -45,11 +45,6 @@ export interface KmsProvider {
   describeKey(keyArn: string): Promise<KeyDescription>;
   generateDataKey(keyArn: string, context: EncryptionContext): Promise<DataKey>;
   decrypt(keyArn: string, ciphertext: Uint8Array, context: EncryptionContext): Promise<Buffer>;
-  reEncrypt(
-    source: { keyArn: string; context: EncryptionContext },
-    ciphertext: Uint8Array,
-    destination: { keyArn: string; context: EncryptionContext },
-  ): Promise<Buffer>;
   createGrant(keyArn: string, grant: GrantSpec): Promise<{ grantId: string; grantToken: string }>;
   listGrants(keyArn: string): Promise<Grant[]>;
   retireGrant(keyArn: string, grantId: string): Promise<void>;

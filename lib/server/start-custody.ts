@@ -180,7 +180,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   cleanups.unshift(stopAuditLiveHub);
 
   say(`database: ${databaseLabel}`);
-  if (demo) say(`KMS: development KMS at ${process.env.KMS_ENDPOINT} (AWS SDK, account 111122223333)`);
+  if (demo) say(`KMS: development KMS at ${process.env.KMS_ENDPOINT} (AWS SDK; customer account 111122223333, Custody's role in 999988887777)`);
   say(`sign-in: ${demo ? `development identity provider at ${process.env.OIDC_ISSUER}` : `OIDC issuer ${env.OIDC_ISSUER}`}`);
   console.log(`\n  Custody is running at ${publicUrl}\n`);
   if (demo) {

@@ -14,7 +14,16 @@ export type TenantSummary = {
   /** The vendor's view of the tenant's key: none yet, pending, active, error, or revoked by the tenant. */
   keyState: "none" | "pending" | "active" | "error" | "revoked";
   accessRevokedAt: Date | null;
+  /**
+   * The tenant's last verification of some key failed on the vendor's side (Custody's own
+   * role has no IAM policy for the call, its credentials, or the network path to KMS): the
+   * vendor has something to fix. Cleared by that key's next successful verification.
+   */
+  vendorSideFailure: boolean;
 };
+
+/** Verification failures that are the vendor's to fix (lib/kms/errors.ts kinds). */
+export const VENDOR_SIDE_FAILURES = ["access_denied_vendor", "credentials", "bad_response"];
 
 /** Every tenant, for vendor admins only. */
 export async function listTenants(caller: Caller): Promise<TenantSummary[]> {
@@ -27,6 +36,7 @@ export async function listTenants(caller: Caller): Promise<TenantSummary[]> {
     include: {
       _count: { select: { memberships: true, kmsKeys: true } },
       primaryKmsKey: { select: { status: true } },
+      kmsKeys: { where: { lastAttemptOk: false, lastErrorKind: { in: VENDOR_SIDE_FAILURES } }, select: { id: true }, take: 1 },
       memberships: {
         where: { role: "ADMIN" },
         select: { user: { select: { email: true } } },
@@ -58,5 +68,6 @@ export async function listTenants(caller: Caller): Promise<TenantSummary[]> {
           ? "pending"
           : "none",
     accessRevokedAt: t.accessRevokedAt,
+    vendorSideFailure: t.kmsKeys.length > 0,
   }));
 }

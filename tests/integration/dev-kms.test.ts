@@ -33,7 +33,6 @@ import {
   DEV_KMS_CUSTOMER_ADMIN,
   DEV_KMS_PRINCIPALS,
   DEV_KMS_REGION,
-  DEV_KMS_VENDOR,
   devKmsClientConfig,
   type DevKmsCredentials,
 } from "@/lib/dev-kms/defaults";
@@ -41,10 +40,22 @@ import { startDevKms, type DevKms } from "@/lib/dev-kms/server";
 
 // The development KMS driven over HTTP by the real AWS SDK v3 (@aws-sdk/client-kms), as
 // Custody's AWS provider will drive AWS KMS: only the endpoint differs. The customer admin
-// (IAM allows all of KMS) creates and governs keys; the vendor principal (IAM allows nothing)
-// gets access only through key policy statements and grants.
+// (IAM allows all of KMS) creates and governs keys; "vendor" here is a service role in the
+// customer's own account whose IAM allows nothing, so these tests see the key-policy and
+// grant rules alone. The cross-account rules (Custody's real topology) are in
+// dev-kms-cross-account.test.ts.
 
 const ACCOUNT = DEV_KMS_ACCOUNT_ID;
+/** A role in the key's own account with no IAM policy (see above). */
+const SERVICE: DevKmsCredentials = {
+  accessKeyId: "AKIADEVSAMEACCOUNTSVC",
+  secretAccessKey: "dev-same-account-service-secret",
+  arn: `arn:aws:iam::${ACCOUNT}:role/custody-vendor`,
+};
+const PRINCIPALS = {
+  ...DEV_KMS_PRINCIPALS,
+  [SERVICE.accessKeyId]: { secretAccessKey: SERVICE.secretAccessKey, arn: SERVICE.arn },
+};
 const ROOT_STATEMENT = {
   Sid: "Enable IAM User Permissions",
   Effect: "Allow",
@@ -69,7 +80,7 @@ function tempDir(): string {
 }
 
 function start(dataDir: string, masterKey?: Buffer): Promise<DevKms> {
-  return startDevKms({ port: 0, dataDir, accountId: ACCOUNT, principals: DEV_KMS_PRINCIPALS, masterKey });
+  return startDevKms({ port: 0, dataDir, accountId: ACCOUNT, principals: PRINCIPALS, masterKey });
 }
 
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, "utf8"));
@@ -89,7 +100,7 @@ async function createKey(options: { policy?: string; multiRegion?: boolean } = {
 beforeAll(async () => {
   kms = await start(tempDir());
   admin = clientFor(kms, DEV_KMS_CUSTOMER_ADMIN);
-  vendor = clientFor(kms, DEV_KMS_VENDOR);
+  vendor = clientFor(kms, SERVICE);
 });
 
 afterAll(async () => {
@@ -322,7 +333,7 @@ describe("key policies", () => {
     const refusal = vendor.send(new GenerateDataKeyCommand({ KeyId: key.Arn, KeySpec: "AES_256", EncryptionContext: { tenant_id: "t-1" } }));
     await expect(refusal).rejects.toMatchObject({
       name: "AccessDeniedException",
-      message: `User: ${DEV_KMS_VENDOR.arn} is not authorized to perform: kms:GenerateDataKey on resource: ${key.Arn} because no resource-based policy allows the kms:GenerateDataKey action`,
+      message: `User: ${SERVICE.arn} is not authorized to perform: kms:GenerateDataKey on resource: ${key.Arn} because no resource-based policy allows the kms:GenerateDataKey action`,
     });
     // The vendor's IAM allows nothing, so IAM-only actions are refused too.
     await expect(vendor.send(new CreateKeyCommand({}))).rejects.toMatchObject({ name: "AccessDeniedException" });
@@ -334,7 +345,7 @@ describe("key policies", () => {
       policy: policyWith({
         Sid: "Vendor uses the key for tenant t-1 only",
         Effect: "Allow",
-        Principal: { AWS: DEV_KMS_VENDOR.arn },
+        Principal: { AWS: SERVICE.arn },
         Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
         Resource: "*",
         Condition: { StringEquals: { "kms:EncryptionContext:tenant_id": "t-1" } },
@@ -359,7 +370,7 @@ describe("key policies", () => {
   it("lets an explicit Deny win over an Allow", async () => {
     const key = await createKey({
       policy: policyWith(
-        { Sid: "Vendor", Effect: "Allow", Principal: { AWS: DEV_KMS_VENDOR.arn }, Action: "kms:*", Resource: "*" },
+        { Sid: "Vendor", Effect: "Allow", Principal: { AWS: SERVICE.arn }, Action: "kms:*", Resource: "*" },
         {
           Sid: "Never for the blocked tenant",
           Effect: "Deny",
@@ -390,12 +401,12 @@ describe("key policies", () => {
       await expect(admin.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy }))).rejects.toMatchObject({ name: "MalformedPolicyDocumentException" });
     }
     const vendorOnly = JSON.stringify({
-      Statement: [{ Effect: "Allow", Principal: { AWS: DEV_KMS_VENDOR.arn }, Action: "kms:Decrypt", Resource: "*" }],
+      Statement: [{ Effect: "Allow", Principal: { AWS: SERVICE.arn }, Action: "kms:Decrypt", Resource: "*" }],
     });
     await expect(admin.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: vendorOnly }))).rejects.toMatchObject({
       name: "MalformedPolicyDocumentException",
     });
-    const allowed = policyWith({ Effect: "Allow", Principal: { AWS: DEV_KMS_VENDOR.arn }, Action: "kms:Decrypt", Resource: "*" });
+    const allowed = policyWith({ Effect: "Allow", Principal: { AWS: SERVICE.arn }, Action: "kms:Decrypt", Resource: "*" });
     await admin.send(new PutKeyPolicyCommand({ KeyId: key.KeyId, Policy: allowed, PolicyName: "default" }));
     expect((await admin.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).Policy).toBe(allowed);
     await expect(vendor.send(new GetKeyPolicyCommand({ KeyId: key.KeyId }))).rejects.toMatchObject({ name: "AccessDeniedException" });
@@ -410,8 +421,8 @@ describe("grants", () => {
     const { GrantId, GrantToken } = await admin.send(
       new CreateGrantCommand({
         KeyId: key.KeyId,
-        GranteePrincipal: DEV_KMS_VENDOR.arn,
-        RetiringPrincipal: DEV_KMS_VENDOR.arn,
+        GranteePrincipal: SERVICE.arn,
+        RetiringPrincipal: SERVICE.arn,
         Operations: operations,
         Constraints: { EncryptionContextSubset: { tenant_id: "t-1" } },
         Name: "vendor-tenant-t-1",
@@ -441,8 +452,8 @@ describe("grants", () => {
         KeyId: key.Arn,
         GrantId,
         Name: "vendor-tenant-t-1",
-        GranteePrincipal: DEV_KMS_VENDOR.arn,
-        RetiringPrincipal: DEV_KMS_VENDOR.arn,
+        GranteePrincipal: SERVICE.arn,
+        RetiringPrincipal: SERVICE.arn,
         IssuingAccount: `arn:aws:iam::${ACCOUNT}:root`,
         Operations: operations,
         Constraints: { EncryptionContextSubset: { tenant_id: "t-1" } },
@@ -462,7 +473,7 @@ describe("grants", () => {
     const { GrantId } = await admin.send(
       new CreateGrantCommand({
         KeyId: key.Arn,
-        GranteePrincipal: DEV_KMS_VENDOR.arn,
+        GranteePrincipal: SERVICE.arn,
         Operations: operations,
         Constraints: { EncryptionContextEquals: { tenant_id: "t-9" } },
       }),
@@ -485,7 +496,7 @@ describe("grants", () => {
 
   it("lets the key's account retire a grant by key and grant id", async () => {
     const key = await createKey();
-    const { GrantId } = await admin.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: DEV_KMS_VENDOR.arn, Operations: ["Decrypt"] }));
+    const { GrantId } = await admin.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: SERVICE.arn, Operations: ["Decrypt"] }));
     await expect(admin.send(new RetireGrantCommand({ KeyId: key.Arn, GrantId: "0".repeat(64) }))).rejects.toMatchObject({ name: "NotFoundException" });
     await expect(admin.send(new RetireGrantCommand({ KeyId: key.Arn, GrantId: "not-a-grant-id" }))).rejects.toMatchObject({ name: "InvalidGrantIdException" });
     await admin.send(new RetireGrantCommand({ KeyId: key.Arn, GrantId }));
@@ -495,10 +506,10 @@ describe("grants", () => {
   it("refuses unknown grant operations and a grant from a principal without kms:CreateGrant", async () => {
     const key = await createKey();
     await expect(
-      admin.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: DEV_KMS_VENDOR.arn, Operations: ["Frobnicate" as GrantOperation] })),
+      admin.send(new CreateGrantCommand({ KeyId: key.KeyId, GranteePrincipal: SERVICE.arn, Operations: ["Frobnicate" as GrantOperation] })),
     ).rejects.toMatchObject({ name: "ValidationException" });
     await expect(
-      vendor.send(new CreateGrantCommand({ KeyId: key.Arn, GranteePrincipal: DEV_KMS_VENDOR.arn, Operations: ["Decrypt"] })),
+      vendor.send(new CreateGrantCommand({ KeyId: key.Arn, GranteePrincipal: SERVICE.arn, Operations: ["Decrypt"] })),
     ).rejects.toMatchObject({ name: "AccessDeniedException" });
   });
 });
@@ -506,13 +517,13 @@ describe("grants", () => {
 describe("authentication", () => {
   it("answers InvalidSignatureException for a wrong secret and UnrecognizedClientException for an unknown key", async () => {
     const wrongSecret = new KMSClient({
-      ...devKmsClientConfig(kms.endpoint, DEV_KMS_VENDOR),
-      credentials: { accessKeyId: DEV_KMS_VENDOR.accessKeyId, secretAccessKey: "not-the-secret-at-all" },
+      ...devKmsClientConfig(kms.endpoint, SERVICE),
+      credentials: { accessKeyId: SERVICE.accessKeyId, secretAccessKey: "not-the-secret-at-all" },
     });
     await expect(wrongSecret.send(new ListKeysCommand({}))).rejects.toMatchObject({ name: "InvalidSignatureException" });
     wrongSecret.destroy();
     const stranger = new KMSClient({
-      ...devKmsClientConfig(kms.endpoint, DEV_KMS_VENDOR),
+      ...devKmsClientConfig(kms.endpoint, SERVICE),
       credentials: { accessKeyId: "AKIAUNKNOWNSTRANGER0", secretAccessKey: "whatever-secret-value" },
     });
     await expect(stranger.send(new ListKeysCommand({}))).rejects.toMatchObject({ name: "UnrecognizedClientException" });
@@ -580,14 +591,14 @@ describe("persistence", () => {
     const dataDir = tempDir();
     let server = await start(dataDir);
     let customer = clientFor(server, DEV_KMS_CUSTOMER_ADMIN);
-    let service = clientFor(server, DEV_KMS_VENDOR);
-    const policy = policyWith({ Sid: "Vendor", Effect: "Allow", Principal: { AWS: DEV_KMS_VENDOR.arn }, Action: "kms:DescribeKey", Resource: "*" });
+    let service = clientFor(server, SERVICE);
+    const policy = policyWith({ Sid: "Vendor", Effect: "Allow", Principal: { AWS: SERVICE.arn }, Action: "kms:DescribeKey", Resource: "*" });
     const { KeyMetadata: key } = await customer.send(new CreateKeyCommand({ Policy: policy }));
     const { KeyMetadata: disabledKey } = await customer.send(new CreateKeyCommand({}));
     await customer.send(new DisableKeyCommand({ KeyId: disabledKey!.KeyId }));
     await customer.send(new CreateAliasCommand({ AliasName: "alias/persisted", TargetKeyId: key!.KeyId }));
     const { GrantId } = await customer.send(
-      new CreateGrantCommand({ KeyId: key!.KeyId, GranteePrincipal: DEV_KMS_VENDOR.arn, Operations: ["GenerateDataKey", "Decrypt"], Constraints: { EncryptionContextSubset: { tenant_id: "t-1" } } }),
+      new CreateGrantCommand({ KeyId: key!.KeyId, GranteePrincipal: SERVICE.arn, Operations: ["GenerateDataKey", "Decrypt"], Constraints: { EncryptionContextSubset: { tenant_id: "t-1" } } }),
     );
     const dataKey = await service.send(new GenerateDataKeyCommand({ KeyId: "alias/persisted", KeySpec: "AES_256", EncryptionContext: { tenant_id: "t-1" } }));
     customer.destroy();
@@ -608,7 +619,7 @@ describe("persistence", () => {
 
     server = await start(dataDir);
     customer = clientFor(server, DEV_KMS_CUSTOMER_ADMIN);
-    service = clientFor(server, DEV_KMS_VENDOR);
+    service = clientFor(server, SERVICE);
     const { Plaintext } = await service.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob, EncryptionContext: { tenant_id: "t-1" } }));
     expect(Buffer.from(Plaintext!).equals(plaintext)).toBe(true);
     expect((await customer.send(new DescribeKeyCommand({ KeyId: disabledKey!.KeyId }))).KeyMetadata?.KeyState).toBe("Disabled");
@@ -622,7 +633,7 @@ describe("persistence", () => {
 
     // Revoked before the restart: stays revoked after it.
     server = await start(dataDir);
-    service = clientFor(server, DEV_KMS_VENDOR);
+    service = clientFor(server, SERVICE);
     await expect(service.send(new DecryptCommand({ CiphertextBlob: dataKey.CiphertextBlob, EncryptionContext: { tenant_id: "t-1" } }))).rejects.toMatchObject({
       name: "AccessDeniedException",
     });

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { CreateGrantCommand, CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient, type GrantOperation } from "@aws-sdk/client-kms";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
@@ -9,8 +9,22 @@ import { disconnectDb, getDb } from "@/lib/db";
 import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev-kms/defaults";
 import { type DevKms, startDevKms } from "@/lib/dev-kms/server";
 import type { RequestMeta } from "@/lib/http/request-meta";
-import { listKmsKeys, registerKmsKey, restoreAccess, REVOCATION_CHANNEL, revokeAccess, verifyKmsKey } from "@/lib/keys";
+import {
+  grantInstructions,
+  listKmsKeys,
+  PROPAGATION_WINDOW_MS,
+  registerKmsKey,
+  removeKmsKey,
+  restoreAccess,
+  REVOCATION_CHANNEL,
+  revokeAccess,
+  setKeyGrants,
+  vendorIamPolicy,
+  verifyKmsKey,
+  type VerifyProgress,
+} from "@/lib/keys";
 import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
+import { getKms } from "@/lib/kms";
 import { setKmsForTests } from "@/lib/kms";
 import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
 import { addMember, type Caller, createTenant } from "@/lib/tenants";
@@ -18,7 +32,10 @@ import { createTestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
 
 // The customer-key flows (register, verify, revoke, restore) against real PostgreSQL and the
-// development KMS through the real AWS SDK, including attempts to cross tenants.
+// development KMS through the real AWS SDK, including attempts to cross tenants. As in
+// production, Custody's role is in the vendor's own account (999988887777) with its own IAM
+// policy, and the keys are in the customer's account (111122223333). The dev KMS's clock is
+// this file's: tests that wait for AWS to apply a change move it forward instead of sleeping.
 
 const request: RequestMeta = { sourceIp: "198.51.100.9", userAgent: "vitest", requestId: "req-keys" };
 let database: { url: string; drop: () => Promise<void> };
@@ -26,6 +43,9 @@ let kms: DevKms;
 let customer: KMSClient;
 let dataDir: string;
 let vendor: Caller;
+/** Added to the dev KMS's clock (ms). */
+let clockOffset = 0;
+const kmsClock = () => Date.now() + clockOffset;
 
 async function callerFor(email: string): Promise<Caller> {
   return { userId: (await getDb().user.findUniqueOrThrow({ where: { email } })).id, request };
@@ -57,7 +77,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   process.env.DATABASE_URL = database.url;
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-keys-test-"));
-  kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
+  kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS, clock: kmsClock });
   customer = new KMSClient(devKmsClientConfig(kms.endpoint, DEV_KMS_CUSTOMER_ADMIN));
   setKmsForTests({
     partition: "aws",
@@ -97,11 +117,12 @@ describe("registering a key", () => {
     expect(await getDb().kmsKey.count({ where: { tenantId: t.tenantId } })).toBe(0);
   });
 
-  it("refuses an ARN another tenant registered without saying which, and audits the attempt", async () => {
+  it("refuses an ARN another tenant verified without saying which, and audits the attempt", async () => {
     const a = await newTenant("reg-a");
     const b = await newTenant("reg-b");
     const arn = await customerKey(a);
-    await registerKmsKey(a.admin, { tenantId: a.tenantId, arn });
+    const { kmsKeyId } = await registerKmsKey(a.admin, { tenantId: a.tenantId, arn });
+    expect((await verifyKmsKey(a.admin, { tenantId: a.tenantId, kmsKeyId })).ok).toBe(true);
     const error = await refusal(registerKmsKey(b.admin, { tenantId: b.tenantId, arn }));
     expect(error.code).toBe("conflict");
     expect(error.message).not.toContain("reg-a");
@@ -109,6 +130,39 @@ describe("registering a key", () => {
     const denied = (await trail(b.tenantId)).filter((e) => e.outcome === "DENIED");
     expect(denied.map((e) => e.action)).toEqual(["key.registered"]);
     expect(await getDb().kmsKey.count({ where: { tenantId: b.tenantId } })).toBe(0);
+  });
+
+  it("does not let a pending registration squat another tenant's key, nor leak the key's state (issue 13)", async () => {
+    const acme = await newTenant("squat-acme");
+    const beta = await newTenant("squat-beta");
+    const betaArn = await customerKey(beta);
+    // Acme's admin registers Beta's ARN first.
+    const squat = await registerKmsKey(acme.admin, { tenantId: acme.tenantId, arn: betaArn });
+    // Acme's verify learns nothing about Beta's key: refused at the tenant-bound first step.
+    const probe = await verifyKmsKey(acme.admin, { tenantId: acme.tenantId, kmsKeyId: squat.kmsKeyId });
+    expect(probe.ok).toBe(false);
+    expect(probe.steps.map((s) => [s.step, s.ok])).toEqual([
+      ["GenerateDataKey", false],
+      ["Decrypt", false],
+      ["DescribeKey", false],
+    ]);
+    expect(probe.steps.map((s) => s.message).join(" ")).not.toMatch(/enabled|SYMMETRIC|ENCRYPT_DECRYPT/i);
+    expect(probe.steps.slice(1).map((s) => s.message)).toEqual(["Not run.", "Not run."]);
+
+    // Beta registers and verifies its own key all the same.
+    const mine = await registerKmsKey(beta.admin, { tenantId: beta.tenantId, arn: betaArn });
+    expect((await verifyKmsKey(beta.admin, { tenantId: beta.tenantId, kmsKeyId: mine.kmsKeyId })).ok).toBe(true);
+
+    // Now Acme's verify is refused before any KMS call, and audited on Acme's trail.
+    const callsBefore = kms.calls();
+    const refused = await refusal(verifyKmsKey(acme.admin, { tenantId: acme.tenantId, kmsKeyId: squat.kmsKeyId }));
+    expect(refused.code).toBe("conflict");
+    expect(refused.message).not.toContain("squat-beta");
+    expect(kms.calls()).toEqual(callsBefore);
+    expect((await trail(acme.tenantId)).filter((e) => e.outcome === "DENIED").map((e) => e.action)).toEqual(["key.verified"]);
+    // …and Acme can remove its mistaken registration.
+    await removeKmsKey(acme.admin, { tenantId: acme.tenantId, kmsKeyId: squat.kmsKeyId });
+    expect(await getDb().kmsKey.count({ where: { tenantId: acme.tenantId } })).toBe(0);
   });
 
   it("lets an auditor see keys but not register one", async () => {
@@ -126,9 +180,9 @@ describe("verifying", () => {
     const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId });
     expect(result.ok).toBe(true);
     expect(result.steps.map((s) => [s.step, s.ok])).toEqual([
-      ["DescribeKey", true],
       ["GenerateDataKey", true],
       ["Decrypt", true],
+      ["DescribeKey", true],
     ]);
     const overview = await listKmsKeys(t.auditor, t.tenantId);
     expect(overview.primaryKmsKeyId).toBe(kmsKeyId);
@@ -145,15 +199,17 @@ describe("verifying", () => {
     const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId });
     expect(result.ok).toBe(false);
     const failed = result.steps.find((s) => !s.ok)!;
-    expect(failed.step).toBe("DescribeKey");
-    expect(failed.message).toMatch(/does not allow Custody's AWS principal to call kms:DescribeKey/);
+    expect(failed.step).toBe("GenerateDataKey");
+    expect(failed.message).toMatch(/^Your key policy \(or grant\) does not allow Custody's AWS principal to call kms:GenerateDataKey/);
     expect(failed.message).not.toMatch(/arn:aws:iam/);
     const overview = await listKmsKeys(t.admin, t.tenantId);
     expect(overview.primaryKmsKeyId).toBeNull();
-    expect(overview.keys[0]).toMatchObject({ status: "ERROR" });
+    // A failed attempt is not a state: the key stays pending, never verified, its attempt recorded.
+    expect(overview.keys[0]).toMatchObject({ status: "PENDING_VERIFICATION", lastVerifiedAt: null, lastAttemptOk: false, lastErrorKind: "access_denied" });
+    expect(overview.keys[0]?.lastAttemptAt).toBeInstanceOf(Date);
     expect(await getDb().tenantKey.count({ where: { tenantId: t.tenantId } })).toBe(0);
     const last = (await trail(t.tenantId)).at(-1)!;
-    expect(last).toMatchObject({ action: "key.verify_failed", outcome: "FAILURE", details: { step: "DescribeKey", reason: "access_denied" } });
+    expect(last).toMatchObject({ action: "key.verify_failed", outcome: "FAILURE", details: { step: "GenerateDataKey", reason: "access_denied" } });
   });
 
   it("names the key state when the customer disabled the key", async () => {
@@ -174,7 +230,7 @@ describe("verifying", () => {
     try {
       const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: second.kmsKeyId });
       expect(result.ok).toBe(false);
-      expect(result.steps[0]).toMatchObject({ step: "DescribeKey", ok: false, message: expect.stringMatching(/throttling/) });
+      expect(result.steps[0]).toMatchObject({ step: "GenerateDataKey", ok: false, message: expect.stringMatching(/throttling/) });
     } finally {
       kms.faults.reset();
     }
@@ -267,5 +323,191 @@ describe("revoking and restoring", () => {
     expect(Object.fromEntries(overview.keys.map((k) => [k.id, k.status]))).toEqual({ [t.kmsKeyId]: "PREVIOUS", [second]: "ACTIVE" });
     expect(overview.primaryKmsKeyId).toBe(second);
     expect(await getDb().tenantKey.count({ where: { tenantId: t.tenantId, status: "ACTIVE" } })).toBe(2);
+  });
+});
+
+/** A key in the customer's account that only the account administers: Custody gets in by grant. */
+async function grantOnlyKey(): Promise<string> {
+  return customerKey();
+}
+
+/** Makes the grant Custody's instructions show for `tenant` on `keyArn`, as the customer would. */
+async function grantAsCustomer(keyArn: string, tenant: { tenantId: string; slug: string }): Promise<string> {
+  const { createGrantCommands } = grantInstructions({
+    vendorPrincipalArn: DEV_KMS_VENDOR.arn,
+    keyArn,
+    region: "us-east-1",
+    tenantId: tenant.tenantId,
+    tenantSlug: tenant.slug,
+  });
+  const words = createGrantCommands.split(" ");
+  const operations = words.slice(words.indexOf("--operations") + 1, words.indexOf("--constraints")) as GrantOperation[];
+  const { GrantId } = await customer.send(
+    new CreateGrantCommand({
+      KeyId: keyArn,
+      GranteePrincipal: DEV_KMS_VENDOR.arn,
+      RetiringPrincipal: DEV_KMS_VENDOR.arn,
+      Operations: operations,
+      Constraints: { EncryptionContextSubset: { tenant_id: tenant.tenantId } },
+    }),
+  );
+  return GrantId!;
+}
+
+describe("cross-account: Custody's role in the vendor's account", () => {
+  it("names the vendor's side when the role has no IAM policy, and the customer's when the key policy lacks the statement", async () => {
+    const t = await newTenant("xa-iam");
+    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    kms.setIdentityPolicy(DEV_KMS_VENDOR.arn, undefined);
+    try {
+      // The key policy is right; the vendor's role has no IAM policy: AWS refuses cross-account.
+      const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId }, { propagationWindowMs: PROPAGATION_WINDOW_MS, sleep: async () => {
+        throw new Error("a refusal on the vendor's side is not waited out");
+      } });
+      expect(result).toMatchObject({ ok: false, failure: "access_denied_vendor", attempts: 1 });
+      const failed = result.steps.find((s) => !s.ok)!;
+      expect(failed.message).toMatch(/^The vendor's own AWS role lacks an IAM policy for kms:GenerateDataKey\. This is on the vendor, not on your key/);
+      const [key] = (await listKmsKeys(t.admin, t.tenantId)).keys;
+      expect(key).toMatchObject({ status: "PENDING_VERIFICATION", lastErrorKind: "access_denied_vendor" });
+    } finally {
+      kms.setIdentityPolicy(DEV_KMS_VENDOR.arn, vendorIamPolicy());
+    }
+    // With the least-privilege IAM policy the vendor console shows, the same key verifies.
+    expect((await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId })).ok).toBe(true);
+  });
+
+  it("reports an explicit Deny in the key policy at once, as the customer's", async () => {
+    const t = await newTenant("xa-deny");
+    const policy = JSON.parse(keyPolicyAdmitting({ accountId: DEV_KMS_ACCOUNT_ID, vendorPrincipalArn: DEV_KMS_VENDOR.arn, tenants: [{ tenantId: t.tenantId, tenantSlug: t.slug }] }));
+    policy.Statement.push({ Sid: "NoCustody", Effect: "Deny", Principal: { AWS: DEV_KMS_VENDOR.arn }, Action: "kms:GenerateDataKey", Resource: "*" });
+    const { KeyMetadata } = await customer.send(new CreateKeyCommand({ Policy: JSON.stringify(policy) }));
+    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: KeyMetadata!.Arn! });
+    const progress: VerifyProgress[] = [];
+    const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId }, { propagationWindowMs: PROPAGATION_WINDOW_MS, onProgress: (p) => progress.push(p) });
+    expect(result).toMatchObject({ ok: false, failure: "access_denied_explicit", attempts: 1 });
+    expect(result.steps[0]?.message).toMatch(/^A Deny statement on your side/);
+    expect(progress).toEqual([]);
+  });
+
+  it("works with the one grant Custody asks for; revocation retires every grant and the vendor is then refused, DescribeKey included", async () => {
+    const t = await newTenant("xa-grant");
+    const arn = await grantOnlyKey();
+    const first = await grantAsCustomer(arn, t);
+    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn, grantIds: first });
+    expect((await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId })).ok).toBe(true);
+    // A second grant, added after registration (e.g. made while rotating), is kept too.
+    const second = await grantAsCustomer(arn, t);
+    await setKeyGrants(t.admin, { tenantId: t.tenantId, kmsKeyId, grantIds: `${first}\n${second}` });
+    expect((await listKmsKeys(t.admin, t.tenantId)).keys[0]?.grantIds).toEqual([first, second]);
+    expect((await trail(t.tenantId)).at(-1)).toMatchObject({ action: "key.grants_changed", details: { grants: 2, added: 1, removed: 0 } });
+
+    const result = await revokeAccess(t.admin, { tenantId: t.tenantId });
+    expect(result.grants.map((g) => [g.grantId, g.retired])).toEqual([
+      [first, true],
+      [second, true],
+    ]);
+    await expect(getKms().provider.describeKey(arn)).rejects.toMatchObject({ kind: "access_denied" });
+    await expect(getKms().provider.generateDataKey(arn, { tenant_id: t.tenantId })).rejects.toMatchObject({ kind: "access_denied" });
+    expect((await trail(t.tenantId)).filter((e) => e.action === "key.grant_retired").map((e) => e.outcome)).toEqual(["SUCCESS", "SUCCESS"]);
+  });
+
+  it("refuses a grant id of the wrong shape with a clear message and stores nothing", async () => {
+    const t = await newTenant("xa-grant-bad");
+    const arn = await grantOnlyKey();
+    const error = await refusal(registerKmsKey(t.admin, { tenantId: t.tenantId, arn, grantIds: "not-a-grant" }));
+    expect(error).toMatchObject({ code: "bad_request", message: expect.stringMatching(/is not a grant id: a grant id is 64 hexadecimal characters/) });
+    expect(await getDb().kmsKey.count({ where: { tenantId: t.tenantId } })).toBe(0);
+    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn });
+    const again = await refusal(setKeyGrants(t.admin, { tenantId: t.tenantId, kmsKeyId, grantIds: `${"a".repeat(64)} xyz` }));
+    expect(again.code).toBe("bad_request");
+    expect((await listKmsKeys(t.admin, t.tenantId)).keys[0]?.grantIds).toEqual([]);
+    expect((await refusal(setKeyGrants(t.auditor, { tenantId: t.tenantId, kmsKeyId, grantIds: "a".repeat(64) }))).code).toBe("forbidden");
+  });
+});
+
+describe("AWS applying a new grant takes time", () => {
+  it("keeps trying with visible progress until the grant applies, then succeeds", async () => {
+    const t = await newTenant("prop-ok");
+    const arn = await grantOnlyKey();
+    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn });
+    kms.setPropagationDelay(40_000);
+    try {
+      await grantAsCustomer(arn, t);
+      const progress: VerifyProgress[] = [];
+      const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId }, {
+        propagationWindowMs: PROPAGATION_WINDOW_MS,
+        clock: kmsClock,
+        sleep: async (ms) => {
+          clockOffset += ms;
+        },
+        onProgress: (p) => progress.push(p),
+      });
+      expect(result.ok).toBe(true);
+      expect(result.attempts).toBeGreaterThan(1);
+      expect(progress.length).toBe(result.attempts - 1);
+      expect(progress[0]).toMatchObject({ attempt: 1, failedStep: "GenerateDataKey" });
+      expect(progress[0]!.remainingMs).toBeLessThanOrEqual(PROPAGATION_WINDOW_MS);
+      expect(progress.at(-1)!.remainingMs).toBeLessThan(progress[0]!.remainingMs);
+      expect((await listKmsKeys(t.admin, t.tenantId)).keys[0]).toMatchObject({ status: "ACTIVE", lastAttemptOk: true });
+      expect((await trail(t.tenantId)).filter((e) => e.action === "key.verified").at(-1)).toMatchObject({ details: { attempts: result.attempts } });
+    } finally {
+      kms.setPropagationDelay(0);
+    }
+  });
+
+  it("reports a refusal that waiting cannot cure at once, and gives up on a missing grant after the window", async () => {
+    const t = await newTenant("prop-no");
+    const disabled = await customerKey(t);
+    await customer.send(new DisableKeyCommand({ KeyId: disabled }));
+    const a = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: disabled });
+    const sleeps: number[] = [];
+    const options = { propagationWindowMs: 60_000, clock: kmsClock, sleep: async (ms: number) => {
+      sleeps.push(ms);
+      clockOffset += ms;
+    } };
+    const once = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: a.kmsKeyId }, options);
+    expect(once).toMatchObject({ ok: false, failure: "key_disabled", attempts: 1 });
+    expect(sleeps).toEqual([]);
+
+    const b = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await grantOnlyKey() });
+    const startedAt = kmsClock();
+    const never = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: b.kmsKeyId }, options);
+    expect(never).toMatchObject({ ok: false, failure: "access_denied" });
+    expect(never.attempts).toBeGreaterThan(2);
+    expect(kmsClock() - startedAt).toBeGreaterThanOrEqual(60_000);
+  });
+});
+
+describe("keys registered by mistake", () => {
+  it("lets an admin remove a key that never became usable (audited), and refuses one that wraps a tenant key", async () => {
+    const t = await newTenant("remove");
+    const wrong = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000" });
+    const failed = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: wrong.kmsKeyId });
+    expect(failed).toMatchObject({ ok: false, failure: "not_found" });
+    expect((await refusal(removeKmsKey(t.auditor, { tenantId: t.tenantId, kmsKeyId: wrong.kmsKeyId }))).code).toBe("forbidden");
+    await removeKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: wrong.kmsKeyId });
+    expect(await getDb().kmsKey.count({ where: { tenantId: t.tenantId } })).toBe(0);
+    expect((await trail(t.tenantId)).at(-1)).toMatchObject({ action: "key.removed", outcome: "SUCCESS", targetId: wrong.kmsKeyId });
+
+    const good = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: good.kmsKeyId });
+    const refused = await refusal(removeKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: good.kmsKeyId }));
+    expect(refused).toMatchObject({ code: "conflict", message: expect.stringMatching(/wraps a tenant key/) });
+    expect(await getDb().kmsKey.count({ where: { tenantId: t.tenantId } })).toBe(1);
+    expect((await trail(t.tenantId)).at(-1)).toMatchObject({ action: "key.removed", outcome: "DENIED" });
+  });
+
+  it("keeps a never-usable key pending through a revocation, and 'previous' only once a newer key is primary", async () => {
+    const t = await newTenant("states");
+    const first = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: first.kmsKeyId });
+    const mistake = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey() });
+    await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: mistake.kmsKeyId });
+    const status = async () => Object.fromEntries((await listKmsKeys(t.admin, t.tenantId)).keys.map((k) => [k.id, k.status]));
+    expect(await status()).toEqual({ [first.kmsKeyId]: "ACTIVE", [mistake.kmsKeyId]: "PENDING_VERIFICATION" });
+    await revokeAccess(t.admin, { tenantId: t.tenantId });
+    expect(await status()).toEqual({ [first.kmsKeyId]: "REVOKED", [mistake.kmsKeyId]: "PENDING_VERIFICATION" });
+    await restoreAccess(t.admin, { tenantId: t.tenantId });
+    expect(await status()).toEqual({ [first.kmsKeyId]: "ACTIVE", [mistake.kmsKeyId]: "PENDING_VERIFICATION" });
   });
 });

@@ -5,7 +5,10 @@ import { PageHeader } from "@/components/page-header";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { CopyButton } from "@/components/copy-button";
 import { callerFor, requireVendorAdmin } from "@/lib/auth/principal";
+import { vendorIamCommand, vendorIamPolicy } from "@/lib/keys";
+import { getKms } from "@/lib/kms";
 import { listTenants } from "@/lib/tenants";
 import { CreateTenantForm } from "./_components/create-tenant-form";
 
@@ -22,6 +25,8 @@ const KEY_STATE = {
 export default async function VendorTenantsPage() {
   const principal = await requireVendorAdmin();
   const tenants = await listTenants(await callerFor(principal));
+  const { vendorPrincipalArn, partition } = getKms();
+  const iamPolicy = vendorIamPolicy(partition);
 
   return (
     <div className="space-y-6">
@@ -56,6 +61,11 @@ export default async function VendorTenantsPage() {
                       <Badge variant={KEY_STATE[tenant.keyState].variant} data-testid="tenant-key-state">
                         {KEY_STATE[tenant.keyState].label}
                       </Badge>
+                      {tenant.vendorSideFailure ? (
+                        <Badge variant="destructive" className="ml-1" data-testid="tenant-vendor-failure" title="The tenant's last verification failed on your side: see Custody's AWS role below.">
+                          verify failed: your IAM policy
+                        </Badge>
+                      ) : null}
                     </TableCell>
                     <TableCell className="text-sm">{tenant.adminEmails.join(", ") || "—"}</TableCell>
                     <TableCell className="text-right tabular-nums">{tenant.memberCount}</TableCell>
@@ -70,6 +80,21 @@ export default async function VendorTenantsPage() {
               </TableBody>
             </Table>
           )}
+        </CardContent>
+      </Card>
+      <Card>
+        <CardContent className="space-y-4 pt-6">
+          <PageHeader
+            title="Custody's AWS role"
+            description="Customers' keys live in their own AWS accounts. For a call across accounts AWS requires both the customer's key policy (or grant) and this role's own IAM policy to allow it. Attach this least-privilege policy to the role in your account: exactly the calls Custody makes, the cryptographic ones only with Custody's tenant encryption context."
+            actions={<CopyButton value={iamPolicy} label="Copy policy" />}
+          />
+          <p className="font-mono text-xs break-all" data-testid="vendor-role-arn">{vendorPrincipalArn}</p>
+          <pre className="overflow-x-auto rounded-md bg-muted p-4 text-xs" data-testid="vendor-iam-policy">{iamPolicy}</pre>
+          <p className="text-sm text-muted-foreground">
+            Save it as custody-kms-policy.json and, in your account: <code className="font-mono text-xs">{vendorIamCommand(vendorPrincipalArn)}</code>.
+            A tenant whose verification failed because this policy is missing shows &ldquo;verify failed: your IAM policy&rdquo; above.
+          </p>
         </CardContent>
       </Card>
       <Card>

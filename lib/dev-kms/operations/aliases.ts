@@ -2,7 +2,7 @@ import { requireIdentityPermission, requireKeyAccess } from "../access";
 import { alreadyExists, invalidAliasName, invalidRequest, notFound } from "../errors";
 import { resolveKey } from "../key-refs";
 import { aliasArn, aliasArnOf, epochSeconds, keyArn, type AliasRecord } from "../model";
-import { paginate, requireNotPendingDeletion, type Operation, type OperationContext } from "./context";
+import { paginate, requireNotPendingDeletion, type Operation, type OperationContext, scopeOf } from "./context";
 import { keyFromKeyId } from "./keys";
 
 // Aliases: CreateAlias, ListAliases, DeleteAlias. An alias belongs to an account and region
@@ -26,8 +26,8 @@ export const createAlias: Operation = (context) => {
   const target = context.fields.requiredString("TargetKeyId", { min: 1, max: 2048 });
   const key = resolveKey(context.store.state, target, { caller, region, aliases: false, crossAccount: false });
   const arn = aliasArn(key.accountId, region, aliasName);
-  requireIdentityPermission(caller, "CreateAlias", arn);
-  requireKeyAccess(context.store.state, { caller, key, operation: "CreateAlias", grantable: false });
+  requireIdentityPermission(caller, "CreateAlias", arn, scopeOf(context));
+  requireKeyAccess(scopeOf(context), { caller, key, operation: "CreateAlias", grantable: false });
   requireNotPendingDeletion(key);
   if (context.store.state.aliases.has(arn)) throw alreadyExists(`An alias with the name ${arn} already exists`);
   const alias: AliasRecord = {
@@ -47,9 +47,9 @@ export const deleteAlias: Operation = (context) => {
   const arn = aliasArn(caller.accountId, region, aliasNameOf(context));
   const alias = context.store.state.aliases.get(arn);
   if (!alias) throw notFound(`Alias ${arn} is not found.`);
-  requireIdentityPermission(caller, "DeleteAlias", arn);
+  requireIdentityPermission(caller, "DeleteAlias", arn, scopeOf(context));
   const key = context.store.state.keys.get(keyArn(alias.accountId, alias.region, alias.targetKeyId));
-  if (key) requireKeyAccess(context.store.state, { caller, key, operation: "DeleteAlias", grantable: false });
+  if (key) requireKeyAccess(scopeOf(context), { caller, key, operation: "DeleteAlias", grantable: false });
   context.store.mutate((draft) => draft.aliases.delete(arn));
   return undefined;
 };
@@ -61,7 +61,7 @@ export const listAliases: Operation = (context) => {
     (a) => a.accountId === caller.accountId && a.region === region && (!filterKey || a.targetKeyId === filterKey.keyId),
   );
   const { page, ...more } = paginate(context, aliases, (a) => a.aliasName, { default: 50, max: 100 });
-  requireIdentityPermission(caller, "ListAliases", "*");
+  requireIdentityPermission(caller, "ListAliases", "*", scopeOf(context));
   return {
     Aliases: page.map((a) => ({
       AliasName: a.aliasName,

@@ -3,6 +3,8 @@ import type { Fields } from "../fields";
 import { readGrantToken } from "../grants";
 import { keyArnOf, type KeyRecord } from "../model";
 import type { Principal } from "../principals";
+import type { AccessScope } from "../access";
+import type { Propagation } from "../propagation";
 import type { KeyStore } from "../store";
 
 // What every operation receives, and the checks several of them share.
@@ -17,7 +19,14 @@ export type OperationContext = {
   store: KeyStore;
   /** Request time, epoch milliseconds. */
   now: number;
+  /** Changes not yet in effect (propagation.ts). */
+  propagation: Propagation;
 };
+
+/** What access decisions (access.ts) read from an operation's context. */
+export function scopeOf(context: OperationContext): AccessScope {
+  return { state: context.store.state, now: context.now, propagation: context.propagation };
+}
 
 /** A JSON response body, or undefined for operations that return nothing. */
 export type OperationOutput = Record<string, unknown> | undefined;

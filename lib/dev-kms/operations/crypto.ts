@@ -5,7 +5,7 @@ import type { EncryptionContext } from "../crypto";
 import { incorrectKey, invalidCiphertext, invalidKeyUsage, invalidRequest, unsupported } from "../errors";
 import { resolveKey } from "../key-refs";
 import { keyArnOf, type KeyRecord } from "../model";
-import { checkGrantTokens, requireEnabled, stopIfDryRun, type Operation, type OperationContext } from "./context";
+import { checkGrantTokens, requireEnabled, stopIfDryRun, type Operation, type OperationContext, scopeOf } from "./context";
 import { keyFromKeyId } from "./keys";
 
 // The cryptographic operations: Encrypt, Decrypt, GenerateDataKey,
@@ -35,7 +35,7 @@ function refuseRecipient(context: OperationContext): void {
 
 /** Authorises the caller for `operation` on `key` with this context, and requires the key Enabled. */
 function authoriseUse(context: OperationContext, key: KeyRecord, operation: string, encryptionContext: EncryptionContext | undefined, extra = {}): void {
-  requireKeyAccess(context.store.state, {
+  requireKeyAccess(scopeOf(context), {
     caller: context.caller,
     key,
     operation,

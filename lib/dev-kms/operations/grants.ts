@@ -16,7 +16,7 @@ import {
 import { resolveKey } from "../key-refs";
 import { epochSeconds, keyArnOf, type GrantConstraint, type GrantRecord, type KeyRecord } from "../model";
 import { accountRootArn, principalArnAccount } from "../principals";
-import { checkGrantTokens, paginate, requireEnabled, stopIfDryRun, type Operation, type OperationContext } from "./context";
+import { checkGrantTokens, paginate, requireEnabled, stopIfDryRun, type Operation, type OperationContext, scopeOf } from "./context";
 import { keyFromKeyId } from "./keys";
 
 // Grant operations: CreateGrant, ListGrants, RetireGrant, RevokeGrant. Grants live beside the
@@ -97,7 +97,10 @@ export const createGrant: Operation = (context) => {
     issuingAccount: accountRootArn(caller.accountId),
     createdAt: context.now,
   };
-  if (!existing) context.store.mutate((draft) => draft.grants.set(grant.grantId, grant));
+  if (!existing) {
+    context.store.mutate((draft) => draft.grants.set(grant.grantId, grant));
+    context.propagation.grantCreated(grant.grantId, context.now);
+  }
   return { GrantToken: issueGrantToken(grant.grantId, context.store.grantTokenKey), GrantId: grant.grantId };
 };
 
@@ -111,7 +114,7 @@ function authoriseCreateGrant(
   key: KeyRecord,
   grant: { granteePrincipal: string; retiringPrincipal?: string; operations: string[]; constraint?: GrantConstraint },
 ): void {
-  const decision = decideKeyAccess(context.store.state, {
+  const decision = decideKeyAccess(scopeOf(context), {
     caller: context.caller,
     key,
     operation: "CreateGrant",
@@ -152,7 +155,7 @@ export const listGrants: Operation = (context) => {
     (g) => g.keyArn === arn && (grantId === undefined || g.grantId === grantId) && (grantee === undefined || g.granteePrincipal === grantee),
   );
   const { page, ...more } = paginate(context, grants, (g) => g.grantId, { default: 50, max: 100 });
-  requireKeyAccess(context.store.state, {
+  requireKeyAccess(scopeOf(context), {
     caller: context.caller,
     key,
     operation: "ListGrants",
@@ -220,7 +223,7 @@ export const retireGrant: Operation = (context) => {
 export const revokeGrant: Operation = (context) => {
   const key = keyFromKeyId(context, { aliases: false, crossAccount: true });
   const grantId = readGrantId(context.fields, true) ?? "";
-  requireKeyAccess(context.store.state, {
+  requireKeyAccess(scopeOf(context), {
     caller: context.caller,
     key,
     operation: "RevokeGrant",

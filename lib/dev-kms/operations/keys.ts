@@ -6,7 +6,7 @@ import { resolveKey } from "../key-refs";
 import { epochSeconds, keyArnOf, type KeyRecord } from "../model";
 import { defaultKeyPolicy, MAX_POLICY_BYTES, parseKeyPolicy, type KeyPolicy } from "../policy";
 import type { Principal } from "../principals";
-import { checkGrantTokens, paginate, requireNotPendingDeletion, type Operation, type OperationContext } from "./context";
+import { checkGrantTokens, paginate, requireNotPendingDeletion, type Operation, type OperationContext, scopeOf } from "./context";
 
 // Key lifecycle: CreateKey, DescribeKey, ListKeys, EnableKey, DisableKey, ScheduleKeyDeletion,
 // CancelKeyDeletion. Only symmetric encryption keys with KMS-generated material exist here.
@@ -81,7 +81,7 @@ export const createKey: Operation = (context) => {
     throw unsupported("The development KMS supports only keys with KMS-generated material (Origin AWS_KMS).");
   }
 
-  requireIdentityPermission(caller, "CreateKey", "*");
+  requireIdentityPermission(caller, "CreateKey", "*", scopeOf(context));
   if (caller.accountId !== context.accountId) {
     throw unsupported(`The development KMS holds keys for account ${context.accountId} only.`);
   }
@@ -133,7 +133,7 @@ export function keyFromKeyId(context: OperationContext, options: { aliases: bool
 export const describeKey: Operation = (context) => {
   const key = keyFromKeyId(context, { aliases: true, crossAccount: true });
   checkGrantTokens(context);
-  requireKeyAccess(context.store.state, { caller: context.caller, key, operation: "DescribeKey", grantable: true });
+  requireKeyAccess(scopeOf(context), { caller: context.caller, key, operation: "DescribeKey", grantable: true });
   return { KeyMetadata: keyMetadata(key) };
 };
 
@@ -141,14 +141,14 @@ export const listKeys: Operation = (context) => {
   const { caller, region } = context;
   const keys = [...context.store.state.keys.values()].filter((k) => k.accountId === caller.accountId && k.region === region);
   const { page, ...more } = paginate(context, keys, (k) => k.keyId, { default: 100, max: 1000 });
-  requireIdentityPermission(caller, "ListKeys", "*");
+  requireIdentityPermission(caller, "ListKeys", "*", scopeOf(context));
   return { Keys: page.map((k) => ({ KeyId: k.keyId, KeyArn: keyArnOf(k) })), ...more };
 };
 
 /** EnableKey, DisableKey, ScheduleKeyDeletion and CancelKeyDeletion act on the caller's own keys only. */
 function ownKey(context: OperationContext, operation: string): KeyRecord {
   const key = keyFromKeyId(context, { aliases: false, crossAccount: false });
-  requireKeyAccess(context.store.state, { caller: context.caller, key, operation, grantable: false });
+  requireKeyAccess(scopeOf(context), { caller: context.caller, key, operation, grantable: false });
   return key;
 }
 

@@ -1,10 +1,19 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
+import { redirect } from "next/navigation";
 import { callerFor, getPrincipal } from "@/lib/auth/principal";
 import { type ActionResult, actionResult, parseForm } from "@/lib/http/action-result";
-import { registerKmsKey, restoreAccess, type RestoreResult, revokeAccess, type RevokeResult, verifyKmsKey, type VerifyResult } from "@/lib/keys";
-import { keyActionSchema, registerKeySchema, tenantActionSchema } from "@/lib/validation/keys";
+import {
+  registerKmsKey,
+  removeKmsKey,
+  restoreAccess,
+  type RestoreResult,
+  revokeAccess,
+  type RevokeResult,
+  setKeyGrants,
+} from "@/lib/keys";
+import { keyGrantsSchema, registerKeySchema, removeKeySchema, tenantActionSchema } from "@/lib/validation/keys";
 
 // The forms only hide what a role cannot do; lib/keys decides, on the server, and audits.
 
@@ -27,24 +36,34 @@ export async function registerKeyAction(_prev: ActionResult<{ kmsKeyId: string }
   });
 }
 
-export async function verifyKeyAction(_prev: ActionResult<VerifyResult> | null, formData: FormData) {
-  return actionResult<VerifyResult>(formData, async () => {
+export async function setKeyGrantsAction(_prev: ActionResult<{ grantIds: string[] }> | null, formData: FormData) {
+  return actionResult<{ grantIds: string[] }>(formData, async () => {
     const caller = await signedInCaller();
     if (!caller) return SIGNED_OUT;
-    const input = parseForm(keyActionSchema, formData);
+    const input = parseForm(keyGrantsSchema, formData);
     if (!input.ok) return input.result;
-    const result = await verifyKmsKey(caller, input.data);
+    const result = await setKeyGrants(caller, input.data);
     revalidatePath("/t/[slug]", "layout");
-    return {
-      ok: true,
-      data: result,
-      message: !result.ok
-        ? "Verification failed. See the failing step below."
-        : result.becamePrimary
-          ? "Verified. This key is now the tenant's primary key and the vendor's access is active."
-          : "Verified. Access stays revoked until you restore it.",
-    };
+    const n = result.grantIds.length;
+    return { ok: true, data: result, message: n === 0 ? "No grants recorded for this key." : `${n} grant${n === 1 ? "" : "s"} recorded: Custody retires ${n === 1 ? "it" : "them"} when you revoke.` };
   });
+}
+
+export async function removeKeyAction(_prev: ActionResult | null, formData: FormData) {
+  let removedFrom: string | undefined;
+  const result = await actionResult(formData, async () => {
+    const caller = await signedInCaller();
+    if (!caller) return SIGNED_OUT;
+    const input = parseForm(removeKeySchema, formData);
+    if (!input.ok) return input.result;
+    await removeKmsKey(caller, input.data);
+    revalidatePath("/t/[slug]", "layout");
+    removedFrom = input.data.slug;
+    return { ok: true, message: "Key removed." };
+  });
+  // The key's page no longer exists: leave it from the server (its re-render would be a 404).
+  if (result.ok && removedFrom) redirect(`/t/${removedFrom}/keys`);
+  return result;
 }
 
 export async function revokeAccessAction(_prev: ActionResult<RevokeResult> | null, formData: FormData) {

@@ -77,10 +77,16 @@ export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPr
               {revokeState.data.tenantKeys === 1 ? "" : "s"} revoked.
             </p>
             {revokeState.data.grants.map((g) => (
-              <p key={g.kmsKeyArn}>
-                Grant on {g.kmsKeyArn}: {g.message}
+              <p key={`${g.kmsKeyArn}/${g.grantId}`} data-testid="revoke-grant">
+                Grant {g.grantId.slice(0, 12)}… on {g.kmsKeyArn}: {g.message}
               </p>
             ))}
+            {revokeState.data.grants.some((g) => g.retired) ? (
+              <p>
+                Custody refuses every use of your key at once. On the AWS side, a retired grant can take a few minutes to stop
+                working everywhere.
+              </p>
+            ) : null}
           </AlertDescription>
         </Alert>
       ) : null}

@@ -6,6 +6,7 @@ const LABELS: Record<KeyView["status"], string> = {
   ACTIVE: "active",
   PREVIOUS: "previous",
   REVOKED: "revoked",
+  // Not set any more (a failed verification is not a state); kept for the enum.
   ERROR: "error",
 };
 

@@ -30,14 +30,14 @@ export function RegisterKeyForm({ tenantId, slug }: { tenantId: string; slug: st
         <Input id="key-arn" name="arn" required defaultValue={values?.arn} className="font-mono" autoComplete="off" spellCheck={false} />
       </FormField>
       <FormField
-        label="Grant id (optional)"
+        label="Grant ids (optional)"
         htmlFor="key-grant"
-        error={errors?.grantId?.[0]}
-        hint="Only if you give access with a grant rather than a key-policy statement: Custody retires that grant when you revoke."
+        error={errors?.grantIds?.[0]}
+        hint="Only if you give access with a grant rather than key-policy statements; you can also add them on the key's page later. Custody retires every one when you revoke."
       >
-        <Input id="key-grant" name="grantId" defaultValue={values?.grantId} className="font-mono" autoComplete="off" spellCheck={false} />
+        <Input id="key-grant" name="grantIds" defaultValue={values?.grantIds} className="font-mono" autoComplete="off" spellCheck={false} />
       </FormField>
-      {state && !state.ok && !errors?.arn && !errors?.grantId ? (
+      {state && !state.ok && !errors?.arn && !errors?.grantIds ? (
         <Alert variant="destructive">
           <AlertDescription>{state.message}</AlertDescription>
         </Alert>

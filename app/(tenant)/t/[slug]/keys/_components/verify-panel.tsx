@@ -1,11 +1,12 @@
 "use client";
 
-import { CheckCircle2Icon, CircleDashedIcon, XCircleIcon } from "lucide-react";
-import { useActionState } from "react";
-import { SubmitButton } from "@/components/submit-button";
+import { CheckCircle2Icon, CircleDashedIcon, LoaderCircleIcon, XCircleIcon } from "lucide-react";
+import { useRouter } from "next/navigation";
+import { useEffect, useRef, useState } from "react";
 import { Alert, AlertDescription } from "@/components/ui/alert";
+import { Button } from "@/components/ui/button";
 import type { VerifyStep } from "@/lib/keys";
-import { verifyKeyAction } from "../actions";
+import type { VerifyLine } from "@/lib/keys/verify-stream";
 
 export function VerifySteps({ steps }: { steps: VerifyStep[] }) {
   return (
@@ -30,27 +31,110 @@ export function VerifySteps({ steps }: { steps: VerifyStep[] }) {
   );
 }
 
-type PanelProps = { tenantId: string; kmsKeyId: string; canVerify: boolean; lastSteps: VerifyStep[] | null };
+type Result = Extract<VerifyLine, { type: "result" }>;
+type State =
+  | { phase: "idle" }
+  | { phase: "running"; waiting?: { attempt: number; until: number; message: string } }
+  | { phase: "done"; result: Result }
+  | { phase: "error"; message: string };
 
-export function VerifyPanel({ tenantId, kmsKeyId, canVerify, lastSteps }: PanelProps) {
-  const [state, action] = useActionState(verifyKeyAction, null);
-  const result = state?.ok ? state.data : undefined;
+function clock(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+/** Counts down to `until` (a Date.now() time), once a second. */
+function Countdown({ until }: { until: number }) {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return <span data-testid="verify-time-left">{clock(until - now)}</span>;
+}
+
+type PanelProps = { slug: string; kmsKeyId: string; canVerify: boolean; lastSteps: VerifyStep[] | null };
+
+/** Runs verification through the key's JSON-lines route (lib/keys/verify-stream.ts) and shows its progress. */
+export function VerifyPanel({ slug, kmsKeyId, canVerify, lastSteps }: PanelProps) {
+  const [state, setState] = useState<State>({ phase: "idle" });
+  const running = useRef<AbortController | null>(null);
+  const router = useRouter();
+  useEffect(() => () => running.current?.abort(), []);
+
+  async function verify() {
+    const controller = new AbortController();
+    running.current = controller;
+    setState({ phase: "running" });
+    try {
+      const response = await fetch(`/t/${slug}/keys/${kmsKeyId}/verify`, { method: "POST", signal: controller.signal });
+      if (!response.ok || !response.body) {
+        setState({ phase: "error", message: "Verification could not be started. Please try again." });
+        return;
+      }
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      let finished = false;
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let newline: number;
+        while ((newline = buffer.indexOf("\n")) >= 0) {
+          const line = JSON.parse(buffer.slice(0, newline)) as VerifyLine;
+          buffer = buffer.slice(newline + 1);
+          if (line.type === "progress") {
+            setState({ phase: "running", waiting: { attempt: line.attempt, until: Date.now() + line.remainingMs, message: line.message } });
+          } else if (line.type === "result") {
+            finished = true;
+            setState({ phase: "done", result: line });
+          } else {
+            finished = true;
+            setState({ phase: "error", message: line.message });
+          }
+        }
+      }
+      if (!finished) setState({ phase: "error", message: "The connection ended before verification finished. Please try again." });
+      else router.refresh();
+    } catch {
+      if (!controller.signal.aborted) setState({ phase: "error", message: "The connection to the server was lost. Please try again." });
+    } finally {
+      if (running.current === controller) running.current = null;
+    }
+  }
+
+  const busy = state.phase === "running";
   return (
     <div className="space-y-4">
       {canVerify ? (
-        <form action={action}>
-          <input type="hidden" name="tenantId" value={tenantId} />
-          <input type="hidden" name="kmsKeyId" value={kmsKeyId} />
-          <SubmitButton pendingLabel="Verifying with KMS…">Verify access</SubmitButton>
-        </form>
+        <Button onClick={verify} disabled={busy} aria-busy={busy || undefined}>
+          {busy ? <LoaderCircleIcon className="animate-spin" aria-hidden="true" /> : null}
+          {busy ? "Verifying with KMS…" : "Verify access"}
+        </Button>
       ) : null}
-      {state ? (
-        <Alert variant={state.ok && result?.ok ? "success" : "destructive"}>
+      {state.phase === "running" && state.waiting ? (
+        <Alert data-testid="verify-waiting">
+          <AlertDescription>
+            <p>
+              AWS can take a few minutes to apply a new grant or key-policy statement — still trying,{" "}
+              <Countdown until={state.waiting.until} /> left (attempt {state.waiting.attempt + 1}).
+            </p>
+            <p className="text-muted-foreground">Last answer: {state.waiting.message}</p>
+          </AlertDescription>
+        </Alert>
+      ) : null}
+      {state.phase === "done" ? (
+        <Alert variant={state.result.ok ? "success" : "destructive"}>
+          <AlertDescription>{state.result.message}</AlertDescription>
+        </Alert>
+      ) : null}
+      {state.phase === "error" ? (
+        <Alert variant="destructive">
           <AlertDescription>{state.message}</AlertDescription>
         </Alert>
       ) : null}
-      {result ? (
-        <VerifySteps steps={result.steps} />
+      {state.phase === "done" ? (
+        <VerifySteps steps={state.result.steps} />
       ) : lastSteps ? (
         <div className="space-y-2">
           <p className="text-sm font-medium">Last verification</p>
