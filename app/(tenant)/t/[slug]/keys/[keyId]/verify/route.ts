@@ -1,6 +1,7 @@
 import { parseEnv } from "@/lib/config";
 import { verifyStream } from "@/lib/keys/verify-stream";
-import { crossSite, notFoundResponse, routeMember } from "../../../audit/integrity/route-member";
+import { crossSite } from "@/lib/http/same-origin";
+import { notFoundResponse, routeMember } from "../../../audit/integrity/route-member";
 
 // POST: runs "Verify access" on one key and streams its progress and result as JSON lines
 // (lib/keys/verify-stream.ts): verify keeps trying for up to KMS_VERIFY_WAIT_SECONDS (five
@@ -9,7 +10,7 @@ import { crossSite, notFoundResponse, routeMember } from "../../../audit/integri
 // lib/keys refuses non-admins and audits it. Headers as for the integrity check's stream.
 export async function POST(request: Request, { params }: { params: Promise<{ slug: string; keyId: string }> }) {
   const { slug, keyId } = await params;
-  if (crossSite(request)) return Response.json({ error: { code: "forbidden", message: "Cross-site request refused." } }, { status: 403 });
+  if (crossSite(request.headers)) return Response.json({ error: { code: "forbidden", message: "Cross-site request refused." } }, { status: 403 });
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(keyId)) return notFoundResponse();
   const member = await routeMember(slug);
   if (!member) return notFoundResponse();
