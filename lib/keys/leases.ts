@@ -23,7 +23,7 @@ const FAILURE_HOLD_MS = 1000;
 const RENEW_AT = 0.8;
 const ZERO_AFTER_MS = 1000;
 /** Refusals that mean the customer withdrew access: they end a lease at once. */
-const ENDS_LEASE = new Set(["access_denied", "key_disabled", "invalid_state", "not_found", "invalid_ciphertext", "incorrect_key"]);
+const ENDS_LEASE = new Set(["access_denied", "access_denied_explicit", "key_disabled", "invalid_state", "not_found", "invalid_ciphertext", "incorrect_key"]);
 
 export class TenantKeyLeases {
   private readonly leases = new Map<string, Lease>();
