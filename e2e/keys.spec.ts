@@ -8,7 +8,7 @@ import { DEMO, type User, addMember, auditRows, createTenantAsVendor, e2eUser, e
 // (through the real AWS SDK, as the customer), sees what to grant, verifies live, revokes and
 // restores; an auditor and another tenant can do none of it.
 
-test.describe.configure({ timeout: 150_000 });
+test.describe.configure({ timeout: 180_000 });
 
 const KMS_ENDPOINT = `http://127.0.0.1:${Number(process.env.E2E_IDP_PORT ?? 3101) + 1}`;
 
