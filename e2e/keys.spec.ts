@@ -9,7 +9,7 @@ import { DEMO, type User, addMember, auditRows, createTenantAsVendor, e2eUser, e
 // what to grant, verifies live, revokes and restores; Custody's role is in the vendor's own
 // account (999988887777), as in production. An auditor and another tenant can do none of it.
 
-test.describe.configure({ timeout: 150_000 });
+test.describe.configure({ timeout: 180_000 });
 
 const KMS_ENDPOINT = `http://127.0.0.1:${Number(process.env.E2E_IDP_PORT ?? 3101) + 1}`;
 

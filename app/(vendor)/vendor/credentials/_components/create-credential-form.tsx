@@ -1,5 +1,7 @@
 "use client";
 
+// First: zod in the browser must not probe for eval under the CSP (see the module).
+import "@/lib/validation/browser";
 import { useActionState } from "react";
 import { SubmitButton } from "@/components/submit-button";
 import { Alert, AlertDescription } from "@/components/ui/alert";

@@ -1,5 +1,7 @@
 "use client";
 
+// First: zod in the browser must not probe for eval under the CSP (see the module).
+import "@/lib/validation/browser";
 import Link from "next/link";
 import { useActionState, useState } from "react";
 import { ACTION_LABELS } from "@/components/audit-table";
