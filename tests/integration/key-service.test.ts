@@ -394,8 +394,9 @@ describe("leases", () => {
     const wrapped = await wrap(instance.url, t.tenantId);
     const body = { tenantId: t.tenantId, edek: wrapped.body.edek, metadata: meta() };
     await fixture.customer.send(new DisableKeyCommand({ KeyId: t.kmsKeyArn }));
-    // Inside the lease the KMS is not asked.
-    expect((await api(instance.url, token, "unwrap", body)).status).toBe(200);
+    // No check that a call inside the one-second lease still succeeds: on a busy machine the
+    // lease may already be past its renewal point (that one KMS call serves a whole lease is
+    // checked above with the default lease).
     await outliveLease();
     const refused = await api(instance.url, token, "unwrap", body);
     expect(refused.status).toBe(502);
