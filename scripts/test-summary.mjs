@@ -23,6 +23,14 @@ if (vitest) {
   skipped += vitest.numPendingTests + vitest.numTodoTests;
 } else missing.push("vitest");
 
+// The same Vitest suite on Node 22, when .ci/run ran it (not part of npm test).
+const node22 = read("vitest-node22.json");
+if (node22) {
+  passed += node22.numPassedTests;
+  failed += node22.numFailedTests + (node22.numRuntimeErrors ?? 0);
+  skipped += node22.numPendingTests + node22.numTodoTests;
+}
+
 const playwright = read("playwright.json");
 if (playwright?.stats) {
   passed += playwright.stats.expected + playwright.stats.flaky;
