@@ -247,7 +247,10 @@ describe("verifying", () => {
     expect((await refusal(verifyKmsKey(b.admin, { tenantId: b.tenantId, kmsKeyId }))).code).toBe("not_found");
     expect((await refusal(verifyKmsKey(b.admin, { tenantId: a.tenantId, kmsKeyId }))).code).toBe("forbidden");
     expect((await listKmsKeys(a.admin, a.tenantId)).keys[0]?.status).toBe("PENDING_VERIFICATION");
-    expect((await trail(a.tenantId)).filter((e) => e.outcome === "DENIED").map((e) => e.actorLabel)).toEqual(["admin@verify-b.example"]);
+    // B's admin has no standing in A: the attempt is on the vendor chain, not in A's trail.
+    expect((await trail(a.tenantId)).filter((e) => e.outcome === "DENIED")).toEqual([]);
+    const vendorChain = await getDb().auditEvent.findMany({ where: { chain: "vendor", outcome: "DENIED", action: "key.verified" }, orderBy: { seq: "asc" } });
+    expect(vendorChain.map((e) => [e.actorLabel, (e.details as { targetTenantId?: string }).targetTenantId])).toContainEqual(["admin@verify-b.example", a.tenantId]);
   });
 });
 
