@@ -13,6 +13,7 @@ import { revokeAccess } from "@/lib/keys";
 import { signWebhookBody } from "@/lib/sinks/transports/webhook-signature";
 import { newSigningKeyPem } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { vendorIamPolicy } from "@/lib/keys/grant-instructions";
 import { KeyServiceFixture, type TenantWithKey } from "../helpers/key-service";
 
 // Every fenced code block in README.md runs here, as a reader would run it, against real parts:
@@ -53,6 +54,7 @@ const RUNNERS = {
   webhook: { name: "webhook verify()", takes: (b) => b.lang === "js" && b.code.includes("function verify(") },
   curl: { name: "curl to the key service", takes: (b) => /^(sh|bash)$/.test(b.lang) && b.code.includes("/api/v1/wrap") },
   sdk: { name: "the TypeScript SDK", takes: (b) => b.lang === "ts" && b.code.includes("new CustodyClient") },
+  vendorPolicy: { name: "the vendor's IAM policy", takes: (b) => b.lang === "json" && b.code.includes("CustodyUseCustomerKeysPerTenant") },
 } satisfies Record<string, Runner>;
 
 function blockFor(runner: Runner): Block {
@@ -76,9 +78,23 @@ describe("README.md code blocks", () => {
     expect(blocks.length).toBeGreaterThan(0);
     const unrun = blocks.filter((b) => !b.skip && !Object.values(RUNNERS).some((r) => r.takes(b)));
     expect(unrun.map((b) => `line ${b.line} (${b.lang || "no language"})`)).toEqual([]);
-    for (const b of blocks) expect(b.lang, `README line ${b.line}`).toMatch(/^(sh|bash|js|ts)$/);
-    // Skipping is for what a test cannot do (install, the whole suite, minutes of load).
-    expect(blocks.filter((b) => b.skip).map((b) => b.code)).toEqual(["npm install && npm start", "npm test", expect.stringMatching(/^npm run bench\b/)]);
+    for (const b of blocks) expect(b.lang, `README line ${b.line}`).toMatch(/^(sh|bash|js|ts|json)$/);
+    // Skipping is for what a test cannot do (install, the whole suite, minutes of load, a real
+    // AWS account) and for the key-policy excerpt with placeholders.
+    expect(blocks.filter((b) => b.skip).map((b) => b.code)).toEqual([
+      "npm install && npm start",
+      "npm test",
+      expect.stringMatching(/^npm run bench\b/),
+      expect.stringMatching(/^aws iam put-role-policy /),
+      expect.stringMatching(/^\[\n  \{ "Sid": "CustodyDescribeKey/),
+      expect.stringMatching(/^aws kms get-key-policy /),
+      expect.stringMatching(/^aws kms create-grant /),
+    ]);
+  });
+
+  it("the vendor's IAM policy is exactly the one the vendor console shows", () => {
+    const block = blockFor(RUNNERS.vendorPolicy);
+    expect(JSON.parse(block.code)).toEqual(JSON.parse(vendorIamPolicy()));
   });
 
   it("verify() accepts Custody's webhook signatures and rejects everything else, on this Node.js", async () => {
