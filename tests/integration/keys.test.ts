@@ -200,7 +200,12 @@ describe("verifying", () => {
     expect((await refusal(verifyKmsKey(b.admin, { tenantId: b.tenantId, kmsKeyId }))).code).toBe("not_found");
     expect((await refusal(verifyKmsKey(b.admin, { tenantId: a.tenantId, kmsKeyId }))).code).toBe("forbidden");
     expect((await listKmsKeys(a.admin, a.tenantId)).keys[0]?.status).toBe("PENDING_VERIFICATION");
-    expect((await trail(a.tenantId)).filter((e) => e.outcome === "DENIED").map((e) => e.actorLabel)).toEqual(["admin@verify-b.example"]);
+    // The refusal is on the vendor chain, not in A's trail: B's admin is no member of A.
+    expect((await trail(a.tenantId)).filter((e) => e.outcome === "DENIED")).toEqual([]);
+    const refused = await getDb().auditEvent.findMany({ where: { chain: "vendor", action: "key.verified", outcome: "DENIED" } });
+    expect(refused.map((e) => [e.actorLabel, e.targetId, e.details])).toEqual([
+      ["admin@verify-b.example", kmsKeyId, { reason: "not a member of this tenant", targetTenantId: a.tenantId }],
+    ]);
   });
 });
 
