@@ -247,10 +247,12 @@ describe("verifying", () => {
     expect((await refusal(verifyKmsKey(b.admin, { tenantId: b.tenantId, kmsKeyId }))).code).toBe("not_found");
     expect((await refusal(verifyKmsKey(b.admin, { tenantId: a.tenantId, kmsKeyId }))).code).toBe("forbidden");
     expect((await listKmsKeys(a.admin, a.tenantId)).keys[0]?.status).toBe("PENDING_VERIFICATION");
-    // B's admin has no standing in A: the attempt is on the vendor chain, not in A's trail.
+    // The refusal is on the vendor chain, not in A's trail: B's admin is no member of A.
     expect((await trail(a.tenantId)).filter((e) => e.outcome === "DENIED")).toEqual([]);
-    const vendorChain = await getDb().auditEvent.findMany({ where: { chain: "vendor", outcome: "DENIED", action: "key.verified" }, orderBy: { seq: "asc" } });
-    expect(vendorChain.map((e) => [e.actorLabel, (e.details as { targetTenantId?: string }).targetTenantId])).toContainEqual(["admin@verify-b.example", a.tenantId]);
+    const refused = await getDb().auditEvent.findMany({ where: { chain: "vendor", action: "key.verified", outcome: "DENIED" } });
+    expect(refused.map((e) => [e.actorLabel, e.targetId, e.details])).toEqual([
+      ["admin@verify-b.example", kmsKeyId, { reason: "not a member of this tenant", targetTenantId: a.tenantId }],
+    ]);
   });
 });
 
