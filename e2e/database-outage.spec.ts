@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
 import path from "node:path";
-import { expect, test } from "@playwright/test";
+import { expect, type Page, test } from "@playwright/test";
 import { PrivatePostgres } from "../tests/helpers/private-postgres";
+import { freePort } from "../tests/helpers/net";
 import { DEMO, submitIdpLogin } from "./fixtures";
 
 // The console while its database restarts: a Custody of its own (npm start's code, demo mode)
@@ -10,14 +10,6 @@ import { DEMO, submitIdpLogin } from "./fixtures";
 // database" (503, Retry-After) instead of an error page, and the page comes back by itself.
 
 const ROOT = path.resolve(__dirname, "..");
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let postgres: PrivatePostgres;
 let custody: ChildProcess;
@@ -55,6 +47,16 @@ async function startCustody(url: string): Promise<ChildProcess> {
   return child;
 }
 
+/** Signs Acme's admin in through this server's own IdP and opens Acme's audit trail. */
+async function openAcmeTrail(page: Page): Promise<void> {
+  await page.goto(`${origin}/signin`);
+  await page.getByRole("button", { name: /^Continue with / }).click();
+  await submitIdpLogin(page, DEMO.acmeAdmin.email, DEMO.acmeAdmin.password);
+  await page.waitForURL((url) => url.origin === origin && !url.pathname.startsWith("/api/auth"));
+  await page.goto(`${origin}/t/acme/audit`);
+  await expect(page.getByRole("heading", { name: "Audit trail" })).toBeVisible();
+}
+
 test.beforeAll(async () => {
   test.setTimeout(240_000);
   postgres = await PrivatePostgres.start();
@@ -75,12 +77,7 @@ test.afterAll(async () => {
 
 test("a signed-in admin sees the database outage named, answered 503, and the page returns by itself", async ({ page }) => {
   test.setTimeout(120_000);
-  await page.goto(`${origin}/signin`);
-  await page.getByRole("button", { name: /^Continue with / }).click();
-  await submitIdpLogin(page, DEMO.acmeAdmin.email, DEMO.acmeAdmin.password);
-  await page.waitForURL((url) => url.origin === origin && !url.pathname.startsWith("/api/auth"));
-  await page.goto(`${origin}/t/acme/audit`);
-  await expect(page.getByRole("heading", { name: "Audit trail" })).toBeVisible();
+  await openAcmeTrail(page);
 
   await postgres.stop("fast");
   // The first request to meet the outage may be rendered by Next (its error page, which asks
@@ -108,12 +105,7 @@ test("a signed-in admin sees the database outage named, answered 503, and the pa
 
 test("killed with SIGKILL, a new Custody process on the same database picks up where it left off", async ({ page }) => {
   test.setTimeout(180_000);
-  await page.goto(`${origin}/signin`);
-  await page.getByRole("button", { name: /^Continue with / }).click();
-  await submitIdpLogin(page, DEMO.acmeAdmin.email, DEMO.acmeAdmin.password);
-  await page.waitForURL((url) => url.origin === origin && !url.pathname.startsWith("/api/auth"));
-  await page.goto(`${origin}/t/acme/audit`);
-  await expect(page.getByRole("heading", { name: "Audit trail" })).toBeVisible();
+  await openAcmeTrail(page);
   const headBefore = await page.request.get(`${origin}/api/health/ready`);
   expect(headBefore.status()).toBe(200);
 

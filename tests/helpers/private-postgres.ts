@@ -1,9 +1,9 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./net";
 import pg from "pg";
 
 // A PostgreSQL server of the test's own, for tests that restart, stop or crash it: initdb into a
@@ -19,14 +19,6 @@ function binDir(): string {
   const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(b) - Number(a)) : [];
   if (versions.length === 0) throw new Error("No PostgreSQL server binaries found under /usr/lib/postgresql (set PG_BINDIR).");
   return path.join(root, versions[0]!, "bin");
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 export type ShutdownMode = "fast" | "immediate";

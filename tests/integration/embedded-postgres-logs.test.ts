@@ -1,9 +1,9 @@
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it, vi } from "vitest";
+import { freePort } from "../helpers/net";
 import { startEmbeddedPostgres } from "@/lib/db/embedded";
 
 // What `npm start` prints of the embedded PostgreSQL's own log while it runs and stops: a
@@ -12,14 +12,6 @@ import { startEmbeddedPostgres } from "@/lib/db/embedded";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-embedded-logs-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe("the embedded PostgreSQL's output", () => {
   it("stays quiet about refused statements and about the connections shutdown ends", async () => {

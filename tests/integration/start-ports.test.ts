@@ -3,6 +3,7 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { freePort } from "../helpers/net";
 import { afterEach, describe, expect, it } from "vitest";
 
 // `npm start` with a port already taken: it must refuse before the embedded database, the build
@@ -21,14 +22,6 @@ async function hold(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   held.push(server);
   return (server.address() as net.AddressInfo).port;
-}
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function npmStart(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
