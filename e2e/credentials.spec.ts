@@ -37,7 +37,7 @@ test("a vendor admin creates a credential, sees the token once, rotates and revo
   await page.goto("/vendor");
   await page.getByRole("link", { name: "Service credentials" }).click();
   await expect(page).toHaveURL(/\/vendor\/credentials$/);
-  await expect(page.getByRole("heading", { name: "Service credentials" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Service credentials", level: 1 })).toBeVisible();
 
   // No scope chosen: refused with the reason, the name kept, nothing created.
   await page.getByLabel("Name", { exact: true }).fill(name);

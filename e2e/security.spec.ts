@@ -108,7 +108,7 @@ test("every page carries the security headers and a per-request script nonce, fo
 
 test("every route handler and API response carries them too", async ({ pageAs, newPage }) => {
   const routes = routesNamed("route.ts");
-  const values = { slug: "acme", id: "1", path: "wrap", nextauth: "session" };
+  const values = { slug: "acme", id: "1", keyId: UNKNOWN_ID, path: "wrap", nextauth: "session" };
   const admin = await pageAs(DEMO.acmeAdmin);
   const anonymous = await newPage();
   for (const pattern of routes) {
@@ -123,11 +123,14 @@ test("every route handler and API response carries them too", async ({ pageAs, n
       else expectPageHeaders(response, what);
     }
   }
-  // The key service's own endpoints, and its errors.
+  // The key service's own endpoints, its errors, and the health endpoints.
   for (const [url, init] of [
     ["/api/v1/health", {}],
     ["/api/v1/openapi.json", {}],
     ["/api/v1/wrap", { method: "POST", data: {} }],
+    // Health, answered by the node:http server itself (lib/server/health.ts).
+    ["/api/health/live", {}],
+    ["/api/health/ready", {}],
   ] as const) {
     const response = await anonymous.request.fetch(url, init);
     expectApiHeaders(response, `${url} (${response.status()})`);
