@@ -231,7 +231,7 @@ describe("connections held by this process", () => {
         SELECT first_seq, last_seq FROM sink_deliveries WHERE sink_id = ${sinkId}::uuid ORDER BY first_seq`;
       for (let i = 1; i < batches.length; i++) expect(batches[i]!.first_seq).toBeGreaterThan(batches[i - 1]!.last_seq);
       const deliveredSeqs = receiver.events.filter((e) => e.chain === tenantId).map((e) => e.seq);
-      report("sink events delivered more than once (at least once by design)", deliveredSeqs.length - new Set(deliveredSeqs).size);
+      console.log(`[failover] sink events delivered more than once (at least once, by design): ${deliveredSeqs.length - new Set(deliveredSeqs).size}`);
       expect(await verifyStoredChain(tenantId)).toMatchObject({ intact: true });
     } finally {
       await runner.stop();
