@@ -34,8 +34,8 @@ async function main(): Promise<void> {
   const database = await scriptDatabase(fail);
   process.env.DATABASE_URL = database.url;
   const { disconnectDb } = await import("@/lib/db");
-  const { pruneExpired } = await import("@/lib/audit/prune");
-  const { signDueCheckpoints } = await import("@/lib/audit/checkpoints");
+  const { pruneExpired } = await import("@/lib/audit/trail/prune");
+  const { signDueCheckpoints } = await import("@/lib/audit/integrity/checkpoints");
   try {
     const key = await scriptSigningKey(database.onDemo).catch((error: Error) => fail(`AUDIT_SIGNING_KEY ${error.message}`));
     let chains: string[] | undefined;

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   process.env.DATABASE_URL = database.url;
   // Loaded only now: the Prisma client reads DATABASE_URL on first use.
   const { disconnectDb } = await import("@/lib/db");
-  const { verifyChainIntegrity } = await import("@/lib/audit/verify-chain");
+  const { verifyChainIntegrity } = await import("@/lib/audit/integrity/verify-chain");
 
   // Checkpoint signatures are checked with the deployment's key (the demo's, when running on it).
   let trustedKey: Awaited<ReturnType<typeof scriptSigningKey>>;

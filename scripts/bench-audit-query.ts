@@ -3,8 +3,8 @@
 // DATABASE_URL (fill one first with `npm run seed:audit -- --events 10000000`). Prints the
 // server time of each query (PostgreSQL's own execution time from EXPLAIN ANALYZE, median and
 // worst of N warm runs) and, with --plans, each plan. Measures; does not judge.
-import { pageQuery } from "@/lib/audit/query";
-import type { AuditCursor, AuditFilter } from "@/lib/audit/filter";
+import { pageQuery } from "@/lib/audit/query/query";
+import type { AuditCursor, AuditFilter } from "@/lib/audit/query/filter";
 import { disconnectDb, getDb, Prisma } from "@/lib/db";
 
 type Plan = { "Execution Time": number; "Planning Time": number; Plan: Record<string, unknown> };

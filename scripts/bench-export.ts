@@ -6,10 +6,10 @@
 // no audit event, so it is read-only. --max stops after N events (cancelling the stream, as a
 // client that goes away does). Prints time to first byte, events/s, MB/s and peak RSS.
 // Measures; does not judge.
-import { exportStream } from "@/lib/audit/export-stream";
-import { estimateExportSize } from "@/lib/audit/export";
-import { parseAuditQuery } from "@/lib/audit/filter";
-import { streamAuditEvents } from "@/lib/audit/query";
+import { exportStream } from "@/lib/audit/export/export-stream";
+import { estimateExportSize } from "@/lib/audit/export/export";
+import { parseAuditQuery } from "@/lib/audit/query/filter";
+import { streamAuditEvents } from "@/lib/audit/query/query";
 import { disconnectDb, getDb } from "@/lib/db";
 
 function fail(message: string): never {

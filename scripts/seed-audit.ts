@@ -8,7 +8,7 @@
 // databases).
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { type ChainedFields, GENESIS_HASH, hashEvent } from "@/lib/audit/chain";
+import { type ChainedFields, GENESIS_HASH, hashEvent } from "@/lib/audit/trail/chain";
 
 const BATCH = 5_000;
 const LABELS = ["invoices", "payroll", "patient-notes", "contracts", "messages", "attachments", "exports", "profiles"];

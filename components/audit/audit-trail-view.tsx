@@ -7,8 +7,8 @@ import { ACTION_LABELS, AuditTable } from "@/components/audit-table";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
 import { AUDIT_ACTIONS, type AuditPage, type EventFocus, type TrailOptions } from "@/lib/audit";
-import { filterParams, isFiltered, parseAuditQuery, parseSeq } from "@/lib/audit/filter";
-import { toLiveEvent } from "@/lib/audit/live-event";
+import { filterParams, isFiltered, parseAuditQuery, parseSeq } from "@/lib/audit/query/filter";
+import { toLiveEvent } from "@/lib/audit/live/live-event";
 
 export type SearchParams = Record<string, string | string[] | undefined>;
 

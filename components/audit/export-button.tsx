@@ -4,7 +4,7 @@ import * as React from "react";
 import { DownloadIcon, XIcon } from "lucide-react";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { createRecordCounter, fileNameFromDisposition } from "@/lib/audit/export-progress";
+import { createRecordCounter, fileNameFromDisposition } from "@/lib/audit/export/export-progress";
 
 export type AuditExportButtonProps = {
   /** The tenant's export route, e.g. /t/acme/audit/export. */

@@ -3,11 +3,11 @@
 import * as React from "react";
 import { AuditTable } from "@/components/audit-table";
 import { Button } from "@/components/ui/button";
-import { fromLiveEvent, type LiveAuditEvent } from "@/lib/audit/live-event";
+import { fromLiveEvent, type LiveAuditEvent } from "@/lib/audit/live/live-event";
 import { cn } from "@/lib/utils/cn";
 
 // The audit page's events, kept up to date from the live stream (GET <streamPath>, Server-Sent
-// Events; lib/audit/live-stream.ts). New events go on top; while the reader has scrolled away
+// Events; lib/audit/live/live-stream.ts). New events go on top; while the reader has scrolled away
 // from the top they are held behind a "N new events" button instead, so rows never move under
 // the reader's eyes. Pause closes the stream; Resume reopens it after the last event shown, so
 // what arrived meanwhile appears and nothing twice (rows are keyed and de-duplicated by seq).

@@ -33,11 +33,11 @@ export const AUDIT_ACTIONS = {
   credentialCreated: "credential.created",
   credentialRotated: "credential.rotated",
   credentialRevoked: "credential.revoked",
-  // Integrity and retention (lib/audit/verify-chain.ts, checkpoints.ts, prune.ts).
+  // Integrity and retention (lib/audit/integrity/verify-chain.ts, checkpoints.ts, prune.ts).
   auditVerified: "audit.verified",
   checkpointSigned: "audit.checkpoint_signed",
   auditPruned: "audit.pruned",
-  /** A member downloaded the trail (lib/audit/export.ts): format and filter in details. */
+  /** A member downloaded the trail (lib/audit/export/export.ts): format and filter in details. */
   auditExported: "audit.exported",
   // Log sinks (lib/sinks): a tenant's SIEM destinations. Secrets never appear in details.
   sinkCreated: "sink.created",

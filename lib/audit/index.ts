@@ -1,6 +1,6 @@
 export { AUDIT_ACTIONS, type AuditAction, VENDOR_CHAIN } from "./actions";
-export { type Actor, type AuditInput, appendAuditEvent, recordAuditEvent } from "./append";
-export { verifyStoredChain, type ChainReport } from "./verify-chain";
+export { type Actor, type AuditInput, appendAuditEvent, recordAuditEvent } from "./trail/append";
+export { verifyStoredChain, type ChainReport } from "./integrity/verify-chain";
 export {
   type EventFocus,
   listTenantEvents,
@@ -9,5 +9,5 @@ export {
   tenantHeadSeq,
   type TrailOptions,
   vendorEvent,
-} from "./list-events";
-export type { AuditPage } from "./query";
+} from "./query/list-events";
+export type { AuditPage } from "./query/query";

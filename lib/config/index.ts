@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/signing-key";
-import { parsePublicKeysPem, readPublicKeysFile } from "@/lib/audit/trusted-keys";
+import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/integrity/signing-key";
+import { parsePublicKeysPem, readPublicKeysFile } from "@/lib/audit/integrity/trusted-keys";
 import { parsePreviousSinkSecretKeys, parseSinkSecretKey, readSinkSecretKeyFile } from "@/lib/sinks/secrets";
 
 // Every setting Custody reads from the environment, validated once. A missing or malformed

@@ -31,7 +31,7 @@ export async function scriptDatabase(fail: (message: string) => never): Promise<
 
 /** The checkpoint key for a script: AUDIT_SIGNING_KEY(_FILE), or the demo's on the demo database. */
 export async function scriptSigningKey(onDemo: boolean) {
-  const { DEMO_SIGNING_KEY_FILE, readSigningKeyFile, signingKeyFromEnv } = await import("@/lib/audit/signing-key");
+  const { DEMO_SIGNING_KEY_FILE, readSigningKeyFile, signingKeyFromEnv } = await import("@/lib/audit/integrity/signing-key");
   const demoKeyFile = path.join(process.env.CUSTODY_DATA_DIR?.trim() || ".custody", DEMO_SIGNING_KEY_FILE);
   return signingKeyFromEnv() ?? (onDemo && fs.existsSync(demoKeyFile) ? readSigningKeyFile(demoKeyFile) : null);
 }

@@ -12,7 +12,7 @@ export function backgroundJobs(env: Env): Job[] {
       // Sign every chain whose head moved since its last checkpoint.
       name: "audit-checkpoints",
       intervalMs: env.AUDIT_CHECKPOINT_INTERVAL_MINUTES * 60_000,
-      run: async () => (await import("@/lib/audit/checkpoints")).signDueCheckpoints(),
+      run: async () => (await import("@/lib/audit/integrity/checkpoints")).signDueCheckpoints(),
     },
     {
       // Count new audit events into the usage rollups (lib/audit/usage): a few seconds behind.
@@ -37,7 +37,7 @@ export function backgroundJobs(env: Env): Job[] {
       intervalMs: 60 * 60_000,
       firstRunMs: 60_000,
       run: async (signal) => {
-        const { pruneExpired } = await import("@/lib/audit/prune");
+        const { pruneExpired } = await import("@/lib/audit/trail/prune");
         const results = await pruneExpired({ retentionDays, signal });
         return { pruned: results.reduce((n, r) => n + r.pruned, 0) };
       },

@@ -146,7 +146,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   // Background jobs (lib/jobs): signed audit checkpoints, retention. The demo signs with a key
   // it generates into its data folder on first start.
   if (demo && !env.AUDIT_SIGNING_KEY && !env.AUDIT_SIGNING_KEY_FILE) {
-    process.env.AUDIT_SIGNING_KEY_FILE = (await import("@/lib/audit/signing-key")).ensureDemoSigningKey(dataDir);
+    process.env.AUDIT_SIGNING_KEY_FILE = (await import("@/lib/audit/integrity/signing-key")).ensureDemoSigningKey(dataDir);
   }
   // Likewise the key that encrypts log-sink secrets at rest.
   if (demo && !env.SINK_SECRET_KEY && !env.SINK_SECRET_KEY_FILE) {
@@ -176,7 +176,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   });
   cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
   // Live audit streams never end by themselves, so the server could not close: end them first.
-  const { stopAuditLiveHub } = await import("@/lib/audit/live-hub");
+  const { stopAuditLiveHub } = await import("@/lib/audit/live/live-hub");
   cleanups.unshift(stopAuditLiveHub);
 
   say(`database: ${databaseLabel}`);

@@ -2,7 +2,7 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { AUDIT_ACTIONS, type AuditAction, appendAuditEvent, recordAuditEvent } from "@/lib/audit";
-import type { AuditDetails } from "@/lib/audit/append";
+import type { AuditDetails } from "@/lib/audit/trail/append";
 import { getDb, isUniqueViolation, type Tx } from "@/lib/db";
 import type { AuditOutcome, LogSink, Prisma } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";

@@ -1,4 +1,4 @@
-import type { ExportRecord } from "@/lib/audit/export-format";
+import type { ExportRecord } from "@/lib/audit/export/export-format";
 
 // The contract between the log-sink outbox (which events go to which sink, in order, retried)
 // and the transports (how one batch reaches one receiver). Issue 6; see ARCHITECTURE.md.

@@ -1,6 +1,6 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { exportRecordOf } from "@/lib/audit/export-format";
+import { exportRecordOf } from "@/lib/audit/export/export-format";
 import { getDb } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import { errorFields, log } from "@/lib/log";

@@ -1,6 +1,6 @@
 import "server-only";
 import type { AuditAction } from "@/lib/audit/actions";
-import { type Actor, type AuditDetails, type AuditInput, recordAuditEvent } from "@/lib/audit/append";
+import { type Actor, type AuditDetails, type AuditInput, recordAuditEvent } from "@/lib/audit/trail/append";
 import { getDb, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";

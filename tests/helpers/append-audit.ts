@@ -8,7 +8,7 @@
 // Prints `committed <via> <seq> <epoch ms>` after each commit, then `done`.
 import pg from "pg";
 import { recordAuditEvent } from "@/lib/audit";
-import { AuditGroupCommitter } from "@/lib/audit/group-commit";
+import { AuditGroupCommitter } from "@/lib/audit/trail/group-commit";
 import { disconnectDb } from "@/lib/db";
 
 async function main() {

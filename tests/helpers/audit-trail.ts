@@ -1,8 +1,8 @@
 import { generateKeyPairSync } from "node:crypto";
 import pg from "pg";
 import { appendAuditEvent } from "@/lib/audit";
-import { hashEvent } from "@/lib/audit/chain";
-import { chainedFieldsOf } from "@/lib/audit/stored";
+import { hashEvent } from "@/lib/audit/trail/chain";
+import { chainedFieldsOf } from "@/lib/audit/trail/stored";
 import { getDb } from "@/lib/db";
 
 // Helpers for tests of the trail's integrity: build a trail, and tamper with it the way

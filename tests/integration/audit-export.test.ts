@@ -3,9 +3,9 @@ import vm from "node:vm";
 import { parse } from "csv-parse/sync";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
-import { type ChainedFields, verifyChain } from "@/lib/audit/chain";
-import { estimateExportSize, startAuditExport } from "@/lib/audit/export";
-import { EXPORT_COLUMNS } from "@/lib/audit/export-format";
+import { type ChainedFields, verifyChain } from "@/lib/audit/trail/chain";
+import { estimateExportSize, startAuditExport } from "@/lib/audit/export/export";
+import { EXPORT_COLUMNS } from "@/lib/audit/export/export-format";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import type { Principal } from "@/lib/auth/principal";
 import { disconnectDb, getDb } from "@/lib/db";
@@ -31,8 +31,8 @@ vi.mock("@/lib/auth/principal", () => ({
 
 // How many events the export has taken from the database reader so far.
 const pulled = vi.hoisted(() => ({ events: 0 }));
-vi.mock("@/lib/audit/query", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("@/lib/audit/query")>();
+vi.mock("@/lib/audit/query/query", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("@/lib/audit/query/query")>();
   return {
     ...actual,
     async *streamAuditEvents(...args: Parameters<typeof actual.streamAuditEvents>) {

@@ -5,15 +5,15 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { verifyChain } from "@/lib/audit/chain";
-import { pruneChain } from "@/lib/audit/prune";
-import { checkpointDocumentFor, listCheckpoints, signCheckpointNow, signDueCheckpoints } from "@/lib/audit/checkpoints";
-import { forgetDeploymentSigningKey, parseSigningKeyPem } from "@/lib/audit/signing-key";
-import { forgetDeploymentTrustedPublicKeys } from "@/lib/audit/trusted-keys";
-import { chainedFieldsOf } from "@/lib/audit/stored";
-import { type IntegrityProgress, verifyChainIntegrity } from "@/lib/audit/verify-chain";
-import { type IntegrityLine, integrityStream } from "@/lib/audit/integrity-stream";
-import { verifyTenantTrail } from "@/lib/audit/verify-tenant-trail";
+import { verifyChain } from "@/lib/audit/trail/chain";
+import { pruneChain } from "@/lib/audit/trail/prune";
+import { checkpointDocumentFor, listCheckpoints, signCheckpointNow, signDueCheckpoints } from "@/lib/audit/integrity/checkpoints";
+import { forgetDeploymentSigningKey, parseSigningKeyPem } from "@/lib/audit/integrity/signing-key";
+import { forgetDeploymentTrustedPublicKeys } from "@/lib/audit/integrity/trusted-keys";
+import { chainedFieldsOf } from "@/lib/audit/trail/stored";
+import { type IntegrityProgress, verifyChainIntegrity } from "@/lib/audit/integrity/verify-chain";
+import { type IntegrityLine, integrityStream } from "@/lib/audit/integrity/integrity-stream";
+import { verifyTenantTrail } from "@/lib/audit/integrity/verify-tenant-trail";
 import { disconnectDb, getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { Caller } from "@/lib/tenants";
@@ -266,7 +266,7 @@ describe("signed checkpoints", () => {
       fs.writeFileSync(path.join(dir, "checkpoint.json"), JSON.stringify(doc, null, 2));
       const run = (script: string) => promisify(execFile)("bash", ["-c", script], { cwd: dir });
       // Exactly the commands the integrity page shows (OPENSSL_COMMANDS).
-      const { OPENSSL_COMMANDS } = await import("@/lib/audit/checkpoint-instructions");
+      const { OPENSSL_COMMANDS } = await import("@/lib/audit/integrity/checkpoint-instructions");
       const good = await run(OPENSSL_COMMANDS("checkpoint.json"));
       expect(good.stdout).toContain("Signature Verified Successfully");
 

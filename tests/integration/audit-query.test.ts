@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { type AuditInput, appendAuditEvent, listTenantEvents, tenantEvent, verifyStoredChain } from "@/lib/audit";
-import { type AuditFilter, parseAuditQuery } from "@/lib/audit/filter";
-import { queryAuditPage, streamAuditEvents } from "@/lib/audit/query";
+import { type AuditFilter, parseAuditQuery } from "@/lib/audit/query/filter";
+import { queryAuditPage, streamAuditEvents } from "@/lib/audit/query/query";
 import { disconnectDb, getDb } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import type { Caller } from "@/lib/tenants";

@@ -1,10 +1,10 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { appendAuditEvent } from "@/lib/audit";
-import { signDueCheckpoints } from "@/lib/audit/checkpoints";
-import { pruneChain, RETENTION_ACTOR } from "@/lib/audit/prune";
-import { forgetDeploymentSigningKey, parseSigningKeyPem } from "@/lib/audit/signing-key";
-import { verifyChainIntegrity } from "@/lib/audit/verify-chain";
+import { signDueCheckpoints } from "@/lib/audit/integrity/checkpoints";
+import { pruneChain, RETENTION_ACTOR } from "@/lib/audit/trail/prune";
+import { forgetDeploymentSigningKey, parseSigningKeyPem } from "@/lib/audit/integrity/signing-key";
+import { verifyChainIntegrity } from "@/lib/audit/integrity/verify-chain";
 import { disconnectDb, getDb } from "@/lib/db";
 import { NO_REQUEST } from "@/lib/http/request-meta";
 import { appendEvents, newSigningKeyPem, newTenantWithTrail, rewriteHistory, tamper } from "../helpers/audit-trail";

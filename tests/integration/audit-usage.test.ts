@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordAuditEvent } from "@/lib/audit";
-import { AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/group-commit";
+import { AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/trail/group-commit";
 import { getTenantUsage, getVendorUsage, rollUpAll, rollUpChain, rollUpChainBatch } from "@/lib/audit/usage";
 import type { Env } from "@/lib/config";
 import { disconnectDb, getDb } from "@/lib/db";

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendAuditEvent, verifyStoredChain } from "@/lib/audit";
-import { AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/group-commit";
+import { AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/trail/group-commit";
 import { disconnectDb, getDb } from "@/lib/db";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { waitUntil } from "../helpers/wait";

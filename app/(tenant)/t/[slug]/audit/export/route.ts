@@ -1,5 +1,5 @@
 import { getPrincipal, callerFor } from "@/lib/auth/principal";
-import { startAuditExport } from "@/lib/audit/export";
+import { startAuditExport } from "@/lib/audit/export/export";
 import { ERROR_STATUS, GENERIC_MESSAGE, isAppError, type ErrorCode } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 

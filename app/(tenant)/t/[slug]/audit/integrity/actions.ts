@@ -1,7 +1,7 @@
 "use server";
 
 import { revalidatePath } from "next/cache";
-import { signCheckpointNow } from "@/lib/audit/checkpoints";
+import { signCheckpointNow } from "@/lib/audit/integrity/checkpoints";
 import { callerFor, getPrincipal } from "@/lib/auth/principal";
 import { type ActionResult, actionResult, parseForm } from "@/lib/http/action-result";
 import { tenantIdSchema } from "@/lib/validation/audit-integrity";

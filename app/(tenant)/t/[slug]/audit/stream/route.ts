@@ -1,6 +1,6 @@
 import { cookies } from "next/headers";
 import { callerFor, getPrincipal } from "@/lib/auth/principal";
-import { openLiveAuditView } from "@/lib/audit/live-view";
+import { openLiveAuditView } from "@/lib/audit/live/live-view";
 import { ERROR_STATUS, type ErrorCode, GENERIC_MESSAGE, isAppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 

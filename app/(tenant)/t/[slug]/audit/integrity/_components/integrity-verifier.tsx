@@ -5,7 +5,7 @@ import Link from "next/link";
 import { useEffect, useRef, useState } from "react";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import type { IntegrityLine, IntegrityResultJson } from "@/lib/audit/integrity-stream";
+import type { IntegrityLine, IntegrityResultJson } from "@/lib/audit/integrity/integrity-stream";
 
 type State =
   | { phase: "idle" }
@@ -22,7 +22,7 @@ const KIND_LABELS: Record<string, string> = {
 
 const number = (n: number | string) => Number(n).toLocaleString("en");
 
-/** Runs the server's check and reads its JSON-lines stream (lib/audit/integrity-stream.ts). */
+/** Runs the server's check and reads its JSON-lines stream (lib/audit/integrity/integrity-stream.ts). */
 export function IntegrityVerifier({ slug }: { slug: string }) {
   const [state, setState] = useState<State>({ phase: "idle" });
   const running = useRef<AbortController | null>(null);

@@ -1,5 +1,5 @@
-import { PUBLIC_KEY_FILE } from "@/lib/audit/checkpoint-instructions";
-import { deploymentSigningKey } from "@/lib/audit/signing-key";
+import { PUBLIC_KEY_FILE } from "@/lib/audit/integrity/checkpoint-instructions";
+import { deploymentSigningKey } from "@/lib/audit/integrity/signing-key";
 import { notFoundResponse, routeMember } from "../route-member";
 
 // GET: the deployment's checkpoint public key (SPKI PEM), as a file.

@@ -1,4 +1,4 @@
-import { integrityStream } from "@/lib/audit/integrity-stream";
+import { integrityStream } from "@/lib/audit/integrity/integrity-stream";
 import { crossSite } from "@/lib/http/same-origin";
 import { notFoundResponse, routeMember } from "../route-member";
 

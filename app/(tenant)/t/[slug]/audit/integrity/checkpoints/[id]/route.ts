@@ -1,5 +1,5 @@
-import { checkpointFileName } from "@/lib/audit/checkpoint-instructions";
-import { checkpointDocumentFor } from "@/lib/audit/checkpoints";
+import { checkpointFileName } from "@/lib/audit/integrity/checkpoint-instructions";
+import { checkpointDocumentFor } from "@/lib/audit/integrity/checkpoints";
 import { isAppError } from "@/lib/errors";
 import { notFoundResponse, routeMember } from "../../route-member";
 

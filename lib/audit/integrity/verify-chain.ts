@@ -1,9 +1,9 @@
 import "server-only";
 import pg from "pg";
 import { CONNECT_TIMEOUT_MS, connectionString } from "@/lib/db/pool";
-import { AUDIT_ACTIONS, VENDOR_CHAIN } from "./actions";
+import { AUDIT_ACTIONS, VENDOR_CHAIN } from "../actions";
 import { checkpointStatement, statementSignatureValid } from "./checkpoint-statement";
-import { type ChainBreak, type ChainedFields, GENESIS_HASH, verifyChain } from "./chain";
+import { type ChainBreak, type ChainedFields, GENESIS_HASH, verifyChain } from "../trail/chain";
 import { explainChainBreak } from "./explain-break";
 import type { SigningKey } from "./signing-key";
 import { deploymentTrustedPublicKeys, type TrustedKey } from "./trusted-keys";
@@ -67,7 +67,7 @@ export type VerifyOptions = {
   trustedKey?: Pick<SigningKey, "keyId" | "publicKey"> | null;
   /**
    * The deployment's previous signing keys, whose checkpoints are accepted too when a
-   * trustedKey is given; by default those in AUDIT_TRUSTED_PUBLIC_KEYS (lib/audit/trusted-keys.ts).
+   * trustedKey is given; by default those in AUDIT_TRUSTED_PUBLIC_KEYS (lib/audit/integrity/trusted-keys.ts).
    */
   previousKeys?: readonly TrustedKey[];
   batchSize?: number;

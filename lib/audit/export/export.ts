@@ -3,13 +3,13 @@ import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 import { type Caller, standingOf } from "@/lib/tenants/caller";
-import { AUDIT_ACTIONS } from "./actions";
-import { appendAuditEvent } from "./append";
+import { AUDIT_ACTIONS } from "../actions";
+import { appendAuditEvent } from "../trail/append";
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, exportFileName } from "./export-format";
 import { exportStream } from "./export-stream";
-import { type AuditFilter, filterParams, isFiltered } from "./filter";
-import { readRequestFilter } from "./request-filter";
-import { filterCondition, streamAuditEvents } from "./query";
+import { type AuditFilter, filterParams, isFiltered } from "../query/filter";
+import { readRequestFilter } from "../query/request-filter";
+import { filterCondition, streamAuditEvents } from "../query/query";
 
 // Export of a tenant's trail through the console's filter, for its members (admins and
 // auditors). Everything that can refuse happens before the first byte: membership, the

@@ -1,5 +1,5 @@
 import "server-only";
-import type { AuditFilter } from "./filter";
+import type { AuditFilter } from "../query/filter";
 import { type AuditLiveHub, type LiveDelivery, type LiveSubscription } from "./live-hub";
 import { toLiveEvent } from "./live-event";
 
@@ -7,7 +7,7 @@ import { toLiveEvent } from "./live-event";
 //
 //   id: <seq>
 //   event: audit
-//   data: <the event as JSON (lib/audit/live-event.ts)>
+//   data: <the event as JSON (lib/audit/live/live-event.ts)>
 //
 // and when events that do not match the filter were passed over, a bare `id: <seq>` with no
 // data: a browser records it as the last event id without firing anything, so an automatic

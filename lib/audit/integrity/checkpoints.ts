@@ -3,8 +3,8 @@ import { getDb, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { actorOf, type Caller, requireTenantRole, runAudited, standingOf } from "@/lib/tenants/caller";
-import { AUDIT_ACTIONS } from "./actions";
-import { appendAuditEvent } from "./append";
+import { AUDIT_ACTIONS } from "../actions";
+import { appendAuditEvent } from "../trail/append";
 import { type CheckpointDocument, checkpointDocument, checkpointStatement, signStatement } from "./checkpoint-statement";
 import { deploymentSigningKey, type SigningKey } from "./signing-key";
 

@@ -1,7 +1,7 @@
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import type { AuditEvent } from "@/lib/db/generated/client";
-import { GENESIS_HASH, hashEvent, type ChainedFields } from "./chain";
+import { GENESIS_HASH, hashEvent, type ChainedFields } from "../trail/chain";
 import { CSV_HEADER, csvCell, csvLine, EXPORT_COLUMNS, exportFileName, exportRecordOf, jsonLine } from "./export-format";
 
 /** A stored event (as Prisma returns it) whose hash is right for its fields. */

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 
 // The hash chain. Each event's hash covers the previous event's hash and the event's own
 // fields in a fixed order, so editing, removing or reordering any event breaks every hash
-// after it. Pure code: shared by append (lib/audit/append.ts) and verification.
+// after it. Pure code: shared by append (lib/audit/trail/append.ts) and verification.
 
 export const GENESIS_HASH = "0".repeat(64);
 
@@ -41,7 +41,7 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The canonical JSON of an event's fields after chain, seq and time, without brackets: what
- * the caller of the database's batch append (lib/audit/group-commit.ts) computes, since only
+ * the caller of the database's batch append (lib/audit/trail/group-commit.ts) computes, since only
  * the database knows the first three.
  */
 export function eventTail(fields: Omit<ChainedFields, "chain" | "seq" | "occurredAt">): string {

@@ -4,7 +4,7 @@
 //
 // Bad input never reaches SQL: each field is checked here and a clear message says what is
 // wrong. Values that only bound the work (page size) are clamped instead of refused.
-import { AUDIT_ACTIONS } from "./actions";
+import { AUDIT_ACTIONS } from "../actions";
 
 export const AUDIT_OUTCOMES = ["success", "denied", "failure"] as const;
 export type AuditOutcomeName = (typeof AUDIT_OUTCOMES)[number];

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { CSV_HEADER, csvLine, exportRecordOf, jsonLine } from "./export-format";
 import { createRecordCounter, fileNameFromDisposition } from "./export-progress";
 import type { AuditEvent } from "@/lib/db/generated/client";
-import { GENESIS_HASH } from "./chain";
+import { GENESIS_HASH } from "../trail/chain";
 
 function event(n: number, actorLabel: string): AuditEvent {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AuditEvent } from "@/lib/db/generated/client";
-import { GENESIS_HASH } from "./chain";
+import { GENESIS_HASH } from "../trail/chain";
 import { type ExportEnd, exportStream } from "./export-stream";
 
 // The stream's contract with its reader, with a stand-in for the database: it reads only as

@@ -1,10 +1,10 @@
 import type { AuditEvent } from "@/lib/db/generated/client";
-import { chainedFieldsOf } from "./stored";
+import { chainedFieldsOf } from "../trail/stored";
 
 // How an exported event is written: CSV for spreadsheets and JSON Lines for tools. Pure code,
-// shared by the export stream (lib/audit/export-stream.ts) and its tests.
+// shared by the export stream (lib/audit/export/export-stream.ts) and its tests.
 //
-// Both carry every hashed field under the names the hash chain uses (lib/audit/chain.ts), with
+// Both carry every hashed field under the names the hash chain uses (lib/audit/trail/chain.ts), with
 // enums as their database labels, times as ISO 8601 UTC and 64-bit integers as strings, so a
 // JSON Lines file can be re-hashed event by event (hashEvent) without Custody. The row id is
 // left out: it is one sequence across all tenants, so its growth would show a tenant how busy

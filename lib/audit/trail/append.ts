@@ -2,7 +2,7 @@ import "server-only";
 import { getDb, type Tx } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import type { RequestMeta } from "@/lib/http/request-meta";
-import { type AuditAction, VENDOR_CHAIN } from "./actions";
+import { type AuditAction, VENDOR_CHAIN } from "../actions";
 import { type ChainedFields, GENESIS_HASH, hashEvent } from "./chain";
 
 /** Who acted: a person, a vendor admin, a service credential, or Custody itself. Null id: unknown person. */

@@ -2,10 +2,10 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { Caller } from "@/lib/tenants/caller";
-import { readRequestFilter } from "./request-filter";
+import { readRequestFilter } from "../query/request-filter";
 import { type AuditLiveHub, getAuditLiveHub } from "./live-hub";
 import { auditEventStream } from "./live-stream";
-import { chainHeadSeq } from "./query";
+import { chainHeadSeq } from "../query/query";
 
 // A member's live view of their tenant's trail (GET /t/<slug>/audit/stream). Everything that
 // can refuse happens before the first byte: membership (a non-member and an unknown slug get

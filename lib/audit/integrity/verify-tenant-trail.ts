@@ -1,8 +1,8 @@
 import "server-only";
 import { AppError } from "@/lib/errors";
 import { actorOf, type Caller, requireTenantRole, runAudited, type Standing } from "@/lib/tenants/caller";
-import { AUDIT_ACTIONS } from "./actions";
-import { type AuditDetails, recordAuditEvent } from "./append";
+import { AUDIT_ACTIONS } from "../actions";
+import { type AuditDetails, recordAuditEvent } from "../trail/append";
 import { deploymentSigningKey } from "./signing-key";
 import { type IntegrityProgress, type IntegrityReport, VerificationCancelled, verifyChainIntegrity } from "./verify-chain";
 

@@ -3,7 +3,7 @@ import type pg from "pg";
 import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { type Actor, type AuditDetails, eventFieldsOf } from "./append";
-import type { AuditAction } from "./actions";
+import type { AuditAction } from "../actions";
 import { eventTail } from "./chain";
 
 // Group commit for the key service's audit events. Every wrap and unwrap must be on the trail

@@ -5,8 +5,8 @@ import type { AuditEvent } from "@/lib/db/generated/client";
 import { connectionString } from "@/lib/db/pool";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import { type AuditFilter, isFiltered } from "./filter";
-import { chainHeadSeq, eventsAfter } from "./query";
+import { type AuditFilter, isFiltered } from "../query/filter";
+import { chainHeadSeq, eventsAfter } from "../query/query";
 
 // The live audit view's fan-in: one connection per console process LISTENs on custody_audit
 // (migration 20261129080000: every insert into audit_events notifies its chain id, whichever

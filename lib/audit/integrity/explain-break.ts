@@ -1,7 +1,7 @@
 import "server-only";
 import { getDb } from "@/lib/db";
-import { type ChainBreak, hashEvent } from "./chain";
-import { chainedFieldsOf } from "./stored";
+import { type ChainBreak, hashEvent } from "../trail/chain";
+import { chainedFieldsOf } from "../trail/stored";
 
 /** A broken link in plain words: which event, and whether it was edited, deleted or moved. */
 export type BreakExplanation = {
@@ -13,7 +13,7 @@ export type BreakExplanation = {
 };
 
 /**
- * Looks closer at the first break the chain check found (lib/audit/verify-chain.ts). An event whose contents no longer
+ * Looks closer at the first break the chain check found (lib/audit/integrity/verify-chain.ts). An event whose contents no longer
  * hash to its stored hash was edited, unless its stored link points at an event that now sits
  * elsewhere in the chain (then events were swapped); a self-consistent event that does not
  * follow its predecessor was moved; a hole in the numbering, or a head ahead of the last

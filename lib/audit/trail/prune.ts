@@ -1,7 +1,7 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import { NO_REQUEST } from "@/lib/http/request-meta";
-import { AUDIT_ACTIONS, VENDOR_CHAIN } from "./actions";
+import { AUDIT_ACTIONS, VENDOR_CHAIN } from "../actions";
 import { type Actor, appendAuditEvent } from "./append";
 
 // Retention: the oldest events of a chain are deleted in batches. Each batch is one
