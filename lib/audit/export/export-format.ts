@@ -1,4 +1,5 @@
 import type { AuditEvent } from "@/lib/db/generated/client";
+import { type ChainRepresentation, type Conversion, convertEvent, EVENT_FIELDS, type EventField, type EventFieldsAs, same } from "../trail/event-fields";
 import { chainedFieldsOf } from "../trail/stored";
 
 // How an exported event is written: CSV for spreadsheets and JSON Lines for tools. Pure code,
@@ -18,69 +19,27 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
   jsonl: "application/jsonl; charset=utf-8",
 };
 
-/** One exported event: strings and nulls only, except `details` (the stored JSON). */
-export type ExportRecord = {
-  chain: string;
-  seq: string;
-  occurredAt: string;
-  tenantId: string | null;
-  actorType: string;
-  actorId: string | null;
-  actorLabel: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  outcome: string;
-  sourceIp: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  details: unknown;
-  prevHash: string;
-  hash: string;
+/** Strings and nulls only, except `details` (the stored JSON): the chain's view with seq and time as text. */
+type ExportRepresentation = Omit<ChainRepresentation, "seq" | "time"> & { seq: string; time: string };
+
+/** One exported event. */
+export type ExportRecord = EventFieldsAs<ExportRepresentation>;
+
+/** The columns, in file order (the CSV header row): every field of the event (lib/audit/trail/event-fields.ts). */
+export const EXPORT_COLUMNS: readonly EventField[] = EVENT_FIELDS;
+
+const CHAIN_TO_EXPORT: Conversion<ChainRepresentation, ExportRepresentation> = {
+  text: same,
+  optionalText: same,
+  seq: (value) => value.toString(),
+  time: (value) => value.toISOString(),
+  actorType: same,
+  outcome: same,
+  details: (value) => value ?? null,
 };
 
-/** The columns, in file order (the CSV header row). */
-export const EXPORT_COLUMNS = [
-  "chain",
-  "seq",
-  "occurredAt",
-  "tenantId",
-  "actorType",
-  "actorId",
-  "actorLabel",
-  "action",
-  "targetType",
-  "targetId",
-  "outcome",
-  "sourceIp",
-  "userAgent",
-  "requestId",
-  "details",
-  "prevHash",
-  "hash",
-] as const satisfies ReadonlyArray<keyof ExportRecord>;
-
 export function exportRecordOf(event: AuditEvent): ExportRecord {
-  const fields = chainedFieldsOf(event);
-  return {
-    chain: fields.chain,
-    seq: fields.seq.toString(),
-    occurredAt: fields.occurredAt.toISOString(),
-    tenantId: fields.tenantId,
-    actorType: fields.actorType,
-    actorId: fields.actorId,
-    actorLabel: fields.actorLabel,
-    action: fields.action,
-    targetType: fields.targetType,
-    targetId: fields.targetId,
-    outcome: fields.outcome,
-    sourceIp: fields.sourceIp,
-    userAgent: fields.userAgent,
-    requestId: fields.requestId,
-    details: fields.details ?? null,
-    prevHash: fields.prevHash,
-    hash: fields.hash,
-  };
+  return convertEvent(chainedFieldsOf(event), CHAIN_TO_EXPORT);
 }
 
 // A spreadsheet runs a cell that starts with one of these as a formula (or, for tab and CR,

@@ -3,7 +3,17 @@ import pg from "pg";
 import { CONNECT_TIMEOUT_MS, connectionString } from "@/lib/db/pool";
 import { AUDIT_ACTIONS, VENDOR_CHAIN } from "../actions";
 import { checkpointStatement, statementSignatureValid } from "./checkpoint-statement";
-import { type ChainBreak, type ChainedFields, GENESIS_HASH, verifyChain } from "../trail/chain";
+import { type ChainBreak, type ChainEvent, GENESIS_HASH, verifyChain } from "../trail/chain";
+import {
+  type ChainRepresentation,
+  type Conversion,
+  convertEvent,
+  EVENT_COLUMNS_SQL,
+  EVENT_FIELDS,
+  type EventFieldsAs,
+  type RowRepresentation,
+  same,
+} from "../trail/event-fields";
 import { explainChainBreak } from "./explain-break";
 import type { SigningKey } from "./signing-key";
 import { deploymentTrustedPublicKeys, type TrustedKey } from "./trusted-keys";
@@ -73,55 +83,28 @@ export type VerifyOptions = {
   batchSize?: number;
 };
 
-type Event = ChainedFields & { id: bigint; prevHash: string; hash: string };
+type Event = ChainEvent & { id: bigint };
 
-// Rows come as arrays (no per-row object from the driver), in EVENTS_SQL's column order.
-type Row = [
-  id: string,
-  seq: string,
-  occurredAt: Date,
-  tenantId: string | null,
-  actorType: string,
-  actorId: string | null,
-  actorLabel: string | null,
-  action: string,
-  targetType: string | null,
-  targetId: string | null,
-  outcome: string,
-  sourceIp: string | null,
-  userAgent: string | null,
-  requestId: string | null,
-  details: unknown,
-  prevHash: string,
-  hash: string,
-];
+// Rows come as arrays (no per-row object from the driver): the id, then EVENT_FIELDS in order.
+type Row = unknown[];
 
-function eventOf(row: Row, chain: string): Event {
-  return {
-    id: BigInt(row[0]),
-    chain,
-    seq: BigInt(row[1]),
-    occurredAt: row[2],
-    tenantId: row[3],
-    actorType: row[4],
-    actorId: row[5],
-    actorLabel: row[6],
-    action: row[7],
-    targetType: row[8],
-    targetId: row[9],
-    outcome: row[10],
-    sourceIp: row[11],
-    userAgent: row[12],
-    requestId: row[13],
-    details: row[14],
-    prevHash: row[15],
-    hash: row[16],
-  };
+const ROW_TO_CHAIN: Conversion<RowRepresentation, ChainRepresentation> = {
+  text: same,
+  optionalText: same,
+  seq: (value) => BigInt(value),
+  time: same,
+  actorType: same,
+  outcome: same,
+  details: same,
+};
+
+function eventOf(row: Row): Event {
+  const fields = Object.fromEntries(EVENT_FIELDS.map((field, i) => [field, row[i + 1]])) as EventFieldsAs<RowRepresentation>;
+  return { id: BigInt(row[0] as string), ...convertEvent(fields, ROW_TO_CHAIN) };
 }
 
 const EVENTS_SQL = `
-  SELECT id, seq, occurred_at, tenant_id, actor_type::text AS actor_type, actor_id, actor_label, action, target_type,
-         target_id, outcome::text AS outcome, source_ip, user_agent, request_id, details, prev_hash, hash
+  SELECT id, ${EVENT_COLUMNS_SQL}
     FROM audit_events WHERE chain = $1 AND seq > $2 AND seq <= $3 ORDER BY seq`;
 
 export class VerificationCancelled extends Error {
@@ -281,7 +264,7 @@ async function verifyFromHead(client: pg.Client, chain: string, options: VerifyO
   while (next) {
     const rows = (await next).rows;
     if (rows.length === 0) break;
-    const events = rows.map((row) => eventOf(row, chain));
+    const events = rows.map(eventOf);
     const last = events[events.length - 1]!;
     // Fetch ahead while this batch is hashed.
     next = last.seq < headSeq ? fetchBatch(last.seq) : null;

@@ -1,4 +1,5 @@
 import type { AuditEvent } from "@/lib/db/generated/client";
+import { type Conversion, convertEvent, type EventFieldsAs, same, type StoredRepresentation } from "../trail/event-fields";
 
 // An audit event as the live view sends it to the browser (the SSE stream's `data`, and the
 // first page handed to the client component): JSON, with seq and time as strings. Pure, so
@@ -7,46 +8,23 @@ import type { AuditEvent } from "@/lib/db/generated/client";
 // The row id is left out on purpose: it is one sequence across every chain, so its growth
 // would tell a tenant how busy the other tenants are. Within one chain, seq is as unique.
 
-export type LiveAuditEvent = {
-  chain: string;
-  seq: string;
-  occurredAt: string;
-  tenantId: string | null;
-  actorType: AuditEvent["actorType"];
-  actorId: string | null;
-  actorLabel: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  outcome: AuditEvent["outcome"];
-  sourceIp: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  details: AuditEvent["details"];
-  prevHash: string;
-  hash: string;
+/** Seq and time as strings; enums and details as stored. */
+type LiveRepresentation = Omit<StoredRepresentation, "seq" | "time"> & { seq: string; time: string };
+
+export type LiveAuditEvent = EventFieldsAs<LiveRepresentation>;
+
+const STORED_TO_LIVE: Conversion<StoredRepresentation, LiveRepresentation> = {
+  text: same,
+  optionalText: same,
+  seq: (value) => value.toString(),
+  time: (value) => value.toISOString(),
+  actorType: same,
+  outcome: same,
+  details: same,
 };
 
 export function toLiveEvent(event: AuditEvent): LiveAuditEvent {
-  return {
-    chain: event.chain,
-    seq: event.seq.toString(),
-    occurredAt: event.occurredAt.toISOString(),
-    tenantId: event.tenantId,
-    actorType: event.actorType,
-    actorId: event.actorId,
-    actorLabel: event.actorLabel,
-    action: event.action,
-    targetType: event.targetType,
-    targetId: event.targetId,
-    outcome: event.outcome,
-    sourceIp: event.sourceIp,
-    userAgent: event.userAgent,
-    requestId: event.requestId,
-    details: event.details,
-    prevHash: event.prevHash,
-    hash: event.hash,
-  };
+  return convertEvent(event, STORED_TO_LIVE);
 }
 
 /** Back to the table's shape. `id` is the seq: the table keys rows by it, and one chain's seqs are unique. */

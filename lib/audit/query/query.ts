@@ -1,6 +1,15 @@
 import "server-only";
 import { getDb, Prisma } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
+import {
+  type Conversion,
+  convertEvent,
+  EVENT_COLUMNS_SQL,
+  type EventFieldsAs,
+  type RowRepresentation,
+  same,
+  type StoredRepresentation,
+} from "../trail/event-fields";
 import { type AuditCursor, type AuditFilter, encodeCursor } from "./filter";
 
 // Reading one chain through a filter. The chain is always the caller's own, decided by the
@@ -14,51 +23,23 @@ import { type AuditCursor, type AuditFilter, encodeCursor } from "./filter";
 // that live in `details` use its GIN index (they are rare: object ids, request ids) or the
 // data-label expression index.
 
-const COLUMNS = Prisma.sql`id, chain, seq, occurred_at, tenant_id, actor_type::text AS actor_type, actor_id, actor_label,
-  action, target_type, target_id, outcome::text AS outcome, source_ip, user_agent, request_id, details, prev_hash, hash`;
+const COLUMNS = Prisma.raw(`id, ${EVENT_COLUMNS_SQL}`);
 
-type Row = {
-  id: bigint;
-  chain: string;
-  seq: bigint;
-  occurred_at: Date;
-  tenant_id: string | null;
-  actor_type: string;
-  actor_id: string | null;
-  actor_label: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  source_ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  details: AuditEvent["details"];
-  prev_hash: string;
-  hash: string;
+/** A row as COLUMNS reads it: the chain's representation (enums as text labels), seq and id as the driver gives them. */
+type Row = { id: bigint } & EventFieldsAs<RowRepresentation>;
+
+const ROW_TO_STORED: Conversion<RowRepresentation, StoredRepresentation> = {
+  text: same,
+  optionalText: same,
+  seq: (value) => BigInt(value),
+  time: same,
+  actorType: (value) => value.toUpperCase() as AuditEvent["actorType"],
+  outcome: (value) => value.toUpperCase() as AuditEvent["outcome"],
+  details: (value) => value as AuditEvent["details"],
 };
 
 function toEvent(row: Row): AuditEvent {
-  return {
-    id: BigInt(row.id),
-    chain: row.chain,
-    seq: BigInt(row.seq),
-    occurredAt: row.occurred_at,
-    tenantId: row.tenant_id,
-    actorType: row.actor_type.toUpperCase() as AuditEvent["actorType"],
-    actorId: row.actor_id,
-    actorLabel: row.actor_label,
-    action: row.action,
-    targetType: row.target_type,
-    targetId: row.target_id,
-    outcome: row.outcome.toUpperCase() as AuditEvent["outcome"],
-    sourceIp: row.source_ip,
-    userAgent: row.user_agent,
-    requestId: row.request_id,
-    details: row.details,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  };
+  return { id: BigInt(row.id), ...convertEvent(row, ROW_TO_STORED) };
 }
 
 const json = (value: unknown) => JSON.stringify(value);

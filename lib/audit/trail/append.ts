@@ -3,7 +3,7 @@ import { getDb, type Tx } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { type AuditAction, VENDOR_CHAIN } from "../actions";
-import { type ChainedFields, GENESIS_HASH, hashEvent } from "./chain";
+import { type ChainedFields, GENESIS_HASH, hashEvent, type TailFields } from "./chain";
 
 /** Who acted: a person, a vendor admin, a service credential, or Custody itself. Null id: unknown person. */
 export type Actor = { type: "user" | "vendor_admin" | "service" | "system"; id: string | null; label: string };
@@ -22,7 +22,7 @@ export type AuditInput = {
 export type AuditDetails = Record<string, string | number | boolean | null | ReadonlyArray<string | number>>;
 
 /** The hashed fields an input contributes: all but chain, seq and time, which the append decides. */
-export function eventFieldsOf(input: AuditInput): Omit<ChainedFields, "chain" | "seq" | "occurredAt"> {
+export function eventFieldsOf(input: AuditInput): TailFields {
   return {
     tenantId: input.tenantId,
     actorType: input.actor.type,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { type ChainedField, type ChainRepresentation, type EventFieldsAs, TAIL_FIELDS, type TailField } from "./event-fields";
 
 // The hash chain. Each event's hash covers the previous event's hash and the event's own
 // fields in a fixed order, so editing, removing or reordering any event breaks every hash
@@ -6,24 +7,14 @@ import { createHash } from "node:crypto";
 
 export const GENESIS_HASH = "0".repeat(64);
 
-/** The fields an event's hash covers; enums as their database labels ("user", "success"). */
-export type ChainedFields = {
-  chain: string;
-  seq: bigint;
-  occurredAt: Date;
-  tenantId: string | null;
-  actorType: string;
-  actorId: string | null;
-  actorLabel: string | null;
-  action: string;
-  targetType: string | null;
-  targetId: string | null;
-  outcome: string;
-  sourceIp: string | null;
-  userAgent: string | null;
-  requestId: string | null;
-  details: unknown;
-};
+/** The fields an event's hash covers (event-fields.ts); enums as their database labels ("user", "success"). */
+export type ChainedFields = EventFieldsAs<ChainRepresentation, ChainedField>;
+
+/** The hashed fields after chain, seq and time. */
+export type TailFields = EventFieldsAs<ChainRepresentation, TailField>;
+
+/** An event as the chain sees it: its hashed fields, prevHash and hash. */
+export type ChainEvent = EventFieldsAs<ChainRepresentation>;
 
 /** JSON with object keys sorted at every level, so jsonb's key reordering cannot change a hash. */
 export function canonicalJson(value: unknown): string {
@@ -44,23 +35,8 @@ export function canonicalJson(value: unknown): string {
  * the caller of the database's batch append (lib/audit/trail/group-commit.ts) computes, since only
  * the database knows the first three.
  */
-export function eventTail(fields: Omit<ChainedFields, "chain" | "seq" | "occurredAt">): string {
-  return [
-    fields.tenantId,
-    fields.actorType,
-    fields.actorId,
-    fields.actorLabel,
-    fields.action,
-    fields.targetType,
-    fields.targetId,
-    fields.outcome,
-    fields.sourceIp,
-    fields.userAgent,
-    fields.requestId,
-    fields.details ?? null,
-  ]
-    .map(canonicalJson)
-    .join(",");
+export function eventTail(fields: TailFields): string {
+  return TAIL_FIELDS.map((field) => canonicalJson(fields[field])).join(",");
 }
 
 /** sha256 over the previous hash and the event's canonical JSON array (chain, seq, time, then eventTail). */
@@ -79,7 +55,7 @@ export type ChainBreak = {
  * (the genesis hash when starting at seq 1). Returns the first break, or null if intact.
  */
 export function verifyChain(
-  events: Array<ChainedFields & { prevHash: string; hash: string }>,
+  events: ChainEvent[],
   start: { prevHash: string; seq: bigint } = { prevHash: GENESIS_HASH, seq: 0n },
 ): ChainBreak | null {
   let prevHash = start.prevHash;

@@ -5,6 +5,7 @@ import type { RequestMeta } from "@/lib/http/request-meta";
 import { type Actor, type AuditDetails, eventFieldsOf } from "./append";
 import type { AuditAction } from "../actions";
 import { eventTail } from "./chain";
+import { byColumn, TAIL_FIELDS } from "./event-fields";
 
 // Group commit for the key service's audit events. Every wrap and unwrap must be on the trail
 // before its answer leaves (no decrypt without its event), and one transaction per event would
@@ -164,18 +165,7 @@ export class AuditGroupCommitter {
       const refused = event.requiresAccess ? { ...fields, outcome: "denied", details: { ...event.details, code: "access_revoked" } } : null;
       return {
         ord,
-        tenant_id: event.tenantId,
-        actor_type: fields.actorType,
-        actor_id: fields.actorId,
-        actor_label: fields.actorLabel,
-        action: fields.action,
-        target_type: fields.targetType,
-        target_id: fields.targetId,
-        outcome: fields.outcome,
-        source_ip: fields.sourceIp,
-        user_agent: fields.userAgent,
-        request_id: fields.requestId,
-        details: fields.details,
+        ...byColumn(TAIL_FIELDS, fields),
         details_refused: refused?.details ?? null,
         tail: eventTail(fields),
         tail_refused: refused ? eventTail(refused) : null,

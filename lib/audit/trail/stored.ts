@@ -1,25 +1,18 @@
 import type { AuditEvent } from "@/lib/db/generated/client";
-import type { ChainedFields } from "./chain";
+import type { ChainEvent } from "./chain";
+import { type ChainRepresentation, type Conversion, convertEvent, same, type StoredRepresentation } from "./event-fields";
+
+const STORED_TO_CHAIN: Conversion<StoredRepresentation, ChainRepresentation> = {
+  text: same,
+  optionalText: same,
+  seq: same,
+  time: same,
+  actorType: (value) => value.toLowerCase(),
+  outcome: (value) => value.toLowerCase(),
+  details: same,
+};
 
 /** A stored event's hashed fields as the chain saw them (enum labels lower-case, as in SQL). */
-export function chainedFieldsOf(event: AuditEvent): ChainedFields & { prevHash: string; hash: string } {
-  return {
-    chain: event.chain,
-    seq: event.seq,
-    occurredAt: event.occurredAt,
-    tenantId: event.tenantId,
-    actorType: event.actorType.toLowerCase(),
-    actorId: event.actorId,
-    actorLabel: event.actorLabel,
-    action: event.action,
-    targetType: event.targetType,
-    targetId: event.targetId,
-    outcome: event.outcome.toLowerCase(),
-    sourceIp: event.sourceIp,
-    userAgent: event.userAgent,
-    requestId: event.requestId,
-    details: event.details,
-    prevHash: event.prevHash,
-    hash: event.hash,
-  };
+export function chainedFieldsOf(event: AuditEvent): ChainEvent {
+  return convertEvent(event, STORED_TO_CHAIN);
 }
