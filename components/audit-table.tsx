@@ -2,46 +2,8 @@ import Link from "next/link";
 import { LocalTime } from "@/components/local-time";
 import { Badge } from "@/components/ui/badge";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { actionLabel } from "@/lib/audit/catalogue";
 import type { AuditEvent } from "@/lib/db/generated/client";
-
-export const ACTION_LABELS: Record<string, string> = {
-  "auth.sign_in": "Signed in",
-  "auth.sign_out": "Signed out",
-  "tenant.created": "Tenant created",
-  "member.invited": "Member invited",
-  "member.role_changed": "Member role changed",
-  "member.removed": "Member removed",
-  "vendor_admin.granted": "Vendor admin granted",
-  "key.registered": "KMS key registered",
-  "key.verified": "KMS key verified",
-  "key.verify_failed": "KMS key verification failed",
-  "key.grant_retired": "KMS grant retired",
-  "key.grants_changed": "KMS grant ids changed",
-  "key.removed": "KMS key removed",
-  "access.granted": "Vendor access granted",
-  "access.revoked": "Vendor access revoked",
-  "access.restored": "Vendor access restored",
-  "credential.created": "Service credential created",
-  "credential.rotated": "Service credential rotated",
-  "credential.revoked": "Service credential revoked",
-  "key.wrap": "Data key wrapped",
-  "key.unwrap": "Data key unwrapped",
-  "key.batch_wrap": "Data keys wrapped (batch)",
-  "key.batch_unwrap": "Data keys unwrapped (batch)",
-  "key.rekey": "Data key re-wrapped",
-  "key.lease_acquired": "Tenant key leased from KMS",
-  "key.lease_failed": "Tenant key lease failed",
-  "key.auth_rate_limited": "Key-service authentication rate-limited",
-  "audit.verified": "Trail integrity verified",
-  "audit.checkpoint_signed": "Trail checkpoint signed",
-  "audit.pruned": "Old events pruned (retention)",
-  "audit.exported": "Trail exported",
-  "sink.created": "Log sink added",
-  "sink.updated": "Log sink changed",
-  "sink.deleted": "Log sink deleted",
-  "sink.retried": "Log sink deliveries retried",
-  "sink.tested": "Log sink tested",
-};
 
 const ACTOR_LABELS: Record<AuditEvent["actorType"], string> = {
   USER: "user",
@@ -103,7 +65,7 @@ export function AuditTable({ events, compact = false, detailQuery }: { events: A
               <div className="text-xs text-muted-foreground">{ACTOR_LABELS[event.actorType]}</div>
             </TableCell>
             <TableCell>
-              <div>{ACTION_LABELS[event.action] ?? event.action}</div>
+              <div>{actionLabel(event.action)}</div>
               <div className="font-mono text-xs text-muted-foreground">{event.action}</div>
             </TableCell>
             <TableCell>

@@ -1,9 +1,10 @@
 import Link from "next/link";
-import { ACTION_LABELS, OUTCOME_VARIANT } from "@/components/audit-table";
+import { OUTCOME_VARIANT } from "@/components/audit-table";
 import { CopyButton } from "@/components/copy-button";
 import { LocalTime } from "@/components/local-time";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
+import { actionLabel } from "@/lib/audit/catalogue";
 import type { AuditEvent } from "@/lib/db/generated/client";
 
 // The request metadata a key-service call carries, named as a person reads it; any other
@@ -53,7 +54,7 @@ export function AuditEventDetail({ event, hrefFor, closeHref }: { event: AuditEv
       <div className="mb-2 flex flex-wrap items-start justify-between gap-3">
         <div>
           <h3 id="audit-event-title" className="text-base font-semibold">
-            Event #{event.seq.toString()}: {ACTION_LABELS[event.action] ?? event.action}
+            Event #{event.seq.toString()}: {actionLabel(event.action)}
           </h3>
           <p className="text-xs text-muted-foreground">
             <LocalTime value={event.occurredAt} withSeconds /> · <span className="font-mono">{event.occurredAt.toISOString()}</span>
@@ -75,7 +76,7 @@ export function AuditEventDetail({ event, hrefFor, closeHref }: { event: AuditEv
       </div>
       <dl className="divide-y divide-border">
         <Row name="Action">
-          {ACTION_LABELS[event.action] ?? event.action} <span className="font-mono text-xs text-muted-foreground">{event.action}</span>
+          {actionLabel(event.action)} <span className="font-mono text-xs text-muted-foreground">{event.action}</span>
         </Row>
         <Row name="Outcome">
           <Badge variant={OUTCOME_VARIANT[event.outcome]}>{event.outcome.toLowerCase()}</Badge>

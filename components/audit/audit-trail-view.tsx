@@ -3,17 +3,17 @@ import { AuditEventDetail } from "@/components/audit/audit-event-detail";
 import { AuditExportButton } from "@/components/audit/export-button";
 import { LiveAuditTable } from "@/components/audit/live-audit-table";
 import { AuditFilterForm, type FilterValues } from "@/components/audit/audit-filter-form";
-import { ACTION_LABELS, AuditTable } from "@/components/audit-table";
+import { AuditTable } from "@/components/audit-table";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
-import { AUDIT_ACTIONS, type AuditPage, type EventFocus, type TrailOptions } from "@/lib/audit";
+import type { AuditPage, EventFocus, TrailOptions } from "@/lib/audit";
+import { ACTION_LABELS, AUDIT_ACTION_LIST } from "@/lib/audit/catalogue";
 import { filterParams, isFiltered, parseAuditQuery, parseSeq } from "@/lib/audit/query/filter";
 import { toLiveEvent } from "@/lib/audit/live/live-event";
 
 export type SearchParams = Record<string, string | string[] | undefined>;
 
-const ACTION_OPTIONS = Object.values(AUDIT_ACTIONS)
-  .map((value) => ({ value, label: ACTION_LABELS[value] ?? value }))
+const ACTION_OPTIONS = AUDIT_ACTION_LIST.map((value) => ({ value, label: ACTION_LABELS[value] }))
   .sort((a, b) => a.label.localeCompare(b.label));
 
 export type AuditTrailViewProps = {

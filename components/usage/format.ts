@@ -1,3 +1,5 @@
+import type { OutcomeName } from "@/lib/audit/usage/series";
+
 // Deterministic formatting for the usage charts: UTC, no Intl time zones, so the server
 // render and hydration agree and the axis says which clock it uses.
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -38,25 +40,11 @@ export function formatPercent(rate: number | null): string {
   return `${+(rate * 100).toFixed(1)}%`;
 }
 
-export const ACTION_NAMES: Record<string, string> = {
-  "key.wrap": "Wrap",
-  "key.unwrap": "Unwrap",
-  "key.batch_wrap": "Batch wrap",
-  "key.batch_unwrap": "Batch unwrap",
-  "key.rekey": "Rekey",
-};
+export const OUTCOME_NAMES: Readonly<Record<OutcomeName, string>> = { success: "Succeeded", denied: "Refused", failure: "Failed" };
 
-export const OUTCOME_NAMES: Record<string, string> = { success: "Succeeded", denied: "Refused", failure: "Failed" };
-
-// Okabe–Ito: distinguishable with the common colour-vision deficiencies.
-export const ACTION_COLORS: Record<string, string> = {
-  "key.wrap": "#0072B2",
-  "key.unwrap": "#E69F00",
-  "key.batch_wrap": "#56B4E9",
-  "key.batch_unwrap": "#D55E00",
-  "key.rekey": "#009E73",
-};
-export const OUTCOME_COLORS: Record<string, string> = { success: "#0072B2", denied: "#E69F00", failure: "#CC79A7" };
+// Okabe–Ito: distinguishable with the common colour-vision deficiencies. The key operations'
+// names and colours are in the audit catalogue (lib/audit/catalogue.ts).
+export const OUTCOME_COLORS: Readonly<Record<OutcomeName, string>> = { success: "#0072B2", denied: "#E69F00", failure: "#CC79A7" };
 
 /** Chart tooltips on the theme's popover colours (recharts' default is white, unreadable in dark mode). */
 export const TOOLTIP_STYLE = {

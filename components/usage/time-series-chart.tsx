@@ -4,8 +4,9 @@ import * as React from "react";
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import { EmptyState } from "@/components/empty-state";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import type { UsageBucket, UsageSeries } from "@/lib/audit/usage/series";
-import { ACTION_COLORS, ACTION_NAMES, OUTCOME_COLORS, OUTCOME_NAMES, bucketLabel, bucketTick, formatCount, formatTick, TOOLTIP_STYLE } from "./format";
+import { KEY_SERVICE_ACTIONS, USAGE_CHART_ROLES } from "@/lib/audit/catalogue";
+import { type OutcomeName, OUTCOMES, type UsageBucket, type UsageSeries } from "@/lib/audit/usage/series";
+import { OUTCOME_COLORS, OUTCOME_NAMES, bucketLabel, bucketTick, formatCount, formatTick, TOOLTIP_STYLE } from "./format";
 import { Segmented } from "./segmented";
 
 export type Metric = "items" | "events";
@@ -22,19 +23,19 @@ type Line = { key: string; name: string; color: string; value: (b: UsageBucket, 
 
 function linesOf(view: SeriesView): Line[] {
   if (view === "action") {
-    return Object.keys(ACTION_NAMES).map((action) => ({
+    return KEY_SERVICE_ACTIONS.map((action) => ({
       key: action,
-      name: ACTION_NAMES[action]!,
-      color: ACTION_COLORS[action]!,
-      value: (b, metric) => b.byAction[action as keyof UsageBucket["byAction"]][metric],
+      name: USAGE_CHART_ROLES[action].name,
+      color: USAGE_CHART_ROLES[action].color,
+      value: (b, metric) => b.byAction[action][metric],
     }));
   }
-  const outcomes = view === "outcome" ? ["success", "denied", "failure"] : ["denied", "failure"];
+  const outcomes: readonly OutcomeName[] = view === "outcome" ? OUTCOMES : ["denied", "failure"];
   return outcomes.map((outcome) => ({
     key: outcome,
-    name: OUTCOME_NAMES[outcome]!,
-    color: OUTCOME_COLORS[outcome]!,
-    value: (b, metric) => b.byOutcome[outcome as keyof UsageBucket["byOutcome"]][metric],
+    name: OUTCOME_NAMES[outcome],
+    color: OUTCOME_COLORS[outcome],
+    value: (b, metric) => b.byOutcome[outcome][metric],
   }));
 }
 

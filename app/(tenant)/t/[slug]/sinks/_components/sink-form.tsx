@@ -4,7 +4,7 @@
 import "@/lib/validation/browser";
 import Link from "next/link";
 import { useActionState, useState } from "react";
-import { ACTION_LABELS } from "@/components/audit-table";
+import { actionLabel } from "@/lib/audit/catalogue";
 import { SubmitButton } from "@/components/submit-button";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { FormField } from "@/components/ui/form-field";
@@ -241,7 +241,7 @@ function SinkFields({
                   className="mt-0.5 size-4 rounded border-input accent-primary"
                 />
                 <span>
-                  {ACTION_LABELS[a] ?? a} <span className="font-mono text-xs text-muted-foreground">{a}</span>
+                  {actionLabel(a)} <span className="font-mono text-xs text-muted-foreground">{a}</span>
                 </span>
               </label>
             ))}

@@ -1,4 +1,4 @@
-import { ACTION_LABELS } from "@/components/audit-table";
+import { actionLabel } from "@/lib/audit/catalogue";
 import { LocalTime } from "@/components/local-time";
 import type { SinkView } from "@/lib/sinks";
 import { KIND_LABELS, OUTCOME_LABELS } from "../sink-form-fields";
@@ -113,7 +113,7 @@ export function SinkStatusDetails({ sink }: { sink: SinkView }) {
       </Row>
       <Row label="Filters">
         {sink.filter.outcomes.length ? sink.filter.outcomes.map((o) => OUTCOME_LABELS[o]).join(", ") : "every outcome"};{" "}
-        {sink.filter.actions.length ? sink.filter.actions.map((a) => ACTION_LABELS[a] ?? a).join(", ") : "every action"}
+        {sink.filter.actions.length ? sink.filter.actions.map(actionLabel).join(", ") : "every action"}
       </Row>
       {st.skipped.events > 0 ? (
         <Row label="Skipped">
