@@ -2,9 +2,10 @@
 
 import { CheckCircle2Icon, CircleDashedIcon, LoaderCircleIcon, XCircleIcon } from "lucide-react";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
+import { useJsonLinesRun } from "@/components/use-json-lines-run";
 import type { VerifyStep } from "@/lib/keys";
 import type { VerifyLine } from "@/lib/keys/verify-stream";
 
@@ -31,13 +32,6 @@ export function VerifySteps({ steps }: { steps: VerifyStep[] }) {
   );
 }
 
-type Result = Extract<VerifyLine, { type: "result" }>;
-type State =
-  | { phase: "idle" }
-  | { phase: "running"; waiting?: { attempt: number; until: number; message: string } }
-  | { phase: "done"; result: Result }
-  | { phase: "error"; message: string };
-
 function clock(ms: number): string {
   const seconds = Math.max(0, Math.ceil(ms / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
@@ -53,55 +47,21 @@ function Countdown({ until }: { until: number }) {
   return <span data-testid="verify-time-left">{clock(until - now)}</span>;
 }
 
+/** A retry in progress: AWS has not applied a new grant or policy yet. */
+type Waiting = { attempt: number; until: number; message: string };
+
 type PanelProps = { slug: string; kmsKeyId: string; canVerify: boolean; lastSteps: VerifyStep[] | null };
 
 /** Runs verification through the key's JSON-lines route (lib/keys/verify-stream.ts) and shows its progress. */
 export function VerifyPanel({ slug, kmsKeyId, canVerify, lastSteps }: PanelProps) {
-  const [state, setState] = useState<State>({ phase: "idle" });
-  const running = useRef<AbortController | null>(null);
   const router = useRouter();
-  useEffect(() => () => running.current?.abort(), []);
-
-  async function verify() {
-    const controller = new AbortController();
-    running.current = controller;
-    setState({ phase: "running" });
-    try {
-      const response = await fetch(`/t/${slug}/keys/${kmsKeyId}/verify`, { method: "POST", signal: controller.signal });
-      if (!response.ok || !response.body) {
-        setState({ phase: "error", message: "Verification could not be started. Please try again." });
-        return;
-      }
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      let finished = false;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let newline: number;
-        while ((newline = buffer.indexOf("\n")) >= 0) {
-          const line = JSON.parse(buffer.slice(0, newline)) as VerifyLine;
-          buffer = buffer.slice(newline + 1);
-          if (line.type === "progress") {
-            setState({ phase: "running", waiting: { attempt: line.attempt, until: Date.now() + line.remainingMs, message: line.message } });
-          } else if (line.type === "result") {
-            finished = true;
-            setState({ phase: "done", result: line });
-          } else {
-            finished = true;
-            setState({ phase: "error", message: line.message });
-          }
-        }
-      }
-      if (!finished) setState({ phase: "error", message: "The connection ended before verification finished. Please try again." });
-      else router.refresh();
-    } catch {
-      if (!controller.signal.aborted) setState({ phase: "error", message: "The connection to the server was lost. Please try again." });
-    } finally {
-      if (running.current === controller) running.current = null;
-    }
-  }
+  const { state, run } = useJsonLinesRun<VerifyLine, Waiting>({
+    progress: (line) => ({ attempt: line.attempt, until: Date.now() + line.remainingMs, message: line.message }),
+    notStarted: () => "Verification could not be started. Please try again.",
+    endedEarly: "The connection ended before verification finished. Please try again.",
+    onFinished: () => router.refresh(),
+  });
+  const verify = () => run(`/t/${slug}/keys/${kmsKeyId}/verify`);
 
   const busy = state.phase === "running";
   return (
@@ -112,14 +72,14 @@ export function VerifyPanel({ slug, kmsKeyId, canVerify, lastSteps }: PanelProps
           {busy ? "Verifying with KMS…" : "Verify access"}
         </Button>
       ) : null}
-      {state.phase === "running" && state.waiting ? (
+      {state.phase === "running" && state.progress ? (
         <Alert data-testid="verify-waiting">
           <AlertDescription>
             <p>
               AWS can take a few minutes to apply a new grant or key-policy statement — still trying,{" "}
-              <Countdown until={state.waiting.until} /> left (attempt {state.waiting.attempt + 1}).
+              <Countdown until={state.progress.until} /> left (attempt {state.progress.attempt + 1}).
             </p>
-            <p className="text-muted-foreground">Last answer: {state.waiting.message}</p>
+            <p className="text-muted-foreground">Last answer: {state.progress.message}</p>
           </AlertDescription>
         </Alert>
       ) : null}

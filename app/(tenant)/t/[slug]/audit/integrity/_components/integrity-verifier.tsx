@@ -2,16 +2,10 @@
 
 import { CheckCircle2Icon, LoaderCircleIcon, ShieldCheckIcon, XCircleIcon } from "lucide-react";
 import Link from "next/link";
-import { useEffect, useRef, useState } from "react";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
+import { useJsonLinesRun } from "@/components/use-json-lines-run";
 import type { IntegrityLine, IntegrityResultJson } from "@/lib/audit/integrity/integrity-stream";
-
-type State =
-  | { phase: "idle" }
-  | { phase: "running"; checked: number; total: number }
-  | { phase: "done"; result: IntegrityResultJson }
-  | { phase: "error"; message: string };
 
 const KIND_LABELS: Record<string, string> = {
   edited: "edited",
@@ -24,48 +18,12 @@ const number = (n: number | string) => Number(n).toLocaleString("en");
 
 /** Runs the server's check and reads its JSON-lines stream (lib/audit/integrity/integrity-stream.ts). */
 export function IntegrityVerifier({ slug }: { slug: string }) {
-  const [state, setState] = useState<State>({ phase: "idle" });
-  const running = useRef<AbortController | null>(null);
-  useEffect(() => () => running.current?.abort(), []);
-
-  async function verify() {
-    const controller = new AbortController();
-    running.current = controller;
-    setState({ phase: "running", checked: 0, total: 0 });
-    try {
-      const response = await fetch(`/t/${slug}/audit/integrity/verify`, { method: "POST", signal: controller.signal });
-      if (!response.ok || !response.body) {
-        setState({ phase: "error", message: response.status === 404 ? "This tenant's trail is not available to you." : "The check could not be started. Please try again." });
-        return;
-      }
-      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buffer = "";
-      let finished = false;
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buffer += value;
-        let newline: number;
-        while ((newline = buffer.indexOf("\n")) >= 0) {
-          const line = JSON.parse(buffer.slice(0, newline)) as IntegrityLine;
-          buffer = buffer.slice(newline + 1);
-          if (line.type === "progress") setState({ phase: "running", checked: line.checked, total: line.total });
-          else if (line.type === "result") {
-            finished = true;
-            setState({ phase: "done", result: line });
-          } else {
-            finished = true;
-            setState({ phase: "error", message: line.message });
-          }
-        }
-      }
-      if (!finished) setState({ phase: "error", message: "The connection ended before the check finished. Please try again." });
-    } catch {
-      if (!controller.signal.aborted) setState({ phase: "error", message: "The connection to the server was lost. Please try again." });
-    } finally {
-      if (running.current === controller) running.current = null;
-    }
-  }
+  const { state, run } = useJsonLinesRun<IntegrityLine, { checked: number; total: number }>({
+    progress: (line) => ({ checked: line.checked, total: line.total }),
+    notStarted: (status) => (status === 404 ? "This tenant's trail is not available to you." : "The check could not be started. Please try again."),
+    endedEarly: "The connection ended before the check finished. Please try again.",
+  });
+  const verify = () => run(`/t/${slug}/audit/integrity/verify`);
 
   const busy = state.phase === "running";
   return (
@@ -74,7 +32,7 @@ export function IntegrityVerifier({ slug }: { slug: string }) {
         {busy ? <LoaderCircleIcon className="animate-spin" aria-hidden="true" /> : <ShieldCheckIcon aria-hidden="true" />}
         {busy ? "Verifying…" : "Verify integrity"}
       </Button>
-      {state.phase === "running" ? <Progress checked={state.checked} total={state.total} /> : null}
+      {state.phase === "running" ? <Progress checked={state.progress?.checked ?? 0} total={state.progress?.total ?? 0} /> : null}
       {state.phase === "done" ? <Result slug={slug} result={state.result} /> : null}
       {state.phase === "error" ? (
         <Alert variant="destructive">
