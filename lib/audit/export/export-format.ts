@@ -1,5 +1,15 @@
 import type { AuditEvent } from "@/lib/db/generated/client";
-import { type ChainRepresentation, type Conversion, convertEvent, EVENT_FIELDS, type EventField, type EventFieldsAs, same } from "../trail/event-fields";
+import {
+  type ChainRepresentation,
+  type Conversion,
+  convertEvent,
+  EVENT_FIELDS,
+  type EventField,
+  type EventFieldsAs,
+  same,
+  SEQ_AND_TIME_AS_TEXT,
+  TEXT_AS_IS,
+} from "../trail/event-fields";
 import { chainedFieldsOf } from "../trail/stored";
 
 // How an exported event is written: CSV for spreadsheets and JSON Lines for tools. Pure code,
@@ -29,10 +39,8 @@ export type ExportRecord = EventFieldsAs<ExportRepresentation>;
 export const EXPORT_COLUMNS: readonly EventField[] = EVENT_FIELDS;
 
 const CHAIN_TO_EXPORT: Conversion<ChainRepresentation, ExportRepresentation> = {
-  text: same,
-  optionalText: same,
-  seq: (value) => value.toString(),
-  time: (value) => value.toISOString(),
+  ...TEXT_AS_IS,
+  ...SEQ_AND_TIME_AS_TEXT,
   actorType: same,
   outcome: same,
   details: (value) => value ?? null,

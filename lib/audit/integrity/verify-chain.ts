@@ -13,6 +13,7 @@ import {
   type EventFieldsAs,
   type RowRepresentation,
   same,
+  TEXT_AS_IS,
 } from "../trail/event-fields";
 import { explainChainBreak } from "./explain-break";
 import type { SigningKey } from "./signing-key";
@@ -89,8 +90,7 @@ type Event = ChainEvent & { id: bigint };
 type Row = unknown[];
 
 const ROW_TO_CHAIN: Conversion<RowRepresentation, ChainRepresentation> = {
-  text: same,
-  optionalText: same,
+  ...TEXT_AS_IS,
   seq: (value) => BigInt(value),
   time: same,
   actorType: same,

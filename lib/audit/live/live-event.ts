@@ -1,5 +1,13 @@
 import type { AuditEvent } from "@/lib/db/generated/client";
-import { type Conversion, convertEvent, type EventFieldsAs, same, type StoredRepresentation } from "../trail/event-fields";
+import {
+  type Conversion,
+  convertEvent,
+  type EventFieldsAs,
+  same,
+  SEQ_AND_TIME_AS_TEXT,
+  type StoredRepresentation,
+  TEXT_AS_IS,
+} from "../trail/event-fields";
 
 // An audit event as the live view sends it to the browser (the SSE stream's `data`, and the
 // first page handed to the client component): JSON, with seq and time as strings. Pure, so
@@ -14,10 +22,8 @@ type LiveRepresentation = Omit<StoredRepresentation, "seq" | "time"> & { seq: st
 export type LiveAuditEvent = EventFieldsAs<LiveRepresentation>;
 
 const STORED_TO_LIVE: Conversion<StoredRepresentation, LiveRepresentation> = {
-  text: same,
-  optionalText: same,
-  seq: (value) => value.toString(),
-  time: (value) => value.toISOString(),
+  ...TEXT_AS_IS,
+  ...SEQ_AND_TIME_AS_TEXT,
   actorType: same,
   outcome: same,
   details: same,

@@ -9,6 +9,7 @@ import {
   type RowRepresentation,
   same,
   type StoredRepresentation,
+  TEXT_AS_IS,
 } from "../trail/event-fields";
 import { type AuditCursor, type AuditFilter, encodeCursor } from "./filter";
 
@@ -29,8 +30,7 @@ const COLUMNS = Prisma.raw(`id, ${EVENT_COLUMNS_SQL}`);
 type Row = { id: bigint } & EventFieldsAs<RowRepresentation>;
 
 const ROW_TO_STORED: Conversion<RowRepresentation, StoredRepresentation> = {
-  text: same,
-  optionalText: same,
+  ...TEXT_AS_IS,
   seq: (value) => BigInt(value),
   time: same,
   actorType: (value) => value.toUpperCase() as AuditEvent["actorType"],

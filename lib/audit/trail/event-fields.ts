@@ -90,6 +90,12 @@ export function convertEvent<From extends Representation, To extends Representat
 /** The value itself: for the kinds two representations share. */
 export const same = <T>(value: T): T => value;
 
+/** Text is text in every representation. */
+export const TEXT_AS_IS = { text: same<string>, optionalText: same<string | null> };
+
+/** Seq and time as text, for JSON (which has no 64-bit integers): times in ISO 8601 UTC. */
+export const SEQ_AND_TIME_AS_TEXT = { seq: (value: bigint) => value.toString(), time: (value: Date) => value.toISOString() };
+
 /** A field's column in audit_events (and in the batch append's input): snake case. */
 export function columnOf(field: EventField): string {
   return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -1,9 +1,7 @@
 import "server-only";
 import type pg from "pg";
 import { isDatabaseUnavailable } from "@/lib/db/unavailable";
-import type { RequestMeta } from "@/lib/http/request-meta";
-import { type Actor, type AuditDetails, eventFieldsOf } from "./append";
-import type { AuditAction } from "../actions";
+import { type AuditInput, eventFieldsOf } from "./append";
 import { eventTail } from "./chain";
 import { byColumn, TAIL_FIELDS } from "./event-fields";
 
@@ -24,15 +22,8 @@ import { byColumn, TAIL_FIELDS } from "./event-fields";
 // the tenant revoked is written as refused and its request answered access_revoked. No success
 // can follow a revocation in a tenant's chain, whatever the notification timing.
 
-export type HotAuditEvent = {
-  /** The tenant's id exactly as the database prints it (lower case); null for the vendor's chain. */
-  tenantId: string | null;
-  actor: Actor;
-  action: AuditAction;
-  target?: { type: string; id: string };
-  outcome: "success" | "denied" | "failure";
-  request: RequestMeta;
-  details?: AuditDetails;
+/** An event to append; tenantId exactly as the database prints it (lower case), null for the vendor's chain. */
+export type HotAuditEvent = AuditInput & {
   /** A successful use of the tenant's key: refused instead if the tenant is revoked at commit. */
   requiresAccess: boolean;
 };

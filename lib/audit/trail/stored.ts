@@ -1,10 +1,16 @@
 import type { AuditEvent } from "@/lib/db/generated/client";
 import type { ChainEvent } from "./chain";
-import { type ChainRepresentation, type Conversion, convertEvent, same, type StoredRepresentation } from "./event-fields";
+import {
+  type ChainRepresentation,
+  type Conversion,
+  convertEvent,
+  same,
+  type StoredRepresentation,
+  TEXT_AS_IS,
+} from "./event-fields";
 
 const STORED_TO_CHAIN: Conversion<StoredRepresentation, ChainRepresentation> = {
-  text: same,
-  optionalText: same,
+  ...TEXT_AS_IS,
   seq: same,
   time: same,
   actorType: (value) => value.toLowerCase(),
