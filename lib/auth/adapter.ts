@@ -39,8 +39,7 @@ export function custodyAdapter(): Adapter {
       return updated && { ...updated, sessionToken: session.sessionToken };
     },
     deleteSession: async (sessionToken) => {
-      const deleted = await prisma().deleteSession!(hashSessionToken(sessionToken));
-      return deleted && { ...deleted, sessionToken };
+      await prisma().deleteSession!(hashSessionToken(sessionToken));
     },
   };
 }

@@ -63,7 +63,7 @@ describe("session tokens at rest", () => {
 
     const [stored] = await storedTokens(user.id);
     expect(stored).not.toContain("secret-cookie-value");
-    expect(await adapter.getSessionAndUser!(stored)).toBeNull();
+    expect(await adapter.getSessionAndUser!(stored!)).toBeNull();
   });
 });
 
@@ -80,7 +80,7 @@ describe("the migration that hashes existing sessions", () => {
       await client.connect();
       const user = await client.query<{ id: string }>("INSERT INTO users (id, email) VALUES (gen_random_uuid(), 'old@acme.example') RETURNING id");
       await client.query("INSERT INTO sessions (id, session_token, user_id, expires) VALUES (gen_random_uuid(), 'old-cookie', $1, now() + interval '1 hour')", [
-        user.rows[0].id,
+        user.rows[0]!.id,
       ]);
 
       await applyMigrations(empty.url, { migrationsDir: path.join(root, "prisma/migrations") });
