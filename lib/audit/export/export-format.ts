@@ -9,6 +9,7 @@ import {
   same,
   SEQ_AND_TIME_AS_TEXT,
   TEXT_AS_IS,
+  type WithTextSeqAndTime,
 } from "../trail/event-fields";
 import { chainedFieldsOf } from "../trail/stored";
 
@@ -30,7 +31,7 @@ export const EXPORT_CONTENT_TYPES: Record<ExportFormat, string> = {
 };
 
 /** Strings and nulls only, except `details` (the stored JSON): the chain's view with seq and time as text. */
-type ExportRepresentation = Omit<ChainRepresentation, "seq" | "time"> & { seq: string; time: string };
+type ExportRepresentation = WithTextSeqAndTime<ChainRepresentation>;
 
 /** One exported event. */
 export type ExportRecord = EventFieldsAs<ExportRepresentation>;

@@ -7,6 +7,7 @@ import {
   SEQ_AND_TIME_AS_TEXT,
   type StoredRepresentation,
   TEXT_AS_IS,
+  type WithTextSeqAndTime,
 } from "../trail/event-fields";
 
 // An audit event as the live view sends it to the browser (the SSE stream's `data`, and the
@@ -17,7 +18,7 @@ import {
 // would tell a tenant how busy the other tenants are. Within one chain, seq is as unique.
 
 /** Seq and time as strings; enums and details as stored. */
-type LiveRepresentation = Omit<StoredRepresentation, "seq" | "time"> & { seq: string; time: string };
+type LiveRepresentation = WithTextSeqAndTime<StoredRepresentation>;
 
 export type LiveAuditEvent = EventFieldsAs<LiveRepresentation>;
 

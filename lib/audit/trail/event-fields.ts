@@ -93,6 +93,9 @@ export const same = <T>(value: T): T => value;
 /** Text is text in every representation. */
 export const TEXT_AS_IS = { text: same<string>, optionalText: same<string | null> };
 
+/** A representation with seq and time as text (see SEQ_AND_TIME_AS_TEXT). */
+export type WithTextSeqAndTime<R extends Representation> = Omit<R, "seq" | "time"> & { seq: string; time: string };
+
 /** Seq and time as text, for JSON (which has no 64-bit integers): times in ISO 8601 UTC. */
 export const SEQ_AND_TIME_AS_TEXT = { seq: (value: bigint) => value.toString(), time: (value: Date) => value.toISOString() };
 
