@@ -4,7 +4,7 @@ import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/un
 import { isAppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 import type { Caller } from "@/lib/tenants/caller";
-import type { IntegrityReport } from "./verify-chain";
+import type { IntegrityBreak, IntegrityReport } from "./verify-chain";
 import { VerificationCancelled } from "./verify-chain";
 import { verifyTenantTrail } from "./verify-tenant-trail";
 
@@ -30,7 +30,7 @@ export type IntegrityResultJson = {
   headHash: string | null;
   anchorSeq: string | null;
   checkpoints: { checked: number; beforeAnchor: number; signaturesChecked: boolean };
-  break?: { seq: string; kind: string; message: string; eventExists: boolean; checkpointId: string | null };
+  break?: { seq: string; kind: IntegrityBreak["kind"]; message: string; eventExists: boolean; checkpointId: string | null };
 };
 
 export function resultJson(report: IntegrityReport): IntegrityResultJson {

@@ -7,7 +7,7 @@ import { Button } from "@/components/ui/button";
 import { useJsonLinesRun } from "@/components/use-json-lines-run";
 import type { IntegrityLine, IntegrityResultJson } from "@/lib/audit/integrity/integrity-stream";
 
-const KIND_LABELS: Record<string, string> = {
+const KIND_LABELS: Record<NonNullable<IntegrityResultJson["break"]>["kind"], string> = {
   edited: "edited",
   deleted: "deleted",
   reordered: "reordered",
@@ -88,7 +88,7 @@ function Result({ slug, result }: { slug: string; result: IntegrityResultJson })
     <Alert variant="destructive" data-testid="integrity-result" data-intact="false">
       <XCircleIcon aria-hidden="true" />
       <AlertTitle>
-        Broken at event #{broken.seq}: {KIND_LABELS[broken.kind] ?? broken.kind}
+        Broken at event #{broken.seq}: {KIND_LABELS[broken.kind]}
       </AlertTitle>
       <AlertDescription>
         <p>{broken.message}</p>
