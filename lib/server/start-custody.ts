@@ -7,7 +7,7 @@ import path from "node:path";
 import { type Env, isDemoMode, parseEnv } from "@/lib/config";
 import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
-import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev-idp/users";
+import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev/idp/users";
 import { checkPorts, type NeededPort } from "./check-ports";
 import { ensureBuild } from "./ensure-build";
 import { httpTimeoutsOf } from "./http-timeouts";
@@ -81,7 +81,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
 
   if (demo) {
     // Loaded only in demo mode: production never runs (or even imports) the development IdP.
-    const { startDevIdp } = await import("@/lib/dev-idp/server");
+    const { startDevIdp } = await import("@/lib/dev/idp/server");
     const issuer = `http://localhost:${env.DEV_IDP_PORT}`;
     const users = [...DEMO_USERS, ...(env.DEV_IDP_USERS_FILE ? loadUsersFile(env.DEV_IDP_USERS_FILE) : [])];
     const idp = await startDevIdp({
@@ -100,8 +100,8 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
     });
     cleanups.unshift(idp.close);
     // The development KMS: the real AWS SDK reaches it by endpoint, as the vendor principal.
-    const { startDevKms } = await import("@/lib/dev-kms/server");
-    const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR } = await import("@/lib/dev-kms/defaults");
+    const { startDevKms } = await import("@/lib/dev/kms/server");
+    const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR } = await import("@/lib/dev/kms/defaults");
     const kms = await startDevKms({
       port: env.DEV_KMS_PORT,
       dataDir: path.join(dataDir, "dev-kms"),
@@ -130,13 +130,13 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   let demoKeyArn: string | null = null;
   let demoApi: { token: string; tenantId: string } | null = null;
   if (env.CUSTODY_SEED_DEMO ?? demo) {
-    const { seedDemo } = await import("@/lib/demo/seed");
+    const { seedDemo } = await import("@/lib/dev/demo/seed");
     if (await seedDemo()) say("seeded the demo vendor admin and the Acme Corp tenant");
   }
   if (demo) {
-    const { demoTenantKey } = await import("@/lib/demo/seed");
+    const { demoTenantKey } = await import("@/lib/dev/demo/seed");
     demoKeyArn = await demoTenantKey(process.env.KMS_ENDPOINT!, process.env.KMS_VENDOR_PRINCIPAL_ARN!);
-    const { demoServiceToken } = await import("@/lib/demo/demo-credential");
+    const { demoServiceToken } = await import("@/lib/dev/demo/demo-credential");
     demoApi = await demoServiceToken(dataDir);
   }
 

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes, randomUUID, scrypt, timingSafeEqual }
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 // @ts-expect-error -- oidc-provider ships no type declarations (@types/oidc-provider is not installed); the few shapes used here are declared below.
 import { Provider as UntypedProvider, interactionPolicy as untypedInteractionPolicy } from "oidc-provider";
-import { errorFields, log } from "../log";
+import { errorFields, log } from "@/lib/log";
 import { devIdpSubject, normalizeDevIdpEmail, type DevIdpUser } from "./users";
 
 // The development OpenID Connect identity provider: a real authorization server
