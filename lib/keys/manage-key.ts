@@ -1,7 +1,7 @@
 import "server-only";
 import { AUDIT_ACTIONS, appendAuditEvent } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
+import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/authz";
 import { parseGrantIds } from "./grant-ids";
 
 /**

@@ -3,7 +3,7 @@ import { AUDIT_ACTIONS, appendAuditEvent } from "@/lib/audit";
 import { isUniqueViolation } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { getKms, KeyArnError, parseKeyArn } from "@/lib/kms";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
+import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/authz";
 import { parseGrantIds } from "./grant-ids";
 
 /**

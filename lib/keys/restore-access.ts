@@ -3,7 +3,7 @@ import { AUDIT_ACTIONS, appendAuditEvent, recordAuditEvent } from "@/lib/audit";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { getKms, isKmsError } from "@/lib/kms";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
+import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/authz";
 import { announceKeyState } from "./revocation-channel";
 import { lockTenant } from "./verify-kms-key";
 import { runVerifySteps, type VerifyStep } from "./verify-steps";

@@ -2,7 +2,7 @@ import "server-only";
 import { AUDIT_ACTIONS, appendAuditEvent, recordAuditEvent } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
 import { getKms, isKmsError } from "@/lib/kms";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
+import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/authz";
 import { announceRevocation } from "./revocation-channel";
 import { lockTenant } from "./verify-kms-key";
 

@@ -4,7 +4,7 @@ import { getDb, isUniqueViolation, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { getKms, isKmsError } from "@/lib/kms";
 import { errorFields, log } from "@/lib/log";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
+import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/authz";
 import { announceKeyState } from "./revocation-channel";
 import { runVerifySteps, type VerifyOutcome, type VerifyStep } from "./verify-steps";
 

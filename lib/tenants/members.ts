@@ -3,7 +3,7 @@ import { AUDIT_ACTIONS, type AuditAction, appendAuditEvent } from "@/lib/audit";
 import { getDb, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { TenantRoleName } from "@/lib/validation/tenants";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited, type Standing, standingOf } from "./caller";
+import { actorOf, type Caller, deny, requireTenantRole, runAudited, type Standing, standingOf } from "@/lib/authz";
 
 const ROLE = { admin: "ADMIN", auditor: "AUDITOR" } as const;
 const roleName = (role: "ADMIN" | "AUDITOR"): TenantRoleName => (role === "ADMIN" ? "admin" : "auditor");

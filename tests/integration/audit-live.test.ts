@@ -12,7 +12,7 @@ import { MAX_STREAMS_PER_USER, openLiveAuditView } from "@/lib/audit/live-view";
 import { disconnectDb, getDb } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import { isAppError } from "@/lib/errors";
-import type { Caller } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { api, KeyServiceFixture } from "../helpers/key-service";
 import { closedPort } from "../helpers/net";
