@@ -4,7 +4,7 @@ import type { Caller } from "@/lib/authz";
 import { callerFor, getPrincipal } from "@/lib/auth/principal";
 import { findTenantForMember, type TenantContext } from "@/lib/tenants";
 import { publicErrorOf, refusalResponse } from "./public-error";
-import { crossSite } from "./same-origin";
+import { CROSS_SITE_MESSAGE, crossSite } from "./same-origin";
 
 // The one wrapper for the console's route handlers (app/**/route.ts; not /api/v1, the key
 // service's, nor next-auth's): the same refusals, as JSON `{ error: { code, message } }` with
@@ -20,7 +20,6 @@ import { crossSite } from "./same-origin";
 //   logged and a generic 500.
 
 export const NOT_FOUND_MESSAGE = "Not found.";
-export const CROSS_SITE_MESSAGE = "Cross-site request refused.";
 
 /** The `[slug]` of a tenant route. */
 export const slugParams = z.object({ slug: z.string() });
