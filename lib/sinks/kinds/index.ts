@@ -1,5 +1,4 @@
-import type { SinkTransport } from "../types";
-import { SinkDeliveryError } from "../types";
+import { SinkDeliveryError, type SinkTransport } from "../types";
 import type { SecretHandling, SinkConfigBase, SinkFormField, SinkKindDefinition, StoredSettings } from "./definition";
 import { splunkHecKind } from "./splunk-hec";
 import { syslogKind } from "./syslog";
@@ -76,21 +75,23 @@ export function destinationOf(kinds: SinkKindRegistry, kind: string, settings: S
   return { audit: definition.destination(settings), shown: definition.target(settings) };
 }
 
+/** The kind's definition, for sending: a row written by a newer version, or a damaged one, cannot be sent, and retrying cannot help. */
+function deliverableKind(kinds: SinkKindRegistry, kind: string): SinkKindDefinition {
+  const definition = sinkKind(kinds, kind);
+  if (!definition) throw new SinkDeliveryError(`Unknown sink kind "${kind.slice(0, 32)}".`, false);
+  return definition;
+}
+
 /** The transport configuration of a stored sink (its secret decrypted by the caller). */
 export function sinkConfigOf(kinds: SinkKindRegistry, kind: string, settings: StoredSettings, secret: string | null): SinkConfigBase {
-  const definition = sinkKind(kinds, kind);
-  // A row written by a newer version, or a damaged one: retrying cannot help.
-  if (!definition) throw new SinkDeliveryError(`Unknown sink kind "${kind.slice(0, 32)}".`, false);
-  return definition.configOf(settings, secret);
+  return deliverableKind(kinds, kind).configOf(settings, secret);
 }
 
 /** Sends one batch to one sink of any of the registry's kinds; throws SinkDeliveryError when not accepted. */
 export function sendBatchWith(kinds: SinkKindRegistry): SinkTransport {
   return async (config, events, options) => {
     if (events.length === 0) return;
-    const definition = sinkKind(kinds, config.kind);
-    if (!definition) throw new SinkDeliveryError(`Unknown sink kind "${String(config.kind).slice(0, 32)}".`, false);
-    return definition.send(config, events, options);
+    return deliverableKind(kinds, config.kind).send(config, events, options);
   };
 }
 
