@@ -1,6 +1,6 @@
 // `npm run audit:prune -- [--tenant <tenant id | slug | vendor>] [--days <n>]`: deletes audit
 // events older than the retention period (AUDIT_RETENTION_DAYS, or --days), every chain or the
-// one named, keeping each chain verifiable from its anchor (lib/audit/prune.ts). Chains whose
+// one named, keeping each chain verifiable from its anchor (lib/audit/trail/prune.ts). Chains whose
 // head moved since their last checkpoint get one first (when a signing key is configured),
 // since pruning never goes past the newest checkpoint. Each batch is an `audit.pruned` event
 // in its chain. Exit code 0 done, 2 could not run.

@@ -39,7 +39,7 @@ export function backgroundJobs(env: Env): Job[] {
   const retentionDays = env.AUDIT_RETENTION_DAYS;
   if (retentionDays !== undefined) {
     jobs.push({
-      // Hourly; each chain stops at its newest checkpoint (lib/audit/prune.ts).
+      // Hourly; each chain stops at its newest checkpoint (lib/audit/trail/prune.ts).
       name: "audit-retention",
       intervalMs: 60 * 60_000,
       firstRunMs: 60_000,
