@@ -1,4 +1,4 @@
-import { DEMO, expect, expectNotFoundPage, test, tenantRow } from "./fixtures";
+import { auditRows, DEMO, expect, expectNotFoundPage, test, tenantRow } from "./fixtures";
 
 // The vendor's fleet table and a tenant's detail, as a vendor admin uses them: search, state
 // filter, sortable columns, the tenant's id to copy, and a detail page with its health, admins
@@ -52,6 +52,11 @@ test("the vendor finds a tenant, sorts the fleet and opens the tenant's detail",
   await expect(vendor.getByTestId("tenant-admin").filter({ hasText: DEMO.acmeAdmin.email })).toBeVisible();
   await expect(vendor.locator('[data-step="invited"]')).toHaveAttribute("data-done", "true");
   expect(await vendor.locator("main").textContent()).not.toMatch(/arn:aws:kms/);
+
+  // Acme sees, in its own trail, that the vendor's staff looked.
+  const admin = await pageAs(DEMO.acmeAdmin);
+  await admin.goto("/t/acme/audit");
+  await expect(auditRows(admin, "Vendor staff viewed this tenant", DEMO.vendor.email).first()).toBeVisible();
 });
 
 test("a made-up tenant id is a 404, and a tenant admin is sent back to their own console", async ({ pageAs }) => {

@@ -57,6 +57,8 @@ export const AUDIT_CATALOGUE = {
   memberInvited: { action: "member.invited", label: "Member invited", category: "tenant", outcomes: "change" },
   memberRoleChanged: { action: "member.role_changed", label: "Member role changed", category: "tenant", outcomes: "change" },
   memberRemoved: { action: "member.removed", label: "Member removed", category: "tenant", outcomes: "change" },
+  /** A vendor admin opened the tenant's detail in the vendor console (its health, admins, onboarding). */
+  tenantViewedByVendor: { action: "tenant.viewed_by_vendor", label: "Vendor staff viewed this tenant", category: "tenant", outcomes: "notice" },
   vendorAdminGranted: { action: "vendor_admin.granted", label: "Vendor admin granted", category: "tenant", outcomes: "change" },
   keyRegistered: { action: "key.registered", label: "KMS key registered", category: "kms", outcomes: "change" },
   keyVerified: { action: "key.verified", label: "KMS key verified", category: "kms", outcomes: "check" },

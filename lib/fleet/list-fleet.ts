@@ -1,7 +1,7 @@
 import "server-only";
 import { getDb, Prisma } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { type Caller, standingOf } from "@/lib/authz";
+import { type Caller, type Standing, standingOf } from "@/lib/authz";
 import { VENDOR_SIDE_FAILURES } from "@/lib/tenants/list-tenants";
 import { DEFAULT_DIRECTION, FLEET_PAGE_SIZE, TENANT_ID, type FleetQuery, type FleetSort, type FleetState } from "./fleet-query";
 
@@ -138,11 +138,22 @@ export function fleetPageSql(query: FleetQuery, offset: number): Prisma.Sql {
      LIMIT ${FLEET_PAGE_SIZE} OFFSET ${offset}`;
 }
 
+/** The caller's standing, if they are a vendor admin; a refusal otherwise. */
+export async function requireFleetViewer(caller: Caller): Promise<Standing> {
+  const standing = await standingOf(getDb(), caller.userId, null);
+  if (!standing.isVendorAdmin) throw new AppError("forbidden", "Only vendor admins can see the fleet.");
+  return standing;
+}
+
 /** One page of the fleet, for vendor admins only. */
 export async function listFleet(caller: Caller, query: FleetQuery): Promise<FleetPage> {
+  await requireFleetViewer(caller);
+  return fleetPage(query);
+}
+
+/** One page of the fleet, unchecked: callers check the viewer first. */
+export async function fleetPage(query: FleetQuery): Promise<FleetPage> {
   const db = getDb();
-  const standing = await standingOf(db, caller.userId, null);
-  if (!standing.isVendorAdmin) throw new AppError("forbidden", "Only vendor admins can see the fleet.");
   const fetchPage = (offset: number) => db.$queryRaw<RawRow[]>(fleetPageSql(query, offset));
   const rows = await fetchPage((query.page - 1) * FLEET_PAGE_SIZE);
   // Past the last page (an old link after tenants were removed): no rows, but the true total,

@@ -1,12 +1,15 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
+import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
 import type { Caller } from "@/lib/authz";
 import { fleetQuerySchema, TENANT_ID } from "./fleet-query";
-import { type FleetRow, listFleet } from "./list-fleet";
+import { type FleetRow, fleetPage, requireFleetViewer } from "./list-fleet";
 
 // One tenant as the vendor sees it: the fleet row's health, its admins and how far onboarding
 // got. Nothing of the tenant's key material, key identifiers, data labels or trail contents.
+// Every look is an event in the tenant's own trail, recorded before anything is shown: the
+// tenant sees which of the vendor's staff looked, and when.
 
 export type OnboardingStep = "invited" | "signed_in" | "key_registered" | "key_verified";
 
@@ -23,12 +26,22 @@ export type FleetTenantDetail = {
 
 const NOT_FOUND = "There is no such tenant.";
 
-/** The vendor's detail of one tenant (vendor admins only; listFleet checks). */
+/** The vendor's detail of one tenant, for vendor admins only; recorded in the tenant's trail. */
 export async function getFleetTenant(caller: Caller, tenantId: string): Promise<FleetTenantDetail> {
+  const standing = await requireFleetViewer(caller);
   if (!TENANT_ID.test(tenantId)) throw new AppError("not_found", NOT_FOUND);
-  const { rows } = await listFleet(caller, fleetQuerySchema.parse({ q: tenantId }));
+  const { rows } = await fleetPage(fleetQuerySchema.parse({ q: tenantId }));
   const row = rows.find((candidate) => candidate.id === tenantId);
   if (!row) throw new AppError("not_found", NOT_FOUND);
+  await recordAuditEvent({
+    tenantId,
+    actor: { type: "vendor_admin", id: caller.userId, label: standing.email },
+    action: AUDIT_ACTIONS.tenantViewedByVendor,
+    target: { type: "tenant", id: tenantId },
+    outcome: "success",
+    request: caller.request,
+    details: { view: "vendor tenant detail" },
+  });
 
   const db = getDb();
   const [admins, registered, verified] = await Promise.all([

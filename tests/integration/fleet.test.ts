@@ -4,6 +4,8 @@ import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { disconnectDb, getDb } from "@/lib/db";
 import { FLEET_PAGE_SIZE, fleetQuerySchema, type FleetQuery } from "@/lib/fleet/fleet-query";
 import { listFleet } from "@/lib/fleet/list-fleet";
+import { getFleetTenant } from "@/lib/fleet/tenant-detail";
+import { verifyStoredChain } from "@/lib/audit";
 import { refreshFleetUsage } from "@/lib/fleet/refresh-fleet-usage";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { revokeAccess } from "@/lib/keys/revoke-access";
@@ -125,6 +127,35 @@ describe("the fleet table", () => {
     await revokeAccess(await callerFor("ada@acme.example"), { tenantId });
     const after = await listFleet(vendor, query({ q: "acme" }));
     expect(after.rows.map((row) => row.state)).toEqual(["revoked"]);
+  });
+
+  it("a tenant's detail shows its admins and onboarding, and every look is in the tenant's trail", async () => {
+    const { tenantId } = await createTenant(vendor, { name: "Gamma", slug: "gamma", adminEmail: "gil@gamma.example" });
+    const detail = await getFleetTenant(vendor, tenantId);
+    expect(detail.row).toMatchObject({ slug: "gamma", state: "none" });
+    expect(detail.admins.map((admin) => [admin.email, admin.lastSignInAt])).toEqual([["gil@gamma.example", null]]);
+    expect(detail.onboarding).toEqual([
+      { step: "invited", done: true },
+      { step: "signed_in", done: false },
+      { step: "key_registered", done: false },
+      { step: "key_verified", done: false },
+    ]);
+    await getFleetTenant(vendor, tenantId);
+
+    const views = await getDb().auditEvent.findMany({ where: { chain: tenantId, action: "tenant.viewed_by_vendor" }, orderBy: { seq: "asc" } });
+    expect(views.map((event) => [event.actorType, event.actorLabel, event.outcome])).toEqual([
+      ["VENDOR_ADMIN", "ops@vendor.example", "SUCCESS"],
+      ["VENDOR_ADMIN", "ops@vendor.example", "SUCCESS"],
+    ]);
+    expect(await verifyStoredChain(tenantId)).toMatchObject({ intact: true });
+  });
+
+  it("a made-up or malformed id is not found, and a tenant admin cannot look", async () => {
+    expect((await refusal(getFleetTenant(vendor, "00000000-0000-4000-8000-00000000abcd"))).code).toBe("not_found");
+    expect((await refusal(getFleetTenant(vendor, "'; DROP TABLE tenants; --"))).code).toBe("not_found");
+    const { tenantId } = await createTenant(vendor, { name: "Delta", slug: "delta", adminEmail: "dee@delta.example" });
+    expect((await refusal(getFleetTenant(await callerFor("dee@delta.example"), tenantId))).code).toBe("forbidden");
+    expect(await getDb().auditEvent.count({ where: { chain: tenantId, action: "tenant.viewed_by_vendor" } })).toBe(0);
   });
 
   it("is for vendor admins only", async () => {
