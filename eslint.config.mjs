@@ -1,5 +1,6 @@
 import nextVitals from "eslint-config-next/core-web-vitals";
 import nextTs from "eslint-config-next/typescript";
+import { environmentBoundary } from "./eslint/environment-boundary.mjs";
 
 const config = [
   ...nextVitals,
@@ -22,6 +23,7 @@ const config = [
       ],
     },
   },
+  ...environmentBoundary,
 ];
 
 export default config;

@@ -1,9 +1,10 @@
 import pino from "pino";
+import { getConfig } from "@/lib/config";
 
 // Structured logs on stdout. Redaction is a second line of defence: code must not put
 // secrets or key material in log fields in the first place.
 export const log = pino({
-  level: process.env.LOG_LEVEL ?? "info",
+  level: getConfig().LOG_LEVEL,
   base: { service: "custody" },
   redact: {
     paths: [

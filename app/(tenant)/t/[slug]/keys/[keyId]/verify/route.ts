@@ -1,4 +1,4 @@
-import { parseEnv } from "@/lib/config";
+import { getConfig } from "@/lib/config";
 import { verifyStream } from "@/lib/keys/verify-stream";
 import { crossSite } from "@/lib/http/same-origin";
 import { notFoundResponse, routeMember } from "../../../audit/integrity/route-member";
@@ -14,7 +14,7 @@ export async function POST(request: Request, { params }: { params: Promise<{ slu
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(keyId)) return notFoundResponse();
   const member = await routeMember(slug);
   if (!member) return notFoundResponse();
-  const waitMs = parseEnv(process.env, "keyservice").KMS_VERIFY_WAIT_SECONDS * 1000;
+  const waitMs = getConfig().KMS_VERIFY_WAIT_SECONDS * 1000;
   return new Response(verifyStream(member.caller, { tenantId: member.tenant.id, kmsKeyId: keyId }, request.signal, waitMs), {
     headers: { "content-type": "application/x-ndjson; charset=utf-8", "cache-control": "no-store, no-transform", "x-accel-buffering": "no" },
   });
