@@ -8,7 +8,7 @@ import {
   test as base,
   expect,
 } from "@playwright/test";
-import { DEMO_PASSWORD, type DevIdpUser, loadUsersFile } from "../lib/dev-idp/users";
+import { DEMO_PASSWORD, type DevIdpUser, loadUsersFile } from "../lib/dev/idp/users";
 
 // Shared helpers for the end-to-end suite. Every sign-in goes through the real OIDC flow:
 // Custody's /signin page → the development IdP's password form → Custody's callback.
@@ -18,7 +18,7 @@ export const IDP_ORIGIN = `http://localhost:${process.env.E2E_IDP_PORT ?? 3101}`
 
 export type User = { email: string; password: string };
 
-/** The seeded demo people (lib/dev-idp/users.ts, lib/demo/seed.ts). */
+/** The seeded demo people (lib/dev/idp/users.ts, lib/dev/demo/seed.ts). */
 export const DEMO = {
   vendor: { email: "vendor@custody.example", password: DEMO_PASSWORD },
   acmeAdmin: { email: "admin@acme.example", password: DEMO_PASSWORD },

@@ -1,6 +1,6 @@
 import { CreateGrantCommand, CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { Page, Request } from "@playwright/test";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev-kms/defaults";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev/kms/defaults";
 import { keyPolicyAdmitting } from "../lib/keys/grant-instructions";
 import { DEMO, type User, addMember, auditRows, createTenantAsVendor, e2eUser, expect, expectNotFoundPage, test, uniqueSuffix } from "./fixtures";
 

@@ -8,12 +8,10 @@ export const environmentBoundary = [
     files: ["**/*.{ts,tsx,js,mjs,cjs}"],
     ignores: ["lib/config/**", "**/*.test.ts", "tests/**", "e2e/**", "playwright.config.ts", "prisma.config.ts", "vitest.config.*", "eslint/**", "eslint.config.mjs"],
     rules: {
-      // Also catches process["env"] and const { env } = process.
+      // Also catches process["env"] and const { env } = process. (`import { env } from "node:process"`
+      // is caught by lib/config/environment-boundary.test.ts: no-restricted-syntax and
+      // no-restricted-imports are the lib/dev boundary's, and a second setting would replace it.)
       "no-restricted-properties": ["error", { object: "process", property: "env", message }],
-      "no-restricted-syntax": [
-        "error",
-        { selector: "ImportSpecifier[imported.name='env'][parent.source.value=/^(node:)?process$/]", message },
-      ],
     },
   },
 ];

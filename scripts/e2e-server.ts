@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { demoMode } from "../lib/dev/demo/demo-mode";
 import { startCustody } from "../lib/server/start-custody";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 import { createTestDatabase, testServerUrl } from "../tests/helpers/db";
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   };
   fs.mkdirSync(path.dirname(NAME_FILE), { recursive: true });
   fs.writeFileSync(NAME_FILE, new URL(database.url).pathname.slice(1));
-  const custody = await startCustody({
+  const custody = await startCustody(demoMode, {
     overrides: { DATABASE_URL: database.url, DEV_IDP_USERS_FILE: path.resolve("e2e/users.json"), CUSTODY_DEMO: "true" },
     defaults: {
       // Verify waits out AWS propagation for five minutes in production; a few seconds here, so
