@@ -38,8 +38,10 @@ export function custodyAdapter(): Adapter {
       const updated = await prisma().updateSession!({ ...session, sessionToken: hashSessionToken(session.sessionToken) });
       return updated && { ...updated, sessionToken: session.sessionToken };
     },
+    // The deleted session goes back to next-auth, whose signOut event audits its user.
     deleteSession: async (sessionToken) => {
-      await prisma().deleteSession!(hashSessionToken(sessionToken));
+      const deleted = await prisma().deleteSession!(hashSessionToken(sessionToken));
+      return deleted && { ...deleted, sessionToken };
     },
   };
 }
