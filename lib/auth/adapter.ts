@@ -1,6 +1,6 @@
 import "server-only";
 import { PrismaAdapter } from "@next-auth/prisma-adapter";
-import type { Adapter, AdapterAccount, AdapterUser } from "next-auth/adapters";
+import type { Adapter, AdapterAccount, AdapterSession, AdapterUser } from "next-auth/adapters";
 import { getDb } from "@/lib/db";
 import { hashSessionToken } from "@/lib/db/session-token";
 
@@ -40,8 +40,8 @@ export function custodyAdapter(): Adapter {
     },
     // The deleted session goes back to next-auth, whose signOut event audits its user.
     deleteSession: async (sessionToken) => {
-      const deleted = await prisma().deleteSession!(hashSessionToken(sessionToken));
-      return deleted && { ...deleted, sessionToken };
+      const deleted = (await prisma().deleteSession!(hashSessionToken(sessionToken))) as AdapterSession | null | undefined;
+      return deleted ? { ...deleted, sessionToken } : null;
     },
   };
 }
