@@ -1,7 +1,7 @@
 import "server-only";
 import { getDb, Prisma } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { type Caller, standingOf } from "@/lib/tenants/caller";
+import { type Caller, standingOf } from "@/lib/authz";
 import { VENDOR_SIDE_FAILURES } from "@/lib/tenants/list-tenants";
 import { DEFAULT_DIRECTION, FLEET_PAGE_SIZE, TENANT_ID, type FleetQuery, type FleetSort, type FleetState } from "./fleet-query";
 

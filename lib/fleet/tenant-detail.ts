@@ -1,7 +1,7 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import type { Caller } from "@/lib/tenants/caller";
+import type { Caller } from "@/lib/authz";
 import { fleetQuerySchema, TENANT_ID } from "./fleet-query";
 import { type FleetRow, listFleet } from "./list-fleet";
 

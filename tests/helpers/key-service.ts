@@ -13,7 +13,8 @@ import { registerKmsKey, verifyKmsKey } from "@/lib/keys";
 import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
 import { setKmsForTests } from "@/lib/kms";
 import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
-import { type Caller, createTenant } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
+import { createTenant } from "@/lib/tenants";
 import type { ServiceScope } from "@/lib/validation/keyservice";
 
 // The key service as the vendor's application meets it: real key-service processes

@@ -27,7 +27,8 @@ import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
 import { getKms } from "@/lib/kms";
 import { setKmsForTests } from "@/lib/kms";
 import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
-import { addMember, type Caller, createTenant } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
+import { addMember, createTenant } from "@/lib/tenants";
 import { createTestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
 
