@@ -1,5 +1,6 @@
 import nextVitals from "eslint-config-next/core-web-vitals";
 import nextTs from "eslint-config-next/typescript";
+import { environmentBoundary } from "./eslint/environment-boundary.mjs";
 
 const DATA_LAYER_ONLY = {
   group: ["@/lib/db", "@/lib/db/*", "@/lib/db/**"],
@@ -46,6 +47,7 @@ const config = [
       "no-restricted-syntax": ["error", NO_DEV_DYNAMIC_IMPORT],
     },
   },
+  ...environmentBoundary,
 ];
 
 export default config;

@@ -1,4 +1,5 @@
 import { type NextRequest, NextResponse } from "next/server";
+import { DEVELOPMENT_BUILD } from "@/lib/config/build-time";
 import { CROSS_SITE_MESSAGE, crossSite, mayBeServerAction } from "@/lib/http/same-origin";
 import { pageContentSecurityPolicy } from "@/lib/http/security-headers";
 
@@ -22,7 +23,7 @@ function newNonce(): string {
 }
 
 export function proxy(request: NextRequest) {
-  const csp = pageContentSecurityPolicy(newNonce(), { development: process.env.NODE_ENV === "development" });
+  const csp = pageContentSecurityPolicy(newNonce(), { development: DEVELOPMENT_BUILD });
   const respond = (response: NextResponse) => {
     response.headers.set("Content-Security-Policy", csp);
     return response;

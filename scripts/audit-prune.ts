@@ -4,6 +4,7 @@
 // head moved since their last checkpoint get one first (when a signing key is configured),
 // since pruning never goes past the newest checkpoint. Each batch is an `audit.pruned` event
 // in its chain. Exit code 0 done, 2 could not run.
+import { getConfig } from "@/lib/config";
 import { resolveChain, scriptDatabase, scriptSigningKey } from "@/lib/db/script-database";
 
 const USAGE = "usage: npm run audit:prune -- [--tenant <tenant id | tenant slug | vendor>] [--days <days to keep>]";
@@ -26,13 +27,12 @@ async function main(): Promise<void> {
   const unknown = args.filter((a, i) => a.startsWith("--") && !["--tenant", "--days"].includes(a) && !["--tenant", "--days"].includes(args[i - 1] ?? ""));
   if (unknown.length) fail(`unknown option ${unknown[0]}\n${USAGE}`);
   const target = option(args, "--tenant");
-  const daysText = option(args, "--days") ?? process.env.AUDIT_RETENTION_DAYS?.trim();
+  const daysText = option(args, "--days") ?? getConfig().AUDIT_RETENTION_DAYS?.toString();
   if (!daysText) fail(`no retention period: set AUDIT_RETENTION_DAYS or pass --days\n${USAGE}`);
   if (!/^\d+$/.test(daysText) || Number(daysText) < 1 || Number(daysText) > 36_500) fail("the retention period must be a whole number of days from 1 to 36500");
   const days = Number(daysText);
 
   const database = await scriptDatabase(fail);
-  process.env.DATABASE_URL = database.url;
   const { disconnectDb } = await import("@/lib/db");
   const { pruneExpired } = await import("@/lib/audit/trail/prune");
   const { signDueCheckpoints } = await import("@/lib/audit/integrity/checkpoints");

@@ -21,8 +21,7 @@ async function main(): Promise<void> {
   if (!target) fail(USAGE);
 
   const database = await scriptDatabase(fail);
-  process.env.DATABASE_URL = database.url;
-  // Loaded only now: the Prisma client reads DATABASE_URL on first use.
+  // Loaded only now: the Prisma client reads DATABASE_URL (installed by scriptDatabase) on first use.
   const { disconnectDb } = await import("@/lib/db");
   const { verifyChainIntegrity } = await import("@/lib/audit/integrity/verify-chain");
 

@@ -5,6 +5,7 @@
 // worst of N warm runs) and, with --plans, each plan. Measures; does not judge.
 import { pageQuery } from "@/lib/audit/query/query";
 import type { AuditCursor, AuditFilter } from "@/lib/audit/query/filter";
+import { getConfig } from "@/lib/config";
 import { disconnectDb, getDb, Prisma } from "@/lib/db";
 
 type Plan = { "Execution Time": number; "Planning Time": number; Plan: Record<string, unknown> };
@@ -37,7 +38,7 @@ async function explain(sql: Prisma.Sql): Promise<Plan> {
 }
 
 async function main(): Promise<void> {
-  if (!process.env.DATABASE_URL?.trim()) fail("set DATABASE_URL to the database to measure");
+  if (!getConfig().DATABASE_URL) fail("set DATABASE_URL to the database to measure");
   const slug = arg("tenant") ?? "bulk";
   const runs = Math.min(Math.max(Number(arg("runs") ?? 7), 1), 100);
   const tenant = await getDb().tenant.findUnique({ where: { slug }, select: { id: true } });

@@ -10,6 +10,7 @@ import { exportStream } from "@/lib/audit/export/export-stream";
 import { estimateExportSize } from "@/lib/audit/export/export";
 import { parseAuditQuery } from "@/lib/audit/query/filter";
 import { streamAuditEvents } from "@/lib/audit/query/query";
+import { getConfig } from "@/lib/config";
 import { disconnectDb, getDb } from "@/lib/db";
 
 function fail(message: string): never {
@@ -25,7 +26,7 @@ function arg(name: string): string | undefined {
 const MB = 1024 * 1024;
 
 async function main(): Promise<void> {
-  if (!process.env.DATABASE_URL?.trim()) fail("set DATABASE_URL to the database to measure");
+  if (!getConfig().DATABASE_URL) fail("set DATABASE_URL to the database to measure");
   const slug = arg("tenant") ?? "bulk";
   const format = arg("format") ?? "csv";
   if (format !== "csv" && format !== "jsonl") fail("--format must be csv or jsonl");

@@ -6,6 +6,7 @@
 // whole listFleet call as the page makes it. Measures; does not judge. Drops the database.
 import pg from "pg";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
+import { getConfig, installConfig } from "@/lib/config";
 import { disconnectDb, getDb, Prisma } from "@/lib/db";
 import { fleetQuerySchema, type FleetQuery } from "@/lib/fleet/fleet-query";
 import { fleetPageSql, listFleet } from "@/lib/fleet/list-fleet";
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
   const runs = Math.min(Math.max(Number(arg("runs") ?? (smoke ? 3 : 7)), 1), 100);
   const database = await createTestDatabase();
   try {
-    process.env.DATABASE_URL = database.url;
+    installConfig({ ...getConfig(), DATABASE_URL: database.url });
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();
     const seedStarted = performance.now();

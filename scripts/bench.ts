@@ -17,6 +17,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import autocannon from "autocannon";
+import { getConfig, installConfig } from "@/lib/config";
 import { disconnectDb } from "@/lib/db";
 import { closePool } from "@/lib/db/pool";
 import { restoreAccess, revokeAccess } from "@/lib/keys";
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
   say(`${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${args.duration}s per run, ${args.connections} connections`);
 
   const database = await createTestDatabase();
-  process.env.DATABASE_URL = database.url;
+  installConfig({ ...getConfig(), DATABASE_URL: database.url });
   const fixture = await KeyServiceFixture.start(database.url);
   const bare = await bareServer();
   try {

@@ -13,6 +13,8 @@
 //                          added to the demo users
 //
 // Post-logout redirects are allowed to the origins of the redirect URIs.
+import { parseVariables } from "../lib/config";
+import { environmentVariables } from "../lib/config/environment";
 import { z } from "zod";
 import { startDevIdp } from "../lib/dev/idp/server";
 import { DEMO_USERS, loadUsersFile } from "../lib/dev/idp/users";
@@ -38,15 +40,8 @@ const envSchema = z.object({
 });
 
 function readEnv() {
-  const names = Object.keys(envSchema.shape);
-  const relevant = Object.fromEntries(names.map((k) => [k, process.env[k] === "" ? undefined : process.env[k]]));
-  const result = envSchema.safeParse(relevant);
-  if (!result.success) {
-    // Values are not echoed: OIDC_CLIENT_SECRET is one of them.
-    const problems = result.error.issues.map((i) => `  - ${i.path.join(".")} ${i.message}`);
-    throw new Error(`Invalid dev IdP configuration:\n${problems.join("\n")}`);
-  }
-  return result.data;
+  // Values are not echoed (ConfigError names the variable only).
+  return parseVariables(envSchema, environmentVariables(), { subject: "dev IdP configuration" });
 }
 
 async function main() {

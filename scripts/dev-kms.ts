@@ -12,6 +12,8 @@
 // or CLI at it with the endpoint and region, e.g.
 //   AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... aws kms list-keys \
 //     --endpoint-url http://127.0.0.1:4566 --region us-east-1
+import { parseVariables } from "../lib/config";
+import { environmentVariables } from "../lib/config/environment";
 import { z } from "zod";
 import {
   DEV_KMS_ACCOUNT_ID,
@@ -32,14 +34,8 @@ const envSchema = z.object({
 });
 
 function readEnv() {
-  const names = Object.keys(envSchema.shape);
-  const relevant = Object.fromEntries(names.map((k) => [k, process.env[k] === "" ? undefined : process.env[k]]));
-  const result = envSchema.safeParse(relevant);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `  - ${i.path.join(".")} ${i.message}`);
-    throw new Error(`Invalid dev KMS configuration:\n${problems.join("\n")}`);
-  }
-  return result.data;
+  // Values are not echoed (ConfigError names the variable only).
+  return parseVariables(envSchema, environmentVariables(), { subject: "dev KMS configuration" });
 }
 
 async function main() {

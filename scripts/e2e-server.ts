@@ -39,19 +39,20 @@ async function main(): Promise<void> {
     await database.drop();
     fs.rmSync(NAME_FILE, { force: true });
   };
-  process.env.DATABASE_URL = database.url;
   fs.mkdirSync(path.dirname(NAME_FILE), { recursive: true });
   fs.writeFileSync(NAME_FILE, new URL(database.url).pathname.slice(1));
-  process.env.DEV_IDP_USERS_FILE = path.resolve("e2e/users.json");
-  process.env.CUSTODY_DEMO = "true";
-  // Verify waits out AWS propagation for five minutes in production; a few seconds here, so
-  // the keys spec sees the "still trying" progress and then the refusal.
-  process.env.KMS_VERIFY_WAIT_SECONDS ??= "4";
-  // The log-sink specs start their receivers on loopback, which the demo allows; plain http://
-  // it allows too, but the specs check the https rule as production has it.
-  process.env.SINK_ALLOW_PRIVATE_TARGETS ??= "true";
-  process.env.SINK_ALLOW_HTTP ??= "false";
-  const custody = await startCustody(demoMode).catch(async (error: unknown) => {
+  const custody = await startCustody(demoMode, {
+    overrides: { DATABASE_URL: database.url, DEV_IDP_USERS_FILE: path.resolve("e2e/users.json"), CUSTODY_DEMO: "true" },
+    defaults: {
+      // Verify waits out AWS propagation for five minutes in production; a few seconds here, so
+      // the keys spec sees the "still trying" progress and then the refusal.
+      KMS_VERIFY_WAIT_SECONDS: "4",
+      // The log-sink specs start their receivers on loopback, which the demo allows; plain
+      // http:// it allows too, but the specs check the https rule as production has it.
+      SINK_ALLOW_PRIVATE_TARGETS: "true",
+      SINK_ALLOW_HTTP: "false",
+    },
+  }).catch(async (error: unknown) => {
     await drop();
     throw error;
   });

@@ -1,21 +1,23 @@
 // `npm run keyservice`: the key service alone (no console, no Next), for deployments that scale
 // it apart from the console, and for the benchmark's extra instances. Shares the console's
 // PostgreSQL database and KMS configuration; see ARCHITECTURE.md.
-import { ConfigError, parseEnv } from "../lib/config";
-import { closePool } from "../lib/db/pool";
-import { disconnectDb } from "../lib/db";
-import { applyMigrations } from "../lib/db/migrate";
-import { authFailureLimitsOf, startKeyService } from "../lib/keyservice";
-import { errorFields, log } from "../lib/log";
-import { strictTransportSecurity } from "../lib/http/security-headers";
-import { stampRequest } from "../lib/http/stamp-request";
-import { HEALTH_PATH, handleHealth } from "../lib/server/health";
-import { createHttpServer, httpTimeoutsOf } from "../lib/server/http-timeouts";
+import { ConfigError, installConfig } from "../lib/config";
+import { loadStartConfig } from "../lib/server/load-config";
 import { runtimeNotice } from "../lib/server/runtime-notice";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 
 async function main(): Promise<void> {
-  const env = parseEnv(process.env, "keyservice");
+  const env = installConfig(loadStartConfig("keyservice"));
+  // Domain modules read the configuration on first use, so they load only now.
+  const { closePool } = await import("../lib/db/pool");
+  const { disconnectDb } = await import("../lib/db");
+  const { applyMigrations } = await import("../lib/db/migrate");
+  const { authFailureLimitsOf, startKeyService } = await import("../lib/keyservice");
+  const { log } = await import("../lib/log");
+  const { strictTransportSecurity } = await import("../lib/http/security-headers");
+  const { stampRequest } = await import("../lib/http/stamp-request");
+  const { HEALTH_PATH, handleHealth } = await import("../lib/server/health");
+  const { createHttpServer, httpTimeoutsOf } = await import("../lib/server/http-timeouts");
   const notice = runtimeNotice();
   if (notice) console.log(`[custody] ${notice}`);
   await applyMigrations(env.DATABASE_URL!, { log: () => {} });
@@ -44,9 +46,10 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   if (error instanceof ConfigError) console.error(`[custody] ${error.message}`);
   else {
+    const { errorFields, log } = await import("../lib/log");
     log.error(errorFields(error), "the key service could not start");
     console.error(`[custody] the key service could not start: ${error instanceof Error ? error.message : String(error)}`);
   }

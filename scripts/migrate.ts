@@ -1,31 +1,20 @@
 // npm run db:migrate — applies prisma/migrations to DATABASE_URL, or, when DATABASE_URL is
 // unset, to the embedded database (started for the occasion and stopped again).
 import path from "node:path";
+import { getConfig } from "@/lib/config";
 import { startEmbeddedPostgres, type EmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 
-function embeddedPort(): number {
-  const raw = process.env.EMBEDDED_PG_PORT?.trim();
-  if (!raw) return 54329;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error("EMBEDDED_PG_PORT must be a port number between 1 and 65535");
-  }
-  return port;
-}
-
 async function main(): Promise<void> {
-  let databaseUrl = process.env.DATABASE_URL?.trim();
+  // Each value checked by lib/config (a malformed DATABASE_URL or EMBEDDED_PG_PORT is named).
+  const config = getConfig();
+  let databaseUrl = config.DATABASE_URL;
   let embedded: EmbeddedPostgres | undefined;
 
-  if (databaseUrl) {
-    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
-      throw new Error("DATABASE_URL must be a postgresql://user:password@host:port/database URL");
-    }
-  } else {
+  if (!databaseUrl) {
     // Same location as `npm start` uses (CUSTODY_DATA_DIR, default .custody).
-    const dataDir = path.join(process.env.CUSTODY_DATA_DIR?.trim() || ".custody", "pgdata");
-    const port = embeddedPort();
+    const dataDir = path.join(config.CUSTODY_DATA_DIR, "pgdata");
+    const port = config.EMBEDDED_PG_PORT;
     console.log(`DATABASE_URL is not set: using the embedded database in ${dataDir} (port ${port})`);
     embedded = await startEmbeddedPostgres({ dataDir, port });
     databaseUrl = embedded.databaseUrl;

@@ -4,12 +4,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import { chromium } from "@playwright/test";
+import { getConfig } from "../lib/config";
 
 const dir = path.resolve(__dirname, "../public");
 
 async function main(): Promise<void> {
   const svg = fs.readFileSync(path.join(dir, "icon.svg"), "utf8");
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+  const browser = await chromium.launch({ executablePath: getConfig().CHROMIUM_PATH, args: ["--no-sandbox"] });
   const render = async (size: number): Promise<Buffer> => {
     const page = await browser.newPage({ viewport: { width: size, height: size } });
     await page.setContent(`<html><body style="margin:0;background:transparent"><img width="${size}" height="${size}" src="data:image/svg+xml;base64,${Buffer.from(svg).toString("base64")}"></body></html>`);

@@ -9,6 +9,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { type ChainedFields, GENESIS_HASH, hashEvent } from "@/lib/audit/trail/chain";
+import { getConfig } from "@/lib/config";
 
 const BATCH = 5_000;
 const LABELS = ["invoices", "payroll", "patient-notes", "contracts", "messages", "attachments", "exports", "profiles"];
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(total) || total < 1 || total > 100_000_000) fail("--events must be a whole number from 1 to 100000000");
   const slug = value("tenant") ?? "bulk";
   if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(slug)) fail("--tenant must be a tenant slug (lower-case letters, digits and -)");
-  const url = process.env.DATABASE_URL?.trim();
+  const url = getConfig().DATABASE_URL;
   if (!url) fail("set DATABASE_URL to the database to seed");
 
   const client = new pg.Client({ connectionString: url, options: "-c standard_conforming_strings=on" });

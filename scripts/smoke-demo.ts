@@ -5,6 +5,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { childEnvironment } from "../lib/config/environment";
 
 const PORT = 3200;
 const IDP_PORT = 3201;
@@ -19,7 +20,7 @@ function fail(message: string): never {
 /** A malformed setting must stop start-up at once with a message naming it, and no stack trace. */
 async function refusesBadConfiguration(): Promise<void> {
   const child = spawn("npm", ["start"], {
-    env: { ...process.env, OIDC_ISSUER: "not a url", OIDC_CLIENT_ID: "custody", PORT: "eighty" },
+    env: childEnvironment({ OIDC_ISSUER: "not a url", OIDC_CLIENT_ID: "custody", PORT: "eighty" }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -37,7 +38,7 @@ async function refusesBadConfiguration(): Promise<void> {
 async function main(): Promise<void> {
   await refusesBadConfiguration();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-smoke-"));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), EMBEDDED_PG_PORT: String(PG_PORT), DEV_KMS_PORT: String(KMS_PORT), CUSTODY_DATA_DIR: dataDir };
+  const env: NodeJS.ProcessEnv = childEnvironment({ PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), EMBEDDED_PG_PORT: String(PG_PORT), DEV_KMS_PORT: String(KMS_PORT), CUSTODY_DATA_DIR: dataDir });
   for (const name of ["DATABASE_URL", "OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "NEXTAUTH_URL", "NEXTAUTH_SECRET", "KMS_ENDPOINT", "KMS_VENDOR_PRINCIPAL_ARN"]) delete env[name];
 
   const started = Date.now();

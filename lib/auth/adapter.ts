@@ -1,6 +1,6 @@
 import "server-only";
 import { PrismaAdapter } from "@next-auth/prisma-adapter";
-import type { Adapter, AdapterAccount, AdapterUser } from "next-auth/adapters";
+import type { Adapter, AdapterAccount, AdapterSession, AdapterUser } from "next-auth/adapters";
 import { getDb } from "@/lib/db";
 import { hashSessionToken } from "@/lib/db/session-token";
 
@@ -38,8 +38,10 @@ export function custodyAdapter(): Adapter {
       const updated = await prisma().updateSession!({ ...session, sessionToken: hashSessionToken(session.sessionToken) });
       return updated && { ...updated, sessionToken: session.sessionToken };
     },
+    // The deleted session goes back to next-auth, whose signOut event audits its user.
     deleteSession: async (sessionToken) => {
-      await prisma().deleteSession!(hashSessionToken(sessionToken));
+      const deleted = (await prisma().deleteSession!(hashSessionToken(sessionToken))) as AdapterSession | null | undefined;
+      return deleted ? { ...deleted, sessionToken } : null;
     },
   };
 }

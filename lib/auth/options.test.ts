@@ -15,9 +15,10 @@ vi.mock("./sign-in-events", () => ({
 }));
 
 const { buildAuthOptions } = await import("./options");
+const { parseEnv } = await import("@/lib/config");
 
 async function signIn(profile: Record<string, unknown>) {
-  const signInCallback = buildAuthOptions({ OIDC_ISSUER: "http://idp.test" , NODE_ENV: "test" } as NodeJS.ProcessEnv).callbacks!.signIn!;
+  const signInCallback = buildAuthOptions({ ...parseEnv({}), OIDC_ISSUER: "http://idp.test" }).callbacks!.signIn!;
   return signInCallback({ profile, user: { id: "u", email: String(profile.email ?? "") }, account: null } as never);
 }
 

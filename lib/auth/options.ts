@@ -1,6 +1,7 @@
 import "server-only";
 import type { NextAuthOptions } from "next-auth";
 import { cookies, headers } from "next/headers";
+import { type Config, getConfig } from "@/lib/config";
 import { requestMetaFromHeaders } from "@/lib/http/request-meta";
 import { log, errorFields } from "@/lib/log";
 import { normalizeEmail } from "@/lib/validation/email";
@@ -23,7 +24,7 @@ async function requestMeta() {
  * out ends them on the server. Who may do what is Custody's business, not the IdP's: a person
  * with no membership and no vendor-admin right is sent to /no-access and gets no session.
  */
-export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): NextAuthOptions {
+export function buildAuthOptions(env: Config = getConfig()): NextAuthOptions {
   const issuer = env.OIDC_ISSUER ?? "";
   return {
     secret: env.NEXTAUTH_SECRET,
@@ -33,7 +34,7 @@ export function buildAuthOptions(env: NodeJS.ProcessEnv = process.env): NextAuth
     providers: [
       {
         id: OIDC_PROVIDER_ID,
-        name: env.OIDC_NAME ?? "SSO",
+        name: env.OIDC_NAME,
         type: "oauth",
         wellKnown: `${issuer}/.well-known/openid-configuration`,
         clientId: env.OIDC_CLIENT_ID,

@@ -1,5 +1,6 @@
 import "server-only";
 import { createHmac, timingSafeEqual } from "node:crypto";
+import { getConfig } from "@/lib/config";
 
 // A person the IdP signed in but Custody refused gets no session, yet should see which account
 // was refused (often a personal one). The email travels in a short-lived, signed, httpOnly
@@ -9,7 +10,7 @@ export const REFUSED_COOKIE = "custody.refused-sign-in";
 export const REFUSED_MAX_AGE_SECONDS = 300;
 
 function mac(payload: string): string {
-  return createHmac("sha256", process.env.NEXTAUTH_SECRET ?? "").update(`refused-sign-in:${payload}`).digest("base64url");
+  return createHmac("sha256", getConfig().NEXTAUTH_SECRET ?? "").update(`refused-sign-in:${payload}`).digest("base64url");
 }
 
 export function sealRefusedEmail(email: string, now = Date.now()): string {
@@ -20,7 +21,7 @@ export function sealRefusedEmail(email: string, now = Date.now()): string {
 /** The email in a cookie value, if its signature holds and it has not expired. */
 export function openRefusedEmail(value: string | undefined, now = Date.now()): string | null {
   const [email, expires, signature] = value?.split(".") ?? [];
-  if (!email || !expires || !signature || !process.env.NEXTAUTH_SECRET) return null;
+  if (!email || !expires || !signature || !getConfig().NEXTAUTH_SECRET) return null;
   const expected = Buffer.from(mac(`${email}.${expires}`));
   const given = Buffer.from(signature);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;

@@ -1,19 +1,12 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { generateKeyPairSync } from "node:crypto";
-import { ConfigError, isDemoMode, parseEnv } from "./index";
+import { ConfigError, configProblems, forgetConfig, getConfig, installConfig, isDemoMode, loadConfig, parseEnv, parseVariables } from "./index";
+import { z } from "zod";
 
 const SIGNING_KEY_PEM = generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString();
 const SINK_KEY = Buffer.alloc(32, 9).toString("base64");
 
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    parseEnv(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (env: Record<string, string | undefined>) => configProblems(env);
 
 describe("parseEnv", () => {
   it("starts the demo when nothing is configured", () => {
@@ -85,51 +78,56 @@ describe("parseEnv", () => {
     expect(env.CUSTODY_VENDOR_ADMINS).toEqual(["ops@vendor.example", "sec@vendor.example"]);
   });
 
-  it("refuses to start production without a checkpoint signing key, or with a bad one, without echoing it", () => {
-    const production = {
-      DATABASE_URL: "postgresql://custody:pw@db.internal:5432/custody",
-      OIDC_ISSUER: "https://idp.example.com/",
-      OIDC_CLIENT_ID: "custody",
-      OIDC_CLIENT_SECRET: "x",
-      NEXTAUTH_SECRET: "a".repeat(32),
-      NEXTAUTH_URL: "https://custody.example.com",
-      KMS_VENDOR_PRINCIPAL_ARN: "arn:aws:iam::999988887777:role/custody",
-      SINK_SECRET_KEY: SINK_KEY,
-    };
-    expect(problemsOf(production)).toEqual([expect.stringMatching(/^AUDIT_SIGNING_KEY \(or AUDIT_SIGNING_KEY_FILE\) is required outside demo mode/)]);
-    const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 }).privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-    expect(problemsOf({ ...production, AUDIT_SIGNING_KEY: rsa })).toEqual(["AUDIT_SIGNING_KEY must be an Ed25519 key, not rsa"]);
-    const garbage = problemsOf({ ...production, AUDIT_SIGNING_KEY: "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWlzaA==\n-----END PRIVATE KEY-----" });
-    expect(garbage[0]).toMatch(/^AUDIT_SIGNING_KEY is not a PKCS#8 PEM private key/);
-    expect(garbage.join("\n")).not.toContain("c2VjcmV0LWlzaA");
-    expect(problemsOf({ ...production, AUDIT_SIGNING_KEY_FILE: "/nonexistent/custody.pem" })).toEqual(["AUDIT_SIGNING_KEY_FILE cannot read /nonexistent/custody.pem"]);
-    expect(problemsOf({ AUDIT_RETENTION_DAYS: "0" })[0]).toMatch(/^AUDIT_RETENTION_DAYS must be at least 1/);
-  });
-
-  it("refuses to start production without a sink secret key, or with a bad one, without echoing it", () => {
-    const production = {
-      DATABASE_URL: "postgresql://custody:pw@db.internal:5432/custody",
-      OIDC_ISSUER: "https://idp.example.com/",
-      OIDC_CLIENT_ID: "custody",
-      OIDC_CLIENT_SECRET: "x",
-      NEXTAUTH_SECRET: "a".repeat(32),
-      NEXTAUTH_URL: "https://custody.example.com",
-      KMS_VENDOR_PRINCIPAL_ARN: "arn:aws:iam::999988887777:role/custody",
-      AUDIT_SIGNING_KEY: SIGNING_KEY_PEM,
-    };
-    expect(problemsOf(production)).toEqual([expect.stringMatching(/^SINK_SECRET_KEY \(or SINK_SECRET_KEY_FILE\) is required outside demo mode.*openssl rand -base64 32/)]);
-    const short = Buffer.alloc(16, 7).toString("base64");
-    const problems = problemsOf({ ...production, SINK_SECRET_KEY: short });
-    expect(problems).toEqual(["SINK_SECRET_KEY must be 32 random bytes, base64-encoded (create one with: openssl rand -base64 32)"]);
-    expect(problems.join("\n")).not.toContain(short);
-    expect(problemsOf({ ...production, SINK_SECRET_KEY_FILE: "/nonexistent/sink-key" })).toEqual(["SINK_SECRET_KEY_FILE cannot read /nonexistent/sink-key"]);
-    expect(problemsOf({ ...production, SINK_SECRET_KEY: SINK_KEY, SINK_SECRET_PREVIOUS_KEYS: `${SINK_KEY}, nope` })).toEqual([
-      "SINK_SECRET_PREVIOUS_KEYS key 2 must be 32 random bytes, base64-encoded (create one with: openssl rand -base64 32)",
-    ]);
-    expect(problemsOf({ ...production, SINK_SECRET_KEY: SINK_KEY })).toEqual([]);
-  });
-
   it("refuses a vendor-admin list with a malformed email", () => {
     expect(problemsOf({ CUSTODY_VENDOR_ADMINS: "ops@vendor.example, not-an-email" })[0]).toMatch(/^CUSTODY_VENDOR_ADMINS/);
+  });
+});
+
+describe("the process's configuration", () => {
+  afterEach(() => {
+    forgetConfig();
+    delete process.env.KEY_LEASE_SECONDS;
+  });
+
+  it("is the one start-up installed, frozen, for every module that asks", () => {
+    const installed = installConfig({ ...parseEnv({}), KEY_LEASE_SECONDS: 42 });
+    expect(getConfig()).toBe(installed);
+    expect(Object.isFrozen(installed)).toBe(true);
+    expect(Object.isFrozen(installed.CUSTODY_VENDOR_ADMINS)).toBe(true);
+    expect(() => {
+      (installed as { PORT: number }).PORT = 1;
+    }).toThrow(TypeError);
+  });
+
+  it("is read from the environment, values checked, where no entry point installed one", () => {
+    process.env.KEY_LEASE_SECONDS = "17";
+    expect(getConfig().KEY_LEASE_SECONDS).toBe(17);
+    process.env.KEY_LEASE_SECONDS = "soon";
+    expect(() => getConfig()).toThrow(ConfigError);
+    expect(() => getConfig()).toThrow(/KEY_LEASE_SECONDS must be a number of seconds/);
+  });
+
+  it("takes an entry point's defaults below the environment and its overrides above it", () => {
+    process.env.KEY_LEASE_SECONDS = "17";
+    expect(loadConfig("library", { defaults: { KEY_LEASE_SECONDS: "5", KMS_MAX_ATTEMPTS: "2" } })).toMatchObject({ KEY_LEASE_SECONDS: 17, KMS_MAX_ATTEMPTS: 2 });
+    expect(loadConfig("library", { overrides: { KEY_LEASE_SECONDS: "5" } }).KEY_LEASE_SECONDS).toBe(5);
+  });
+
+  it("leaves the rules across variables to start-up: a script may use a database without an identity provider", () => {
+    expect(configProblems({ DATABASE_URL: "postgresql://custody@db/custody" }, "library")).toEqual([]);
+    expect(configProblems({ DATABASE_URL: "postgresql://custody@db/custody" }, "custody")).not.toEqual([]);
+  });
+
+  it("runs a value's owner's check on it and names the variable, never the value", () => {
+    const checks = { SINK_SECRET_KEY: (value: string) => { if (value !== "good") throw new Error("must be good"); } };
+    expect(configProblems({ SINK_SECRET_KEY: "s3cr3t" }, "library", checks)).toEqual(["SINK_SECRET_KEY must be good"]);
+    expect(configProblems({ SINK_SECRET_KEY: "good" }, "library", checks)).toEqual([]);
+    expect(configProblems({}, "library", checks)).toEqual([]);
+  });
+
+  it("parses a development server's own variables the same way", () => {
+    const schema = z.object({ DEV_KMS_PORT: z.coerce.number({ message: "must be a port number" }).int().default(4566) });
+    expect(parseVariables(schema, { DEV_KMS_PORT: "" }).DEV_KMS_PORT).toBe(4566);
+    expect(() => parseVariables(schema, { DEV_KMS_PORT: "x" }, { subject: "dev KMS configuration" })).toThrow("Invalid dev KMS configuration:\n  - DEV_KMS_PORT must be a port number");
   });
 });

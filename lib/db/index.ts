@@ -1,5 +1,6 @@
 import "server-only";
 import { PrismaPg } from "@prisma/adapter-pg";
+import { getConfig } from "@/lib/config";
 import { type Prisma, PrismaClient } from "./generated/client";
 import { createPgPool } from "./pool";
 
@@ -9,17 +10,17 @@ export { Prisma } from "./generated/client";
 export type Tx = Prisma.TransactionClient;
 
 // One client (one connection pool) per process, created on first use so that start-up
-// can point DATABASE_URL at the embedded database before anything connects. The global
+// can point DATABASE_URL at the embedded database (in the configuration it installs) before anything connects. The global
 // survives Next's module reloading in development.
 const globalForDb = globalThis as unknown as { custodyDb?: PrismaClient };
 
 export function getDb(): PrismaClient {
   if (!globalForDb.custodyDb) {
-    const connectionString = process.env.DATABASE_URL;
+    const { DATABASE_URL: connectionString, DATABASE_POOL_SIZE } = getConfig();
     if (!connectionString) throw new Error("DATABASE_URL is not set: start Custody with `npm start`");
     // Our own pool, so its connections carry the error listener that keeps a dropped connection
     // from crashing the process (lib/db/pool.ts); Prisma ends it on $disconnect.
-    const pool = createPgPool({ name: "custody", connectionString, max: Number(process.env.DATABASE_POOL_SIZE ?? 10) }); // validated by lib/config at start
+    const pool = createPgPool({ name: "custody", connectionString, max: DATABASE_POOL_SIZE });
     const adapter = new PrismaPg(pool, { disposeExternalPool: true });
     globalForDb.custodyDb = new PrismaClient({ adapter });
   }

@@ -1,5 +1,6 @@
 import "server-only";
 import pg from "pg";
+import { getConfig } from "@/lib/config";
 import { errorFields, log } from "@/lib/log";
 import { noteDatabaseError } from "./health";
 import { isDatabaseUnavailable } from "./unavailable";
@@ -13,7 +14,7 @@ const globalForPool = globalThis as unknown as { custodyPool?: pg.Pool };
 const logger = log.child({ component: "database" });
 
 export function connectionString(): string {
-  const url = process.env.DATABASE_URL;
+  const url = getConfig().DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set: start Custody with `npm start`");
   return url;
 }

@@ -1,18 +1,27 @@
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { getConfig, installConfig } from "@/lib/config";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded";
 
 // For command-line scripts (audit:verify, audit:prune): DATABASE_URL, or else the demo's
-// embedded database (the running one under `npm start`, or started for the occasion).
+// embedded database (the running one under `npm start`, or started for the occasion). The
+// script's configuration is installed with the database chosen, before any domain module loads.
 
 export type ScriptDatabase = { url: string; onDemo: boolean; embedded?: EmbeddedPostgres };
 
 export async function scriptDatabase(fail: (message: string) => never): Promise<ScriptDatabase> {
-  const configured = process.env.DATABASE_URL?.trim();
-  if (configured) return { url: configured, onDemo: false };
-  const dataDir = path.join(process.env.CUSTODY_DATA_DIR?.trim() || ".custody", "pgdata");
-  const port = Number(process.env.EMBEDDED_PG_PORT?.trim() || 54329);
+  const config = getConfig();
+  const database = await chooseDatabase(fail);
+  installConfig({ ...config, DATABASE_URL: database.url });
+  return database;
+}
+
+async function chooseDatabase(fail: (message: string) => never): Promise<ScriptDatabase> {
+  const config = getConfig();
+  if (config.DATABASE_URL) return { url: config.DATABASE_URL, onDemo: false };
+  const dataDir = path.join(config.CUSTODY_DATA_DIR, "pgdata");
+  const port = config.EMBEDDED_PG_PORT;
   const passwordFile = `${dataDir}.password`;
   if (!fs.existsSync(passwordFile)) fail(`DATABASE_URL is not set and there is no demo database in ${dataDir}`);
   const password = fs.readFileSync(passwordFile, "utf8").trim();
@@ -32,7 +41,7 @@ export async function scriptDatabase(fail: (message: string) => never): Promise<
 /** The checkpoint key for a script: AUDIT_SIGNING_KEY(_FILE), or the demo's on the demo database. */
 export async function scriptSigningKey(onDemo: boolean) {
   const { DEMO_SIGNING_KEY_FILE, readSigningKeyFile, signingKeyFromEnv } = await import("@/lib/audit/integrity/signing-key");
-  const demoKeyFile = path.join(process.env.CUSTODY_DATA_DIR?.trim() || ".custody", DEMO_SIGNING_KEY_FILE);
+  const demoKeyFile = path.join(getConfig().CUSTODY_DATA_DIR, DEMO_SIGNING_KEY_FILE);
   return signingKeyFromEnv() ?? (onDemo && fs.existsSync(demoKeyFile) ? readSigningKeyFile(demoKeyFile) : null);
 }
 

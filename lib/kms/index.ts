@@ -1,5 +1,5 @@
 import "server-only";
-import { parseEnv } from "@/lib/config";
+import { getConfig } from "@/lib/config";
 import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "./aws-provider";
 import type { KmsProvider } from "./provider";
 
@@ -19,8 +19,7 @@ const globalForKms = globalThis as unknown as { custodyKms?: KmsSettings };
 /** The process's KMS provider and vendor principal, from the environment (set once, on first use). */
 export function getKms(): KmsSettings {
   if (!globalForKms.custodyKms) {
-    // Only the KMS settings matter here (start-up has already checked the whole environment).
-    const env = parseEnv(process.env, "keyservice");
+    const env = getConfig();
     if (!env.KMS_VENDOR_PRINCIPAL_ARN) throw new Error("KMS_VENDOR_PRINCIPAL_ARN is not set");
     globalForKms.custodyKms = {
       partition: env.KMS_PARTITION,

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { childEnvironment } from "@/lib/config/environment";
 
 // What `next build` reads. Hashed by content, not compared by time: `npm install` rewrites
 // package-lock.json and `prisma generate` rewrites generated files without changing a byte
@@ -38,11 +39,12 @@ export function buildInputsHash(dir: string): string {
   return hash.digest("hex");
 }
 
-function nextBuild(dir: string): void {
+/** `next build` in a child process, with `values` added to its environment. */
+export function nextBuild(dir: string, values: Readonly<Record<string, string | undefined>> = {}): void {
   const result = spawnSync(process.execPath, [require.resolve("next/dist/bin/next"), "build"], {
     cwd: dir,
     stdio: "inherit",
-    env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
+    env: childEnvironment({ ...values, NEXT_TELEMETRY_DISABLED: "1" }),
   });
   if (result.status !== 0) throw new Error("next build failed (see the output above)");
 }

@@ -4,13 +4,15 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { type Env, isDemoMode, parseEnv } from "@/lib/config";
+import { type Config, type Env, installConfig, isDemoMode, type LoadOptions } from "@/lib/config";
+import { setLibraryEnvironment } from "@/lib/config/environment";
 import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
 import type { DemoMode } from "./demo-mode";
 import { checkPorts, type NeededPort } from "./check-ports";
-import { ensureBuild } from "./ensure-build";
+import { ensureBuild, nextBuild } from "./ensure-build";
 import { httpTimeoutsOf } from "./http-timeouts";
+import { loadStartConfig } from "./load-config";
 import { runtimeNotice } from "./runtime-notice";
 
 const say = (line: string) => console.log(`[custody] ${line}`);
@@ -30,10 +32,11 @@ function missingDemoMode(): never {
 /**
  * Starts everything `npm start` runs and returns a handle that stops it in reverse order.
  * Throws ConfigError on a bad environment, before anything starts. Demo mode's parts (lib/dev)
- * come from the start script: without them only a production start is possible.
+ * come from the start script: without them only a production start is possible. `options`
+ * adjust what the environment says (the e2e server's own database and users).
  */
-export async function startCustody(demoMode?: DemoMode): Promise<RunningCustody> {
-  const env: Env = parseEnv();
+export async function startCustody(demoMode?: DemoMode, options: Omit<LoadOptions, "checks"> = {}): Promise<RunningCustody> {
+  const env: Config = loadStartConfig("custody", options);
   // Each start adds its cleanup at the front, so stopping runs in reverse order of starting.
   const cleanups: Array<() => Promise<unknown>> = [];
   const stop = async () => {
@@ -47,7 +50,7 @@ export async function startCustody(demoMode?: DemoMode): Promise<RunningCustody>
   }
 }
 
-async function launch(env: Env, cleanups: Array<() => Promise<unknown>>, demoMode: DemoMode | undefined): Promise<{ url: string }> {
+async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demoMode: DemoMode | undefined): Promise<{ url: string }> {
   const dir = process.cwd();
   const dataDir = path.resolve(dir, env.CUSTODY_DATA_DIR);
   fs.mkdirSync(dataDir, { recursive: true });
@@ -56,7 +59,10 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>, demoMod
   const publicUrl = env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`;
   // The demo's passwords are public: unless told otherwise it listens on loopback only.
   const host = env.HOST ?? (demo ? "127.0.0.1" : undefined);
-  process.env.NEXT_TELEMETRY_DISABLED = "1";
+  // What start-up decides (the embedded database's URL, the demo's IdP and KMS, its keys) is
+  // added to the configuration, which is installed once, before any domain module loads.
+  const decided: Partial<Env> = { NEXTAUTH_URL: publicUrl };
+  setLibraryEnvironment({ NEXT_TELEMETRY_DISABLED: "1" });
   const notice = runtimeNotice();
   if (notice) say(notice);
 
@@ -76,14 +82,15 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>, demoMod
   if (!env.DATABASE_URL) {
     const pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, "pgdata"), port: env.EMBEDDED_PG_PORT, log: say });
     cleanups.unshift(pg.stop);
-    process.env.DATABASE_URL = pg.databaseUrl;
+    decided.DATABASE_URL = pg.databaseUrl;
     databaseLabel = `embedded PostgreSQL (${path.relative(dir, path.join(dataDir, "pgdata"))}, port ${env.EMBEDDED_PG_PORT})`;
   }
-  const { applied } = await applyMigrations(process.env.DATABASE_URL!, { log: say });
+  const databaseUrl = (decided.DATABASE_URL ?? env.DATABASE_URL)!;
+  const { applied } = await applyMigrations(databaseUrl, { log: say });
   say(applied.length ? `applied migrations: ${applied.join(", ")}` : "database schema is up to date");
 
   // After the database, so a database problem shows at once rather than after a build.
-  ensureBuild(dir, say);
+  ensureBuild(dir, say, (at) => nextBuild(at, { DATABASE_URL: databaseUrl }));
 
   if (demo) {
     // Demo mode's parts load only now: production never runs (or even imports) the development IdP.
@@ -93,7 +100,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>, demoMod
     // The development KMS: the real AWS SDK reaches it by endpoint, as the vendor principal.
     const kms = await demoParts().startKms({ port: env.DEV_KMS_PORT, dataDir: path.join(dataDir, "dev-kms") });
     cleanups.unshift(kms.close);
-    Object.assign(process.env, {
+    Object.assign(decided, {
       KMS_ENDPOINT: kms.endpoint,
       KMS_ACCESS_KEY_ID: kms.vendor.accessKeyId,
       KMS_SECRET_ACCESS_KEY: kms.vendor.secretAccessKey,
@@ -103,11 +110,26 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>, demoMod
       OIDC_CLIENT_SECRET: "custody-dev-secret",
       OIDC_NAME: "Custody dev IdP",
       NEXTAUTH_SECRET: env.NEXTAUTH_SECRET ?? demoSecret(dataDir),
-    });
+    } satisfies Partial<Env>);
+    // The demo signs audit checkpoints with a key it generates into its data folder on first
+    // start, and likewise seals log-sink secrets.
+    if (!env.AUDIT_SIGNING_KEY && !env.AUDIT_SIGNING_KEY_FILE) {
+      decided.AUDIT_SIGNING_KEY_FILE = (await import("@/lib/audit/integrity/signing-key")).ensureDemoSigningKey(dataDir);
+    }
+    if (!env.SINK_SECRET_KEY && !env.SINK_SECRET_KEY_FILE) {
+      decided.SINK_SECRET_KEY_FILE = (await import("@/lib/sinks/secrets")).ensureDemoSinkSecretKey(dataDir);
+    }
+    // The demo's receivers are local (a listener on this laptop): it may reach loopback and
+    // plain http://. Said explicitly here, because the demo sets OIDC_ISSUER (its own IdP),
+    // which lib/sinks/policy.ts would otherwise take for production.
+    decided.SINK_ALLOW_PRIVATE_TARGETS = env.SINK_ALLOW_PRIVATE_TARGETS ?? true;
+    decided.SINK_ALLOW_HTTP = env.SINK_ALLOW_HTTP ?? true;
   }
-  process.env.NEXTAUTH_URL = publicUrl;
+  const config = installConfig({ ...env, ...decided });
+  // next-auth reads its URL from the environment itself (no option for it).
+  setLibraryEnvironment({ NEXTAUTH_URL: publicUrl });
 
-  // Domain modules read DATABASE_URL on first use, so they load only now.
+  // Domain modules read the configuration on first use, so they load only now.
   const { grantVendorAdmins } = await import("@/lib/auth/grant-vendor-admins");
   const granted = await grantVendorAdmins(env.CUSTODY_VENDOR_ADMINS);
   if (granted.length) say(`granted vendor-admin rights to ${granted.join(", ")}`);
@@ -117,31 +139,16 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>, demoMod
     if (await demoParts().seed()) say("seeded the demo vendor admin and the Acme Corp tenant");
   }
   if (demo) {
-    demoKeyArn = await demoParts().tenantKey(process.env.KMS_ENDPOINT!, process.env.KMS_VENDOR_PRINCIPAL_ARN!);
+    demoKeyArn = await demoParts().tenantKey(config.KMS_ENDPOINT!, config.KMS_VENDOR_PRINCIPAL_ARN!);
     demoApi = await demoParts().serviceToken(dataDir);
   }
 
   const { disconnectDb } = await import("@/lib/db");
   const { closePool } = await import("@/lib/db/pool");
   cleanups.unshift(disconnectDb, closePool);
-  // Background jobs (lib/jobs): signed audit checkpoints, retention. The demo signs with a key
-  // it generates into its data folder on first start.
-  if (demo && !env.AUDIT_SIGNING_KEY && !env.AUDIT_SIGNING_KEY_FILE) {
-    process.env.AUDIT_SIGNING_KEY_FILE = (await import("@/lib/audit/integrity/signing-key")).ensureDemoSigningKey(dataDir);
-  }
-  // Likewise the key that encrypts log-sink secrets at rest.
-  if (demo && !env.SINK_SECRET_KEY && !env.SINK_SECRET_KEY_FILE) {
-    process.env.SINK_SECRET_KEY_FILE = (await import("@/lib/sinks/secrets")).ensureDemoSinkSecretKey(dataDir);
-  }
-  // The demo's receivers are local (a listener on this laptop): it may reach loopback and plain
-  // http://. Said explicitly here, because the demo sets OIDC_ISSUER (its own IdP) in this very
-  // process, which lib/sinks/policy.ts would otherwise take for production.
-  if (demo) {
-    process.env.SINK_ALLOW_PRIVATE_TARGETS ??= "true";
-    process.env.SINK_ALLOW_HTTP ??= "true";
-  }
+  // Background jobs (lib/jobs): signed audit checkpoints, retention, usage rollups, log sinks.
   const { startBackgroundJobs } = await import("@/lib/jobs");
-  cleanups.unshift(startBackgroundJobs(env).stop);
+  cleanups.unshift(startBackgroundJobs(config).stop);
   const { authFailureLimitsOf, startKeyService } = await import("@/lib/keyservice");
   const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS, authLimits: authFailureLimitsOf(env) });
   cleanups.unshift(keyService.stop);
@@ -161,8 +168,8 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>, demoMod
   cleanups.unshift(stopAuditLiveHub);
 
   say(`database: ${databaseLabel}`);
-  if (demo) say(`KMS: development KMS at ${process.env.KMS_ENDPOINT} (AWS SDK; customer account 111122223333, Custody's role in 999988887777)`);
-  say(`sign-in: ${demo ? `development identity provider at ${process.env.OIDC_ISSUER}` : `OIDC issuer ${env.OIDC_ISSUER}`}`);
+  if (demo) say(`KMS: development KMS at ${config.KMS_ENDPOINT} (AWS SDK; customer account 111122223333, Custody's role in 999988887777)`);
+  say(`sign-in: ${demo ? `development identity provider at ${config.OIDC_ISSUER}` : `OIDC issuer ${config.OIDC_ISSUER}`}`);
   console.log(`\n  Custody is running at ${publicUrl}\n`);
   if (demo) {
     console.log(`  Demo sign-ins (password for all: ${demoParts().password})`);

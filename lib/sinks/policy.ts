@@ -1,5 +1,6 @@
-// What the deployment allows sinks to reach, from the environment (validated by lib/config at
-// start). The demo reaches private addresses and plain http://, so local receivers work; it says
+import { type Config, getConfig } from "@/lib/config";
+
+// What the deployment allows sinks to reach, from the configuration (lib/config). The demo reaches private addresses and plain http://, so local receivers work; it says
 // so with both flags (lib/server/start-custody.ts), since it sets OIDC_ISSUER for its own IdP.
 // Without the flags, a process with no identity provider configured (tests, scripts) counts as
 // the demo. Production does neither unless told to.
@@ -13,17 +14,11 @@ export type SinkPolicy = {
   maxAgeMs: number;
 };
 
-function flag(value: string | undefined): boolean | undefined {
-  if (value === undefined || value === "") return undefined;
-  return ["true", "1", "yes"].includes(value);
-}
-
-export function sinkPolicy(env: Record<string, string | undefined> = process.env): SinkPolicy {
-  const demo = !env.OIDC_ISSUER;
-  const allowPrivateTargets = flag(env.SINK_ALLOW_PRIVATE_TARGETS) ?? demo;
+export function sinkPolicy(config: Config = getConfig()): SinkPolicy {
+  const demo = !config.OIDC_ISSUER;
   return {
-    allowPrivateTargets,
-    allowHttp: flag(env.SINK_ALLOW_HTTP) ?? demo,
-    maxAgeMs: Number(env.SINK_DELIVERY_MAX_AGE_HOURS || 24) * 3_600_000,
+    allowPrivateTargets: config.SINK_ALLOW_PRIVATE_TARGETS ?? demo,
+    allowHttp: config.SINK_ALLOW_HTTP ?? demo,
+    maxAgeMs: config.SINK_DELIVERY_MAX_AGE_HOURS * 3_600_000,
   };
 }

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { type Config, getConfig } from "@/lib/config";
 import { readKeyFile } from "../utils/key-file";
 
 // Sink secrets (a webhook's HMAC secret, a Splunk HEC token) at rest: AES-256-GCM under the
@@ -63,7 +64,9 @@ export function parsePreviousSinkSecretKeys(text: string): SinkSecretKey[] {
 }
 
 /** The configured keys, or null when neither SINK_SECRET_KEY nor SINK_SECRET_KEY_FILE is set. */
-export function sinkSecretKeysFromEnv(env: Record<string, string | undefined> = process.env): SinkSecretKeys | null {
+export function sinkSecretKeysFromEnv(
+  env: Partial<Pick<Config, "SINK_SECRET_KEY" | "SINK_SECRET_KEY_FILE" | "SINK_SECRET_PREVIOUS_KEYS">> = getConfig(),
+): SinkSecretKeys | null {
   const inline = env.SINK_SECRET_KEY?.trim();
   const file = env.SINK_SECRET_KEY_FILE?.trim();
   const current = inline ? parseSinkSecretKey(inline) : file ? readSinkSecretKeyFile(file) : null;

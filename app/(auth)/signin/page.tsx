@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import { Alert, AlertDescription, AlertTitle } from "@/components/ui/alert";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { CANCELLED_SIGN_IN } from "@/lib/auth/cancelled-sign-in";
+import { getConfig } from "@/lib/config";
 import { getPrincipal, homePathOf } from "@/lib/auth/principal";
 import { SignInButton } from "./signin-button";
 
@@ -28,7 +29,7 @@ const ERRORS: Record<string, string> = {
  */
 function safeCallback(value: string | undefined): string {
   if (!value || /[\\\u0000-\u001f\u007f]/.test(value)) return "/";
-  const own = new URL(process.env.NEXTAUTH_URL ?? "http://custody.invalid").origin;
+  const own = new URL(getConfig().NEXTAUTH_URL ?? "http://custody.invalid").origin;
   let url: URL;
   try {
     url = new URL(value, own);
@@ -48,7 +49,7 @@ export default async function SignInPage({
   if (principal) redirect(params.callbackUrl ? safeCallback(params.callbackUrl) : homePathOf(principal));
   const cancelled = params.error === CANCELLED_SIGN_IN;
   const error = params.error && !cancelled ? (ERRORS[params.error] ?? ERRORS.Default) : null;
-  const providerName = process.env.OIDC_NAME ?? "SSO";
+  const providerName = getConfig().OIDC_NAME;
 
   return (
     <Card>

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { type Config, getConfig } from "@/lib/config";
 import { readKeyFile } from "@/lib/utils/key-file";
 
 // The deployment's checkpoint signing key (Ed25519). Configured as AUDIT_SIGNING_KEY (PKCS#8
@@ -35,7 +36,7 @@ export function readSigningKeyFile(file: string): SigningKey {
 }
 
 /** The configured key, or null when neither variable is set. */
-export function signingKeyFromEnv(env: Record<string, string | undefined> = process.env): SigningKey | null {
+export function signingKeyFromEnv(env: Partial<Pick<Config, "AUDIT_SIGNING_KEY" | "AUDIT_SIGNING_KEY_FILE">> = getConfig()): SigningKey | null {
   const inline = env.AUDIT_SIGNING_KEY?.trim();
   if (inline) return parseSigningKeyPem(inline);
   const file = env.AUDIT_SIGNING_KEY_FILE?.trim();

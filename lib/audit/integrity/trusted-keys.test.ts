@@ -3,21 +3,14 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parseEnv } from "@/lib/config";
+import { configProblems } from "@/lib/config";
+import { KEY_MATERIAL_CHECKS } from "@/lib/server/load-config";
 import { keyIdOf } from "./signing-key";
 import { parsePublicKeysPem, readPublicKeysFile, trustedPublicKeysFromEnv } from "./trusted-keys";
 
 const publicPem = () => generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }).toString();
 
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    parseEnv(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (env: Record<string, string | undefined>) => configProblems(env, "custody", KEY_MATERIAL_CHECKS);
 
 describe("the trusted previous signing keys", () => {
   it("are read from one or more PEM public keys, inline (newlines escaped) or from a file, with their key ids", () => {

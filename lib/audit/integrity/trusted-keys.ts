@@ -1,4 +1,5 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
+import { type Config, getConfig } from "@/lib/config";
 import { keyIdOf, type SigningKey } from "./signing-key";
 import { readKeyFile } from "@/lib/utils/key-file";
 
@@ -44,7 +45,7 @@ export function readPublicKeysFile(file: string): TrustedKey[] {
 }
 
 /** The configured previous keys; none when neither variable is set. */
-export function trustedPublicKeysFromEnv(env: Record<string, string | undefined> = process.env): TrustedKey[] {
+export function trustedPublicKeysFromEnv(env: Partial<Pick<Config, "AUDIT_TRUSTED_PUBLIC_KEYS" | "AUDIT_TRUSTED_PUBLIC_KEYS_FILE">> = getConfig()): TrustedKey[] {
   const inline = env.AUDIT_TRUSTED_PUBLIC_KEYS?.trim();
   if (inline) return parsePublicKeysPem(inline);
   const file = env.AUDIT_TRUSTED_PUBLIC_KEYS_FILE?.trim();
