@@ -2,6 +2,7 @@ import { X509Certificate } from "node:crypto";
 import { isIP } from "node:net";
 import { z } from "zod";
 import { AUDIT_ACTIONS } from "@/lib/audit/actions";
+import { TEXT_LIMITS, tooLongMessage } from "./limits";
 
 // Log sinks (lib/sinks): what a tenant admin submits, shared by the sinks page's forms and the
 // data layer. Whether a host is reachable, and whether it is a private address the deployment
@@ -24,7 +25,7 @@ export const sinkNameSchema = z
   .string({ message: "Enter a name for the sink." })
   .trim()
   .min(1, "Enter a name for the sink.")
-  .max(100, "Use at most 100 characters.")
+  .max(TEXT_LIMITS.name, tooLongMessage(TEXT_LIMITS.name))
   .regex(VISIBLE_TEXT, "Use visible characters only (no control or direction-override characters).");
 
 function urlSchema(policy: SinkInputPolicy, example: string) {
@@ -32,7 +33,7 @@ function urlSchema(policy: SinkInputPolicy, example: string) {
     .string({ message: `Enter a URL such as ${example}.` })
     .trim()
     .min(1, `Enter a URL such as ${example}.`)
-    .max(2048, "Use at most 2048 characters.")
+    .max(TEXT_LIMITS.url, tooLongMessage(TEXT_LIMITS.url))
     .superRefine((value, ctx) => {
       let url: URL;
       try {
