@@ -202,7 +202,7 @@ for (const scheme of SCHEMES) {
         const page = await pageFor(visitor);
         const response = await page.goto(url);
         expect.soft(response?.status() ?? 0, `${url} as ${visitor}`).toBeLessThan(400);
-        await expect(page.locator("h1").first()).toBeVisible();
+        await expect.soft(page.locator("h1").first(), `${url}: a heading names the page`).toBeVisible();
         await page.waitForLoadState("load");
 
         await attachScreenshot(page, testInfo, screenshotName(url, scheme, width));
