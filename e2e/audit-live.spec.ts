@@ -37,12 +37,12 @@ test("new events appear on the audit page as they happen, with pause, resume and
   const second = `nexus-two-${suffix}@tyrell.example`;
   await addMember(other, slug, second, "auditor");
   // The paused view counts what is waiting without showing it.
-  const toggle = page.getByTestId("live-toggle");
-  await expect(toggle).toHaveText("1 new event — Resume");
+  const resume = page.getByRole("button", { name: "1 new event — Resume", exact: true });
+  await expect(resume).toBeVisible();
   await expect(status).toHaveText("Paused");
   await expect(auditRows(page, second)).toHaveCount(0);
-  await toggle.click();
-  await expect(toggle).toHaveText("Pause");
+  await resume.click();
+  await expect(page.getByRole("button", { name: "Pause", exact: true })).toBeVisible();
   await expect(status).toHaveText("Live");
   await expect(auditRows(page, "Member invited", second)).toHaveCount(1);
   await expect(auditRows(page, "Member invited", first)).toHaveCount(1);

@@ -272,7 +272,6 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
               } else resume();
             }}
             disabled={shownStatus.kind === "stopped"}
-            data-testid="live-toggle"
           >
             {running ? "Pause" : held.count > 0 ? `${newEvents(held.count)} — Resume` : "Resume"}
           </Button>
