@@ -1,5 +1,6 @@
 import "server-only";
 import { getDb } from "@/lib/db";
+import { hashSessionToken } from "@/lib/db/session-token";
 import { AppError } from "@/lib/errors";
 import type { Caller } from "@/lib/tenants/caller";
 import { readRequestFilter } from "./request-filter";
@@ -53,7 +54,7 @@ async function stillAllowed(userId: string, tenantId: string, sessionToken: stri
   const [membership, session] = await Promise.all([
     getDb().membership.findFirst({ where: { userId, tenantId }, select: { id: true } }),
     sessionToken
-      ? getDb().session.findFirst({ where: { sessionToken, userId, expires: { gt: new Date() } }, select: { id: true } })
+      ? getDb().session.findFirst({ where: { sessionToken: hashSessionToken(sessionToken), userId, expires: { gt: new Date() } }, select: { id: true } })
       : null,
   ]);
   return membership !== null && session !== null;

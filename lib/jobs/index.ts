@@ -22,6 +22,13 @@ export function backgroundJobs(env: Env): Job[] {
       run: async (signal) => (await import("@/lib/audit/usage")).rollUpAll({ budgetMs: 3_000, signal }),
     },
     {
+      // The fleet table's last-24-hours counts per tenant (lib/fleet), from the usage rollups.
+      name: "fleet-usage",
+      intervalMs: 60_000,
+      firstRunMs: 3_000,
+      run: async () => (await import("@/lib/fleet/refresh-fleet-usage")).refreshFleetUsage(),
+    },
+    {
       // Log sinks (lib/sinks): new events into each sink's outbox, then due batches to the receivers.
       name: "log-sinks",
       intervalMs: 1_000,

@@ -10,6 +10,7 @@ import { AUDIT_CHANNEL, AuditLiveHub, type LiveDelivery } from "@/lib/audit/live
 import { formatDelivery } from "@/lib/audit/live-stream";
 import { MAX_STREAMS_PER_USER, openLiveAuditView } from "@/lib/audit/live-view";
 import { disconnectDb, getDb } from "@/lib/db";
+import { hashSessionToken } from "@/lib/db/session-token";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import { isAppError } from "@/lib/errors";
 import type { Caller } from "@/lib/tenants";
@@ -404,7 +405,7 @@ async function member(tenantId: string, email: string): Promise<Member> {
   const user = await getDb().user.create({ data: { email } });
   await getDb().membership.create({ data: { tenantId, userId: user.id, role: "AUDITOR" } });
   const session = `session-${email}`;
-  await getDb().session.create({ data: { sessionToken: session, userId: user.id, expires: new Date(Date.now() + 3_600_000) } });
+  await getDb().session.create({ data: { sessionToken: hashSessionToken(session), userId: user.id, expires: new Date(Date.now() + 3_600_000) } });
   return { caller: { userId: user.id, request }, session };
 }
 

@@ -1,0 +1,174 @@
+import "server-only";
+import { getDb, Prisma } from "@/lib/db";
+import { AppError } from "@/lib/errors";
+import { type Caller, standingOf } from "@/lib/tenants/caller";
+import { VENDOR_SIDE_FAILURES } from "@/lib/tenants/list-tenants";
+import { DEFAULT_DIRECTION, FLEET_PAGE_SIZE, type FleetQuery, type FleetSort, type FleetState } from "./fleet-query";
+
+// The vendor's fleet: one row per tenant with its health, computed, sorted, filtered and paged
+// in one query. Counts come from fleet_usage (the usage rollups' last 24 hours, recomputed every
+// minute), never from the tenants' trails: the vendor learns how much a tenant uses Custody and
+// whether it fails, not what for. States are live: a revocation shows on the next read.
+
+export type FleetRow = {
+  id: string;
+  slug: string;
+  name: string;
+  createdAt: Date;
+  state: FleetState;
+  /** The KMS of the tenant's primary key (or its newest key while none is primary). */
+  provider: string | null;
+  region: string | null;
+  lastVerifiedAt: Date | null;
+  lastUsedAt: Date | null;
+  operations24h: number;
+  refusals24h: number;
+  leaseFailures24h: number;
+  failingSinks: number;
+  /** A verification failed on the vendor's side (Custody's own role or network): the vendor's to fix. */
+  vendorSideFailure: boolean;
+};
+
+export type FleetPage = {
+  rows: FleetRow[];
+  total: number;
+  page: number;
+  pageCount: number;
+  /** When the usage columns were last recomputed (null before the first run). */
+  usageAsOf: Date | null;
+};
+
+type RawRow = {
+  id: string;
+  slug: string;
+  name: string;
+  created_at: Date;
+  state: FleetState;
+  provider: string | null;
+  region: string | null;
+  last_verified_at: Date | null;
+  last_used_at: Date | null;
+  operations: bigint;
+  refusals: bigint;
+  lease_failures: bigint;
+  failing_sinks: bigint;
+  vendor_side_failure: boolean;
+  total: bigint;
+};
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+// Revoked and failing tenants first: what a vendor's operator scans the fleet for.
+const ATTENTION = Prisma.sql`CASE
+  WHEN state = 'failing' OR vendor_side_failure THEN 0
+  WHEN lease_failures > 0 OR failing_sinks > 0 THEN 1
+  WHEN state = 'revoked' THEN 2
+  WHEN state = 'pending' THEN 3
+  WHEN state = 'none' THEN 4
+  ELSE 5 END`;
+
+const SORT_COLUMN: Record<FleetSort, Prisma.Sql> = {
+  attention: ATTENTION,
+  name: Prisma.sql`lower(name)`,
+  created: Prisma.sql`created_at`,
+  last_verified: Prisma.sql`last_verified_at`,
+  last_use: Prisma.sql`last_used_at`,
+  operations: Prisma.sql`operations`,
+  refusals: Prisma.sql`refusals`,
+};
+
+function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The query for one page of the fleet (exported for the bench's query plans). */
+export function fleetPageSql(query: FleetQuery, offset: number): Prisma.Sql {
+  const search = query.q
+    ? UUID.test(query.q)
+      ? Prisma.sql`AND t.id = ${query.q}::uuid`
+      : Prisma.sql`AND (t.name ILIKE ${likePattern(query.q)} OR t.slug ILIKE ${likePattern(query.q)})`
+    : Prisma.empty;
+  const state = query.state ? Prisma.sql`WHERE state = ${query.state}` : Prisma.empty;
+  const direction = (query.dir ?? DEFAULT_DIRECTION[query.sort]) === "asc" ? Prisma.sql`ASC` : Prisma.sql`DESC`;
+
+  // Set-wise joins, not per-tenant subqueries: sorting by any column computes every row, so
+  // each source is read once (bench:fleet has the plans).
+  return Prisma.sql`
+    WITH newest AS (
+      -- Tenants without a primary key show their newest key (pending, or all revoked).
+      SELECT DISTINCT ON (k.tenant_id) k.tenant_id, k.id, k.provider, k.region
+        FROM kms_keys k JOIN tenants t ON t.id = k.tenant_id AND t.primary_kms_key_id IS NULL
+       ORDER BY k.tenant_id, k.created_at DESC
+    ), trouble AS (
+      SELECT tenant_id,
+             bool_or(status IN ('active', 'pending_verification')) AS failing,
+             bool_or(last_error_kind IN (${Prisma.join(VENDOR_SIDE_FAILURES)})) AS vendor_side_failure
+        FROM kms_keys WHERE last_attempt_ok = false GROUP BY tenant_id
+    ), sinks AS (
+      SELECT tenant_id, count(*) AS failing FROM log_sinks WHERE enabled AND consecutive_failures > 0 GROUP BY tenant_id
+    ), fleet AS (
+      SELECT t.id::text AS id, t.slug, t.name, t.created_at,
+             CASE
+               WHEN t.access_revoked_at IS NOT NULL THEN 'revoked'
+               WHEN trouble.failing THEN 'failing'
+               WHEN t.primary_kms_key_id IS NOT NULL THEN 'active'
+               WHEN newest.id IS NOT NULL THEN 'pending'
+               ELSE 'none'
+             END AS state,
+             coalesce(p.provider, newest.provider) AS provider,
+             coalesce(p.region, newest.region) AS region,
+             p.last_verified_at,
+             u.last_used_at,
+             coalesce(u.operations, 0) AS operations,
+             coalesce(u.refusals, 0) AS refusals,
+             coalesce(u.lease_failures, 0) AS lease_failures,
+             coalesce(sinks.failing, 0) AS failing_sinks,
+             coalesce(trouble.vendor_side_failure, false) AS vendor_side_failure
+        FROM tenants t
+        LEFT JOIN kms_keys p ON p.id = t.primary_kms_key_id
+        LEFT JOIN newest ON newest.tenant_id = t.id
+        LEFT JOIN trouble ON trouble.tenant_id = t.id
+        LEFT JOIN fleet_usage u ON u.chain = t.id::text
+        LEFT JOIN sinks ON sinks.tenant_id = t.id
+       WHERE true ${search}
+    )
+    SELECT *, count(*) OVER () AS total FROM fleet ${state}
+     ORDER BY ${SORT_COLUMN[query.sort]} ${direction} NULLS LAST, lower(name), id
+     LIMIT ${FLEET_PAGE_SIZE} OFFSET ${offset}`;
+}
+
+/** One page of the fleet, for vendor admins only. */
+export async function listFleet(caller: Caller, query: FleetQuery): Promise<FleetPage> {
+  const db = getDb();
+  const standing = await standingOf(db, caller.userId, null);
+  if (!standing.isVendorAdmin) throw new AppError("forbidden", "Only vendor admins can see the fleet.");
+  const fetchPage = (offset: number) => db.$queryRaw<RawRow[]>(fleetPageSql(query, offset));
+  const rows = await fetchPage((query.page - 1) * FLEET_PAGE_SIZE);
+  // Past the last page (an old link after tenants were removed): no rows, but the true total,
+  // so the page can offer the last one.
+  const counted = rows.length > 0 || query.page === 1 ? rows : await fetchPage(0);
+  const total = counted.length > 0 ? Number(counted[0]!.total) : 0;
+  const usage = await db.fleetUsage.aggregate({ _max: { asOf: true } });
+  return {
+    rows: rows.map((row) => ({
+      id: row.id,
+      slug: row.slug,
+      name: row.name,
+      createdAt: row.created_at,
+      state: row.state,
+      provider: row.provider,
+      region: row.region,
+      lastVerifiedAt: row.last_verified_at,
+      lastUsedAt: row.last_used_at,
+      operations24h: Number(row.operations),
+      refusals24h: Number(row.refusals),
+      leaseFailures24h: Number(row.lease_failures),
+      failingSinks: Number(row.failing_sinks),
+      vendorSideFailure: row.vendor_side_failure,
+    })),
+    total,
+    page: query.page,
+    pageCount: Math.max(1, Math.ceil(total / FLEET_PAGE_SIZE)),
+    usageAsOf: usage._max.asOf,
+  };
+}

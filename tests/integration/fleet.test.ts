@@ -1,0 +1,134 @@
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
+import { disconnectDb, getDb } from "@/lib/db";
+import { FLEET_PAGE_SIZE, fleetQuerySchema, type FleetQuery } from "@/lib/fleet/fleet-query";
+import { listFleet } from "@/lib/fleet/list-fleet";
+import { refreshFleetUsage } from "@/lib/fleet/refresh-fleet-usage";
+import type { RequestMeta } from "@/lib/http/request-meta";
+import { revokeAccess } from "@/lib/keys/revoke-access";
+import { type Caller, createTenant } from "@/lib/tenants";
+import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { seedFleet } from "../helpers/fleet-seed";
+import { refusal } from "../helpers/refusal";
+
+// The vendor's fleet table as the database computes it: every tenant's state from its keys
+// and revocation, usage from the rollups, sorted, filtered and paged server-side, for vendor
+// admins only. The seeded fleet's shape is in tests/helpers/fleet-seed.ts.
+
+const TENANTS = 500;
+const request: RequestMeta = { sourceIp: null, userAgent: "vitest", requestId: null };
+let database: TestDatabase;
+let vendor: Caller;
+
+const query = (input: Partial<Record<keyof FleetQuery, unknown>> = {}) => fleetQuerySchema.parse(input);
+
+async function callerFor(email: string): Promise<Caller> {
+  return { userId: (await getDb().user.findUniqueOrThrow({ where: { email } })).id, request };
+}
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  process.env.DATABASE_URL = database.url;
+  await grantVendorAdmins(["ops@vendor.example"]);
+  vendor = await callerFor("ops@vendor.example");
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    await seedFleet(client, { tenants: TENANTS, prefix: "fleet" });
+  } finally {
+    await client.end();
+  }
+  await refreshFleetUsage();
+});
+
+afterAll(async () => {
+  await disconnectDb();
+  await database?.drop();
+});
+
+describe("the fleet table", () => {
+  it("pages the whole fleet, the tenants needing attention first", async () => {
+    const first = await listFleet(vendor, query());
+    expect(first.total).toBe(TENANTS);
+    expect(first.pageCount).toBe(TENANTS / FLEET_PAGE_SIZE);
+    expect(first.rows).toHaveLength(FLEET_PAGE_SIZE);
+    // 10 failing verifications (i % 50 = 1) come first, then lease failures and failing sinks.
+    expect(first.rows.slice(0, 10).map((row) => row.state)).toEqual(Array(10).fill("failing"));
+    expect(first.rows[10]!.leaseFailures24h + first.rows[10]!.failingSinks).toBeGreaterThan(0);
+
+    const seen = new Set<string>();
+    for (let page = 1; page <= first.pageCount; page++) {
+      for (const row of (await listFleet(vendor, query({ page }))).rows) seen.add(row.id);
+    }
+    expect(seen.size).toBe(TENANTS);
+  });
+
+  it("computes each state from the tenant's keys and revocation", async () => {
+    const counts = Object.fromEntries(
+      await Promise.all(
+        (["none", "pending", "active", "failing", "revoked"] as const).map(async (state) => [state, (await listFleet(vendor, query({ state }))).total]),
+      ),
+    );
+    expect(counts).toEqual({ none: 50, pending: 10, active: 420, failing: 10, revoked: 10 });
+    const revoked = await listFleet(vendor, query({ state: "revoked" }));
+    expect(revoked.rows.every((row) => row.slug.endsWith("0") && Number(row.slug.slice(5)) % 50 === 0)).toBe(true);
+  });
+
+  it("reports usage, lease failures and failing sinks from the last day", async () => {
+    const [row] = (await listFleet(vendor, query({ q: "fleet00005" }))).rows;
+    // i = 5: active, 24 hours × (45 + 15 + 6 calls), 24 refused, lease failures (5 % 40 = 5).
+    expect(row).toMatchObject({ slug: "fleet00005", state: "active", provider: "aws", region: "eu-west-1" });
+    expect(row!.operations24h).toBe(24 * (40 + 5 + 10 + 5 + 1 + 5));
+    expect(row!.refusals24h).toBe(24 * (1 + 5));
+    expect(row!.leaseFailures24h).toBe(3);
+    const [sinky] = (await listFleet(vendor, query({ q: "fleet00004" }))).rows;
+    expect(sinky!.failingSinks).toBe(1);
+    const [idle] = (await listFleet(vendor, query({ q: "fleet00003" }))).rows;
+    expect(idle).toMatchObject({ state: "none", operations24h: 0, lastUsedAt: null, provider: null });
+  });
+
+  it("sorts by any column, both ways", async () => {
+    const byOps = (await listFleet(vendor, query({ sort: "operations" }))).rows.map((row) => row.operations24h);
+    expect(byOps).toEqual([...byOps].sort((a, b) => b - a));
+    expect(byOps[0]).toBe(24 * (40 + 10 + 1 + 3 * 6));
+    const fewest = (await listFleet(vendor, query({ sort: "operations", dir: "asc" }))).rows.map((row) => row.operations24h);
+    expect(fewest).toEqual([...fewest].sort((a, b) => a - b));
+    expect(fewest[0]).toBe(0);
+    const names = (await listFleet(vendor, query({ sort: "name", dir: "desc" }))).rows.map((row) => row.name);
+    expect(names[0]).toBe("Fleet 00500");
+    expect(names).toEqual([...names].sort().reverse());
+    const created = (await listFleet(vendor, query({ sort: "created" }))).rows.map((row) => row.createdAt.getTime());
+    expect(created).toEqual([...created].sort((a, b) => b - a));
+  });
+
+  it("finds a tenant by name, URL name or id, and treats wildcards as text", async () => {
+    const [byName] = (await listFleet(vendor, query({ q: "Fleet 00123" }))).rows;
+    expect(byName!.slug).toBe("fleet00123");
+    const byId = await listFleet(vendor, query({ q: byName!.id }));
+    expect(byId.rows.map((row) => row.slug)).toEqual(["fleet00123"]);
+    expect((await listFleet(vendor, query({ q: "fleet0012" }))).total).toBe(10);
+    expect((await listFleet(vendor, query({ q: "%" }))).total).toBe(0);
+    expect((await listFleet(vendor, query({ q: "_" }))).total).toBe(0);
+  });
+
+  it("past the last page, returns no rows and the true total", async () => {
+    const past = await listFleet(vendor, query({ page: 99 }));
+    expect(past).toMatchObject({ rows: [], total: TENANTS, page: 99, pageCount: TENANTS / FLEET_PAGE_SIZE });
+  });
+
+  it("shows a tenant revoked as soon as its admin revokes", async () => {
+    const { tenantId } = await createTenant(vendor, { name: "Acme", slug: "acme", adminEmail: "ada@acme.example" });
+    const before = await listFleet(vendor, query({ q: "acme" }));
+    expect(before.rows.map((row) => row.state)).toEqual(["none"]);
+    await revokeAccess(await callerFor("ada@acme.example"), { tenantId });
+    const after = await listFleet(vendor, query({ q: "acme" }));
+    expect(after.rows.map((row) => row.state)).toEqual(["revoked"]);
+  });
+
+  it("is for vendor admins only", async () => {
+    await createTenant(vendor, { name: "Beta", slug: "beta", adminEmail: "bob@beta.example" });
+    const error = await refusal(listFleet(await callerFor("bob@beta.example"), query()));
+    expect(error.code).toBe("forbidden");
+  });
+});
