@@ -1,5 +1,5 @@
 import { type NextRequest, NextResponse } from "next/server";
-import { crossSite, mayBeServerAction } from "@/lib/http/same-origin";
+import { CROSS_SITE_MESSAGE, crossSite, mayBeServerAction } from "@/lib/http/same-origin";
 import { pageContentSecurityPolicy } from "@/lib/http/security-headers";
 
 // Runs before every console request (not Next's static assets, not the key service):
@@ -30,7 +30,7 @@ export function proxy(request: NextRequest) {
   const { pathname } = request.nextUrl;
 
   if (mayBeServerAction(request.method, pathname, request.headers) && crossSite(request.headers)) {
-    return respond(NextResponse.json({ error: { code: "forbidden", message: "Cross-site request refused." } }, { status: 403 }));
+    return respond(NextResponse.json({ error: { code: "forbidden", message: CROSS_SITE_MESSAGE } }, { status: 403 }));
   }
 
   if (PROTECTED.test(pathname) && !SESSION_COOKIES.some((name) => request.cookies.has(name))) {

@@ -77,7 +77,7 @@ async function setUp(pageAs: (user: User) => Promise<Page>): Promise<Record<stri
   const sinkId = sinkHref!.split("/").at(-1)!;
 
   await addMember(page, slug, `oompa-${suffix}@wonka.example`, "auditor");
-  return { slug, keyId, sinkId };
+  return { slug, keyId, sinkId, tenantId };
 }
 
 function concrete(pattern: string, values: Record<string, string>): string {

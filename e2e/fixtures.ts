@@ -9,8 +9,8 @@ import {
   test as base,
   expect,
 } from "@playwright/test";
-import { DEMO_PASSWORD, type DevIdpUser, loadUsersFile } from "../lib/dev-idp/users";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev-kms/defaults";
+import { DEMO_PASSWORD, type DevIdpUser, loadUsersFile } from "../lib/dev/idp/users";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev/kms/defaults";
 import { keyPolicyAdmitting } from "../lib/keys/grant-instructions";
 
 // Shared helpers for the end-to-end suite. Every sign-in goes through the real OIDC flow:
@@ -23,7 +23,7 @@ export const KMS_ENDPOINT = `http://127.0.0.1:${Number(process.env.E2E_IDP_PORT 
 
 export type User = { email: string; password: string };
 
-/** The seeded demo people (lib/dev-idp/users.ts, lib/demo/seed.ts). */
+/** The seeded demo people (lib/dev/idp/users.ts, lib/dev/demo/seed.ts). */
 export const DEMO = {
   vendor: { email: "vendor@custody.example", password: DEMO_PASSWORD },
   acmeAdmin: { email: "admin@acme.example", password: DEMO_PASSWORD },

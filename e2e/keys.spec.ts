@@ -1,6 +1,6 @@
 import { CreateGrantCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { Page, Request } from "@playwright/test";
-import { DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev-kms/defaults";
+import { DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev/kms/defaults";
 import { DEMO, KMS_ENDPOINT, type User, addMember, auditRows, createTenantAsVendor, customerKey, e2eUser, expect, expectNotFoundPage, test, uniqueSuffix } from "./fixtures";
 
 // Customer keys in the browser: a tenant admin registers a key made in the development KMS

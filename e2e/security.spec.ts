@@ -68,7 +68,7 @@ test("every page carries the security headers and a per-request script nonce, fo
   await expect(admin.getByRole("heading", { name: "Your KMS keys" })).toBeVisible();
   // A registered key's page if Acme has one by now (other specs register some), else the 404 a made-up id gets.
   const keyHrefs = await admin.locator('a[href^="/t/acme/keys/"]').evaluateAll((links) => links.map((a) => a.getAttribute("href") ?? ""));
-  const values = { slug: "acme", keyId: keyHrefs[0]?.split("/").at(-1) ?? UNKNOWN_ID, sinkId: UNKNOWN_ID };
+  const values = { slug: "acme", keyId: keyHrefs[0]?.split("/").at(-1) ?? UNKNOWN_ID, sinkId: UNKNOWN_ID, tenantId: UNKNOWN_ID };
 
   const visitors: Array<[string, User | null]> = [
     ["anonymous", null],

@@ -14,8 +14,8 @@
 //
 // Post-logout redirects are allowed to the origins of the redirect URIs.
 import { z } from "zod";
-import { startDevIdp } from "../lib/dev-idp/server";
-import { DEMO_USERS, loadUsersFile } from "../lib/dev-idp/users";
+import { startDevIdp } from "../lib/dev/idp/server";
+import { DEMO_USERS, loadUsersFile } from "../lib/dev/idp/users";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 
 const port = z.coerce.number({ message: "must be a port number" }).int("must be a whole number").min(1).max(65535);

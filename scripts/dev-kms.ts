@@ -21,8 +21,8 @@ import {
   DEV_KMS_PRINCIPALS,
   DEV_KMS_REGION,
   DEV_KMS_VENDOR,
-} from "../lib/dev-kms/defaults";
-import { startDevKms } from "../lib/dev-kms/server";
+} from "../lib/dev/kms/defaults";
+import { startDevKms } from "../lib/dev/kms/server";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 
 const envSchema = z.object({

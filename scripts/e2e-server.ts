@@ -9,6 +9,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
+import { demoMode } from "../lib/dev/demo/demo-mode";
 import { startCustody } from "../lib/server/start-custody";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 import { createTestDatabase, testServerUrl } from "../tests/helpers/db";
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   // it allows too, but the specs check the https rule as production has it.
   process.env.SINK_ALLOW_PRIVATE_TARGETS ??= "true";
   process.env.SINK_ALLOW_HTTP ??= "false";
-  const custody = await startCustody().catch(async (error: unknown) => {
+  const custody = await startCustody(demoMode).catch(async (error: unknown) => {
     await drop();
     throw error;
   });

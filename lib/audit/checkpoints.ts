@@ -2,7 +2,7 @@ import "server-only";
 import { getDb, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { actorOf, type Caller, requireTenantRole, runAudited, standingOf } from "@/lib/tenants/caller";
+import { actorOf, type Caller, requireTenantRole, runAudited, standingOf } from "@/lib/authz";
 import { AUDIT_ACTIONS } from "./actions";
 import { appendAuditEvent } from "./append";
 import { type CheckpointDocument, checkpointDocument, checkpointStatement, signStatement } from "./checkpoint-statement";

@@ -2,7 +2,7 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import { type Caller, standingOf } from "@/lib/tenants/caller";
+import { type Caller, standingOf } from "@/lib/authz";
 import { AUDIT_ACTIONS } from "./actions";
 import { appendAuditEvent } from "./append";
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, exportFileName } from "./export-format";

@@ -3,7 +3,7 @@ import { noteDatabaseError } from "@/lib/db/health";
 import { DATABASE_UNAVAILABLE_MESSAGE, isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { isAppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import type { Caller } from "@/lib/tenants/caller";
+import type { Caller } from "@/lib/authz";
 import type { IntegrityReport } from "./verify-chain";
 import { VerificationCancelled } from "./verify-chain";
 import { verifyTenantTrail } from "./verify-tenant-trail";

@@ -2,7 +2,7 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";
-import { type Caller, standingOf } from "@/lib/tenants/caller";
+import { type Caller, standingOf } from "@/lib/authz";
 import { VENDOR_CHAIN } from "./actions";
 import { type AuditCursor, type AuditFilter, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./filter";
 import { type AuditPage, chainHeadSeq, cursorAt, findChainEvent, queryAuditPage } from "./query";

@@ -2,7 +2,7 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import { hashSessionToken } from "@/lib/db/session-token";
 import { AppError } from "@/lib/errors";
-import type { Caller } from "@/lib/tenants/caller";
+import type { Caller } from "@/lib/authz";
 import { readRequestFilter } from "./request-filter";
 import { type AuditLiveHub, getAuditLiveHub } from "./live-hub";
 import { auditEventStream } from "./live-stream";

@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { readKeyFile } from "../utils/key-file";
 
 // The deployment's checkpoint signing key (Ed25519). Configured as AUDIT_SIGNING_KEY (PKCS#8
 // PEM, newlines may be written as \n) or AUDIT_SIGNING_KEY_FILE (a path to the PEM); the demo
@@ -30,17 +31,7 @@ export function keyIdOf(publicKey: KeyObject): string {
 
 /** Reads the key a file holds; the message names the file but never its contents. */
 export function readSigningKeyFile(file: string): SigningKey {
-  let pem: string;
-  try {
-    pem = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new Error(`cannot read ${file}`);
-  }
-  try {
-    return parseSigningKeyPem(pem);
-  } catch (error) {
-    throw new Error(`${file} ${(error as Error).message}`);
-  }
+  return readKeyFile(file, parseSigningKeyPem);
 }
 
 /** The configured key, or null when neither variable is set. */

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
-import fs from "node:fs";
 import { keyIdOf, type SigningKey } from "./signing-key";
+import { readKeyFile } from "../utils/key-file";
 
 // Signing-key rotation. Checkpoints keep the id of the key that signed them, and the
 // deployment's current key (AUDIT_SIGNING_KEY) can only vouch for its own. The public keys of
@@ -40,17 +40,7 @@ export function parsePublicKeysPem(text: string): TrustedKey[] {
 
 /** Reads the keys a file holds; the message names the file but never its contents. */
 export function readPublicKeysFile(file: string): TrustedKey[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new Error(`cannot read ${file}`);
-  }
-  try {
-    return parsePublicKeysPem(text);
-  } catch (error) {
-    throw new Error(`${file} ${(error as Error).message}`);
-  }
+  return readKeyFile(file, parsePublicKeysPem);
 }
 
 /** The configured previous keys; none when neither variable is set. */

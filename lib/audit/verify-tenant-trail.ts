@@ -1,6 +1,6 @@
 import "server-only";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, requireTenantRole, runAudited, type Standing } from "@/lib/tenants/caller";
+import { actorOf, type Caller, requireTenantRole, runAudited, type Standing } from "@/lib/authz";
 import { AUDIT_ACTIONS } from "./actions";
 import { type AuditDetails, recordAuditEvent } from "./append";
 import { deploymentSigningKey } from "./signing-key";

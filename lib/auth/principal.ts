@@ -4,7 +4,7 @@ import { redirect } from "next/navigation";
 import { cache } from "react";
 import { getDb } from "@/lib/db";
 import { currentRequestMeta } from "@/lib/http/current-request";
-import type { Caller } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
 import type { TenantRoleName } from "@/lib/validation/tenants";
 import { authOptions } from "./options";
 

@@ -2,7 +2,8 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { AUDIT_ACTIONS } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, standingOf } from "@/lib/tenants/caller";
+import { parseInput } from "@/lib/validation/parse";
+import { actorOf, type Caller, runAudited, standingOf } from "@/lib/authz";
 import { type CreateCredentialInput, createCredentialSchema } from "@/lib/validation/credentials";
 import {
   appendEvents,
@@ -10,9 +11,7 @@ import {
   credentialDetails,
   eventsFor,
   lockCredentialName,
-  parseInput,
   refuse,
-  runCredentialChange,
   scopesToDb,
   TARGET_TYPE,
 } from "./shared";
@@ -36,7 +35,7 @@ export async function createServiceCredential(caller: Caller, input: CreateCrede
   const id = randomUUID();
   const { token, secretHash } = newServiceSecret(id);
 
-  await runCredentialChange(async (tx) => {
+  await runAudited(async (tx) => {
     const standing = await standingOf(tx, caller.userId, null);
     const tenant = data.tenantId
       ? await tx.tenant.findUnique({ where: { id: data.tenantId }, select: { id: true, slug: true } })

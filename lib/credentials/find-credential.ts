@@ -2,7 +2,7 @@ import "server-only";
 import type { AuditAction } from "@/lib/audit";
 import type { Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { type Caller, type Standing, standingOf } from "@/lib/tenants/caller";
+import { type Caller, type Standing, standingOf } from "@/lib/authz";
 import type { ServiceScope } from "@/lib/validation/keyservice";
 import { credentialDetails, lockCredentialName, refuse, scopesFromDb, TARGET_TYPE } from "./shared";
 

@@ -1,7 +1,7 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { type Caller, standingOf } from "@/lib/tenants/caller";
+import { type Caller, standingOf } from "@/lib/authz";
 import type { ServiceScope } from "@/lib/validation/keyservice";
 import { scopesFromDb } from "./shared";
 import { tokenPrefixOf } from "./token";

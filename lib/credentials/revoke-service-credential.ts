@@ -1,11 +1,12 @@
 import "server-only";
 import { AUDIT_ACTIONS } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller } from "@/lib/tenants/caller";
+import { parseInput } from "@/lib/validation/parse";
+import { actorOf, type Caller, runAudited } from "@/lib/authz";
 import { type CredentialActionInput, credentialActionSchema } from "@/lib/validation/credentials";
 import { announceCredentialChange } from "./channel";
 import { lockCredentialForChange } from "./find-credential";
-import { appendEvents, credentialDetails, eventsFor, parseInput, refuse, runCredentialChange } from "./shared";
+import { appendEvents, credentialDetails, eventsFor, refuse } from "./shared";
 
 /**
  * Revokes a credential at once: revoked_at is set and the revocation announced (NOTIFY on
@@ -16,7 +17,7 @@ export async function revokeServiceCredential(caller: Caller, input: CredentialA
   const { credentialId } = parseInput(credentialActionSchema, input);
   const action = AUDIT_ACTIONS.credentialRevoked;
 
-  return runCredentialChange(async (tx) => {
+  return runAudited(async (tx) => {
     const { standing, current, target } = await lockCredentialForChange(tx, caller, credentialId, action, { lockName: false });
     const details = credentialDetails(current);
     if (current.revokedAt) {

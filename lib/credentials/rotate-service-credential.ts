@@ -2,7 +2,8 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { AUDIT_ACTIONS } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller } from "@/lib/tenants/caller";
+import { parseInput } from "@/lib/validation/parse";
+import { actorOf, type Caller, runAudited } from "@/lib/authz";
 import { type CredentialActionInput, credentialActionSchema } from "@/lib/validation/credentials";
 import { announceCredentialChange } from "./channel";
 import type { NewCredential } from "./create-service-credential";
@@ -13,9 +14,7 @@ import {
   credentialDetails,
   eventsFor,
   MAX_ACTIVE_PER_NAME,
-  parseInput,
   refuse,
-  runCredentialChange,
   scopesToDb,
   TARGET_TYPE,
 } from "./shared";
@@ -32,7 +31,7 @@ export async function rotateServiceCredential(caller: Caller, input: CredentialA
   const id = randomUUID();
   const { token, secretHash } = newServiceSecret(id);
 
-  const name = await runCredentialChange(async (tx) => {
+  const name = await runAudited(async (tx) => {
     const { standing, current, target } = await lockCredentialForChange(tx, caller, credentialId, action, { lockName: true });
     const details = credentialDetails(current);
     if (current.revokedAt) {

@@ -1,12 +1,10 @@
 import "server-only";
 import { type AuditAction, type AuditInput, appendAuditEvent } from "@/lib/audit";
-import { getDb, type Tx } from "@/lib/db";
+import type { Tx } from "@/lib/db";
 import type { ServiceScope as DbServiceScope } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, refusalAudit, type Standing } from "@/lib/tenants/caller";
+import { actorOf, type Caller, Refusal, refusalAudit, type Standing } from "@/lib/authz";
 import type { ServiceScope } from "@/lib/validation/keyservice";
-import { fieldErrorsOf } from "@/lib/validation/tenants";
-import type { z } from "zod";
 
 // What the credential verbs share: vendor-admin checks, audit events in the vendor chain and
 // (for a tenant-restricted credential) the tenant's chain, refusals audited after rollback, and
@@ -25,23 +23,6 @@ export function scopesToDb(scopes: readonly ServiceScope[]): DbServiceScope[] {
 
 export function scopesFromDb(scopes: readonly DbServiceScope[]): ServiceScope[] {
   return scopes.map((s) => FROM_DB[s]);
-}
-
-/** Parses input with a schema; a failure is a bad_request with per-field messages and changes nothing. */
-export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new AppError("bad_request", "Please correct the highlighted fields.", fieldErrorsOf(parsed.error));
-}
-
-/** A refusal, recorded (in every chain it concerns) once the transaction that found it has rolled back. */
-export class CredentialRefusal extends Error {
-  constructor(
-    readonly audits: AuditInput[],
-    readonly publicError: AppError,
-  ) {
-    super(publicError.message);
-  }
 }
 
 /** The audit inputs for one credential event: the vendor chain, and the tenant's chain when restricted to one. */
@@ -68,29 +49,16 @@ export async function refuse(
   target: { type: string; id: string } | undefined,
   details: Record<string, string | number | boolean | null> & { reason: string },
   publicError = new AppError("forbidden", "Only vendor admins can manage service credentials."),
-): Promise<CredentialRefusal> {
+): Promise<Refusal> {
   const member =
     tenantId !== null && !standing.isVendorAdmin && (await tx.membership.count({ where: { tenantId, userId: caller.userId } })) > 0;
   if (!standing.isVendorAdmin && !member) {
-    return new CredentialRefusal([refusalAudit(caller, standing, tenantId, { action, target, details }, false)], publicError);
+    return new Refusal([refusalAudit(caller, standing, tenantId, { action, target, details }, false)], publicError);
   }
-  return new CredentialRefusal(
+  return new Refusal(
     eventsFor({ actor: actorOf(caller, standing), action, target, outcome: "denied", request: caller.request, details }, tenantId),
     publicError,
   );
-}
-
-/** Runs a credential change in one transaction; a refusal rolls it back and is then audited. */
-export async function runCredentialChange<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-  try {
-    return await getDb().$transaction(fn);
-  } catch (error) {
-    if (error instanceof CredentialRefusal) {
-      await getDb().$transaction((tx) => appendEvents(tx, error.audits));
-      throw error.publicError;
-    }
-    throw error;
-  }
 }
 
 /**

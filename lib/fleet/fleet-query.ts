@@ -11,6 +11,9 @@ export const FLEET_SORTS = ["attention", "name", "created", "last_verified", "la
 export type FleetSort = (typeof FLEET_SORTS)[number];
 
 export const FLEET_PAGE_SIZE = 50;
+
+/** A tenant id, as the search box takes one. */
+export const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_SEARCH = 100;
 
 export const fleetQuerySchema = z.object({

@@ -1,9 +1,9 @@
 import "server-only";
 import { getDb, Prisma } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { type Caller, standingOf } from "@/lib/tenants/caller";
+import { type Caller, standingOf } from "@/lib/authz";
 import { VENDOR_SIDE_FAILURES } from "@/lib/tenants/list-tenants";
-import { DEFAULT_DIRECTION, FLEET_PAGE_SIZE, type FleetQuery, type FleetSort, type FleetState } from "./fleet-query";
+import { DEFAULT_DIRECTION, FLEET_PAGE_SIZE, TENANT_ID, type FleetQuery, type FleetSort, type FleetState } from "./fleet-query";
 
 // The vendor's fleet: one row per tenant with its health, computed, sorted, filtered and paged
 // in one query. Counts come from fleet_usage (the usage rollups' last 24 hours, recomputed every
@@ -27,6 +27,9 @@ export type FleetRow = {
   failingSinks: number;
   /** A verification failed on the vendor's side (Custody's own role or network): the vendor's to fix. */
   vendorSideFailure: boolean;
+  /** The tenant's admins, first invited first: whom the vendor contacts. */
+  adminEmails: string[];
+  memberCount: number;
 };
 
 export type FleetPage = {
@@ -56,8 +59,6 @@ type RawRow = {
   total: bigint;
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 // Revoked and failing tenants first: what a vendor's operator scans the fleet for.
 const ATTENTION = Prisma.sql`CASE
   WHEN state = 'failing' OR vendor_side_failure THEN 0
@@ -84,7 +85,7 @@ function likePattern(text: string): string {
 /** The query for one page of the fleet (exported for the bench's query plans). */
 export function fleetPageSql(query: FleetQuery, offset: number): Prisma.Sql {
   const search = query.q
-    ? UUID.test(query.q)
+    ? TENANT_ID.test(query.q)
       ? Prisma.sql`AND t.id = ${query.q}::uuid`
       : Prisma.sql`AND (t.name ILIKE ${likePattern(query.q)} OR t.slug ILIKE ${likePattern(query.q)})`
     : Prisma.empty;
@@ -148,7 +149,14 @@ export async function listFleet(caller: Caller, query: FleetQuery): Promise<Flee
   // so the page can offer the last one.
   const counted = rows.length > 0 || query.page === 1 ? rows : await fetchPage(0);
   const total = counted.length > 0 ? Number(counted[0]!.total) : 0;
-  const usage = await db.fleetUsage.aggregate({ _max: { asOf: true } });
+  const [usage, memberships] = await Promise.all([
+    db.fleetUsage.aggregate({ _max: { asOf: true } }),
+    db.membership.findMany({
+      where: { tenantId: { in: rows.map((row) => row.id) } },
+      select: { tenantId: true, role: true, user: { select: { email: true } } },
+      orderBy: { createdAt: "asc" },
+    }),
+  ]);
   return {
     rows: rows.map((row) => ({
       id: row.id,
@@ -165,6 +173,8 @@ export async function listFleet(caller: Caller, query: FleetQuery): Promise<Flee
       leaseFailures24h: Number(row.lease_failures),
       failingSinks: Number(row.failing_sinks),
       vendorSideFailure: row.vendor_side_failure,
+      adminEmails: memberships.filter((m) => m.tenantId === row.id && m.role === "ADMIN").map((m) => m.user.email),
+      memberCount: memberships.filter((m) => m.tenantId === row.id).length,
     })),
     total,
     page: query.page,

@@ -1,5 +1,8 @@
 // Same-origin checks for state-changing requests from browsers.
 
+/** What a refused cross-site request is told (server actions in proxy.ts, route handlers in lib/http/route.ts). */
+export const CROSS_SITE_MESSAGE = "Cross-site request refused.";
+
 type HeaderSource = { get(name: string): string | null };
 
 /**

@@ -2,7 +2,7 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import type { KmsKey } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";
-import { type Caller, standingOf } from "@/lib/tenants/caller";
+import { type Caller, standingOf } from "@/lib/authz";
 import type { VerifyStep } from "./verify-steps";
 
 export type KeyView = Omit<KmsKey, "lastVerifySteps"> & { isPrimary: boolean; lastVerifySteps: VerifyStep[] | null };

@@ -1,7 +1,7 @@
 import "server-only";
-import { AUDIT_ACTIONS, appendAuditEvent } from "@/lib/audit";
+import { AUDIT_ACTIONS } from "@/lib/audit";
+import { type Caller, tenantChange } from "@/lib/authz";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
 import { parseGrantIds } from "./grant-ids";
 
 /**
@@ -10,20 +10,13 @@ import { parseGrantIds } from "./grant-ids";
  */
 export async function setKeyGrants(caller: Caller, input: { tenantId: string; kmsKeyId: string; grantIds: string }): Promise<{ grantIds: string[] }> {
   const grantIds = parseGrantIds(input.grantIds);
-  return runAudited(async (tx) => {
-    const action = AUDIT_ACTIONS.keyGrantsChanged;
-    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action, target: { type: "kms_key", id: input.kmsKeyId } });
+  const attempt = { tenantId: input.tenantId, action: AUDIT_ACTIONS.keyGrantsChanged, target: { type: "kms_key", id: input.kmsKeyId } };
+  return tenantChange(caller, attempt, async ({ tx, record }) => {
     const key = await tx.kmsKey.findFirst({ where: { id: input.kmsKeyId, tenantId: input.tenantId }, select: { id: true, grantIds: true } });
     if (!key) throw new AppError("not_found", "That key is not registered for this tenant.");
     await tx.kmsKey.update({ where: { id: key.id }, data: { grantIds } });
     const before = new Set(key.grantIds);
-    await appendAuditEvent(tx, {
-      tenantId: input.tenantId,
-      actor: actorOf(caller, standing),
-      action,
-      target: { type: "kms_key", id: key.id },
-      outcome: "success",
-      request: caller.request,
+    await record({
       details: { grants: grantIds.length, added: grantIds.filter((id) => !before.has(id)).length, removed: key.grantIds.filter((id) => !grantIds.includes(id)).length },
     });
     return { grantIds };
@@ -37,10 +30,8 @@ export async function setKeyGrants(caller: Caller, input: { tenantId: string; km
  * the removal and any refusal are audited.
  */
 export async function removeKmsKey(caller: Caller, input: { tenantId: string; kmsKeyId: string }): Promise<void> {
-  await runAudited(async (tx) => {
-    const action = AUDIT_ACTIONS.keyRemoved;
-    const target = { type: "kms_key", id: input.kmsKeyId };
-    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action, target });
+  const attempt = { tenantId: input.tenantId, action: AUDIT_ACTIONS.keyRemoved, target: { type: "kms_key", id: input.kmsKeyId } };
+  await tenantChange(caller, attempt, async ({ tx, deny, record }) => {
     // Locks the key row: a verification committing meanwhile (which would create a tenant key) waits or fails.
     const [key] = await tx.$queryRaw<Array<{ id: string; arn: string }>>`
       SELECT id, arn FROM kms_keys WHERE id = ${input.kmsKeyId}::uuid AND tenant_id = ${input.tenantId}::uuid FOR UPDATE`;
@@ -48,18 +39,10 @@ export async function removeKmsKey(caller: Caller, input: { tenantId: string; km
     const wraps = await tx.tenantKey.count({ where: { kmsKeyId: key.id } });
     const primaryOf = await tx.tenant.count({ where: { primaryKmsKeyId: key.id } });
     if (wraps > 0 || primaryOf > 0) {
-      throw deny(caller, standing, input.tenantId, action, target, "key wraps a tenant key",
+      throw deny("key wraps a tenant key",
         new AppError("conflict", "This key wraps a tenant key, so data depends on it: it cannot be removed. Revoke access instead, or keep it for unwrapping older data."));
     }
     await tx.kmsKey.delete({ where: { id: key.id } });
-    await appendAuditEvent(tx, {
-      tenantId: input.tenantId,
-      actor: actorOf(caller, standing),
-      action,
-      target,
-      outcome: "success",
-      request: caller.request,
-      details: { arn: key.arn },
-    });
+    await record({ details: { arn: key.arn } });
   });
 }

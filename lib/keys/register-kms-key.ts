@@ -1,9 +1,9 @@
 import "server-only";
-import { AUDIT_ACTIONS, appendAuditEvent } from "@/lib/audit";
+import { AUDIT_ACTIONS } from "@/lib/audit";
+import { type Caller, tenantChange } from "@/lib/authz";
 import { isUniqueViolation } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { getKms, KeyArnError, parseKeyArn } from "@/lib/kms";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
 import { parseGrantIds } from "./grant-ids";
 
 /**
@@ -28,9 +28,8 @@ export async function registerKmsKey(
   const grantIds = parseGrantIds(input.grantIds);
 
   try {
-    return await runAudited(async (tx) => {
-      const action = AUDIT_ACTIONS.keyRegistered;
-      const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action, target: { type: "kms_key", id: parsed.arn } });
+    const attempt = { tenantId: input.tenantId, action: AUDIT_ACTIONS.keyRegistered, target: { type: "kms_key", id: parsed.arn } };
+    return await tenantChange(caller, attempt, async ({ tx, deny, record }) => {
       const mine = await tx.kmsKey.findFirst({ where: { arn: parsed.arn, tenantId: input.tenantId }, select: { id: true } });
       if (mine) {
         throw new AppError("conflict", "This key is already registered for this tenant.", { arn: ["Already registered."] });
@@ -40,7 +39,7 @@ export async function registerKmsKey(
         select: { id: true },
       });
       if (verifiedElsewhere) {
-        throw deny(caller, standing, input.tenantId, action, { type: "kms_key", id: parsed.arn }, "key verified by another tenant",
+        throw deny("key verified by another tenant",
           new AppError("conflict", "This key is already in use with Custody and cannot be registered again. Use a key of your own.", {
             arn: ["This key cannot be registered."],
           }),
@@ -57,15 +56,7 @@ export async function registerKmsKey(
           registeredById: caller.userId,
         },
       });
-      await appendAuditEvent(tx, {
-        tenantId: input.tenantId,
-        actor: actorOf(caller, standing),
-        action,
-        target: { type: "kms_key", id: key.id },
-        outcome: "success",
-        request: caller.request,
-        details: { arn: key.arn, grants: grantIds.length },
-      });
+      await record({ target: { type: "kms_key", id: key.id }, details: { arn: key.arn, grants: grantIds.length } });
       return { kmsKeyId: key.id };
     });
   } catch (error) {

@@ -1,9 +1,9 @@
 import "server-only";
-import { AUDIT_ACTIONS, appendAuditEvent, recordAuditEvent } from "@/lib/audit";
+import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
+import { type Caller, tenantChange } from "@/lib/authz";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { getKms, isKmsError } from "@/lib/kms";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
 import { announceKeyState } from "./revocation-channel";
 import { lockTenant } from "./verify-kms-key";
 import { runVerifySteps, type VerifyStep } from "./verify-steps";
@@ -18,17 +18,14 @@ export type RestoreResult = { restored: boolean; steps: VerifyStep[] };
  */
 export async function restoreAccess(caller: Caller, input: { tenantId: string }): Promise<RestoreResult> {
   const action = AUDIT_ACTIONS.accessRestored;
-  const { key, actor } = await runAudited(async (tx) => {
-    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action, target: { type: "tenant", id: input.tenantId } });
+  const attempt = { tenantId: input.tenantId, action, target: { type: "tenant", id: input.tenantId } };
+  const { key, actor } = await tenantChange(caller, attempt, async ({ tx, actor, deny }) => {
     const tenant = await tx.tenant.findUniqueOrThrow({ where: { id: input.tenantId }, include: { primaryKmsKey: true } });
-    if (!tenant.accessRevokedAt) {
-      throw deny(caller, standing, input.tenantId, action, { type: "tenant", id: input.tenantId }, "not revoked",
-        new AppError("conflict", "Access is not revoked; there is nothing to restore."));
-    }
+    if (!tenant.accessRevokedAt) throw deny("not revoked", new AppError("conflict", "Access is not revoked; there is nothing to restore."));
     if (!tenant.primaryKmsKey) {
       throw new AppError("conflict", "This tenant has no verified KMS key to restore access with. Register and verify a key.");
     }
-    return { key: tenant.primaryKmsKey, actor: actorOf(caller, standing) };
+    return { key: tenant.primaryKmsKey, actor };
   });
 
   const outcome = await runVerifySteps(getKms().provider, key.arn, input.tenantId);
@@ -56,8 +53,7 @@ export async function restoreAccess(caller: Caller, input: { tenantId: string })
     return { restored: false, steps: outcome.steps };
   }
 
-  await getDb().$transaction(async (tx) => {
-    await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action });
+  await tenantChange(caller, attempt, async ({ tx, record }) => {
     const tenant = await lockTenant(tx, input.tenantId);
     if (!tenant.accessRevokedAt) throw new AppError("conflict", "Access was restored meanwhile.");
     const now = new Date();
@@ -84,15 +80,7 @@ export async function restoreAccess(caller: Caller, input: { tenantId: string })
         lastErrorKind: null,
       },
     });
-    await appendAuditEvent(tx, {
-      tenantId: input.tenantId,
-      actor,
-      action,
-      target: { type: "tenant", id: input.tenantId },
-      outcome: "success",
-      request: caller.request,
-      details: { arn: key.arn, tenantKeys, revokedSince: tenant.accessRevokedAt.toISOString() },
-    });
+    await record({ details: { arn: key.arn, tenantKeys, revokedSince: tenant.accessRevokedAt.toISOString() } });
     await announceKeyState(tx, input.tenantId);
   });
   return { restored: true, steps: outcome.steps };

@@ -1,8 +1,8 @@
 import "server-only";
-import { AUDIT_ACTIONS, appendAuditEvent, recordAuditEvent } from "@/lib/audit";
+import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
+import { type Caller, tenantChange } from "@/lib/authz";
 import { AppError } from "@/lib/errors";
 import { getKms, isKmsError } from "@/lib/kms";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
 import { announceRevocation } from "./revocation-channel";
 import { lockTenant } from "./verify-kms-key";
 
@@ -25,13 +25,11 @@ export type RevokeResult = {
  */
 export async function revokeAccess(caller: Caller, input: { tenantId: string }): Promise<RevokeResult> {
   const started = performance.now();
-  const action = AUDIT_ACTIONS.accessRevoked;
-  const { revokedAt, tenantKeys, grantsToRetire, actor } = await runAudited(async (tx) => {
-    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action, target: { type: "tenant", id: input.tenantId } });
+  const attempt = { tenantId: input.tenantId, action: AUDIT_ACTIONS.accessRevoked, target: { type: "tenant", id: input.tenantId } };
+  const { revokedAt, tenantKeys, grantsToRetire, actor } = await tenantChange(caller, attempt, async ({ tx, actor, deny, record }) => {
     const tenant = await lockTenant(tx, input.tenantId);
     if (tenant.accessRevokedAt) {
-      throw deny(caller, standing, input.tenantId, action, { type: "tenant", id: input.tenantId }, "already revoked",
-        new AppError("conflict", `Access is already revoked (since ${tenant.accessRevokedAt.toISOString()}).`));
+      throw deny("already revoked", new AppError("conflict", `Access is already revoked (since ${tenant.accessRevokedAt.toISOString()}).`));
     }
     const revokedAt = new Date();
     await tx.tenant.update({ where: { id: input.tenantId }, data: { accessRevokedAt: revokedAt, accessRevokedById: caller.userId } });
@@ -49,16 +47,7 @@ export async function revokeAccess(caller: Caller, input: { tenantId: string }):
       select: { id: true, arn: true, grantIds: true },
     });
     const grantsToRetire = keysWithGrants.flatMap((key) => key.grantIds.map((grantId) => ({ id: key.id, arn: key.arn, grantId })));
-    const actor = actorOf(caller, standing);
-    await appendAuditEvent(tx, {
-      tenantId: input.tenantId,
-      actor,
-      action,
-      target: { type: "tenant", id: input.tenantId },
-      outcome: "success",
-      request: caller.request,
-      details: { tenantKeys },
-    });
+    await record({ details: { tenantKeys } });
     await announceRevocation(tx, input.tenantId);
     return { revokedAt, tenantKeys, grantsToRetire, actor };
   });

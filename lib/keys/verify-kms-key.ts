@@ -1,10 +1,10 @@
 import "server-only";
-import { AUDIT_ACTIONS, appendAuditEvent } from "@/lib/audit";
-import { getDb, isUniqueViolation, type Tx } from "@/lib/db";
+import { AUDIT_ACTIONS, type AuditAction } from "@/lib/audit";
+import { type Caller, tenantChange } from "@/lib/authz";
+import { isUniqueViolation, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { getKms, isKmsError } from "@/lib/kms";
 import { errorFields, log } from "@/lib/log";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited } from "@/lib/tenants/caller";
 import { announceKeyState } from "./revocation-channel";
 import { runVerifySteps, type VerifyOutcome, type VerifyStep } from "./verify-steps";
 
@@ -69,9 +69,8 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /** Loads a tenant's KMS key for a tenant admin (refusals audited), outside any KMS call. */
-export async function keyForAdmin(caller: Caller, tenantId: string, kmsKeyId: string, action: Parameters<typeof requireTenantRole>[4]["action"]) {
-  return runAudited(async (tx) => {
-    await requireTenantRole(tx, caller, tenantId, ["admin"], { action, target: { type: "kms_key", id: kmsKeyId } });
+export async function keyForAdmin(caller: Caller, tenantId: string, kmsKeyId: string, action: AuditAction) {
+  return tenantChange(caller, { tenantId, action, target: { type: "kms_key", id: kmsKeyId } }, async ({ tx }) => {
     const key = await tx.kmsKey.findFirst({ where: { id: kmsKeyId, tenantId } });
     if (!key) throw new AppError("not_found", "That key is not registered for this tenant.");
     return key;
@@ -93,16 +92,15 @@ const IN_USE_ELSEWHERE = () =>
  * key's state: it is recorded as the last attempt. The KMS calls run outside any transaction.
  */
 export async function verifyKmsKey(caller: Caller, input: { tenantId: string; kmsKeyId: string }, options: VerifyOptions = {}): Promise<VerifyResult> {
-  const action = AUDIT_ACTIONS.keyVerified;
-  const key = await runAudited(async (tx) => {
-    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action, target: { type: "kms_key", id: input.kmsKeyId } });
+  const attempt = { tenantId: input.tenantId, action: AUDIT_ACTIONS.keyVerified, target: { type: "kms_key", id: input.kmsKeyId } };
+  const key = await tenantChange(caller, attempt, async ({ tx, deny }) => {
     const found = await tx.kmsKey.findFirst({ where: { id: input.kmsKeyId, tenantId: input.tenantId } });
     if (!found) throw new AppError("not_found", "That key is not registered for this tenant.");
     const elsewhere = await tx.kmsKey.findFirst({
       where: { arn: found.arn, tenantId: { not: input.tenantId }, status: { not: "PENDING_VERIFICATION" } },
       select: { id: true },
     });
-    if (elsewhere) throw deny(caller, standing, input.tenantId, action, { type: "kms_key", id: found.id }, "key verified by another tenant", IN_USE_ELSEWHERE());
+    if (elsewhere) throw deny("key verified by another tenant", IN_USE_ELSEWHERE(), { type: "kms_key", id: found.id });
     return found;
   });
 
@@ -131,10 +129,8 @@ export async function verifyKmsKey(caller: Caller, input: { tenantId: string; km
   const failure = failureKind(outcome);
 
   try {
-    return await getDb().$transaction(async (tx) => {
-      const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], { action });
+    return await tenantChange(caller, { ...attempt, target: { type: "kms_key", id: key.id } }, async ({ tx, record }) => {
       const tenant = await lockTenant(tx, input.tenantId);
-      const actor = actorOf(caller, standing);
       const accessRevoked = tenant.accessRevokedAt !== null;
       const now = new Date();
 
@@ -145,15 +141,7 @@ export async function verifyKmsKey(caller: Caller, input: { tenantId: string; km
           // The key keeps its state: a failed attempt is recorded as the last attempt, not as a state.
           data: { lastAttemptAt: now, lastAttemptOk: false, lastVerifySteps: outcome.steps, lastError, lastErrorAt: now, lastErrorKind: failure ?? null },
         });
-        await appendAuditEvent(tx, {
-          tenantId: input.tenantId,
-          actor,
-          action: AUDIT_ACTIONS.keyVerifyFailed,
-          target: { type: "kms_key", id: key.id },
-          outcome: "failure",
-          request: caller.request,
-          details: { step: outcome.failedStep, reason: failure ?? "unknown", attempts },
-        });
+        await record({ action: AUDIT_ACTIONS.keyVerifyFailed, outcome: "failure", details: { step: outcome.failedStep, reason: failure ?? "unknown", attempts } });
         return { ok: false, steps: outcome.steps, becamePrimary: false, accessRevoked, attempts, failure };
       }
 
@@ -170,27 +158,11 @@ export async function verifyKmsKey(caller: Caller, input: { tenantId: string; km
           ...(accessRevoked || key.status !== "PENDING_VERIFICATION" ? {} : { status: "ACTIVE" }),
         },
       });
-      await appendAuditEvent(tx, {
-        tenantId: input.tenantId,
-        actor,
-        action: AUDIT_ACTIONS.keyVerified,
-        target: { type: "kms_key", id: key.id },
-        outcome: "success",
-        request: caller.request,
-        details: { arn: key.arn, attempts },
-      });
+      await record({ details: { arn: key.arn, attempts } });
       if (accessRevoked) return { ok: true, steps: outcome.steps, becamePrimary: false, accessRevoked, attempts };
 
       await makePrimary(tx, input.tenantId, key.id, tenant.primaryKmsKeyId, outcome.wrappedTenantKey);
-      await appendAuditEvent(tx, {
-        tenantId: input.tenantId,
-        actor,
-        action: AUDIT_ACTIONS.accessGranted,
-        target: { type: "kms_key", id: key.id },
-        outcome: "success",
-        request: caller.request,
-        details: { arn: key.arn, primary: true },
-      });
+      await record({ action: AUDIT_ACTIONS.accessGranted, details: { arn: key.arn, primary: true } });
       return { ok: true, steps: outcome.steps, becamePrimary: true, accessRevoked, attempts };
     });
   } catch (error) {

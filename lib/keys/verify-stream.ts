@@ -1,7 +1,7 @@
 import "server-only";
 import { isAppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import type { Caller } from "@/lib/tenants/caller";
+import type { Caller } from "@/lib/authz";
 import { PROPAGATION_WINDOW_MS, type VerifyResult, verifyKmsKey } from "./verify-kms-key";
 
 // "Verify access" as a stream of JSON lines the key page reads with fetch: a progress line

@@ -7,7 +7,7 @@ import path from "node:path";
 import { type Env, isDemoMode, parseEnv } from "@/lib/config";
 import { startEmbeddedPostgres } from "@/lib/db/embedded";
 import { applyMigrations } from "@/lib/db/migrate";
-import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev-idp/users";
+import type { DemoMode } from "./demo-mode";
 import { checkPorts, type NeededPort } from "./check-ports";
 import { ensureBuild } from "./ensure-build";
 import { httpTimeoutsOf } from "./http-timeouts";
@@ -23,11 +23,16 @@ function demoSecret(dataDir: string): string {
 
 export type RunningCustody = { url: string; stop: () => Promise<void> };
 
+function missingDemoMode(): never {
+  throw new Error("demo mode needs its development servers, which only the start scripts provide (npm start)");
+}
+
 /**
  * Starts everything `npm start` runs and returns a handle that stops it in reverse order.
- * Throws ConfigError on a bad environment, before anything starts.
+ * Throws ConfigError on a bad environment, before anything starts. Demo mode's parts (lib/dev)
+ * come from the start script: without them only a production start is possible.
  */
-export async function startCustody(): Promise<RunningCustody> {
+export async function startCustody(demoMode?: DemoMode): Promise<RunningCustody> {
   const env: Env = parseEnv();
   // Each start adds its cleanup at the front, so stopping runs in reverse order of starting.
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -35,18 +40,19 @@ export async function startCustody(): Promise<RunningCustody> {
     for (const cleanup of cleanups.splice(0)) await cleanup().catch(() => undefined);
   };
   try {
-    return { ...(await launch(env, cleanups)), stop };
+    return { ...(await launch(env, cleanups, demoMode)), stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 
-async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promise<{ url: string }> {
+async function launch(env: Env, cleanups: Array<() => Promise<unknown>>, demoMode: DemoMode | undefined): Promise<{ url: string }> {
   const dir = process.cwd();
   const dataDir = path.resolve(dir, env.CUSTODY_DATA_DIR);
   fs.mkdirSync(dataDir, { recursive: true });
   const demo = isDemoMode(env);
+  const demoParts = () => demoMode ?? missingDemoMode();
   const publicUrl = env.NEXTAUTH_URL ?? `http://localhost:${env.PORT}`;
   // The demo's passwords are public: unless told otherwise it listens on loopback only.
   const host = env.HOST ?? (demo ? "127.0.0.1" : undefined);
@@ -80,40 +86,18 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   ensureBuild(dir, say);
 
   if (demo) {
-    // Loaded only in demo mode: production never runs (or even imports) the development IdP.
-    const { startDevIdp } = await import("@/lib/dev-idp/server");
+    // Demo mode's parts load only now: production never runs (or even imports) the development IdP.
     const issuer = `http://localhost:${env.DEV_IDP_PORT}`;
-    const users = [...DEMO_USERS, ...(env.DEV_IDP_USERS_FILE ? loadUsersFile(env.DEV_IDP_USERS_FILE) : [])];
-    const idp = await startDevIdp({
-      port: env.DEV_IDP_PORT,
-      issuer,
-      clients: [
-        {
-          clientId: "custody",
-          clientSecret: "custody-dev-secret",
-          redirectUris: [`${publicUrl}/api/auth/callback/oidc`],
-          postLogoutRedirectUris: [`${publicUrl}/signin`],
-        },
-      ],
-      users,
-      host,
-    });
+    const idp = await demoParts().startIdp({ port: env.DEV_IDP_PORT, issuer, publicUrl, host, usersFile: env.DEV_IDP_USERS_FILE });
     cleanups.unshift(idp.close);
     // The development KMS: the real AWS SDK reaches it by endpoint, as the vendor principal.
-    const { startDevKms } = await import("@/lib/dev-kms/server");
-    const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR } = await import("@/lib/dev-kms/defaults");
-    const kms = await startDevKms({
-      port: env.DEV_KMS_PORT,
-      dataDir: path.join(dataDir, "dev-kms"),
-      accountId: DEV_KMS_ACCOUNT_ID,
-      principals: DEV_KMS_PRINCIPALS,
-    });
+    const kms = await demoParts().startKms({ port: env.DEV_KMS_PORT, dataDir: path.join(dataDir, "dev-kms") });
     cleanups.unshift(kms.close);
     Object.assign(process.env, {
       KMS_ENDPOINT: kms.endpoint,
-      KMS_ACCESS_KEY_ID: DEV_KMS_VENDOR.accessKeyId,
-      KMS_SECRET_ACCESS_KEY: DEV_KMS_VENDOR.secretAccessKey,
-      KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
+      KMS_ACCESS_KEY_ID: kms.vendor.accessKeyId,
+      KMS_SECRET_ACCESS_KEY: kms.vendor.secretAccessKey,
+      KMS_VENDOR_PRINCIPAL_ARN: kms.vendor.arn,
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: "custody",
       OIDC_CLIENT_SECRET: "custody-dev-secret",
@@ -130,14 +114,11 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   let demoKeyArn: string | null = null;
   let demoApi: { token: string; tenantId: string } | null = null;
   if (env.CUSTODY_SEED_DEMO ?? demo) {
-    const { seedDemo } = await import("@/lib/demo/seed");
-    if (await seedDemo()) say("seeded the demo vendor admin and the Acme Corp tenant");
+    if (await demoParts().seed()) say("seeded the demo vendor admin and the Acme Corp tenant");
   }
   if (demo) {
-    const { demoTenantKey } = await import("@/lib/demo/seed");
-    demoKeyArn = await demoTenantKey(process.env.KMS_ENDPOINT!, process.env.KMS_VENDOR_PRINCIPAL_ARN!);
-    const { demoServiceToken } = await import("@/lib/demo/demo-credential");
-    demoApi = await demoServiceToken(dataDir);
+    demoKeyArn = await demoParts().tenantKey(process.env.KMS_ENDPOINT!, process.env.KMS_VENDOR_PRINCIPAL_ARN!);
+    demoApi = await demoParts().serviceToken(dataDir);
   }
 
   const { disconnectDb } = await import("@/lib/db");
@@ -184,7 +165,7 @@ async function launch(env: Env, cleanups: Array<() => Promise<unknown>>): Promis
   say(`sign-in: ${demo ? `development identity provider at ${process.env.OIDC_ISSUER}` : `OIDC issuer ${env.OIDC_ISSUER}`}`);
   console.log(`\n  Custody is running at ${publicUrl}\n`);
   if (demo) {
-    console.log(`  Demo sign-ins (password for all: ${DEMO_PASSWORD})`);
+    console.log(`  Demo sign-ins (password for all: ${demoParts().password})`);
     console.log("    vendor@custody.example   vendor admin: tenants, onboarding, service credentials");
     console.log("    admin@acme.example       Acme Corp tenant admin");
     console.log("    auditor@acme.example     Acme Corp tenant auditor (read-only)");

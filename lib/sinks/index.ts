@@ -1,14 +1,13 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import type { z } from "zod";
 import { AUDIT_ACTIONS, type AuditAction, appendAuditEvent, recordAuditEvent } from "@/lib/audit";
 import type { AuditDetails } from "@/lib/audit/append";
 import { getDb, isUniqueViolation, type Tx } from "@/lib/db";
 import type { AuditOutcome, LogSink, Prisma } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import { actorOf, type Caller, requireTenantRole, runAudited, type Standing, standingOf } from "@/lib/tenants/caller";
-import { fieldErrorsOf } from "@/lib/validation/tenants";
+import { actorOf, type Caller, requireTenantRole, runAudited, type Standing, standingOf } from "@/lib/authz";
+import { parseInput as parse } from "@/lib/validation/parse";
 import {
   type CreateSinkInput,
   createSinkSchema,
@@ -81,12 +80,6 @@ const TARGET_TYPE = "log_sink";
 /** Each sink is a stream of the whole trail to deliver: a bound keeps one tenant from loading the workers. */
 export const MAX_SINKS_PER_TENANT = 10;
 const OUTCOME_DB: Record<SinkOutcome, AuditOutcome> = { success: "SUCCESS", denied: "DENIED", failure: "FAILURE" };
-
-function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  throw new AppError("bad_request", "Please correct the highlighted fields.", fieldErrorsOf(parsed.error));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Reading

@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { readKeyFile } from "../utils/key-file";
 
 // Sink secrets (a webhook's HMAC secret, a Splunk HEC token) at rest: AES-256-GCM under the
 // deployment's key, SINK_SECRET_KEY (32 random bytes, base64) or SINK_SECRET_KEY_FILE (a file
@@ -43,17 +44,7 @@ export function parseSinkSecretKey(text: string): SinkSecretKey {
 
 /** Reads the key a file holds; the message names the file but never its contents. */
 export function readSinkSecretKeyFile(file: string): SinkSecretKey {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    throw new Error(`cannot read ${file}`);
-  }
-  try {
-    return parseSinkSecretKey(text);
-  } catch (error) {
-    throw new Error(`${file} ${(error as Error).message}`);
-  }
+  return readKeyFile(file, parseSinkSecretKey);
 }
 
 /** Previous keys, comma-separated, for secrets sealed before a rotation. */

@@ -3,7 +3,7 @@ import { AUDIT_ACTIONS, appendAuditEvent } from "@/lib/audit";
 import { isUniqueViolation } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { type CreateTenantInput } from "@/lib/validation/tenants";
-import { actorOf, type Caller, deny, runAudited, standingOf } from "./caller";
+import { actorOf, type Caller, deny, runAudited, standingOf } from "@/lib/authz";
 
 /** A vendor admin creates a tenant and invites its first tenant admin by email. */
 export async function createTenant(caller: Caller, input: CreateTenantInput): Promise<{ tenantId: string; slug: string }> {

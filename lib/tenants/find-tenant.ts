@@ -1,7 +1,7 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import type { TenantRoleName } from "@/lib/validation/tenants";
-import type { Caller } from "./caller";
+import type { Caller } from "@/lib/authz";
 
 export type TenantContext = { id: string; slug: string; name: string; role: TenantRoleName };
 

@@ -1,4 +1,3 @@
-export { type Caller } from "./caller";
 export { createTenant } from "./create-tenant";
 export { findTenantForMember, type TenantContext } from "./find-tenant";
 export { listTenants, type TenantSummary } from "./list-tenants";

@@ -1,7 +1,7 @@
 import "server-only";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { type Caller, standingOf } from "./caller";
+import { type Caller, standingOf } from "@/lib/authz";
 
 export type TenantSummary = {
   id: string;

@@ -1,9 +1,9 @@
 import "server-only";
-import { AUDIT_ACTIONS, type AuditAction, appendAuditEvent } from "@/lib/audit";
+import { AUDIT_ACTIONS } from "@/lib/audit";
+import { type Caller, standingOf, type TenantChange, tenantChange } from "@/lib/authz";
 import { getDb, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { TenantRoleName } from "@/lib/validation/tenants";
-import { actorOf, type Caller, deny, requireTenantRole, runAudited, type Standing, standingOf } from "./caller";
 
 const ROLE = { admin: "ADMIN", auditor: "AUDITOR" } as const;
 const roleName = (role: "ADMIN" | "AUDITOR"): TenantRoleName => (role === "ADMIN" ? "admin" : "auditor");
@@ -43,11 +43,8 @@ export async function addMember(
   caller: Caller,
   input: { tenantId: string; email: string; role: TenantRoleName },
 ): Promise<{ membershipId: string }> {
-  return runAudited(async (tx) => {
-    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], {
-      action: AUDIT_ACTIONS.memberInvited,
-      target: { type: "email", id: input.email },
-    });
+  const attempt = { tenantId: input.tenantId, action: AUDIT_ACTIONS.memberInvited, target: { type: "email", id: input.email } };
+  return tenantChange(caller, attempt, async ({ tx, record }) => {
     const user = await tx.user.upsert({ where: { email: input.email }, create: { email: input.email }, update: {} });
     const existing = await tx.membership.findUnique({
       where: { tenantId_userId: { tenantId: input.tenantId, userId: user.id } },
@@ -60,15 +57,7 @@ export async function addMember(
     const membership = await tx.membership.create({
       data: { tenantId: input.tenantId, userId: user.id, role: ROLE[input.role], invitedById: caller.userId },
     });
-    await appendAuditEvent(tx, {
-      tenantId: input.tenantId,
-      actor: actorOf(caller, standing),
-      action: AUDIT_ACTIONS.memberInvited,
-      target: { type: "membership", id: membership.id },
-      outcome: "success",
-      request: caller.request,
-      details: { email: user.email, role: input.role },
-    });
+    await record({ target: { type: "membership", id: membership.id }, details: { email: user.email, role: input.role } });
     return { membershipId: membership.id };
   });
 }
@@ -78,48 +67,26 @@ export async function changeMemberRole(
   caller: Caller,
   input: { tenantId: string; membershipId: string; role: TenantRoleName },
 ): Promise<void> {
-  await runAudited(async (tx) => {
-    const action = AUDIT_ACTIONS.memberRoleChanged;
-    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], {
-      action,
-      target: { type: "membership", id: input.membershipId },
-    });
-    const membership = await lockedMembership(tx, caller, standing, input.tenantId, input.membershipId, action);
+  const attempt = { tenantId: input.tenantId, action: AUDIT_ACTIONS.memberRoleChanged, target: { type: "membership", id: input.membershipId } };
+  await tenantChange(caller, attempt, async (change) => {
+    const { tx, record } = change;
+    const membership = await lockedMembership(change, input.tenantId, input.membershipId);
     if (membership.role === ROLE[input.role]) return;
     if (membership.role === "ADMIN") await requireAnotherAdmin(tx, input.tenantId, membership.user.email);
     await tx.membership.update({ where: { id: membership.id }, data: { role: ROLE[input.role] } });
-    await appendAuditEvent(tx, {
-      tenantId: input.tenantId,
-      actor: actorOf(caller, standing),
-      action,
-      target: { type: "membership", id: membership.id },
-      outcome: "success",
-      request: caller.request,
-      details: { email: membership.user.email, from: roleName(membership.role), to: input.role },
-    });
+    await record({ details: { email: membership.user.email, from: roleName(membership.role), to: input.role } });
   });
 }
 
 /** A tenant admin removes a member; the last admin cannot be removed. */
 export async function removeMember(caller: Caller, input: { tenantId: string; membershipId: string }): Promise<void> {
-  await runAudited(async (tx) => {
-    const action = AUDIT_ACTIONS.memberRemoved;
-    const standing = await requireTenantRole(tx, caller, input.tenantId, ["admin"], {
-      action,
-      target: { type: "membership", id: input.membershipId },
-    });
-    const membership = await lockedMembership(tx, caller, standing, input.tenantId, input.membershipId, action);
+  const attempt = { tenantId: input.tenantId, action: AUDIT_ACTIONS.memberRemoved, target: { type: "membership", id: input.membershipId } };
+  await tenantChange(caller, attempt, async (change) => {
+    const { tx, record } = change;
+    const membership = await lockedMembership(change, input.tenantId, input.membershipId);
     if (membership.role === "ADMIN") await requireAnotherAdmin(tx, input.tenantId, membership.user.email);
     await tx.membership.delete({ where: { id: membership.id } });
-    await appendAuditEvent(tx, {
-      tenantId: input.tenantId,
-      actor: actorOf(caller, standing),
-      action,
-      target: { type: "membership", id: membership.id },
-      outcome: "success",
-      request: caller.request,
-      details: { email: membership.user.email, role: roleName(membership.role) },
-    });
+    await record({ details: { email: membership.user.email, role: roleName(membership.role) } });
   });
 }
 
@@ -128,14 +95,7 @@ export async function removeMember(caller: Caller, input: { tenantId: string; me
  * each other at once cannot both pass the last-admin check. An id from another tenant is
  * answered as not found and audited as a denied cross-tenant attempt.
  */
-async function lockedMembership(
-  tx: Tx,
-  caller: Caller,
-  standing: Standing,
-  tenantId: string,
-  membershipId: string,
-  action: AuditAction,
-) {
+async function lockedMembership({ tx, deny }: TenantChange, tenantId: string, membershipId: string) {
   await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${tenantId}::uuid FOR NO KEY UPDATE`;
   const membership = await tx.membership.findFirst({
     where: { id: membershipId, tenantId },
@@ -145,7 +105,7 @@ async function lockedMembership(
   const notFound = new AppError("not_found", "That member does not exist in this tenant (they may have been removed).");
   const elsewhere = (await tx.membership.count({ where: { id: membershipId } })) > 0;
   if (!elsewhere) throw notFound;
-  throw deny(caller, standing, tenantId, action, { type: "membership", id: membershipId }, "membership belongs to another tenant", notFound);
+  throw deny("membership belongs to another tenant", notFound);
 }
 
 async function requireAnotherAdmin(tx: Tx, tenantId: string, email: string): Promise<void> {

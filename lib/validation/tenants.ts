@@ -48,13 +48,3 @@ export const removeMemberSchema = z.object({
   tenantId: idSchema,
   membershipId: idSchema,
 });
-
-/** A zod error as per-field messages, for forms. */
-export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.join(".") || "form";
-    (out[key] ??= []).push(issue.message);
-  }
-  return out;
-}

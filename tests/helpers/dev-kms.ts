@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS } from "@/lib/dev-kms/defaults";
-import { startDevKms, type DevKms } from "@/lib/dev-kms/server";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS } from "@/lib/dev/kms/defaults";
+import { startDevKms, type DevKms } from "@/lib/dev/kms/server";
 
 // A development KMS for one test file: port 0 (the endpoint says which port it got), the
 // well-known account and principals, and a throw-away data dir that stop() removes.

@@ -6,14 +6,15 @@ import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { createServiceCredential } from "@/lib/credentials";
 import { getDb } from "@/lib/db";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev-kms/defaults";
-import { type DevKms, startDevKms } from "@/lib/dev-kms/server";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
+import { type DevKms, startDevKms } from "@/lib/dev/kms/server";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { registerKmsKey, verifyKmsKey } from "@/lib/keys";
 import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
 import { setKmsForTests } from "@/lib/kms";
 import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
-import { type Caller, createTenant } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
+import { createTenant } from "@/lib/tenants";
 import type { ServiceScope } from "@/lib/validation/keyservice";
 
 // The key service as the vendor's application meets it: real key-service processes

@@ -16,7 +16,7 @@ import { type IntegrityLine, integrityStream } from "@/lib/audit/integrity-strea
 import { verifyTenantTrail } from "@/lib/audit/verify-tenant-trail";
 import { disconnectDb, getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import type { Caller } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
 import { appendEvents, newSigningKeyPem, newTenantWithTrail, rewriteHistory, tamper } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";

@@ -13,7 +13,7 @@ import { disconnectDb, getDb } from "@/lib/db";
 import { hashSessionToken } from "@/lib/db/session-token";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import { isAppError } from "@/lib/errors";
-import type { Caller } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { api, KeyServiceFixture } from "../helpers/key-service";
 import { closedPort } from "../helpers/net";

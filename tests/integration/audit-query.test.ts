@@ -4,7 +4,7 @@ import { type AuditFilter, parseAuditQuery } from "@/lib/audit/filter";
 import { queryAuditPage, streamAuditEvents } from "@/lib/audit/query";
 import { disconnectDb, getDb } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
-import type { Caller } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 // The trail's filters and keyset paging on PostgreSQL, checked against the same filter

@@ -7,7 +7,7 @@ import { getTenantUsage, getVendorUsage, rollUpAll, rollUpChain, rollUpChainBatc
 import type { Env } from "@/lib/config";
 import { disconnectDb, getDb } from "@/lib/db";
 import { backgroundJobs, startJobRunner } from "@/lib/jobs";
-import type { Caller } from "@/lib/tenants/caller";
+import type { Caller } from "@/lib/authz";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
 

@@ -17,7 +17,8 @@ import {
 import { disconnectDb, getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
-import { type Caller, createTenant } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
+import { createTenant } from "@/lib/tenants";
 import { createTestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
 

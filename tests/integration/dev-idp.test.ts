@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import * as oidc from "openid-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevIdp, type DevIdp } from "@/lib/dev-idp/server";
-import { DEMO_PASSWORD, DEMO_USERS, devIdpSubject, loadUsersFile } from "@/lib/dev-idp/users";
+import { startDevIdp, type DevIdp } from "@/lib/dev/idp/server";
+import { DEMO_PASSWORD, DEMO_USERS, devIdpSubject, loadUsersFile } from "@/lib/dev/idp/users";
 import { freePort } from "../helpers/net";
 
 // The development IdP, driven over HTTP the way a browser drives it (manual redirects and a

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { CreateGrantCommand, CreateKeyCommand, DescribeKeyCommand, GenerateDataKeyCommand, KMSClient, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, devKmsClientConfig, type DevKmsCredentials } from "@/lib/dev-kms/defaults";
-import { startDevKms, type DevKms } from "@/lib/dev-kms/server";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, devKmsClientConfig, type DevKmsCredentials } from "@/lib/dev/kms/defaults";
+import { startDevKms, type DevKms } from "@/lib/dev/kms/server";
 
 // The development KMS in Custody's production topology, through the real AWS SDK: the caller
 // (the vendor's role) is in another account than the key, so AWS requires the key policy (or

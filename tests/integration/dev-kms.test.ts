@@ -35,8 +35,8 @@ import {
   DEV_KMS_REGION,
   devKmsClientConfig,
   type DevKmsCredentials,
-} from "@/lib/dev-kms/defaults";
-import { startDevKms, type DevKms } from "@/lib/dev-kms/server";
+} from "@/lib/dev/kms/defaults";
+import { startDevKms, type DevKms } from "@/lib/dev/kms/server";
 
 // The development KMS driven over HTTP by the real AWS SDK v3 (@aws-sdk/client-kms), as
 // Custody's AWS provider will drive AWS KMS: only the endpoint differs. The customer admin

@@ -6,8 +6,8 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { disconnectDb, getDb } from "@/lib/db";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev-kms/defaults";
-import { type DevKms, startDevKms } from "@/lib/dev-kms/server";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
+import { type DevKms, startDevKms } from "@/lib/dev/kms/server";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import {
   grantInstructions,
@@ -27,7 +27,8 @@ import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
 import { getKms } from "@/lib/kms";
 import { setKmsForTests } from "@/lib/kms";
 import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
-import { addMember, type Caller, createTenant } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
+import { addMember, createTenant } from "@/lib/tenants";
 import { createTestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
 

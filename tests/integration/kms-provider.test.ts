@@ -11,7 +11,7 @@ import {
   type GrantOperation,
 } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_REGION, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev-kms/defaults";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_REGION, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
 import { tenantContext } from "@/lib/keys/encryption-context";
 import { grantInstructions } from "@/lib/keys/grant-instructions";
 import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG, type AwsKmsConfig } from "@/lib/kms/aws-provider";

@@ -26,7 +26,7 @@ import { forgetDeploymentSinkSecretKeys } from "@/lib/sinks/secrets";
 import { sendBatch, verifyWebhookSignature } from "@/lib/sinks/transports";
 import type { SinkEvent, SinkTransport } from "@/lib/sinks/types";
 import { type DeliverOptions, deliverDue } from "@/lib/sinks/worker";
-import type { Caller } from "@/lib/tenants/caller";
+import type { Caller } from "@/lib/authz";
 import { appendEvents, tamper } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { postTransport, TestReceiver } from "../helpers/sink-receiver";

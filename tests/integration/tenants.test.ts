@@ -4,7 +4,8 @@ import { listTenantEvents, verifyStoredChain } from "@/lib/audit";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { disconnectDb, getDb } from "@/lib/db";
 import type { RequestMeta } from "@/lib/http/request-meta";
-import { addMember, type Caller, changeMemberRole, createTenant, listMembers, listTenants, removeMember } from "@/lib/tenants";
+import type { Caller } from "@/lib/authz";
+import { addMember, changeMemberRole, createTenant, listMembers, listTenants, removeMember } from "@/lib/tenants";
 import { createTestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
 

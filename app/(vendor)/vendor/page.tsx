@@ -1,30 +1,23 @@
 import type { Metadata } from "next";
-import { EmptyState } from "@/components/empty-state";
-import { LocalTime } from "@/components/local-time";
 import { PageHeader } from "@/components/page-header";
-import { Badge } from "@/components/ui/badge";
 import { Card, CardContent } from "@/components/ui/card";
-import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { CopyButton } from "@/components/copy-button";
 import { callerFor, requireVendorAdmin } from "@/lib/auth/principal";
+import { parseFleetQuery } from "@/lib/fleet/fleet-query";
+import { listFleet } from "@/lib/fleet/list-fleet";
 import { vendorIamCommand, vendorIamPolicy } from "@/lib/keys";
 import { getKms } from "@/lib/kms";
-import { listTenants } from "@/lib/tenants";
 import { CreateTenantForm } from "./_components/create-tenant-form";
+import { FleetTable } from "./_components/fleet-table";
 
 export const metadata: Metadata = { title: "Tenants" };
 
-const KEY_STATE = {
-  none: { label: "no key yet", variant: "outline" },
-  pending: { label: "pending verification", variant: "warning" },
-  active: { label: "active", variant: "success" },
-  error: { label: "error", variant: "destructive" },
-  revoked: { label: "revoked by tenant", variant: "destructive" },
-} as const;
+type SearchParams = Record<string, string | string[] | undefined>;
 
-export default async function VendorTenantsPage() {
+export default async function VendorTenantsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const principal = await requireVendorAdmin();
-  const tenants = await listTenants(await callerFor(principal));
+  const { query, ignored } = parseFleetQuery(await searchParams);
+  const fleet = await listFleet(await callerFor(principal), query);
   const { vendorPrincipalArn, partition } = getKms();
   const iamPolicy = vendorIamPolicy(partition);
 
@@ -34,52 +27,9 @@ export default async function VendorTenantsPage() {
         <CardContent className="pt-6">
           <PageHeader
             title="All tenants"
-            description="Your customers on Custody. You see their health, never their key material; everything you do to a tenant appears in its audit trail."
+            description="Your customers on Custody, the ones needing attention first. You see their health, never their key material; everything you do to a tenant appears in its audit trail. Open a tenant for its admins and onboarding."
           />
-          {tenants.length === 0 ? (
-            <EmptyState title="No tenants yet" description="Create the first one below." />
-          ) : (
-            <Table>
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Tenant</TableHead>
-                  <TableHead>Key</TableHead>
-                  <TableHead>Admins</TableHead>
-                  <TableHead className="text-right">Members</TableHead>
-                  <TableHead>Created</TableHead>
-                  <TableHead>Last activity</TableHead>
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {tenants.map((tenant) => (
-                  <TableRow key={tenant.id} data-testid="tenant-row" data-slug={tenant.slug}>
-                    <TableCell className="max-w-xs break-words">
-                      <div className="font-medium">{tenant.name}</div>
-                      <div className="font-mono text-xs text-muted-foreground">{tenant.slug}</div>
-                    </TableCell>
-                    <TableCell>
-                      <Badge variant={KEY_STATE[tenant.keyState].variant} data-testid="tenant-key-state">
-                        {KEY_STATE[tenant.keyState].label}
-                      </Badge>
-                      {tenant.vendorSideFailure ? (
-                        <Badge variant="destructive" className="ml-1" data-testid="tenant-vendor-failure" title="The tenant's last verification failed on your side: see Custody's AWS role below.">
-                          verify failed: your IAM policy
-                        </Badge>
-                      ) : null}
-                    </TableCell>
-                    <TableCell className="text-sm">{tenant.adminEmails.join(", ") || "—"}</TableCell>
-                    <TableCell className="text-right tabular-nums">{tenant.memberCount}</TableCell>
-                    <TableCell className="text-sm text-muted-foreground">
-                      <LocalTime value={tenant.createdAt} />
-                    </TableCell>
-                    <TableCell className="text-sm text-muted-foreground">
-                      {tenant.lastActivityAt ? <LocalTime value={tenant.lastActivityAt} /> : "—"}
-                    </TableCell>
-                  </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          )}
+          <FleetTable page={fleet} query={query} ignored={ignored} />
         </CardContent>
       </Card>
       <Card>

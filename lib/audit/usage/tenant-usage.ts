@@ -2,7 +2,7 @@ import "server-only";
 import { getDb, Prisma } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import { type Caller, standingOf } from "@/lib/tenants/caller";
+import { type Caller, standingOf } from "@/lib/authz";
 import { KEY_SERVICE_ACTIONS } from "./key-actions";
 import { rollUpChain } from "./roll-up";
 import { buildSeries, type CountRow, dayWindow, hourWindow, type UsageSeries } from "./series";

@@ -2,7 +2,7 @@ import "server-only";
 import { getDb, Prisma } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import { type Caller, standingOf } from "@/lib/tenants/caller";
+import { type Caller, standingOf } from "@/lib/authz";
 import { VENDOR_CHAIN } from "../actions";
 import { KEY_SERVICE_ACTIONS } from "./key-actions";
 import { rollUpAll } from "./roll-up";

@@ -1,7 +1,5 @@
-import { getPrincipal, callerFor } from "@/lib/auth/principal";
 import { startAuditExport } from "@/lib/audit/export";
-import { ERROR_STATUS, GENERIC_MESSAGE, isAppError, type ErrorCode } from "@/lib/errors";
-import { errorFields, log } from "@/lib/log";
+import { authedRoute, slugParams } from "@/lib/http/route";
 
 // GET /t/<slug>/audit/export?format=csv|jsonl&<the audit page's filter>: the tenant's trail
 // through the filter, streamed as a download. An API, not a page: refusals are JSON with a
@@ -10,18 +8,10 @@ import { errorFields, log } from "@/lib/log";
 
 export const dynamic = "force-dynamic";
 
-function refuse(code: ErrorCode, message: string): Response {
-  return Response.json({ error: { code, message } }, { status: ERROR_STATUS[code], headers: { "Cache-Control": "no-store" } });
-}
-
-export async function GET(request: Request, { params }: { params: Promise<{ slug: string }> }): Promise<Response> {
-  try {
-    const principal = await getPrincipal();
-    if (!principal) return refuse("unauthenticated", "Sign in to export the audit trail.");
-    const { slug } = await params;
-    const exported = await startAuditExport(await callerFor(principal), slug, new URL(request.url).searchParams, {
-      signal: request.signal,
-    });
+export const GET = authedRoute(
+  { name: "audit export", access: "signed-in", signedOutMessage: "Sign in to export the audit trail.", params: slugParams },
+  async ({ request, caller, params: { slug } }) => {
+    const exported = await startAuditExport(caller, slug, new URL(request.url).searchParams, { signal: request.signal });
     return new Response(exported.body, {
       headers: {
         "Content-Type": exported.contentType,
@@ -33,9 +23,5 @@ export async function GET(request: Request, { params }: { params: Promise<{ slug
         "X-Custody-Export-Estimate-Exact": String(exported.estimate.exact),
       },
     });
-  } catch (error) {
-    if (isAppError(error)) return refuse(error.code, error.message);
-    log.error({ route: "audit export", ...errorFields(error) }, "audit export could not start");
-    return refuse("internal", GENERIC_MESSAGE);
-  }
-}
+  },
+);

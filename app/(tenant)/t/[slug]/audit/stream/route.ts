@@ -1,8 +1,6 @@
 import { cookies } from "next/headers";
-import { callerFor, getPrincipal } from "@/lib/auth/principal";
 import { openLiveAuditView } from "@/lib/audit/live-view";
-import { ERROR_STATUS, type ErrorCode, GENERIC_MESSAGE, isAppError } from "@/lib/errors";
-import { errorFields, log } from "@/lib/log";
+import { authedRoute, slugParams } from "@/lib/http/route";
 
 // GET /t/<slug>/audit/stream?<the audit page's filter>&after=<seq>: the tenant's trail as
 // Server-Sent Events, from just after `after` (or the Last-Event-ID a browser sends when it
@@ -20,21 +18,12 @@ export const dynamic = "force-dynamic";
 
 const SESSION_COOKIES = ["__Secure-next-auth.session-token", "next-auth.session-token"];
 
-function refuse(code: ErrorCode, message: string): Response {
-  return Response.json(
-    { error: { code, message } },
-    { status: ERROR_STATUS[code], headers: { "Cache-Control": "no-store", ...(code === "unavailable" ? { "Retry-After": "10" } : {}) } },
-  );
-}
-
-export async function GET(request: Request, { params }: { params: Promise<{ slug: string }> }): Promise<Response> {
-  try {
-    const principal = await getPrincipal();
-    if (!principal) return refuse("unauthenticated", "Sign in to follow the audit trail.");
-    const { slug } = await params;
+export const GET = authedRoute(
+  { name: "audit stream", access: "signed-in", signedOutMessage: "Sign in to follow the audit trail.", params: slugParams },
+  async ({ request, caller, params: { slug } }) => {
     const jar = await cookies();
     const sessionToken = SESSION_COOKIES.map((name) => jar.get(name)?.value).find(Boolean) ?? null;
-    const body = await openLiveAuditView(await callerFor(principal), slug, new URL(request.url).searchParams, {
+    const body = await openLiveAuditView(caller, slug, new URL(request.url).searchParams, {
       lastEventId: request.headers.get("last-event-id"),
       sessionToken,
       signal: request.signal,
@@ -47,9 +36,5 @@ export async function GET(request: Request, { params }: { params: Promise<{ slug
         "X-Content-Type-Options": "nosniff",
       },
     });
-  } catch (error) {
-    if (isAppError(error)) return refuse(error.code, error.message);
-    log.error({ route: "audit stream", ...errorFields(error) }, "live audit stream could not start");
-    return refuse("internal", GENERIC_MESSAGE);
-  }
-}
+  },
+);

@@ -1,13 +1,12 @@
 import { PUBLIC_KEY_FILE } from "@/lib/audit/checkpoint-instructions";
 import { deploymentSigningKey } from "@/lib/audit/signing-key";
-import { notFoundResponse, routeMember } from "../route-member";
+import { refusalResponse } from "@/lib/http/public-error";
+import { authedRoute, slugParams } from "@/lib/http/route";
 
 // GET: the deployment's checkpoint public key (SPKI PEM), as a file.
-export async function GET(_request: Request, { params }: { params: Promise<{ slug: string }> }) {
-  const { slug } = await params;
-  if (!(await routeMember(slug))) return notFoundResponse();
+export const GET = authedRoute({ name: "checkpoint public key", access: "member", params: slugParams }, async () => {
   const key = deploymentSigningKey();
-  if (!key) return Response.json({ error: { code: "unavailable", message: "This deployment has no checkpoint signing key configured." } }, { status: 503 });
+  if (!key) return refusalResponse("unavailable", "This deployment has no checkpoint signing key configured.");
   return new Response(key.publicKeyPem, {
     headers: {
       "content-type": "application/x-pem-file",
@@ -15,4 +14,4 @@ export async function GET(_request: Request, { params }: { params: Promise<{ slu
       "cache-control": "no-store",
     },
   });
-}
+});

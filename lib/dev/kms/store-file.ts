@@ -13,7 +13,7 @@ import {
   writeSync,
 } from "node:fs";
 import path from "node:path";
-import { log } from "../log";
+import { log } from "@/lib/log";
 import { aesGcmOpen, aesGcmSeal, AES_KEY_BYTES, deriveKey, GCM_IV_BYTES, GCM_TAG_BYTES } from "./crypto";
 
 // The data folder on disk:

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import path from "node:path";
-import { errorFields, log } from "../log";
+import { errorFields, log } from "@/lib/log";
 import { internalError, KmsError, unknownOperation } from "./errors";
 import { FaultInjector, type DevKmsFaults } from "./faults";
 import { Fields } from "./fields";

@@ -1,6 +1,6 @@
 import "server-only";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, devKmsClientConfig } from "@/lib/dev-kms/defaults";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, devKmsClientConfig } from "@/lib/dev/kms/defaults";
 import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
 
 /**

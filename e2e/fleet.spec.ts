@@ -1,0 +1,71 @@
+import { DEMO, expect, expectNotFoundPage, test, tenantRow } from "./fixtures";
+
+// The vendor's fleet table and a tenant's detail, as a vendor admin uses them: search, state
+// filter, sortable columns, the tenant's id to copy, and a detail page with its health, admins
+// and onboarding. Tenant admins cannot open any of it.
+
+test.describe.configure({ timeout: 120_000 });
+
+test("the vendor finds a tenant, sorts the fleet and opens the tenant's detail", async ({ pageAs }) => {
+  const vendor = await pageAs(DEMO.vendor);
+  await vendor.goto("/vendor");
+  const table = vendor.getByTestId("fleet-table");
+  await expect(tenantRow(vendor, "acme")).toBeVisible();
+  await expect(vendor.getByTestId("fleet-range")).toContainText(/of \d+ tenants?/);
+
+  // Search narrows the table to Acme; its id is shown, ready to copy for the key-service API.
+  await vendor.getByLabel("Search").fill("acme");
+  await vendor.getByRole("button", { name: "Show" }).click();
+  await expect(vendor).toHaveURL(/\/vendor\?q=acme$/);
+  await expect(tenantRow(vendor, "acme")).toBeVisible();
+  const acmeId = (await tenantRow(vendor, "acme").getByTestId("tenant-id").textContent())!.trim();
+  expect(acmeId).toMatch(/^[0-9a-f-]{36}$/);
+  await expect(tenantRow(vendor, "acme").getByRole("button", { name: "Copy id" })).toBeVisible();
+
+  // A search by id finds the same tenant; one that matches nothing says so.
+  await vendor.goto(`/vendor?q=${acmeId}`);
+  await expect(vendor.getByTestId("tenant-row")).toHaveCount(1);
+  await vendor.goto("/vendor?q=no-such-tenant-anywhere");
+  await expect(vendor.getByText("No tenant matches")).toBeVisible();
+
+  // Sorting by name, then flipping it: the column header says which way.
+  await vendor.goto("/vendor");
+  await table.getByRole("link", { name: "Tenant" }).click();
+  await expect(vendor).toHaveURL(/sort=name/);
+  await expect(table.getByRole("columnheader", { name: "Tenant" })).toHaveAttribute("aria-sort", "ascending");
+  const ascending = await vendor.getByTestId("tenant-row").evaluateAll((rows) => rows.map((row) => row.querySelector("a")?.textContent ?? ""));
+  expect(ascending).toEqual([...ascending].sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase())));
+  await table.getByRole("link", { name: "Tenant" }).click();
+  await expect(table.getByRole("columnheader", { name: "Tenant" })).toHaveAttribute("aria-sort", "descending");
+
+  // A hand-edited URL falls back to the default and says so.
+  await vendor.goto("/vendor?sort=bogus");
+  await expect(vendor.getByText(/Ignored a value the table does not understand \(sort\)/)).toBeVisible();
+  await expect(tenantRow(vendor, "acme")).toBeVisible();
+
+  // The detail: health, onboarding, admins; never key identifiers.
+  await vendor.goto("/vendor?q=acme");
+  await tenantRow(vendor, "acme").getByRole("link", { name: "Acme" }).click();
+  await expect(vendor).toHaveURL(`/vendor/tenants/${acmeId}`);
+  await expect(vendor).toHaveTitle(/^Acme.* · Tenants · Custody$/);
+  await expect(vendor.getByTestId("tenant-id")).toHaveText(acmeId);
+  await expect(vendor.getByTestId("tenant-admin").filter({ hasText: DEMO.acmeAdmin.email })).toBeVisible();
+  await expect(vendor.locator('[data-step="invited"]')).toHaveAttribute("data-done", "true");
+  expect(await vendor.locator("main").textContent()).not.toMatch(/arn:aws:kms/);
+});
+
+test("a made-up tenant id is a 404, and a tenant admin is sent back to their own console", async ({ pageAs }) => {
+  const vendor = await pageAs(DEMO.vendor);
+  await vendor.goto("/vendor/tenants/00000000-0000-4000-8000-00000000abcd");
+  await expectNotFoundPage(vendor);
+  await vendor.goto("/vendor/tenants/not-a-uuid");
+  await expectNotFoundPage(vendor);
+
+  await vendor.goto("/vendor?q=acme");
+  const acmeId = (await tenantRow(vendor, "acme").getByTestId("tenant-id").textContent())!.trim();
+  const admin = await pageAs(DEMO.acmeAdmin);
+  await admin.goto(`/vendor/tenants/${acmeId}`);
+  // Sent home, to their own tenant's console: nothing of the vendor's view is rendered.
+  await expect(admin).toHaveURL(/\/t\/acme$/);
+  await expect(admin.getByTestId("tenant-admin")).toHaveCount(0);
+});

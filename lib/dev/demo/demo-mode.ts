@@ -1,0 +1,41 @@
+import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev/idp/users";
+import type { DemoMode } from "@/lib/server/demo-mode";
+
+// Demo mode's parts, composed into `npm start` by the start scripts. Each part loads its module
+// on first use, so a production start never loads the development servers or the seed.
+
+export const demoMode: DemoMode = {
+  password: DEMO_PASSWORD,
+  async startIdp({ port, issuer, publicUrl, host, usersFile }) {
+    const { startDevIdp } = await import("@/lib/dev/idp/server");
+    return startDevIdp({
+      port,
+      issuer,
+      clients: [
+        {
+          clientId: "custody",
+          clientSecret: "custody-dev-secret",
+          redirectUris: [`${publicUrl}/api/auth/callback/oidc`],
+          postLogoutRedirectUris: [`${publicUrl}/signin`],
+        },
+      ],
+      users: [...DEMO_USERS, ...(usersFile ? loadUsersFile(usersFile) : [])],
+      host,
+    });
+  },
+  async startKms({ port, dataDir }) {
+    const { startDevKms } = await import("@/lib/dev/kms/server");
+    const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR } = await import("@/lib/dev/kms/defaults");
+    const kms = await startDevKms({ port, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
+    return { endpoint: kms.endpoint, vendor: DEV_KMS_VENDOR, close: kms.close };
+  },
+  async seed() {
+    return (await import("./seed")).seedDemo();
+  },
+  async tenantKey(kmsEndpoint, vendorPrincipalArn) {
+    return (await import("./seed")).demoTenantKey(kmsEndpoint, vendorPrincipalArn);
+  },
+  async serviceToken(dataDir) {
+    return (await import("./demo-credential")).demoServiceToken(dataDir);
+  },
+};

@@ -1,0 +1,57 @@
+import "server-only";
+import { AUDIT_ACTIONS } from "@/lib/audit";
+import { decodeEdek, edekTenantKeyId, InvalidEdekError, openEdek } from "@/lib/keys/edek";
+import type { TenantKeyRecord } from "@/lib/keys/tenant-key-state";
+import { type BatchUnwrapRequest, type BatchUnwrapResponse, batchUnwrapItemSchema } from "@/lib/validation/keyservice";
+import { CallContext, type KeyServiceParts, type ServiceCall } from "../call-context";
+import { BatchTally, callDetails } from "./details";
+
+/**
+ * The DEK of each item's EDEK (any of the tenant's usable keys); a malformed item or a bad EDEK
+ * fails alone, a KMS failure fails the whole call.
+ */
+export async function batchUnwrap(parts: KeyServiceParts, call: ServiceCall, input: BatchUnwrapRequest): Promise<BatchUnwrapResponse> {
+  const context = await CallContext.admit(parts, call, {
+    tenantId: input.tenantId,
+    scope: "unwrap",
+    action: AUDIT_ACTIONS.keyBatchUnwrap,
+    metadata: input.metadata,
+    details: { ...callDetails(input.metadata), items: input.items.length },
+  });
+
+  const tally = new BatchTally(input.items.length);
+  const tenantKeys = new Set<string>();
+  const results: BatchUnwrapResponse["results"] = [];
+  let lastKey: TenantKeyRecord | null = null;
+  for (const [index, raw] of input.items.entries()) {
+    const item = batchUnwrapItemSchema.safeParse(raw);
+    if (!item.success) {
+      results.push(tally.malformed(index, item.error.issues));
+      continue;
+    }
+    tally.seen(item.data);
+    let key: TenantKeyRecord;
+    let edek: Buffer;
+    try {
+      edek = decodeEdek(item.data.edek);
+      key = context.usableKey(edekTenantKeyId(edek));
+    } catch (error) {
+      results.push(tally.failed(index, "invalid_edek", (error as Error).message));
+      continue;
+    }
+    // A KMS failure concerns every item under that key: the whole call fails, as for a single unwrap.
+    const material = await context.material(key, () => tally.details());
+    try {
+      const dek = openEdek(material, { tenantId: context.tenantId, dataLabel: item.data.dataLabel }, edek);
+      results.push({ ok: true, dek: dek.toString("base64"), tenantKeyId: key.id });
+      dek.fill(0);
+      tenantKeys.add(key.id);
+      lastKey = key;
+    } catch (error) {
+      if (!(error instanceof InvalidEdekError)) throw error;
+      results.push(tally.failed(index, "invalid_edek", error.message));
+    }
+  }
+  await context.commitUse(lastKey, { ...tally.details(), tenantKeyIds: [...tenantKeys] }, tally.allFailed);
+  return { results };
+}
