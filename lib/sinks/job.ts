@@ -1,4 +1,5 @@
 import "server-only";
+import { SINK_KINDS, sendBatchWith, type SinkKindRegistry } from "./kinds";
 import { enqueueAll } from "./outbox";
 import { sinkPolicy } from "./policy";
 import type { SinkTransport } from "./types";
@@ -8,16 +9,18 @@ import { deliverDue, pruneDeliveryStats } from "./worker";
 // run, then deliver what is due, within a time budget. Safe with several Custody instances
 // running it at once: both halves coordinate through row locks (lib/sinks/outbox.ts, worker.ts).
 
-export type SinkJobOptions = { budgetMs: number; signal?: AbortSignal; transport?: SinkTransport };
+export type SinkJobOptions = { budgetMs: number; signal?: AbortSignal; transport?: SinkTransport; kinds?: SinkKindRegistry };
 
 export async function runSinkOutbox(options: SinkJobOptions) {
   const started = Date.now();
   const policy = sinkPolicy();
-  const transport = options.transport ?? (await import("./transports")).sendBatch;
+  const kinds = options.kinds ?? SINK_KINDS;
+  const transport = options.transport ?? sendBatchWith(kinds);
   // Enqueuing is cheap (one statement per window); it gets up to half the budget.
   const enqueued = await enqueueAll({ budgetMs: options.budgetMs / 2, signal: options.signal });
   const delivered = await deliverDue({
     transport,
+    kinds,
     allowPrivateTargets: policy.allowPrivateTargets,
     allowHttp: policy.allowHttp,
     maxAgeMs: policy.maxAgeMs,

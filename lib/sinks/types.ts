@@ -1,4 +1,5 @@
 import type { ExportRecord } from "@/lib/audit/export-format";
+import type { SinkConfigBase } from "./kinds/definition";
 
 // The contract between the log-sink outbox (which events go to which sink, in order, retried)
 // and the transports (how one batch reaches one receiver). Issue 6; see ARCHITECTURE.md.
@@ -10,40 +11,8 @@ import type { ExportRecord } from "@/lib/audit/export-format";
  */
 export type SinkEvent = ExportRecord & { id: string };
 
-export type WebhookSinkConfig = {
-  kind: "webhook";
-  url: string;
-  secret: string;
-  /** PEM CA certificate(s) to trust for HTTPS, in addition to the system's; absent/null: system only. */
-  caCertificate?: string | null;
-};
-
-export type SyslogSinkConfig = {
-  kind: "syslog";
-  host: string;
-  port: number;
-  transport: "tcp" | "tls";
-  /** PEM CA certificate(s) to trust for TLS, in addition to the system's; null: system only. */
-  caCertificate: string | null;
-  /** RFC 5424 facility number, 0–23 (default 13, log audit). */
-  facility: number;
-  /** RFC 5424 APP-NAME (printable US-ASCII, at most 48). */
-  appName: string;
-};
-
-export type SplunkHecSinkConfig = {
-  kind: "splunk_hec";
-  /** The HEC endpoint base, e.g. https://splunk.example:8088 (the collector path is added). */
-  url: string;
-  token: string;
-  index: string | null;
-  sourcetype: string;
-  /** PEM CA certificate(s) to trust for HTTPS (Splunk's default HEC certificate is self-signed); absent/null: system only. */
-  caCertificate?: string | null;
-};
-
 /** A sink's full configuration, secrets decrypted: only ever held in memory by the worker. */
-export type SinkConfig = WebhookSinkConfig | SyslogSinkConfig | SplunkHecSinkConfig;
+export type { SinkConfig } from "./kinds";
 
 export type TransportOptions = {
   signal?: AbortSignal;
@@ -72,5 +41,5 @@ export class SinkDeliveryError extends Error {
   }
 }
 
-/** Sends one batch (in order) to one sink; resolves once the receiver has accepted all of it. */
-export type SinkTransport = (config: SinkConfig, events: SinkEvent[], options: TransportOptions) => Promise<void>;
+/** Sends one batch (in order) to one sink of any kind; resolves once the receiver has accepted all of it. */
+export type SinkTransport = (config: SinkConfigBase, events: SinkEvent[], options: TransportOptions) => Promise<void>;

@@ -5,6 +5,7 @@ import { getDb } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import { errorFields, log } from "@/lib/log";
 import { loadSinkConfig } from "./config";
+import type { SinkKindRegistry } from "./kinds";
 import { type SinkEvent, SinkDeliveryError, type SinkTransport } from "./types";
 
 // The outbox's deliverer. A delivery (one batch of one sink) is claimed in a short transaction
@@ -41,6 +42,8 @@ import { type SinkEvent, SinkDeliveryError, type SinkTransport } from "./types";
 
 export type DeliverOptions = {
   transport: SinkTransport;
+  /** The sink kinds whose stored settings the transport's configuration is built from (default: production's). */
+  kinds?: SinkKindRegistry;
   /** Whether receivers on private, loopback and link-local addresses may be reached (the SSRF guard). */
   allowPrivateTargets: boolean;
   /** Whether webhook and HEC URLs may be plain http:// (default: as allowPrivateTargets). */
@@ -277,7 +280,7 @@ export type DeliveryResult = { outcome: "delivered" | "retrying" | "failed" | "l
 export async function deliverClaim(claim: Claim, options: DeliverOptions): Promise<DeliveryResult> {
   let secret: string | null = null;
   try {
-    const sink = await loadSinkConfig(claim.sinkId);
+    const sink = await loadSinkConfig(claim.sinkId, options.kinds);
     if (!sink) return { outcome: "lost", events: 0 }; // deleted meanwhile: its deliveries went with it
     secret = sink.secret;
     const rows = await getDb().auditEvent.findMany({

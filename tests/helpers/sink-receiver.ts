@@ -14,9 +14,10 @@ export const postTransport: SinkTransport = async (config, events, options) => {
   if (config.kind === "syslog") throw new SinkDeliveryError("This test transport speaks HTTP only.", false);
   let response: Response;
   try {
-    response = await fetch(config.url, {
+    response = await fetch(String(config.url), {
       method: "POST",
-      headers: { "content-type": "application/json", "x-secret": config.kind === "webhook" ? config.secret : config.token },
+      // The webhook's secret, a HEC token or a test kind's secret.
+      headers: { "content-type": "application/json", "x-secret": String(config.secret ?? config.token ?? "") },
       body: JSON.stringify(events),
       signal: options.signal,
     });

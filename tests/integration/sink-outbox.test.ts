@@ -660,7 +660,7 @@ describe("fair scheduling", () => {
     const order: string[] = [];
     const sinks = new Map<string, string>();
     const transport: SinkTransport = async (config, events, options) => {
-      order.push(sinks.get((config as { url: string }).url)!);
+      order.push(sinks.get(String(config.url))!);
       await postTransport(config, events, options);
     };
     for (const name of ["a1", "a2"]) sinks.set(`${r.url}/${name}`, await webhookSink(name, `${r.url}/${name}`));
@@ -692,7 +692,7 @@ describe("fair scheduling", () => {
     let maxSlowInFlight = 0;
     const slowUrls = new Set<string>();
     const transport: SinkTransport = async (config, events, options) => {
-      if (!slowUrls.has((config as { url: string }).url)) return postTransport(config, events, options);
+      if (!slowUrls.has(String(config.url))) return postTransport(config, events, options);
       slowInFlight++;
       maxSlowInFlight = Math.max(maxSlowInFlight, slowInFlight);
       try {

@@ -1,6 +1,7 @@
 import "server-only";
 import { hostname } from "node:os";
-import { SinkDeliveryError, type SinkEvent, type SplunkHecSinkConfig, type TransportOptions } from "../types";
+import type { SplunkHecSinkConfig } from "../kinds/splunk-hec";
+import { SinkDeliveryError, type SinkEvent, type TransportOptions } from "../types";
 import { parsePostUrl, postJson, statusError, statusName } from "./http-post";
 
 // Splunk HTTP Event Collector: POST <base>/services/collector/event with

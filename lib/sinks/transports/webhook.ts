@@ -1,5 +1,6 @@
 import "server-only";
-import type { SinkEvent, TransportOptions, WebhookSinkConfig } from "../types";
+import type { WebhookSinkConfig } from "../kinds/webhook";
+import type { SinkEvent, TransportOptions } from "../types";
 import { parsePostUrl, postJson, statusError } from "./http-post";
 import { SIGNATURE_HEADER, signWebhookBody } from "./webhook-signature";
 

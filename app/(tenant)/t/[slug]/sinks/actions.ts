@@ -3,6 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { authedAction, UNPARSED_FORM } from "@/lib/http/authed-action";
 import { createSink, deleteSink, retryFailedDeliveries, sendTestEvent, setSinkEnabled, updateSink } from "@/lib/sinks";
+import { secretFieldNames } from "@/lib/sinks/kinds";
 import { type CreateSinkInput, sinkActionSchema, type UpdateSinkInput } from "@/lib/validation/sinks";
 import { sinkInputOf } from "./sink-form-fields";
 
@@ -16,12 +17,13 @@ function refresh() {
 }
 
 /**
- * The form as echoed back on a refusal (to keep what was typed): without the HEC token, which
- * is never sent back to a browser once submitted.
+ * The form as echoed back on a refusal (to keep what was typed): without an entered secret (a
+ * HEC token), which is never sent back to a browser once submitted.
  */
 function echoable(formData: FormData): FormData {
+  const secrets = secretFieldNames();
   const copy = new FormData();
-  for (const [name, value] of formData.entries()) if (name !== "token") copy.append(name, value);
+  for (const [name, value] of formData.entries()) if (!secrets.includes(name)) copy.append(name, value);
   return copy;
 }
 

@@ -4,13 +4,13 @@ import { EmptyState } from "@/components/empty-state";
 import { PageHeader } from "@/components/page-header";
 import { Card, CardContent } from "@/components/ui/card";
 import { listSinks, MAX_SINKS_PER_TENANT } from "@/lib/sinks";
+import { sinkKindForms } from "@/lib/sinks/kinds";
 import { loadTenantContext } from "../tenant-context";
 import { HealthBadge } from "./_components/health-badge";
 import { SinkActions } from "./_components/sink-actions";
 import { SinkForm } from "./_components/sink-form";
 import { healthReason, SinkStatusDetails } from "./_components/sink-status";
 import { WebhookVerification } from "./_components/webhook-verification";
-import { KIND_LABELS } from "./sink-form-fields";
 
 export const metadata: Metadata = { title: "Log sinks" };
 
@@ -50,7 +50,7 @@ export default async function SinksPage({ params }: { params: Promise<{ slug: st
                       <Link href={`${base}/${sink.id}`} className="font-semibold text-primary hover:underline">
                         {sink.name}
                       </Link>
-                      <span className="text-xs text-muted-foreground">{KIND_LABELS[sink.kind]}</span>
+                      <span className="text-xs text-muted-foreground">{sink.kindLabel}</span>
                       <HealthBadge health={sink.status.health} />
                     </div>
                     <Link href={`${base}/${sink.id}`} className="text-sm text-primary hover:underline">
@@ -85,7 +85,7 @@ export default async function SinksPage({ params }: { params: Promise<{ slug: st
               title="Add a log sink"
               description={`Up to ${MAX_SINKS_PER_TENANT} per tenant. Webhooks get a generated signing secret, shown once; HEC tokens are stored encrypted and never shown again.`}
             />
-            <SinkForm tenantId={tenant.id} slug={tenant.slug} />
+            <SinkForm tenantId={tenant.id} slug={tenant.slug} kinds={sinkKindForms()} />
           </CardContent>
         </Card>
       ) : null}

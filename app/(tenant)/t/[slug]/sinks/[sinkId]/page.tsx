@@ -6,6 +6,7 @@ import { PageHeader } from "@/components/page-header";
 import { Card, CardContent } from "@/components/ui/card";
 import { isAppError } from "@/lib/errors";
 import { getSink, type SinkView } from "@/lib/sinks";
+import { sinkKindForms } from "@/lib/sinks/kinds";
 import { loadTenantContext } from "../../tenant-context";
 import { HealthBadge } from "../_components/health-badge";
 import { SinkActions } from "../_components/sink-actions";
@@ -73,6 +74,7 @@ export default async function SinkPage({ params }: { params: Promise<{ slug: str
             <SinkForm
               tenantId={tenant.id}
               slug={tenant.slug}
+              kinds={sinkKindForms()}
               initial={{
                 id: sink.id,
                 name: sink.name,
@@ -84,7 +86,8 @@ export default async function SinkPage({ params }: { params: Promise<{ slug: str
           </CardContent>
         </Card>
       ) : null}
-      {sink.kind === "webhook" ? <WebhookVerification /> : null}
+      {/* A generated secret signs the deliveries: how a receiver checks them. */}
+      {sink.secretHandling === "generated" ? <WebhookVerification /> : null}
     </div>
   );
 }

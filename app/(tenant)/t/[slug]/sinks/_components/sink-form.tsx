@@ -12,9 +12,10 @@ import { Input } from "@/components/ui/input";
 import { NativeSelect } from "@/components/ui/select";
 import type { ActionResult } from "@/lib/http/action-result";
 import { cn } from "@/lib/utils/cn";
-import type { SinkKind, SinkOutcome } from "@/lib/validation/sinks";
+import type { SinkFormField, SinkKindForm } from "@/lib/sinks/kinds";
+import type { SinkOutcome } from "@/lib/validation/sinks";
 import { createSinkAction, type IssuedSecret, updateSinkAction } from "../actions";
-import { actionField, errorFor, KIND_LABELS, KNOWN_ACTIONS, OUTCOME_LABELS, outcomeField, SINK_KINDS, SINK_OUTCOMES } from "../sink-form-fields";
+import { actionField, errorFor, KNOWN_ACTIONS, OUTCOME_LABELS, outcomeField, SINK_OUTCOMES } from "../sink-form-names";
 import { SecretReveal } from "./secret-reveal";
 import { TEXT_LIMITS, limitHint } from "@/lib/validation/limits";
 
@@ -22,15 +23,16 @@ import { TEXT_LIMITS, limitHint } from "@/lib/validation/limits";
 export type SinkFormInitial = {
   id: string;
   name: string;
-  kind: SinkKind;
-  settings: Record<string, string | number | null | undefined>;
+  kind: string;
+  settings: Readonly<Record<string, unknown>>;
   filter: { actions: string[]; outcomes: SinkOutcome[] };
 };
 
-type Props = { tenantId: string; slug: string; initial?: SinkFormInitial };
+/** `kinds`: the kind registry's forms (lib/sinks/kinds), from the server. */
+type Props = { tenantId: string; slug: string; kinds: SinkKindForm[]; initial?: SinkFormInitial };
 
-/** Add a sink (no `initial`) or edit one. A refused submission keeps what was entered, bar the HEC token. */
-export function SinkForm({ tenantId, slug, initial }: Props) {
+/** Add a sink (no `initial`) or edit one. A refused submission keeps what was entered, bar an entered secret. */
+export function SinkForm({ tenantId, slug, kinds, initial }: Props) {
   const [state, action] = useActionState(initial ? updateSinkAction : createSinkAction, null);
   const issued = state?.ok && state.data?.secret ? state.data : null;
   return (
@@ -49,16 +51,10 @@ export function SinkForm({ tenantId, slug, initial }: Props) {
       ) : null}
       {issued?.secret ? <SecretReveal name={issued.name} secret={issued.secret} /> : null}
       {/* Fresh fields after each submission: the saved values after a success, the entered ones after a refusal. */}
-      <SinkFields key={state?.id ?? "initial"} state={state} action={action} tenantId={tenantId} initial={initial} />
+      <SinkFields key={state?.id ?? "initial"} state={state} action={action} tenantId={tenantId} kinds={kinds} initial={initial} />
     </div>
   );
 }
-
-const SHOWN_SETTINGS: Record<SinkKind, string[]> = {
-  webhook: ["url", "caCertificate"],
-  syslog: ["host", "port", "transport", "caCertificate", "facility", "appName"],
-  splunk_hec: ["url", "caCertificate", "index", "sourcetype"],
-};
 
 const TEXTAREA = cn(
   "min-h-24 w-full rounded-md border border-input bg-card px-3 py-2 font-mono text-xs text-foreground shadow-xs",
@@ -70,20 +66,23 @@ function SinkFields({
   state,
   action,
   tenantId,
+  kinds,
   initial,
 }: {
   state: ActionResult<IssuedSecret> | null;
   action: (data: FormData) => void;
   tenantId: string;
+  kinds: SinkKindForm[];
   initial?: SinkFormInitial;
 }) {
   const refused = state && !state.ok ? state : null;
   const values = refused?.values;
   const errors = refused?.fieldErrors;
-  const [kind, setKind] = useState<SinkKind>(initial?.kind ?? ((SINK_KINDS as string[]).includes(values?.kind ?? "") ? (values!.kind as SinkKind) : "webhook"));
+  const [kind, setKind] = useState<string>(initial?.kind ?? (kinds.some((k) => k.kind === values?.kind) ? values!.kind! : kinds[0]!.kind));
+  const form = kinds.find((k) => k.kind === kind);
   const id = (field: string) => `sink-${initial ? "edit" : "new"}-${field}`;
   // After a refusal the entered text, else the stored setting (or nothing, for a new sink).
-  const value = (field: string): string => values?.[field] ?? (initial?.settings[field] != null ? String(initial.settings[field]) : "");
+  const value = (field: string): string => values?.[field] ?? storedText(initial?.settings[field]);
   const checked = (field: string, stored: boolean) => (values ? values[field] === "on" : stored);
   const actionsError = errorFor(errors, "actions");
   const outcomesError = errorFor(errors, "outcomes");
@@ -91,7 +90,7 @@ function SinkFields({
   const anyActionChosen = values ? KNOWN_ACTIONS.some((a) => values[actionField(a)] === "on") : selectedActions.length > 0;
   const fieldErrorShown = errors && Object.keys(errors).length > 0 && refused?.code === "bad_request";
   // Errors no field on screen shows (e.g. "kind" when editing): listed with the form's message.
-  const shownFields = new Set([...(initial ? [] : ["kind"]), "name", ...SHOWN_SETTINGS[kind].flatMap((f) => [f, `settings.${f}`]), ...(kind === "splunk_hec" ? ["token"] : [])]);
+  const shownFields = new Set([...(initial ? [] : ["kind"]), "name", ...(form?.fields ?? []).flatMap((f) => [f.name, `settings.${f.name}`])]);
   const otherErrors = Object.entries(errors ?? {})
     .filter(([key]) => !shownFields.has(key) && !key.startsWith("filter."))
     .map(([, messages]) => messages[0]);
@@ -106,14 +105,14 @@ function SinkFields({
         </FormField>
         {initial ? (
           <FormField label="Kind" htmlFor={id("kind")} hint="A sink's kind cannot change: add a new sink instead.">
-            <Input id={id("kind")} value={KIND_LABELS[initial.kind]} readOnly />
+            <Input id={id("kind")} value={form?.label ?? initial.kind} readOnly />
           </FormField>
         ) : (
           <FormField label="Kind" htmlFor={id("kind")} error={errorFor(errors, "kind")}>
-            <NativeSelect id={id("kind")} value={kind} onChange={(e) => setKind(e.target.value as SinkKind)}>
-              {SINK_KINDS.map((k) => (
-                <option key={k} value={k}>
-                  {KIND_LABELS[k]}
+            <NativeSelect id={id("kind")} value={kind} onChange={(e) => setKind(e.target.value)}>
+              {kinds.map((k) => (
+                <option key={k.kind} value={k.kind}>
+                  {k.label}
                 </option>
               ))}
             </NativeSelect>
@@ -122,89 +121,22 @@ function SinkFields({
         <input type="hidden" name="kind" value={kind} />
       </div>
 
-      {kind === "syslog" ? (
-        <div className="grid gap-4 sm:grid-cols-3">
-          <FormField label="Host" htmlFor={id("host")} error={errorFor(errors, "host")} hint="Host name or IP address of the syslog receiver.">
-            <Input id={id("host")} name="host" defaultValue={value("host")} placeholder="siem.example.com" autoComplete="off" spellCheck={false} />
-          </FormField>
-          <FormField label="Port" htmlFor={id("port")} error={errorFor(errors, "port")}>
-            <Input id={id("port")} name="port" inputMode="numeric" defaultValue={value("port") || "6514"} autoComplete="off" />
-          </FormField>
-          <FormField label="Transport" htmlFor={id("transport")} error={errorFor(errors, "transport")} hint="RFC 5424 with octet-counting framing.">
-            <NativeSelect id={id("transport")} name="transport" defaultValue={value("transport") || "tls"}>
-              <option value="tls">TLS</option>
-              <option value="tcp">TCP (unencrypted)</option>
-            </NativeSelect>
-          </FormField>
-          <FormField label="Facility" htmlFor={id("facility")} error={errorFor(errors, "facility")} hint="0 to 23; 13 is log audit.">
-            <Input id={id("facility")} name="facility" inputMode="numeric" defaultValue={value("facility") || "13"} autoComplete="off" />
-          </FormField>
-          <FormField label="App name" htmlFor={id("appName")} error={errorFor(errors, "appName")} hint="RFC 5424 APP-NAME.">
-            <Input id={id("appName")} name="appName" defaultValue={value("appName") || "custody"} autoComplete="off" spellCheck={false} />
-          </FormField>
-        </div>
-      ) : (
-        <FormField
-          label={kind === "webhook" ? "HTTPS URL" : "HEC URL"}
-          htmlFor={id("url")}
-          error={errorFor(errors, "url")}
-          hint={
-            kind === "webhook"
-              ? "Custody POSTs signed JSON batches here."
-              : "The HEC endpoint's base, e.g. https://splunk.example.com:8088 (Custody adds /services/collector/event)."
-          }
-        >
-          <Input
-            id={id("url")}
-            name="url"
-            defaultValue={value("url")}
-            placeholder={kind === "webhook" ? "https://siem.example.com/custody" : "https://splunk.example.com:8088"}
-            className="font-mono"
-            autoComplete="off"
-            spellCheck={false}
-          />
-        </FormField>
+      {groupFields(form?.fields ?? []).map((group) =>
+        group.wide ? (
+          <KindField key={group.fields[0]!.name} field={group.fields[0]!} id={id} value={value} errors={errors} editing={initial !== undefined} />
+        ) : (
+          <div key={group.fields[0]!.name} className="grid gap-4 sm:grid-cols-3">
+            {group.fields.map((field) => (
+              <KindField key={field.name} field={field} id={id} value={value} errors={errors} editing={initial !== undefined} />
+            ))}
+          </div>
+        ),
       )}
 
-      {kind === "splunk_hec" ? (
-        <div className="grid gap-4 sm:grid-cols-3">
-          <FormField
-            label="HEC token"
-            htmlFor={id("token")}
-            error={errorFor(errors, "token")}
-            hint={initial ? "Leave empty to keep the current token." : "Stored encrypted; never shown again."}
-          >
-            <Input id={id("token")} name="token" type="password" autoComplete="new-password" spellCheck={false} />
-          </FormField>
-          <FormField label="Index (optional)" htmlFor={id("index")} error={errorFor(errors, "index")} hint="Empty: the token's default index.">
-            <Input id={id("index")} name="index" defaultValue={value("index")} autoComplete="off" spellCheck={false} />
-          </FormField>
-          <FormField label="Sourcetype" htmlFor={id("sourcetype")} error={errorFor(errors, "sourcetype")}>
-            <Input id={id("sourcetype")} name="sourcetype" defaultValue={value("sourcetype") || "custody:audit"} autoComplete="off" spellCheck={false} />
-          </FormField>
-        </div>
-      ) : null}
-
-      <FormField
-        label="CA certificate (optional)"
-        htmlFor={id("caCertificate")}
-        error={errorFor(errors, "caCertificate")}
-        hint="PEM certificate(s) to trust for this receiver, in addition to the system's: for a private CA or Splunk's self-signed certificate."
-      >
-        <textarea
-          id={id("caCertificate")}
-          name="caCertificate"
-          defaultValue={value("caCertificate")}
-          className={TEXTAREA}
-          placeholder="-----BEGIN CERTIFICATE-----"
-          spellCheck={false}
-        />
-      </FormField>
-
-      {initial?.kind === "webhook" ? (
+      {initial && form?.rotateLabel ? (
         <label className="flex items-center gap-2 text-sm">
           <input type="checkbox" name="rotateSecret" defaultChecked={checked("rotateSecret", false)} className="size-4 rounded border-input accent-primary" />
-          Rotate the signing secret (the new one is shown once; deliveries are signed with it at once)
+          {form.rotateLabel}
         </label>
       ) : null}
 
@@ -266,5 +198,65 @@ function SinkFields({
       ) : null}
       <SubmitButton pendingLabel={initial ? "Saving…" : "Adding…"}>{initial ? "Save changes" : "Add log sink"}</SubmitButton>
     </form>
+  );
+}
+
+/** A stored setting as the form's text. */
+function storedText(setting: unknown): string {
+  return typeof setting === "string" || typeof setting === "number" || typeof setting === "boolean" ? String(setting) : "";
+}
+
+/** Consecutive narrow fields share a row of three; a wide field has its own row. */
+function groupFields(fields: readonly SinkFormField[]): Array<{ wide: boolean; fields: SinkFormField[] }> {
+  const groups: Array<{ wide: boolean; fields: SinkFormField[] }> = [];
+  for (const field of fields) {
+    const last = groups.at(-1);
+    if (!field.wide && last && !last.wide) last.fields.push(field);
+    else groups.push({ wide: field.wide ?? false, fields: [field] });
+  }
+  return groups;
+}
+
+/** One of a kind's fields (lib/sinks/kinds): after a refusal the entered text, else the stored setting, else its initial value. */
+function KindField({
+  field,
+  id,
+  value,
+  errors,
+  editing,
+}: {
+  field: SinkFormField;
+  id: (field: string) => string;
+  value: (field: string) => string;
+  errors: Record<string, string[]> | undefined;
+  editing: boolean;
+}) {
+  const shown = field.control === "password" ? undefined : value(field.name) || field.initial || "";
+  const common = { id: id(field.name), name: field.name, defaultValue: shown };
+  return (
+    <FormField label={field.label} htmlFor={id(field.name)} error={errorFor(errors, field.name)} hint={editing ? (field.editHint ?? field.hint) : field.hint}>
+      {field.control === "textarea" ? (
+        <textarea {...common} className={TEXTAREA} placeholder={field.placeholder} spellCheck={false} />
+      ) : field.control === "select" ? (
+        <NativeSelect {...common}>
+          {(field.options ?? []).map((option) => (
+            <option key={option.value} value={option.value}>
+              {option.label}
+            </option>
+          ))}
+        </NativeSelect>
+      ) : field.control === "password" ? (
+        <Input id={id(field.name)} name={field.name} type="password" autoComplete="new-password" spellCheck={false} />
+      ) : (
+        <Input
+          {...common}
+          inputMode={field.control === "numeric" ? "numeric" : undefined}
+          placeholder={field.placeholder}
+          className={field.mono ? "font-mono" : undefined}
+          autoComplete="off"
+          spellCheck={false}
+        />
+      )}
+    </FormField>
   );
 }

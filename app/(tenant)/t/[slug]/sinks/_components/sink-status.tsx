@@ -1,20 +1,9 @@
 import { ACTION_LABELS } from "@/components/audit-table";
 import { LocalTime } from "@/components/local-time";
 import type { SinkView } from "@/lib/sinks";
-import { KIND_LABELS, OUTCOME_LABELS } from "../sink-form-fields";
+import { OUTCOME_LABELS } from "../sink-form-names";
 
 // One sink's configuration and delivery state, as admins and auditors read it.
-
-/** Where events go: origin or host:port only (a URL's path or query may hold a token). */
-export function targetOf(sink: Pick<SinkView, "kind" | "settings">): string {
-  const s = sink.settings;
-  if (sink.kind === "syslog") return `${s.host}:${s.port} (${s.transport === "tcp" ? "TCP" : "TLS"})`;
-  try {
-    return new URL(s.url ?? "").origin;
-  } catch {
-    return "—";
-  }
-}
 
 const plural = (n: number, word: string) => `${n.toLocaleString("en")} ${word}${n === 1 ? "" : "s"}`;
 
@@ -71,9 +60,9 @@ export function SinkStatusDetails({ sink }: { sink: SinkView }) {
   const perMinuteLastHour = Math.round((st.delivered.lastHour / 60) * 10) / 10;
   return (
     <dl className="grid gap-x-6 gap-y-3 sm:grid-cols-2 lg:grid-cols-3">
-      <Row label="Kind">{KIND_LABELS[sink.kind]}</Row>
+      <Row label="Kind">{sink.kindLabel}</Row>
       <Row label="Target" testId="sink-target">
-        <span className="font-mono text-xs">{targetOf(sink)}</span>
+        <span className="font-mono text-xs">{sink.target}</span>
       </Row>
       <Row label="Enabled">{sink.enabled ? "yes" : "no (paused)"}</Row>
       <Row label="Last success" testId="sink-last-success">

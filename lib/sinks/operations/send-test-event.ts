@@ -1,0 +1,88 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
+import { errorFields, log } from "@/lib/log";
+import { actorOf, type Caller, runAudited, type Standing } from "@/lib/authz";
+import { sinkActionSchema } from "@/lib/validation/sinks";
+import { storedSinkConfig } from "../config";
+import { SINK_KINDS, sendBatchWith, type SinkKindRegistry } from "../kinds";
+import { sinkPolicy } from "../policy";
+import { SinkDeliveryError, type SinkEvent, type SinkTransport } from "../types";
+import { sanitizeDeliveryError } from "../worker";
+import { notFound, parse, requireSinkAdmin, TARGET_TYPE } from "./shared";
+
+export type TestResult = { ok: boolean; message: string; ms: number };
+
+/** The synthetic event a test sends: marked as a test, with no place in any chain (seq 0, zero hashes). */
+function testEvent(tenantId: string, sinkId: string, caller: Caller, standing: Standing): SinkEvent {
+  const actor = actorOf(caller, standing);
+  return {
+    id: `test:${randomUUID()}`,
+    chain: tenantId,
+    seq: "0",
+    occurredAt: new Date().toISOString(),
+    tenantId,
+    actorType: actor.type,
+    actorId: actor.id,
+    actorLabel: actor.label,
+    action: AUDIT_ACTIONS.sinkTested,
+    targetType: TARGET_TYPE,
+    targetId: sinkId,
+    outcome: "success",
+    sourceIp: caller.request.sourceIp,
+    userAgent: caller.request.userAgent,
+    requestId: caller.request.requestId,
+    details: { test: true, message: "A test event from Custody: this sink is reachable. It is not part of the audit trail." },
+    prevHash: "0".repeat(64),
+    hash: "0".repeat(64),
+  };
+}
+
+/**
+ * Sends a synthetic event to the sink now, through the same transport and SSRF guard as the
+ * outbox, and says what happened. The event is not in the trail; the test is (`sink.tested`,
+ * with its outcome and the sanitised error), and so it reaches the sink's next batch too.
+ */
+export async function sendTestEvent(
+  caller: Caller,
+  input: { tenantId: string; sinkId: string },
+  transport?: SinkTransport,
+  kinds: SinkKindRegistry = SINK_KINDS,
+): Promise<TestResult> {
+  const { tenantId, sinkId } = parse(sinkActionSchema, input);
+  const action = AUDIT_ACTIONS.sinkTested;
+  const { sink, standing } = await runAudited(async (tx) => {
+    const standing = await requireSinkAdmin(tx, caller, tenantId, action, sinkId);
+    const sink = await tx.logSink.findFirst({ where: { id: sinkId, tenantId } });
+    if (!sink) throw notFound();
+    return { sink, standing };
+  });
+  const send = transport ?? sendBatchWith(kinds);
+  const started = Date.now();
+  let secret: string | null = null;
+  let result: TestResult;
+  try {
+    const built = storedSinkConfig(sink, kinds);
+    secret = built.secret;
+    await send(built.config, [testEvent(tenantId, sinkId, caller, standing)], {
+      allowPrivateTargets: sinkPolicy().allowPrivateTargets,
+      allowHttp: sinkPolicy().allowHttp,
+      timeoutMs: 10_000,
+      signal: AbortSignal.timeout(10_000),
+    });
+    result = { ok: true, message: "The receiver accepted the test event.", ms: Date.now() - started };
+  } catch (error) {
+    if (!(error instanceof SinkDeliveryError)) log.warn({ sinkId, ...errorFields(error) }, "sink test failed");
+    result = { ok: false, message: sanitizeDeliveryError(error, secret), ms: Date.now() - started };
+  }
+  await recordAuditEvent({
+    tenantId,
+    actor: actorOf(caller, standing),
+    action,
+    target: { type: TARGET_TYPE, id: sinkId },
+    outcome: result.ok ? "success" : "failure",
+    request: caller.request,
+    details: { name: sink.name, kind: sink.kind, result: result.message, ms: result.ms },
+  });
+  return result;
+}
