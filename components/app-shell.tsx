@@ -48,7 +48,7 @@ export function AppShell({
         <div className="mx-auto flex h-14 max-w-6xl items-center gap-3 px-4 sm:px-6">
           <Link
             href={home}
-            className="flex items-center gap-2 rounded-sm font-semibold tracking-tight text-foreground focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
+            className="flex shrink-0 items-center gap-2 rounded-sm font-semibold tracking-tight text-foreground focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
           >
             <span className="flex size-7 items-center justify-center rounded-md bg-foreground text-background">
               <KeyRoundIcon className="size-4" aria-hidden="true" />
@@ -60,10 +60,11 @@ export function AppShell({
               <span aria-hidden="true" className="text-lg font-light text-input select-none">
                 /
               </span>
-              <span className="truncate text-sm font-medium text-foreground">{subtitle}</span>
+              <span className="min-w-0 truncate text-sm font-medium text-foreground">{subtitle}</span>
             </>
           ) : null}
-          <div className="ml-auto flex min-w-0 items-center gap-3">
+          {/* Never shrunk: the subtitle gives way first, so Sign out stays whole at 390 px. */}
+          <div className="ml-auto flex shrink-0 items-center gap-3">
             <div className="hidden min-w-0 flex-col items-end leading-tight sm:flex">
               <span className="max-w-56 truncate text-sm font-medium text-foreground">
                 {displayName}
@@ -98,7 +99,7 @@ export function AppShell({
       </header>
       <main id="main" tabIndex={-1} className="mx-auto w-full max-w-6xl flex-1 px-4 py-8 focus:outline-none sm:px-6">
         <div className="mb-6 flex flex-wrap items-center justify-between gap-3">
-          <h1 className="text-2xl font-semibold tracking-tight text-foreground">{title}</h1>
+          <h1 className="min-w-0 text-2xl font-semibold tracking-tight wrap-anywhere text-foreground">{title}</h1>
           {actions ? <div className="flex items-center gap-2">{actions}</div> : null}
         </div>
         {children}

@@ -1,8 +1,9 @@
 import { addMember, auditRows, createTenantAsVendor, DEMO, e2eUser, expect, test, uniqueSuffix } from "./fixtures";
 
 // The live audit trail as a tenant's admin meets it: events made elsewhere (another tab of the
-// console) appear on the open audit page without a reload; Pause holds them back and Resume
-// brings what arrived meanwhile; scrolled away from the top, they wait behind "N new events".
+// console) appear on the open audit page without a reload; Pause holds them back, counting
+// them ("1 new event — Resume"), and Resume brings what arrived meanwhile; scrolled away from
+// the top, they wait behind "N new events".
 // The stream endpoint itself is tried directly: streamed unbuffered and uncompressed for its
 // own tenant, 404 for another tenant, 400 for bad parameters, 401 signed out.
 
@@ -35,11 +36,13 @@ test("new events appear on the audit page as they happen, with pause, resume and
   await expect(status).toHaveText("Paused");
   const second = `nexus-two-${suffix}@tyrell.example`;
   await addMember(other, slug, second, "auditor");
-  // The event is committed (addMember returned); the pause gives a view that kept reading time
-  // to show it. A correct page passes however slow the machine: nothing after this may race.
-  await page.waitForTimeout(2_000);
+  // The paused view counts what is waiting without showing it.
+  const resume = page.getByRole("button", { name: "1 new event — Resume", exact: true });
+  await expect(resume).toBeVisible();
+  await expect(status).toHaveText("Paused");
   await expect(auditRows(page, second)).toHaveCount(0);
-  await page.getByRole("button", { name: "Resume" }).click();
+  await resume.click();
+  await expect(page.getByRole("button", { name: "Pause", exact: true })).toBeVisible();
   await expect(status).toHaveText("Live");
   await expect(auditRows(page, "Member invited", second)).toHaveCount(1);
   await expect(auditRows(page, "Member invited", first)).toHaveCount(1);

@@ -1,4 +1,5 @@
 import path from "node:path";
+import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import {
   type Browser,
   type BrowserContext,
@@ -9,12 +10,16 @@ import {
   expect,
 } from "@playwright/test";
 import { DEMO_PASSWORD, type DevIdpUser, loadUsersFile } from "../lib/dev/idp/users";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev/kms/defaults";
+import { keyPolicyAdmitting } from "../lib/keys/grant-instructions";
 
 // Shared helpers for the end-to-end suite. Every sign-in goes through the real OIDC flow:
 // Custody's /signin page → the development IdP's password form → Custody's callback.
 
 export const APP_ORIGIN = `http://localhost:${process.env.E2E_PORT ?? 3100}`;
 export const IDP_ORIGIN = `http://localhost:${process.env.E2E_IDP_PORT ?? 3101}`;
+/** The development KMS the e2e server starts (DEV_KMS_PORT = E2E_IDP_PORT + 1, playwright.config.ts). */
+export const KMS_ENDPOINT = `http://127.0.0.1:${Number(process.env.E2E_IDP_PORT ?? 3101) + 1}`;
 
 export type User = { email: string; password: string };
 
@@ -223,4 +228,20 @@ export async function addMember(adminPage: Page, slug: string, email: string, ro
   await adminPage.getByRole("button", { name: "Add member" }).click();
   await expect(adminPage.getByText(`${email} was added as ${role}.`)).toBeVisible();
   await expect(memberRow(adminPage, email).getByTestId("member-role")).toHaveText(role);
+}
+
+/** The customer, in their own AWS account: a key whose policy lets Custody in for `tenant` (or not at all). */
+export async function customerKey(tenant?: { tenantId: string; slug: string }): Promise<string> {
+  const client = new KMSClient(devKmsClientConfig(KMS_ENDPOINT, DEV_KMS_CUSTOMER_ADMIN));
+  try {
+    const policy = keyPolicyAdmitting({
+      accountId: DEV_KMS_ACCOUNT_ID,
+      vendorPrincipalArn: DEV_KMS_VENDOR.arn,
+      tenants: tenant ? [{ tenantId: tenant.tenantId, tenantSlug: tenant.slug }] : [],
+    });
+    const { KeyMetadata } = await client.send(new CreateKeyCommand({ Policy: policy }));
+    return KeyMetadata!.Arn!;
+  } finally {
+    client.destroy();
+  }
 }

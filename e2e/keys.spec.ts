@@ -1,8 +1,7 @@
-import { CreateGrantCommand, CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
+import { CreateGrantCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { Page, Request } from "@playwright/test";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev/kms/defaults";
-import { keyPolicyAdmitting } from "../lib/keys/grant-instructions";
-import { DEMO, type User, addMember, auditRows, createTenantAsVendor, e2eUser, expect, expectNotFoundPage, test, uniqueSuffix } from "./fixtures";
+import { DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev/kms/defaults";
+import { DEMO, KMS_ENDPOINT, type User, addMember, auditRows, createTenantAsVendor, customerKey, e2eUser, expect, expectNotFoundPage, test, uniqueSuffix } from "./fixtures";
 
 // Customer keys in the browser: a tenant admin registers a key made in the development KMS
 // (through the real AWS SDK, as the customer, in the customer's account 111122223333), sees
@@ -10,24 +9,6 @@ import { DEMO, type User, addMember, auditRows, createTenantAsVendor, e2eUser, e
 // account (999988887777), as in production. An auditor and another tenant can do none of it.
 
 test.describe.configure({ timeout: 180_000 });
-
-const KMS_ENDPOINT = `http://127.0.0.1:${Number(process.env.E2E_IDP_PORT ?? 3101) + 1}`;
-
-/** The customer, in their own AWS account: a key whose policy lets Custody in for `tenant` (or not at all). */
-async function customerKey(tenant?: { tenantId: string; slug: string }): Promise<string> {
-  const client = new KMSClient(devKmsClientConfig(KMS_ENDPOINT, DEV_KMS_CUSTOMER_ADMIN));
-  try {
-    const policy = keyPolicyAdmitting({
-      accountId: DEV_KMS_ACCOUNT_ID,
-      vendorPrincipalArn: DEV_KMS_VENDOR.arn,
-      tenants: tenant ? [{ tenantId: tenant.tenantId, tenantSlug: tenant.slug }] : [],
-    });
-    const { KeyMetadata } = await client.send(new CreateKeyCommand({ Policy: policy }));
-    return KeyMetadata!.Arn!;
-  } finally {
-    client.destroy();
-  }
-}
 
 async function freshTenant(pageAs: (user: User) => Promise<Page>, label: string, admin: User) {
   const suffix = uniqueSuffix();

@@ -56,6 +56,10 @@ test("an auditor cannot change members: no controls in the page, and the server 
   await admin.goto(`/t/${slug}/members`);
   const sent = admin.waitForRequest((r) => r.method() === "POST" && r.headers()["next-action"] !== undefined);
   await memberRow(admin, target).getByRole("button", { name: `Make ${target} admin` }).click();
+  // A role change asks first.
+  const confirm = admin.getByRole("dialog", { name: `Make ${target} an admin?` });
+  await expect(confirm).toContainText("They will then be able to manage keys");
+  await confirm.getByRole("button", { name: "Make admin" }).click();
   const request = await sent;
   await expect(memberRow(admin, target).getByTestId("member-role")).toHaveText("admin");
   const all = await request.allHeaders();
@@ -70,6 +74,7 @@ test("an auditor cannot change members: no controls in the page, and the server 
 
   // The admin puts the target back to auditor, so the captured request would change something again.
   await memberRow(admin, target).getByRole("button", { name: `Make ${target} auditor` }).click();
+  await admin.getByRole("dialog", { name: `Make ${target} an auditor?` }).getByRole("button", { name: "Make auditor" }).click();
   await expect(memberRow(admin, target).getByTestId("member-role")).toHaveText("auditor");
 
   // The auditor sends the very same request with their own session: refused.
@@ -112,6 +117,14 @@ test("the only admin cannot make themselves an auditor, nor remove themselves", 
   await expect(own.getByTestId("member-role")).toHaveText("admin");
 
   await own.getByRole("button", { name: `Make ${soloAdmin.email} auditor` }).click();
+  // Cancelled, nothing is sent; confirmed, the server refuses.
+  const self = admin.getByRole("dialog", { name: "Make yourself an auditor?" });
+  await expect(self).toContainText(`You will then be able to read the trail`);
+  await self.getByRole("button", { name: "Cancel" }).click();
+  await expect(self).toBeHidden();
+  await expect(own.getByRole("alert")).toHaveCount(0);
+  await own.getByRole("button", { name: `Make ${soloAdmin.email} auditor` }).click();
+  await self.getByRole("button", { name: "Make auditor" }).click();
   await expect(
     own.getByText(`${soloAdmin.email} is the last admin of this tenant. Make someone else an admin first.`),
   ).toBeVisible();
@@ -121,10 +134,11 @@ test("the only admin cannot make themselves an auditor, nor remove themselves", 
   await expect(memberRow(admin, soloAdmin.email).getByTestId("member-role")).toHaveText("admin");
   await expect(admin.getByText(`${name} · Tenant admin`)).toBeVisible();
 
-  // Nor remove themselves: the same message, and they are still there.
-  await own.getByRole("button", { name: `Remove ${soloAdmin.email}` }).click();
-  const dialog = admin.getByRole("dialog", { name: `Remove ${soloAdmin.email}?` });
-  await dialog.getByRole("button", { name: "Remove member" }).click();
+  // Nor leave: the same message, and they are still there. Their own row speaks to them.
+  await own.getByRole("button", { name: `Leave ${name}` }).click();
+  const dialog = admin.getByRole("dialog", { name: `Leave ${name}?` });
+  await expect(dialog).toContainText(`You will lose access to ${name} at once`);
+  await dialog.getByRole("button", { name: `Leave ${name}` }).click();
   await expect(dialog).toBeHidden();
   await expect(
     own.getByText(`${soloAdmin.email} is the last admin of this tenant. Make someone else an admin first.`),

@@ -35,8 +35,7 @@ async function main(): Promise<void> {
   });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : env.KEYSERVICE_PORT;
-  log.info({ port }, "key service listening");
-  console.log(`[custody] key service listening on http://${env.HOST ?? "127.0.0.1"}:${port}/api/v1`);
+  // Ctrl-C is handled before "listening" is announced, so a stop right after it is clean too.
   stopOnSignals("the key service", async () => {
     await new Promise((resolve) => server.close(resolve));
     server.closeAllConnections();
@@ -44,6 +43,8 @@ async function main(): Promise<void> {
     await closePool();
     await disconnectDb();
   });
+  log.info({ port }, "key service listening");
+  console.log(`[custody] key service listening on http://${env.HOST ?? "127.0.0.1"}:${port}/api/v1`);
 }
 
 main().catch(async (error: unknown) => {

@@ -9,8 +9,9 @@ import { cn } from "@/lib/utils/cn";
 // The audit page's events, kept up to date from the live stream (GET <streamPath>, Server-Sent
 // Events; lib/audit/live/live-stream.ts). New events go on top; while the reader has scrolled away
 // from the top they are held behind a "N new events" button instead, so rows never move under
-// the reader's eyes. Pause closes the stream; Resume reopens it after the last event shown, so
-// what arrived meanwhile appears and nothing twice (rows are keyed and de-duplicated by seq).
+// the reader's eyes. Pause holds arrivals the same way and says how many are waiting ("12 new
+// events — Resume"); Resume shows them. Rows are keyed and de-duplicated by seq, so nothing
+// appears twice.
 
 export type LiveAuditTableProps = {
   /** The first page as rendered by the server, newest first (toLiveEvent). */
@@ -107,6 +108,7 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
   const [onPage] = React.useState(() => new Set(events.map((e) => e.seq)));
   const lastSeq = React.useRef<bigint>(/^\d{1,19}$/.test(headSeq) ? BigInt(headSeq) : 0n);
   const away = React.useRef(false);
+  const paused = React.useRef(false);
   const queue = React.useRef<LiveAuditEvent[]>([]);
   const flushTimer = React.useRef<ReturnType<typeof setTimeout> | null>(null);
 
@@ -117,7 +119,7 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
     const arrived = queue.current;
     queue.current = [];
     const fresh = arrived.filter((event) => !onPage.has(event.seq)).reverse();
-    if (fresh.length > 0) dispatch({ type: "arrived", events: fresh, hold: away.current, max: maxRows });
+    if (fresh.length > 0) dispatch({ type: "arrived", events: fresh, hold: away.current || paused.current, max: maxRows });
   }, [maxRows, onPage]);
 
   // Whether the reader has scrolled the newest rows out of view; coming back shows what was held.
@@ -126,7 +128,7 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
     const onScroll = () => {
       const top = container.current?.getBoundingClientRect().top ?? 0;
       const nowAway = top < -AWAY_PX;
-      if (away.current && !nowAway) releaseHeld();
+      if (away.current && !nowAway && !paused.current) releaseHeld();
       away.current = nowAway;
     };
     onScroll();
@@ -138,9 +140,10 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
     };
   }, [live, releaseHeld]);
 
-  // The stream, while live and not paused. Each (re)connection resumes after the last event seen.
+  // The stream, while live (paused too: arrivals are held and counted). Each (re)connection
+  // resumes after the last event seen.
   React.useEffect(() => {
-    if (!live || !running) return;
+    if (!live) return;
     let source: EventSource | null = null;
     let retryTimer: ReturnType<typeof setTimeout> | null = null;
     let probe: AbortController | null = null;
@@ -230,9 +233,16 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
         flush();
       }
     };
-  }, [live, running, streamPath, filterQuery, flush]);
+  }, [live, streamPath, filterQuery, flush]);
 
   const tableEvents = React.useMemo(() => rows.map(fromLiveEvent), [rows]);
+
+  const resume = () => {
+    paused.current = false;
+    setRunning(true);
+    // Scrolled away, what arrived waits behind the "N new events" marker as usual.
+    if (!away.current) releaseHeld();
+  };
 
   const showHeld = () => {
     releaseHeld();
@@ -256,21 +266,22 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
             variant="outline"
             size="sm"
             onClick={() => {
-              // Resuming reconnects from the last event shown; until the stream opens it is "Connecting…".
-              if (!running) setStatus({ kind: "connecting" });
-              setRunning(!running);
+              if (running) {
+                paused.current = true;
+                setRunning(false);
+              } else resume();
             }}
             disabled={shownStatus.kind === "stopped"}
           >
-            {running ? "Pause" : "Resume"}
+            {running ? "Pause" : held.count > 0 ? `${newEvents(held.count)} — Resume` : "Resume"}
           </Button>
         </div>
       ) : null}
-      {held.count > 0 ? (
+      {held.count > 0 && running ? (
         // Floating at the bottom of the window, where the reader is, clear of the sticky header.
         <div className="fixed inset-x-0 bottom-4 z-50 flex justify-center">
           <Button type="button" size="sm" onClick={showHeld} className="shadow-md">
-            <span aria-hidden="true">↑</span> {held.count === 1 ? "1 new event" : `${held.count} new events`}
+            <span aria-hidden="true">↑</span> {newEvents(held.count)}
           </Button>
         </div>
       ) : null}
@@ -286,4 +297,8 @@ function LiveAuditTableView({ events, streamPath, filterQuery, headSeq, live, em
       ) : null}
     </div>
   );
+}
+
+function newEvents(count: number): string {
+  return count === 1 ? "1 new event" : `${count} new events`;
 }

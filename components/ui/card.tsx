@@ -25,10 +25,10 @@ export function CardHeader({ className, ...props }: React.ComponentProps<"div">)
   );
 }
 
-/** Card heading; renders an `<h3>` by default. */
-export function CardTitle({ className, ...props }: React.ComponentProps<"h3">) {
+/** Card heading; renders an `<h3>` by default (`as="h1"` where the card is the whole page). */
+export function CardTitle({ className, as: Heading = "h3", ...props }: React.ComponentProps<"h3"> & { as?: "h1" | "h2" | "h3" }) {
   return (
-    <h3
+    <Heading
       data-slot="card-title"
       className={cn("text-base leading-tight font-semibold text-foreground", className)}
       {...props}

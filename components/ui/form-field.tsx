@@ -44,7 +44,7 @@ export function FormField({ label, htmlFor, error, hint, className, children }: 
   }
 
   return (
-    <div data-slot="form-field" className={cn("grid gap-1.5", className)}>
+    <div data-slot="form-field" className={cn("grid content-start gap-1.5", className)}>
       <Label htmlFor={htmlFor}>{label}</Label>
       {control}
       {hasError ? (

@@ -15,10 +15,33 @@ function configuredLevel(): string {
   }
 }
 
+// The process is stopping (Ctrl-C, SIGTERM): a flag on globalThis, so Next's bundled copy of
+// this module sees it too.
+const STOPPING = Symbol.for("custody.process-stopping");
+
+/**
+ * From now on only errors are logged. A shutdown is announced by one line (stopOnSignals);
+ * the connections it ends (PostgreSQL receives the same Ctrl-C) are not news.
+ */
+export function markProcessStopping(): void {
+  (globalThis as Record<symbol, unknown>)[STOPPING] = true;
+}
+
+export function processStopping(): boolean {
+  return (globalThis as Record<symbol, unknown>)[STOPPING] === true;
+}
+
 // Structured logs on stdout. Redaction is a second line of defence: code must not put
 // secrets or key material in log fields in the first place.
 export const log = pino({
   level: configuredLevel(),
+  hooks: {
+    // Inherited by every child logger. Levels below 50 (error) are dropped while stopping.
+    logMethod(args, method, level) {
+      if (level < 50 && processStopping()) return;
+      return method.apply(this, args);
+    },
+  },
   base: { service: "custody" },
   redact: {
     paths: [

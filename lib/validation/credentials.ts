@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { SERVICE_SCOPES, type ServiceScope } from "./keyservice";
+import { TEXT_LIMITS, tooLongMessage } from "./limits";
 
 // Service credentials (lib/credentials): what a vendor admin submits, shared by the vendor
 // page's forms and the data layer.
@@ -12,7 +13,7 @@ export const credentialNameSchema = z
   .string({ message: "Enter a name for the credential." })
   .trim()
   .min(1, "Enter a name for the credential.")
-  .max(100, "Use at most 100 characters.")
+  .max(TEXT_LIMITS.name, tooLongMessage(TEXT_LIMITS.name))
   .regex(VISIBLE_TEXT, "Use visible characters only (no control or direction-override characters).");
 
 /** At least one scope; duplicates dropped, in the canonical order wrap, unwrap, rekey. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AUDIT_ACTIONS } from "@/lib/audit/actions";
+import { TEXT_LIMITS, tooLongMessage } from "./limits";
 import { kindsInWords, SINK_KINDS, type SinkKindDefinition, type SinkKindRegistry, type SinkInputPolicy, type StoredSettings } from "@/lib/sinks/kinds";
 
 // Log sinks (lib/sinks): what a tenant admin submits, shared by the sinks page's forms and the
@@ -19,7 +20,7 @@ export const sinkNameSchema = z
   .string({ message: "Enter a name for the sink." })
   .trim()
   .min(1, "Enter a name for the sink.")
-  .max(100, "Use at most 100 characters.")
+  .max(TEXT_LIMITS.name, tooLongMessage(TEXT_LIMITS.name))
   .regex(VISIBLE_TEXT, "Use visible characters only (no control or direction-override characters).");
 
 export const sinkFilterSchema = z.object({

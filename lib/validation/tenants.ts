@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { emailSchema } from "./email";
+import { TEXT_LIMITS, tooLongMessage } from "./limits";
 
 export const tenantRoleSchema = z.enum(["admin", "auditor"], { message: "Choose admin or auditor." });
 export type TenantRoleName = z.infer<typeof tenantRoleSchema>;
@@ -9,7 +10,7 @@ export const slugSchema = z
   .trim()
   .toLowerCase()
   .min(2, "Use at least 2 characters.")
-  .max(40, "Use at most 40 characters.")
+  .max(TEXT_LIMITS.slug, tooLongMessage(TEXT_LIMITS.slug))
   .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, "Use lower-case letters, digits and single dashes, like acme-corp.");
 
 // Control and invisible formatting characters (e.g. right-to-left overrides) can make a name
@@ -22,7 +23,7 @@ export const createTenantSchema = z.object({
     .trim()
     .min(1, "Enter the customer's name.")
     .min(2, "Use at least 2 characters.")
-    .max(100, "Use at most 100 characters.")
+    .max(TEXT_LIMITS.name, tooLongMessage(TEXT_LIMITS.name))
     .regex(VISIBLE_TEXT, "Use visible characters only (no control or direction-override characters)."),
   slug: slugSchema,
   adminEmail: emailSchema,

@@ -20,7 +20,7 @@ export default async function NoAccessPage() {
   return (
     <Card>
       <CardHeader>
-        <CardTitle>You don&apos;t have access to Custody</CardTitle>
+        <CardTitle as="h1">You don&apos;t have access to Custody</CardTitle>
         <CardDescription>
           {email ? (
             <>

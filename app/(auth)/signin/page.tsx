@@ -54,7 +54,7 @@ export default async function SignInPage({
   return (
     <Card>
       <CardHeader>
-        <CardTitle>Sign in to Custody</CardTitle>
+        <CardTitle as="h1">Sign in to Custody</CardTitle>
         <CardDescription>Use your organisation&apos;s single sign-on.</CardDescription>
       </CardHeader>
       <CardContent className="space-y-4">

@@ -3,6 +3,7 @@ import { isIP } from "node:net";
 import { z } from "zod";
 import { SinkDeliveryError } from "../types";
 import type { SinkFormField, SinkInputPolicy } from "./definition";
+import { TEXT_LIMITS, tooLongMessage } from "@/lib/validation/limits";
 
 // The pieces several kinds share: setting schemas (URL, host, port, CA certificate), their form
 // fields, and how a URL sink names its destination. Whether a host is reachable, and whether it
@@ -14,7 +15,7 @@ export function urlSchema(policy: SinkInputPolicy, example: string) {
     .string({ message: `Enter a URL such as ${example}.` })
     .trim()
     .min(1, `Enter a URL such as ${example}.`)
-    .max(2048, "Use at most 2048 characters.")
+    .max(TEXT_LIMITS.url, tooLongMessage(TEXT_LIMITS.url))
     .superRefine((value, ctx) => {
       let url: URL;
       try {

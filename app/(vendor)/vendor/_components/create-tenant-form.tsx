@@ -7,6 +7,7 @@ import { FormField } from "@/components/ui/form-field";
 import { Input } from "@/components/ui/input";
 import type { ActionResult } from "@/lib/http/action-result";
 import { createTenantAction } from "../actions";
+import { TEXT_LIMITS, limitHint } from "@/lib/validation/limits";
 
 function slugify(name: string): string {
   return name
@@ -14,7 +15,7 @@ function slugify(name: string): string {
     .normalize("NFKD")
     .replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "")
-    .slice(0, 40);
+    .slice(0, TEXT_LIMITS.slug);
 }
 
 export function CreateTenantForm() {
@@ -32,7 +33,7 @@ function TenantFields({ state, action }: { state: ActionResult | null; action: (
   return (
     <form action={action} className="space-y-4" noValidate>
       <div className="grid gap-4 sm:grid-cols-3">
-        <FormField label="Customer name" htmlFor="tenant-name" error={errors?.name?.[0]}>
+        <FormField label="Customer name" htmlFor="tenant-name" error={errors?.name?.[0]} hint={limitHint(TEXT_LIMITS.name)}>
           <Input
             id="tenant-name"
             name="name"
@@ -44,7 +45,7 @@ function TenantFields({ state, action }: { state: ActionResult | null; action: (
             }}
           />
         </FormField>
-        <FormField label="URL name" htmlFor="tenant-slug" error={errors?.slug?.[0]} hint="Used in console URLs.">
+        <FormField label="URL name" htmlFor="tenant-slug" error={errors?.slug?.[0]} hint={limitHint(TEXT_LIMITS.slug, "Used in console URLs.")}>
           <Input
             id="tenant-slug"
             name="slug"

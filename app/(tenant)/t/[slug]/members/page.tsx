@@ -62,6 +62,7 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
                         membershipId={member.id}
                         email={member.email}
                         role={member.role}
+                        isSelf={member.userId === principal.userId}
                       />
                     </TableCell>
                   ) : null}

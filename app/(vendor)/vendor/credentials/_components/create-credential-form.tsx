@@ -13,6 +13,7 @@ import { scopeField } from "@/lib/validation/credentials";
 import { SERVICE_SCOPES, type ServiceScope } from "@/lib/validation/keyservice";
 import { createCredentialAction, type IssuedToken } from "../actions";
 import { TokenReveal } from "./token-reveal";
+import { TEXT_LIMITS, limitHint } from "@/lib/validation/limits";
 
 const SCOPE_HELP: Record<ServiceScope, string> = {
   wrap: "new data keys for encrypting",
@@ -49,8 +50,8 @@ function CredentialFields({
   return (
     <form action={action} className="space-y-4" noValidate>
       <div className="grid gap-4 sm:grid-cols-2">
-        <FormField label="Name" htmlFor="credential-name" error={errors?.name?.[0]} hint="What uses it, e.g. billing-api (production).">
-          <Input id="credential-name" name="name" required maxLength={100} defaultValue={values?.name} placeholder="billing-api" autoComplete="off" />
+        <FormField label="Name" htmlFor="credential-name" error={errors?.name?.[0]} hint={limitHint(TEXT_LIMITS.name, "What uses it, e.g. billing-api (production).")}>
+          <Input id="credential-name" name="name" required defaultValue={values?.name} placeholder="billing-api" autoComplete="off" />
         </FormField>
         <FormField
           label="Tenant"

@@ -46,12 +46,11 @@ export default async function IntegrityPage({ params }: { params: Promise<{ slug
             description="Custody signs the head of this trail with its deployment key every hour when it has moved, and whenever you ask. Keep a checkpoint and the public key: later, you can prove with openssl alone that the trail up to that event has not been rewritten since."
             actions={
               key ? (
-                <>
+                <SignCheckpointForm tenantId={tenant.id}>
                   <a href={`${base}/public-key`} download={PUBLIC_KEY_FILE} className={buttonVariants({ variant: "outline" })}>
                     Download public key
                   </a>
-                  <SignCheckpointForm tenantId={tenant.id} />
-                </>
+                </SignCheckpointForm>
               ) : null
             }
           />

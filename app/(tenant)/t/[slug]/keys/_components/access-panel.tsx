@@ -114,7 +114,8 @@ export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPr
               <DialogTitle>Revoke the vendor&apos;s access to {tenantName}?</DialogTitle>
               <DialogDescription>
                 At once, on every instance, the vendor&apos;s application can no longer wrap or unwrap any data key for {tenantName}:
-                reading and writing {tenantName}&apos;s encrypted data stops working until you restore access. Nothing is deleted.
+                reading and writing {tenantName}&apos;s encrypted data stops working until you restore access. Nothing is deleted. To
+                confirm, type {tenantName}&apos;s URL name, <code className="font-mono">{tenantSlug}</code>.
               </DialogDescription>
             </DialogHeader>
             <form action={(data) => { setConfirmOpen(false); revoke(data); }} className="space-y-4">

@@ -1,6 +1,6 @@
 "use client";
 
-import { useActionState, useState } from "react";
+import { type ReactNode, useActionState, useState } from "react";
 import { SubmitButton } from "@/components/submit-button";
 import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Button } from "@/components/ui/button";
@@ -16,55 +16,120 @@ import {
 } from "@/components/ui/dialog";
 import { changeMemberRoleAction, removeMemberAction } from "../actions";
 
-type Props = { tenantId: string; tenantName: string; membershipId: string; email: string; role: "admin" | "auditor" };
+type Props = {
+  tenantId: string;
+  tenantName: string;
+  membershipId: string;
+  email: string;
+  role: "admin" | "auditor";
+  /** The row is the signed-in person's own: the words address them ("Leave Acme"). */
+  isSelf?: boolean;
+};
 
-export function MemberActions({ tenantId, tenantName, membershipId, email, role }: Props) {
+const ROLE_EFFECT = {
+  admin: "be able to manage keys, members and log sinks, and to revoke the vendor's access",
+  auditor: "be able to read the trail and the settings, but not to change anything",
+} as const;
+
+/** A change asked for with a button and applied only once confirmed in a dialog. */
+function ConfirmedAction({
+  trigger,
+  title,
+  description,
+  confirm,
+  pendingLabel,
+  destructive = false,
+  action,
+  fields,
+}: {
+  trigger: ReactNode;
+  title: string;
+  description: string;
+  confirm: string;
+  pendingLabel: string;
+  destructive?: boolean;
+  action: (data: FormData) => void;
+  fields: Record<string, string>;
+}) {
+  const [open, setOpen] = useState(false);
+  return (
+    <Dialog open={open} onOpenChange={setOpen}>
+      <DialogTrigger asChild>{trigger}</DialogTrigger>
+      <DialogContent>
+        <DialogHeader>
+          <DialogTitle>{title}</DialogTitle>
+          <DialogDescription>{description}</DialogDescription>
+        </DialogHeader>
+        <form
+          action={(data) => {
+            setOpen(false);
+            action(data);
+          }}
+        >
+          {Object.entries(fields).map(([name, value]) => (
+            <input key={name} type="hidden" name={name} value={value} />
+          ))}
+          <DialogFooter>
+            <DialogClose asChild>
+              <Button variant="outline" type="button">
+                Cancel
+              </Button>
+            </DialogClose>
+            <SubmitButton variant={destructive ? "destructive" : "default"} pendingLabel={pendingLabel}>
+              {confirm}
+            </SubmitButton>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+export function MemberActions({ tenantId, tenantName, membershipId, email, role, isSelf = false }: Props) {
   const [roleState, changeRole] = useActionState(changeMemberRoleAction, null);
   const [removeState, remove] = useActionState(removeMemberAction, null);
-  const [confirming, setConfirming] = useState(false);
   const other = role === "admin" ? "auditor" : "admin";
   const error = (roleState && !roleState.ok ? roleState.message : null) ?? (removeState && !removeState.ok ? removeState.message : null);
+  const fields = { tenantId, membershipId };
 
   return (
     <div className="flex flex-col items-end gap-2">
       <div className="flex items-center justify-end gap-2">
-        <form action={changeRole} className="flex items-center gap-2">
-          <input type="hidden" name="tenantId" value={tenantId} />
-          <input type="hidden" name="membershipId" value={membershipId} />
-          <input type="hidden" name="role" value={other} />
-          <SubmitButton variant="outline" size="sm" pendingLabel="Saving…" aria-label={`Make ${email} ${other}`}>
-            Make {other}
-          </SubmitButton>
-        </form>
-        <Dialog open={confirming} onOpenChange={setConfirming}>
-          <DialogTrigger asChild>
-            <Button variant="ghost" size="sm" className="text-destructive" aria-label={`Remove ${email}`}>
-              Remove
+        <ConfirmedAction
+          trigger={
+            <Button variant="outline" size="sm" aria-label={`Make ${email} ${other}`}>
+              Make {other}
             </Button>
-          </DialogTrigger>
-          <DialogContent>
-            <DialogHeader>
-              <DialogTitle>Remove {email}?</DialogTitle>
-              <DialogDescription>
-                They lose access to {tenantName} at once, including any page they have open. You can add them again later.
-              </DialogDescription>
-            </DialogHeader>
-            <form action={(data) => { setConfirming(false); remove(data); }}>
-              <input type="hidden" name="tenantId" value={tenantId} />
-              <input type="hidden" name="membershipId" value={membershipId} />
-              <DialogFooter>
-                <DialogClose asChild>
-                  <Button variant="outline" type="button">
-                    Cancel
-                  </Button>
-                </DialogClose>
-                <SubmitButton variant="destructive" pendingLabel="Removing…">
-                  Remove member
-                </SubmitButton>
-              </DialogFooter>
-            </form>
-          </DialogContent>
-        </Dialog>
+          }
+          title={isSelf ? `Make yourself an ${other}?` : `Make ${email} an ${other}?`}
+          description={
+            isSelf
+              ? `You will then ${ROLE_EFFECT[other]} in ${tenantName}.`
+              : `They will then ${ROLE_EFFECT[other]} in ${tenantName}, from their next click.`
+          }
+          confirm={`Make ${other}`}
+          pendingLabel="Saving…"
+          action={changeRole}
+          fields={{ ...fields, role: other }}
+        />
+        <ConfirmedAction
+          trigger={
+            <Button variant="ghost" size="sm" className="text-destructive" aria-label={isSelf ? `Leave ${tenantName}` : `Remove ${email}`}>
+              {isSelf ? "Leave" : "Remove"}
+            </Button>
+          }
+          title={isSelf ? `Leave ${tenantName}?` : `Remove ${email}?`}
+          description={
+            isSelf
+              ? `You will lose access to ${tenantName} at once, including any page you have open. Another admin can add you again.`
+              : `They lose access to ${tenantName} at once, including any page they have open. You can add them again later.`
+          }
+          confirm={isSelf ? `Leave ${tenantName}` : "Remove member"}
+          pendingLabel={isSelf ? "Leaving…" : "Removing…"}
+          destructive
+          action={remove}
+          fields={fields}
+        />
       </div>
       {roleState?.ok ? (
         <p role="status" className="text-xs text-success">

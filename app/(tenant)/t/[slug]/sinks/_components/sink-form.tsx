@@ -17,6 +17,7 @@ import type { SinkOutcome } from "@/lib/validation/sinks";
 import { createSinkAction, type IssuedSecret, updateSinkAction } from "../actions";
 import { actionField, errorFor, KNOWN_ACTIONS, OUTCOME_LABELS, outcomeField, SINK_OUTCOMES } from "../sink-form-names";
 import { SecretReveal } from "./secret-reveal";
+import { TEXT_LIMITS, limitHint } from "@/lib/validation/limits";
 
 /** What the edit form starts from: the stored sink, never its secret. */
 export type SinkFormInitial = {
@@ -99,8 +100,8 @@ function SinkFields({
       <input type="hidden" name="tenantId" value={tenantId} />
       {initial ? <input type="hidden" name="sinkId" value={initial.id} /> : null}
       <div className="grid gap-4 sm:grid-cols-2">
-        <FormField label="Name" htmlFor={id("name")} error={errorFor(errors, "name")} hint="What it feeds, e.g. Splunk production.">
-          <Input id={id("name")} name="name" required maxLength={100} defaultValue={values?.name ?? initial?.name ?? ""} autoComplete="off" />
+        <FormField label="Name" htmlFor={id("name")} error={errorFor(errors, "name")} hint={limitHint(TEXT_LIMITS.name, "What it feeds, e.g. Splunk production.")}>
+          <Input id={id("name")} name="name" required defaultValue={values?.name ?? initial?.name ?? ""} autoComplete="off" />
         </FormField>
         {initial ? (
           <FormField label="Kind" htmlFor={id("kind")} hint="A sink's kind cannot change: add a new sink instead.">

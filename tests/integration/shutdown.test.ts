@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { disconnectDb } from "@/lib/db";
+import { applyMigrations } from "@/lib/db/migrate";
+import { closePool } from "@/lib/db/pool";
+import { KeyServiceFixture } from "../helpers/key-service";
+import { PrivatePostgres } from "../helpers/private-postgres";
+
+// Ctrl-C in a terminal signals the whole process group: Custody and its PostgreSQL stop at the
+// same moment (the embedded database is a child of `npm start`), so connections drop while
+// Custody is still closing them. That is a shutdown, not an outage: one line and nothing else,
+// at the default log level — no "stopping" info line, no "lost the connection" warning, no
+// stack. The key-service process (`npm run keyservice`, the same key service, listeners and
+// signal handling as `npm start`) stands in for the whole console, which needs a build.
+
+let server: PrivatePostgres;
+let fixture: KeyServiceFixture;
+
+beforeAll(async () => {
+  server = await PrivatePostgres.start();
+  const databaseUrl = await server.createDatabase("custody_shutdown");
+  await applyMigrations(databaseUrl, { log: () => {} });
+  process.env.DATABASE_URL = databaseUrl;
+  fixture = await KeyServiceFixture.start(databaseUrl);
+}, 120_000);
+
+afterAll(async () => {
+  await fixture?.close();
+  await disconnectDb();
+  await closePool();
+  await server?.close();
+});
+
+describe("Ctrl-C", () => {
+  it("prints one line while the database goes down with the process", async () => {
+    const instance = await fixture.instance({ LOG_LEVEL: "info" });
+    const before = instance.output().length;
+    // "close": the output is all read, not only the process gone.
+    const exited = new Promise<string>((resolve) => instance.process.once("close", (code, signal) => resolve(`exit ${code ?? signal}`)));
+    // What the terminal does: the signal to both at once.
+    instance.process.kill("SIGINT");
+    const databaseDown = server.stop("fast");
+    const code = await exited;
+    await databaseDown;
+    const after = instance.output().slice(before).split("\n").filter((line) => line.trim() !== "");
+    expect(after).toEqual(["SIGINT received, stopping the key service"]);
+    expect(code).toBe("exit 0");
+    await server.startServer();
+  }, 60_000);
+});
