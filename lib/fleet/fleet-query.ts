@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TEXT_LIMITS, tooLongMessage } from "@/lib/validation/limits";
 
 // What the vendor's fleet table can be asked for, in the page's query string. The table is
 // sorted, filtered and paged by the database, so a fleet of ten thousand tenants costs one
@@ -14,10 +15,9 @@ export const FLEET_PAGE_SIZE = 50;
 
 /** A tenant id, as the search box takes one. */
 export const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const MAX_SEARCH = 100;
 
 export const fleetQuerySchema = z.object({
-  q: z.string().trim().max(MAX_SEARCH).default(""),
+  q: z.string().trim().max(TEXT_LIMITS.search, tooLongMessage(TEXT_LIMITS.search)).default(""),
   state: z.enum(FLEET_STATES).optional(),
   sort: z.enum(FLEET_SORTS).default("attention"),
   dir: z.enum(["asc", "desc"]).optional(),

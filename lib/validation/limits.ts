@@ -13,6 +13,8 @@ export const TEXT_LIMITS = {
   email: 254,
   /** Receiver URLs. */
   url: 2048,
+  /** Search boxes (the vendor's fleet table). */
+  search: 100,
 } as const;
 
 /** The error for input over `max` characters. */

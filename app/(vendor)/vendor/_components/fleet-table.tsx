@@ -58,7 +58,7 @@ export function FleetTable({ page, query, ignored }: { page: FleetPage; query: F
       <form method="get" action="/vendor" role="search" className="flex flex-wrap items-end gap-2">
         <label className="grid min-w-48 flex-1 gap-1 text-sm font-medium">
           Search
-          <Input name="q" defaultValue={query.q} placeholder="Name, URL name or tenant id" maxLength={100} />
+          <Input name="q" defaultValue={query.q} placeholder="Name, URL name or tenant id" />
         </label>
         <label className="grid w-52 gap-1 text-sm font-medium">
           State
