@@ -2,6 +2,7 @@ import "server-only";
 import type { AuditAction } from "@/lib/audit/actions";
 import { type Actor, type AuditDetails, type AuditInput, appendAuditEvent } from "@/lib/audit/trail/append";
 import type { Tx } from "@/lib/db";
+import type { AuditEvent } from "@/lib/db/generated/client";
 import type { AppError } from "@/lib/errors";
 import type { TenantRoleName } from "@/lib/validation/tenants";
 import { actorOf, type Caller, type Standing } from "./caller";
@@ -16,7 +17,7 @@ export type TenantChange = {
   /** A refusal of this change: throw it; the transaction rolls back and the refusal is audited as denied. */
   deny(reason: string, publicError: AppError, target?: Target): Refusal;
   /** Appends this change's event (by default: the attempted action, on its target, succeeded) in the transaction. */
-  record(event: { details: AuditDetails; target?: Target; action?: AuditAction; outcome?: AuditInput["outcome"] }): Promise<void>;
+  record(event: { details: AuditDetails; target?: Target; action?: AuditAction; outcome?: AuditInput["outcome"] }): Promise<AuditEvent>;
 };
 
 /**
@@ -38,8 +39,8 @@ export function tenantChange<T>(
       standing,
       actor,
       deny: (reason, publicError, deniedTarget = target) => deny(caller, standing, tenantId, action, deniedTarget, reason, publicError),
-      record: async (event) => {
-        await appendAuditEvent(tx, {
+      record: (event) =>
+        appendAuditEvent(tx, {
           tenantId,
           actor,
           action: event.action ?? action,
@@ -47,8 +48,7 @@ export function tenantChange<T>(
           outcome: event.outcome ?? "success",
           request: caller.request,
           details: event.details,
-        });
-      },
+        }),
     });
   });
 }

@@ -2,22 +2,12 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { AUDIT_ACTIONS } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { type Caller, runAudited } from "@/lib/authz";
+import { type Caller, tenantChange } from "@/lib/authz";
 import { type CreateSinkInput, createSinkSchema } from "@/lib/validation/sinks";
 import { SINK_KINDS, secretOf, sinkKind, type SinkKindRegistry } from "../kinds";
 import { sinkPolicy } from "../policy";
 import { encryptSinkSecret } from "../secrets";
-import {
-  auditSink,
-  conflictOnName,
-  detailsOf,
-  MAX_SINKS_PER_TENANT,
-  OUTCOME_DB,
-  parse,
-  requireSinkAdmin,
-  type SinkSecretOnce,
-  settingsOf,
-} from "./shared";
+import { conflictOnName, detailsOf, MAX_SINKS_PER_TENANT, OUTCOME_DB, parse, type SinkSecretOnce, settingsOf, TARGET_TYPE } from "./shared";
 
 /**
  * A tenant admin adds a sink. Returns a generated secret (a webhook's signing secret), the only
@@ -32,9 +22,8 @@ export async function createSink(caller: Caller, input: CreateSinkInput, kinds: 
   const secret = secretOf(sinkKind(kinds, data.kind)!.secret, data, "create");
   const settings = settingsOf(data);
   try {
-    await runAudited(async (tx) => {
-      const action = AUDIT_ACTIONS.sinkCreated;
-      const standing = await requireSinkAdmin(tx, caller, data.tenantId, action, sinkId);
+    const attempt = { tenantId: data.tenantId, action: AUDIT_ACTIONS.sinkCreated, target: { type: TARGET_TYPE, id: sinkId } };
+    await tenantChange(caller, attempt, async ({ tx, record }) => {
       // Serialises creations in the tenant (the count below would race otherwise).
       await tx.$queryRaw`SELECT id FROM tenants WHERE id = ${data.tenantId}::uuid FOR UPDATE`;
       if ((await tx.logSink.count({ where: { tenantId: data.tenantId } })) >= MAX_SINKS_PER_TENANT) {
@@ -56,7 +45,7 @@ export async function createSink(caller: Caller, input: CreateSinkInput, kinds: 
           updatedById: caller.userId,
         },
       });
-      const event = await auditSink(tx, caller, standing, data.tenantId, action, sinkId, detailsOf(kinds, data.name, data.kind, settings, data.filter));
+      const event = await record({ details: detailsOf(kinds, data.name, data.kind, settings, data.filter) });
       await tx.logSink.update({ where: { id: sinkId }, data: { enqueuedSeq: event.seq - 1n } });
     });
   } catch (error) {

@@ -2,14 +2,14 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
 import { errorFields, log } from "@/lib/log";
-import { actorOf, type Caller, runAudited, type Standing } from "@/lib/authz";
+import { actorOf, type Caller, type Standing, tenantChange } from "@/lib/authz";
 import { sinkActionSchema } from "@/lib/validation/sinks";
 import { storedSinkConfig } from "../config";
 import { SINK_KINDS, sendBatchWith, type SinkKindRegistry } from "../kinds";
 import { sinkPolicy } from "../policy";
 import { SinkDeliveryError, type SinkEvent, type SinkTransport } from "../types";
 import { sanitizeDeliveryError } from "../worker";
-import { notFound, parse, requireSinkAdmin, TARGET_TYPE } from "./shared";
+import { notFound, parse, TARGET_TYPE } from "./shared";
 
 export type TestResult = { ok: boolean; message: string; ms: number };
 
@@ -51,8 +51,8 @@ export async function sendTestEvent(
 ): Promise<TestResult> {
   const { tenantId, sinkId } = parse(sinkActionSchema, input);
   const action = AUDIT_ACTIONS.sinkTested;
-  const { sink, standing } = await runAudited(async (tx) => {
-    const standing = await requireSinkAdmin(tx, caller, tenantId, action, sinkId);
+  const attempt = { tenantId, action, target: { type: TARGET_TYPE, id: sinkId } };
+  const { sink, standing } = await tenantChange(caller, attempt, async ({ tx, standing }) => {
     const sink = await tx.logSink.findFirst({ where: { id: sinkId, tenantId } });
     if (!sink) throw notFound();
     return { sink, standing };

@@ -1,9 +1,9 @@
 import "server-only";
 import { AUDIT_ACTIONS } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { type Caller, runAudited } from "@/lib/authz";
+import { type Caller, tenantChange } from "@/lib/authz";
 import { sinkActionSchema } from "@/lib/validation/sinks";
-import { auditSink, lockSink, parse, requireSinkAdmin } from "./shared";
+import { lockSink, parse, TARGET_TYPE } from "./shared";
 
 /**
  * Pauses or resumes a sink. A disabled sink is paused, not emptied: nothing is sent while it is
@@ -12,12 +12,11 @@ import { auditSink, lockSink, parse, requireSinkAdmin } from "./shared";
 export async function setSinkEnabled(caller: Caller, input: { tenantId: string; sinkId: string; enabled: boolean }): Promise<void> {
   const { tenantId, sinkId } = parse(sinkActionSchema, input);
   if (typeof input.enabled !== "boolean") throw new AppError("bad_request", "Say whether the sink is enabled.");
-  await runAudited(async (tx) => {
-    const action = AUDIT_ACTIONS.sinkUpdated;
-    const standing = await requireSinkAdmin(tx, caller, tenantId, action, sinkId);
+  const attempt = { tenantId, action: AUDIT_ACTIONS.sinkUpdated, target: { type: TARGET_TYPE, id: sinkId } };
+  await tenantChange(caller, attempt, async ({ tx, record }) => {
     const sink = await lockSink(tx, tenantId, sinkId);
     if (sink.enabled === input.enabled) return;
     await tx.logSink.update({ where: { id: sink.id }, data: { enabled: input.enabled, updatedById: caller.userId, updatedAt: new Date() } });
-    await auditSink(tx, caller, standing, tenantId, action, sink.id, { name: sink.name, kind: sink.kind, enabled: input.enabled });
+    await record({ details: { name: sink.name, kind: sink.kind, enabled: input.enabled } });
   });
 }

@@ -1,10 +1,9 @@
 import "server-only";
-import { type AuditAction, appendAuditEvent } from "@/lib/audit";
 import type { AuditDetails } from "@/lib/audit/trail/append";
 import { getDb, isUniqueViolation, type Tx } from "@/lib/db";
 import type { AuditOutcome, LogSink, Prisma } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, requireTenantRole, type Standing, standingOf } from "@/lib/authz";
+import { type Caller, type Standing, standingOf } from "@/lib/authz";
 import type { SinkOutcome } from "@/lib/validation/sinks";
 import { destinationOf, type SinkKindRegistry, type StoredSettings } from "../kinds";
 
@@ -25,11 +24,6 @@ export async function requireMember(caller: Caller, tenantId: string): Promise<S
   const standing = await standingOf(getDb(), caller.userId, tenantId);
   if (standing.role === null) throw new AppError("forbidden", "You are not a member of this tenant.");
   return standing;
-}
-
-/** A tenant admin's standing, checked in the transaction; a refusal is audited against the sink. */
-export function requireSinkAdmin(tx: Tx, caller: Caller, tenantId: string, action: AuditAction, sinkId: string): Promise<Standing> {
-  return requireTenantRole(tx, caller, tenantId, ["admin"], { action, target: { type: TARGET_TYPE, id: sinkId } });
 }
 
 export function notFound(): AppError {
@@ -55,26 +49,6 @@ export function detailsOf(
 /** The settings as stored (jsonb): plain JSON. */
 export function settingsOf(data: { settings: StoredSettings }): StoredSettings & Prisma.InputJsonObject {
   return JSON.parse(JSON.stringify(data.settings)) as StoredSettings & Prisma.InputJsonObject;
-}
-
-export async function auditSink(
-  tx: Tx,
-  caller: Caller,
-  standing: Standing,
-  tenantId: string,
-  action: AuditAction,
-  sinkId: string,
-  details: AuditDetails,
-) {
-  return appendAuditEvent(tx, {
-    tenantId,
-    actor: actorOf(caller, standing),
-    action,
-    target: { type: TARGET_TYPE, id: sinkId },
-    outcome: "success",
-    request: caller.request,
-    details,
-  });
 }
 
 export function conflictOnName(error: unknown): never {

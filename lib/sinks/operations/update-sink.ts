@@ -1,12 +1,12 @@
 import "server-only";
 import { AUDIT_ACTIONS } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
-import { type Caller, runAudited } from "@/lib/authz";
+import { type Caller, tenantChange } from "@/lib/authz";
 import { type UpdateSinkInput, updateSinkSchema } from "@/lib/validation/sinks";
 import { SINK_KINDS, secretOf, sinkKind, type SinkKindRegistry } from "../kinds";
 import { sinkPolicy } from "../policy";
 import { encryptSinkSecret } from "../secrets";
-import { auditSink, conflictOnName, detailsOf, lockSink, OUTCOME_DB, parse, requireSinkAdmin, type SinkSecretOnce, settingsOf } from "./shared";
+import { conflictOnName, detailsOf, lockSink, OUTCOME_DB, parse, type SinkSecretOnce, settingsOf, TARGET_TYPE } from "./shared";
 
 /**
  * A tenant admin edits a sink (not its kind). A rotated generated secret is returned, once. A
@@ -17,9 +17,8 @@ export async function updateSink(caller: Caller, input: UpdateSinkInput, kinds: 
   const settings = settingsOf(data);
   const secret = secretOf(sinkKind(kinds, data.kind)!.secret, data, "update");
   try {
-    await runAudited(async (tx) => {
-      const action = AUDIT_ACTIONS.sinkUpdated;
-      const standing = await requireSinkAdmin(tx, caller, data.tenantId, action, data.sinkId);
+    const attempt = { tenantId: data.tenantId, action: AUDIT_ACTIONS.sinkUpdated, target: { type: TARGET_TYPE, id: data.sinkId } };
+    await tenantChange(caller, attempt, async ({ tx, record }) => {
       const sink = await lockSink(tx, data.tenantId, data.sinkId);
       if (sink.kind !== data.kind) {
         throw new AppError("bad_request", "A sink's kind cannot change: add a new sink instead.", { kind: ["Cannot change."] });
@@ -36,10 +35,7 @@ export async function updateSink(caller: Caller, input: UpdateSinkInput, kinds: 
           updatedAt: new Date(),
         },
       });
-      await auditSink(tx, caller, standing, data.tenantId, action, sink.id, {
-        ...detailsOf(kinds, data.name, data.kind, settings, data.filter),
-        secretChanged: secret.store !== null,
-      });
+      await record({ details: { ...detailsOf(kinds, data.name, data.kind, settings, data.filter), secretChanged: secret.store !== null } });
     });
   } catch (error) {
     conflictOnName(error);
