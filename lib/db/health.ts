@@ -44,16 +44,43 @@ export function stopDatabaseHealth(): void {
 
 /** Connects afresh and runs SELECT 1, within timeoutMs. */
 export async function pingDatabase(timeoutMs = PROBE_TIMEOUT_MS): Promise<boolean> {
+  return (await checkDatabase([], timeoutMs)).reachable;
+}
+
+export type DatabaseCheck = {
+  reachable: boolean;
+  /** Of the migrations asked about, those the database has not finished applying (null: not reachable). */
+  missingMigrations: string[] | null;
+};
+
+/**
+ * Connects afresh and, within timeoutMs, checks that the database answers and that every one of
+ * `migrations` is applied (Prisma's _prisma_migrations: finished, not rolled back). A database
+ * restored from an older backup, or a new release started before `npm run db:migrate`, is
+ * reachable yet not ready.
+ */
+export async function checkDatabase(migrations: string[], timeoutMs = PROBE_TIMEOUT_MS): Promise<DatabaseCheck> {
   const url = getConfig().DATABASE_URL;
-  if (!url) return false;
+  if (!url) return { reachable: false, missingMigrations: null };
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs, application_name: "custody-health" });
   client.on("error", () => {});
   try {
     await client.connect();
-    await client.query("SELECT 1");
-    return true;
-  } catch {
-    return false;
+    if (migrations.length === 0) {
+      await client.query("SELECT 1");
+      return { reachable: true, missingMigrations: [] };
+    }
+    const applied = await client.query<{ migration_name: string }>(
+      `SELECT migration_name FROM _prisma_migrations
+        WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL AND migration_name = ANY($1::text[])`,
+      [migrations],
+    );
+    const done = new Set(applied.rows.map((row) => row.migration_name));
+    return { reachable: true, missingMigrations: migrations.filter((name) => !done.has(name)) };
+  } catch (error) {
+    // No _prisma_migrations table at all: reachable, nothing applied.
+    if ((error as { code?: string }).code === "42P01") return { reachable: true, missingMigrations: migrations };
+    return { reachable: false, missingMigrations: null };
   } finally {
     await client.end().catch(() => {});
   }

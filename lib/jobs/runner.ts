@@ -17,21 +17,32 @@ export type Job = {
   run: (signal: AbortSignal) => Promise<unknown>;
 };
 
-export type JobRunner = { stop: () => Promise<void>; runNow: (name: string) => Promise<void> };
+export type JobRunner = {
+  stop: () => Promise<void>;
+  runNow: (name: string) => Promise<void>;
+  /** For readiness: "stalled" while some run has taken far longer than its job's interval. */
+  status: () => "ok" | "stalled" | "stopped";
+};
 
-export function startJobRunner(jobs: Job[]): JobRunner {
+/** A run is stalled once it has taken this many intervals, and at least STALL_FLOOR_MS. */
+const STALL_INTERVALS = 3;
+const STALL_FLOOR_MS = 10 * 60_000;
+
+export function startJobRunner(jobs: Job[], clock: { now: () => number } = Date): JobRunner {
   const controller = new AbortController();
   const timers = new Map<string, NodeJS.Timeout>();
   const inFlight = new Map<string, Promise<void>>();
+  const startedAt = new Map<string, number>();
 
   const runOnce = (job: Job): Promise<void> => {
     const current = inFlight.get(job.name);
     if (current) return current;
-    const started = Date.now();
+    const started = clock.now();
+    startedAt.set(job.name, started);
     const promise = job
       .run(controller.signal)
       .then(
-        (outcome) => log.debug({ job: job.name, ms: Date.now() - started, outcome }, "background job finished"),
+        (outcome) => log.debug({ job: job.name, ms: clock.now() - started, outcome }, "background job finished"),
         (error: unknown) => {
           // A database outage is logged once (lib/db/health.ts); the job simply runs again later.
           if (isDatabaseUnavailable(error)) noteDatabaseError(error);
@@ -40,6 +51,7 @@ export function startJobRunner(jobs: Job[]): JobRunner {
       )
       .finally(() => {
         inFlight.delete(job.name);
+        startedAt.delete(job.name);
         schedule(job, job.intervalMs);
       });
     inFlight.set(job.name, promise);
@@ -57,6 +69,15 @@ export function startJobRunner(jobs: Job[]): JobRunner {
   for (const job of jobs) schedule(job, job.firstRunMs ?? 5_000);
 
   return {
+    status: () => {
+      if (controller.signal.aborted) return "stopped";
+      const now = clock.now();
+      const stalled = jobs.some((job) => {
+        const since = startedAt.get(job.name);
+        return since !== undefined && now - since > Math.max(STALL_INTERVALS * job.intervalMs, STALL_FLOOR_MS);
+      });
+      return stalled ? "stalled" : "ok";
+    },
     runNow: async (name) => {
       const job = jobs.find((j) => j.name === name);
       if (!job) throw new Error(`no background job named ${name}`);

@@ -1,20 +1,46 @@
+import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pingDatabase } from "@/lib/db/health";
+import path from "node:path";
+import { checkDatabase } from "@/lib/db/health";
 import { API_SECURITY_HEADERS } from "@/lib/http/security-headers";
 
 // Health endpoints for load balancers and orchestrators, served by the node:http server itself
 // (never by Next, so they answer while the database is away):
 //   GET /api/health/live   200 while the process serves requests at all
 //   GET /api/health/ready  200 when it can do its work: the database answers (a fresh
-//                          connection and SELECT 1, each time), and the key service's LISTEN
-//                          connection is up where there is one; else 503 naming what is not.
+//                          connection, each time) with every migration this release ships
+//                          applied, the key service's LISTEN connection is up where there is
+//                          one, and no background job is stuck where they run; else 503
+//                          naming what is not.
 
 export const HEALTH_PATH = /^\/api\/health\/(live|ready)\/?(?:\?|$)/;
 
 export type ReadinessChecks = {
   /** The key service's invalidation listener (revocations), where this process runs one. */
   listener?: () => boolean;
+  /** The background jobs, where this process runs them: "stalled" names a run far overdue. */
+  jobs?: () => "ok" | "stalled" | "stopped";
+  /** The migrations this release needs (default: the folders in prisma/migrations). */
+  migrations?: string[];
 };
+
+let shippedMigrations: string[] | undefined;
+
+/** The migrations in this release's prisma/migrations, read once. */
+function releaseMigrations(): string[] {
+  if (shippedMigrations) return shippedMigrations;
+  const dir = path.join(process.cwd(), "prisma", "migrations");
+  try {
+    shippedMigrations = fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(dir, entry.name, "migration.sql")))
+      .map((entry) => entry.name)
+      .sort();
+  } catch {
+    shippedMigrations = [];
+  }
+  return shippedMigrations;
+}
 
 export function handleHealth(req: IncomingMessage, res: ServerResponse, checks: ReadinessChecks): void {
   const which = HEALTH_PATH.exec(req.url ?? "")?.[1];
@@ -26,9 +52,13 @@ export function handleHealth(req: IncomingMessage, res: ServerResponse, checks: 
     answer(res, 200, { status: "live" });
     return;
   }
-  void pingDatabase().then((database) => {
-    const result: Record<string, "ok" | "unreachable" | "down"> = { database: database ? "ok" : "unreachable" };
+  void checkDatabase(checks.migrations ?? releaseMigrations()).then((database) => {
+    const result: Record<string, string> = { database: database.reachable ? "ok" : "unreachable" };
+    if (database.missingMigrations !== null) {
+      result.migrations = database.missingMigrations.length === 0 ? "ok" : `pending: ${database.missingMigrations.join(", ")}`;
+    }
     if (checks.listener) result.listener = checks.listener() ? "ok" : "down";
+    if (checks.jobs) result.jobs = checks.jobs();
     const ready = Object.values(result).every((value) => value === "ok");
     answer(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable", checks: result }, ready ? {} : { "Retry-After": "1" });
   });

@@ -24,6 +24,8 @@ export type CustodyServerOptions = {
   keyService?: (req: http.IncomingMessage, res: http.ServerResponse) => void;
   /** Whether the key service's LISTEN connection is up (part of readiness). */
   keyServiceListening?: () => boolean;
+  /** The background jobs' state, for readiness (lib/jobs). */
+  jobsStatus?: () => "ok" | "stalled" | "stopped";
 };
 
 /**
@@ -41,7 +43,7 @@ export async function startCustodyServer(options: CustodyServerOptions): Promise
     const hsts = strictTransportSecurity(req, options);
     if (hsts) res.setHeader("Strict-Transport-Security", hsts);
     const route = routeRequest(req.url ?? "", { keyService: Boolean(keyService), databaseReachable: databaseBelievedReachable() });
-    if (route === "health") return handleHealth(req, res, { listener: options.keyServiceListening });
+    if (route === "health") return handleHealth(req, res, { listener: options.keyServiceListening, jobs: options.jobsStatus });
     if (route === "key-service" && keyService) return keyService(req, res);
     for (const [name, value] of Object.entries(PAGE_SECURITY_HEADERS)) res.setHeader(name, value);
     if (route === "database-unavailable") return databaseUnavailable(req, res);

@@ -146,9 +146,10 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
   const { disconnectDb } = await import("@/lib/db");
   const { closePool } = await import("@/lib/db/pool");
   cleanups.unshift(disconnectDb, closePool);
-  // Background jobs (lib/jobs): signed audit checkpoints, retention, usage rollups, log sinks.
+  // Background jobs (lib/jobs): signed audit checkpoints, retention, usage rollups, fleet counts, log sinks.
   const { startBackgroundJobs } = await import("@/lib/jobs");
-  cleanups.unshift(startBackgroundJobs(config).stop);
+  const jobs = startBackgroundJobs(config);
+  cleanups.unshift(jobs.stop);
   const { authFailureLimitsOf, startKeyService } = await import("@/lib/keyservice");
   const keyService = await startKeyService({ leaseSeconds: env.KEY_LEASE_SECONDS, authLimits: authFailureLimitsOf(env) });
   cleanups.unshift(keyService.stop);
@@ -161,6 +162,7 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
     timeouts: httpTimeoutsOf(env),
     keyService: keyService.handle,
     keyServiceListening: () => keyService.service.listening,
+    jobsStatus: jobs.status,
   });
   cleanups.unshift(() => new Promise((resolve) => server.close(resolve)));
   // Live audit streams never end by themselves, so the server could not close: end them first.
