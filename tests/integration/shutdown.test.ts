@@ -36,8 +36,11 @@ describe("Ctrl-C", () => {
     const before = instance.output().length;
     // "close": the output is all read, not only the process gone.
     const exited = new Promise<string>((resolve) => instance.process.once("close", (code, signal) => resolve(`exit ${code ?? signal}`)));
-    // What the terminal does: the signal to both at once.
+    // What the terminal does: the signal to both. PostgreSQL goes down as soon as Custody has
+    // taken the signal (its one line), while it is still closing its connections; stopping the
+    // database before the signal is even read would be an outage, not a shutdown.
     instance.process.kill("SIGINT");
+    await expect.poll(() => instance.output().slice(before), { timeout: 30_000 }).toContain("SIGINT received");
     const databaseDown = server.stop("fast");
     const code = await exited;
     await databaseDown;
