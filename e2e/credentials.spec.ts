@@ -61,6 +61,8 @@ test("a vendor admin creates a credential, sees the token once, rotates and revo
   const first = credentialRow(page, firstId);
   await expect(first.getByTestId("credential-status")).toHaveText("active");
   await expect(first).toContainText("Acme Corp");
+  // The tenant id the application's calls must name, beside the tenant it is restricted to.
+  await expect(first).toContainText(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/);
   await expect(first).toContainText("wrap");
   await expect(first).toContainText("unwrap");
   await expect(first.getByTestId("credential-last-used")).toHaveText("never");

@@ -75,6 +75,9 @@ export default async function CredentialsPage() {
                         <>
                           <div>{c.tenant.name}</div>
                           <div className="font-mono text-xs text-muted-foreground">{c.tenant.slug}</div>
+                          <div className="font-mono text-xs break-all text-muted-foreground" title="The tenant id the key service's calls name">
+                            {c.tenant.id}
+                          </div>
                         </>
                       ) : (
                         <span className="text-muted-foreground">All tenants</span>
