@@ -117,6 +117,13 @@ export const AUDIT_CATALOGUE = {
     category: "keyService",
     outcomes: "notice",
   },
+  /** A person's console actions were refused too often in a window; recorded once per window, on the vendor chain. */
+  consoleRefusalsRateLimited: {
+    action: "console.refusals_rate_limited",
+    label: "Console actions rate-limited",
+    category: "tenant",
+    outcomes: "notice",
+  },
   credentialCreated: { action: "credential.created", label: "Service credential created", category: "credentials", outcomes: "change" },
   credentialRotated: { action: "credential.rotated", label: "Service credential rotated", category: "credentials", outcomes: "change" },
   credentialRevoked: { action: "credential.revoked", label: "Service credential revoked", category: "credentials", outcomes: "change" },

@@ -101,6 +101,9 @@ const baseSchema = z.object({
     /** Failed key-service authentications allowed per credential id per window (a right secret still passes). */
     KEYSERVICE_AUTH_FAILURES_PER_CREDENTIAL: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(10),
     KEYSERVICE_AUTH_FAILURE_WINDOW_SECONDS: seconds(1, 3600).default(60),
+    /** Refused console actions allowed per person per window, then every action of theirs is refused until it ends. */
+    CONSOLE_REFUSALS_PER_USER: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(30),
+    CONSOLE_REFUSAL_WINDOW_SECONDS: seconds(1, 3600).default(60),
     /** The request head must arrive within this many seconds, else 408 and the connection is closed. */
     HTTP_HEADERS_TIMEOUT_SECONDS: seconds(1, 120).default(10),
     /** The whole request (head and body) must arrive within this many seconds, else 408. */

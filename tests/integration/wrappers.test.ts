@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { VENDOR_CHAIN } from "@/lib/audit";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
@@ -131,6 +131,47 @@ describe("authedAction", () => {
 
     expect(await getDb().auditEvent.count()).toBe(before + 3);
     expect(await getDb().membership.count({ where: { user: { email: attempt.email } } })).toBe(0);
+  });
+});
+
+describe("refused actions, rate-limited per person", () => {
+  afterEach(() => {
+    delete process.env.CONSOLE_REFUSALS_PER_USER;
+    delete process.env.CONSOLE_REFUSAL_WINDOW_SECONDS;
+  });
+
+  it("stops a person refused too often before anything runs, records that once, and leaves everyone else alone", async () => {
+    process.env.CONSOLE_REFUSALS_PER_USER = "3";
+    process.env.CONSOLE_REFUSAL_WINDOW_SECONDS = "600";
+    const { addMemberAction } = await import("@/app/(tenant)/t/[slug]/members/actions");
+    const { tenantId: wayne } = await createTenant({ userId: vendor, request }, { name: "Wayne", slug: "wayne", adminEmail: "bruce@wayne.example" });
+    const bruce = await userId("bruce@wayne.example");
+    const attempt = { tenantId: acme.id, email: "joker@evil.example", role: "admin" };
+    const eventsOf = () => getDb().auditEvent.findMany({ where: { actorId: bruce }, orderBy: { id: "asc" } });
+
+    as("bruce@wayne.example", bruce);
+    const results = [];
+    for (let i = 0; i < 7; i++) results.push(await addMemberAction(null, form(attempt)));
+    expect(results.map((r) => (r.ok ? "ok" : r.code))).toEqual([
+      ...Array(4).fill("forbidden"),
+      ...Array(3).fill("rate_limited"),
+    ]);
+    expect(results[4]).toMatchObject({ message: expect.stringMatching(/^Too many refused actions\. Try again in \d+ s\.$/) });
+
+    // Four refusals decided and audited (the fourth crosses the limit), one crossing recorded, nothing after.
+    const events = await eventsOf();
+    expect(events.map((e) => [e.action, e.outcome, e.chain])).toEqual([
+      ...Array(4).fill(["member.invited", "DENIED", VENDOR_CHAIN]),
+      ["console.refusals_rate_limited", "DENIED", VENDOR_CHAIN],
+    ]);
+    expect(events.at(-1)!.details).toEqual({ refusals: 4, windowSeconds: 600 });
+
+    // Blocked means blocked: even an action they may take in their own tenant waits for the window.
+    const own = await addMemberAction(null, form({ tenantId: wayne, email: "alfred@wayne.example", role: "auditor" }));
+    expect(own).toMatchObject({ ok: false, code: "rate_limited" });
+    // Someone else is not affected.
+    as("ada@acme.example", acme.admin);
+    expect(await addMemberAction(null, form({ tenantId: acme.id, email: "new-hire@acme.example", role: "auditor" }))).toMatchObject({ ok: true });
   });
 });
 
