@@ -29,6 +29,7 @@ import { type DeliverOptions, deliverDue } from "@/lib/sinks/worker";
 import type { Caller } from "@/lib/authz";
 import { appendEvents, tamper } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { refusal } from "../helpers/refusal";
 import { postTransport, TestReceiver } from "../helpers/sink-receiver";
 import { waitUntil } from "../helpers/wait";
 
@@ -786,6 +787,32 @@ describe("send test event", () => {
     const tests = await getDb().auditEvent.findMany({ where: { chain: acme }, orderBy: { seq: "desc" }, take: 2 });
     expect(tests.map((e) => `${e.action} ${e.outcome}`)).toEqual(["sink.tested FAILURE", "sink.tested SUCCESS"]);
     expect(await getDb().auditEvent.count({ where: { chain: acme } })).toBe(before + 2);
+  });
+});
+
+describe("send test event, rate-limited per sink", () => {
+  afterEach(() => {
+    delete process.env.SINK_TESTS_PER_MINUTE;
+  });
+
+  it("refuses tests past the limit without connecting or auditing, per sink", async () => {
+    process.env.SINK_TESTS_PER_MINUTE = "2";
+    const r = await receiver();
+    try {
+      const first = await webhookSink("limited-a", r.url);
+      const second = await webhookSink("limited-b", r.url);
+      const before = await getDb().auditEvent.count({ where: { chain: acme, action: "sink.tested" } });
+      for (let i = 0; i < 2; i++) expect(await sendTestEvent(people.acmeAdmin, { tenantId: acme, sinkId: first }, postTransport)).toMatchObject({ ok: true });
+      const refused = await refusal(sendTestEvent(people.acmeAdmin, { tenantId: acme, sinkId: first }, postTransport));
+      expect(refused.code).toBe("rate_limited");
+      expect(refused.message).toMatch(/^This sink was tested 2 times in the last minute\. Try again in \d+ s\.$/);
+      expect(r.events).toHaveLength(2);
+      expect(await getDb().auditEvent.count({ where: { chain: acme, action: "sink.tested" } })).toBe(before + 2);
+      // Another sink has its own count.
+      expect(await sendTestEvent(people.acmeAdmin, { tenantId: acme, sinkId: second }, postTransport)).toMatchObject({ ok: true });
+    } finally {
+      await r.stop();
+    }
   });
 });
 

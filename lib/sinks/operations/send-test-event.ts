@@ -1,6 +1,9 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
+import { getConfig } from "@/lib/config";
+import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 import { actorOf, type Caller, type Standing, tenantChange } from "@/lib/authz";
 import { sinkActionSchema } from "@/lib/validation/sinks";
@@ -12,6 +15,30 @@ import { sanitizeDeliveryError } from "../worker";
 import { notFound, parse, TARGET_TYPE } from "./shared";
 
 export type TestResult = { ok: boolean; message: string; ms: number };
+
+// Each test connects to the receiver and is an event in the trail: a bound per sink keeps a
+// tenant admin (or a stuck button) from turning Custody into a load generator against a
+// receiver, or from filling the trail with tests. In this process's memory, per instance.
+const shared = globalThis as unknown as { custodySinkTests?: { perMinute: number; limiter: RateLimiterMemory } };
+
+function testLimiter(): { perMinute: number; limiter: RateLimiterMemory } {
+  const perMinute = getConfig().SINK_TESTS_PER_MINUTE;
+  if (shared.custodySinkTests?.perMinute !== perMinute) {
+    shared.custodySinkTests = { perMinute, limiter: new RateLimiterMemory({ keyPrefix: "sink-tests", points: perMinute, duration: 60 }) };
+  }
+  return shared.custodySinkTests;
+}
+
+async function admitTest(sinkId: string): Promise<void> {
+  const { perMinute, limiter } = testLimiter();
+  try {
+    await limiter.consume(sinkId);
+  } catch (rejection) {
+    if (!(rejection instanceof RateLimiterRes)) throw rejection;
+    const seconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+    throw new AppError("rate_limited", `This sink was tested ${perMinute} times in the last minute. Try again in ${seconds} s.`);
+  }
+}
 
 /** The synthetic event a test sends: marked as a test, with no place in any chain (seq 0, zero hashes). */
 function testEvent(tenantId: string, sinkId: string, caller: Caller, standing: Standing): SinkEvent {
@@ -57,6 +84,7 @@ export async function sendTestEvent(
     if (!sink) throw notFound();
     return { sink, standing };
   });
+  await admitTest(sink.id);
   const send = transport ?? sendBatchWith(kinds);
   const started = Date.now();
   let secret: string | null = null;
