@@ -2,7 +2,7 @@ import "server-only";
 import { getDb, Prisma } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { type Caller, type Standing, standingOf } from "@/lib/authz";
-import { VENDOR_SIDE_FAILURES } from "@/lib/tenants/list-tenants";
+import { VENDOR_SIDE_ERROR_KINDS } from "@/lib/kms/errors";
 import { DEFAULT_DIRECTION, FLEET_PAGE_SIZE, TENANT_ID, type FleetQuery, type FleetSort, type FleetState } from "./fleet-query";
 
 // The vendor's fleet: one row per tenant with its health, computed, sorted, filtered and paged
@@ -103,7 +103,7 @@ export function fleetPageSql(query: FleetQuery, offset: number): Prisma.Sql {
     ), trouble AS (
       SELECT tenant_id,
              bool_or(status IN ('active', 'pending_verification')) AS failing,
-             bool_or(last_error_kind IN (${Prisma.join(VENDOR_SIDE_FAILURES)})) AS vendor_side_failure
+             bool_or(last_error_kind IN (${Prisma.join([...VENDOR_SIDE_ERROR_KINDS])})) AS vendor_side_failure
         FROM kms_keys WHERE last_attempt_ok = false GROUP BY tenant_id
     ), sinks AS (
       SELECT tenant_id, count(*) AS failing FROM log_sinks WHERE enabled AND consecutive_failures > 0 GROUP BY tenant_id

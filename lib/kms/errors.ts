@@ -25,6 +25,9 @@ export type KmsErrorKind =
   | "bad_response"
   | "invalid_request";
 
+/** Failures that are the vendor's to fix (Custody's own role, its credentials, the path to KMS), not the customer's. */
+export const VENDOR_SIDE_ERROR_KINDS: readonly KmsErrorKind[] = ["access_denied_vendor", "credentials", "bad_response"];
+
 export type KmsOperation = "DescribeKey" | "GenerateDataKey" | "Decrypt" | "CreateGrant" | "ListGrants" | "RetireGrant" | "RevokeGrant";
 
 const MESSAGES: Record<KmsErrorKind, (operation: KmsOperation) => string> = {

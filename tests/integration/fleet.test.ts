@@ -91,6 +91,14 @@ describe("the fleet table", () => {
     expect(idle).toMatchObject({ state: "none", operations24h: 0, lastUsedAt: null, provider: null });
   });
 
+  it("says when a verification failed on the vendor's side, the vendor's to fix", async () => {
+    const [failing] = (await listFleet(vendor, query({ q: "fleet00051" }))).rows;
+    expect(failing).toMatchObject({ state: "failing", vendorSideFailure: false });
+    await getDb().kmsKey.updateMany({ where: { tenantId: failing!.id }, data: { lastErrorKind: "access_denied_vendor" } });
+    const [after] = (await listFleet(vendor, query({ q: "fleet00051" }))).rows;
+    expect(after).toMatchObject({ state: "failing", vendorSideFailure: true });
+  });
+
   it("sorts by any column, both ways", async () => {
     const byOps = (await listFleet(vendor, query({ sort: "operations" }))).rows.map((row) => row.operations24h);
     expect(byOps).toEqual([...byOps].sort((a, b) => b - a));
