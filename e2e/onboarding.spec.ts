@@ -3,11 +3,13 @@ import {
   DEMO,
   addMember,
   auditRows,
+  createTenantAsVendor,
   e2eUser,
   expect,
   expectNotFoundPage,
   memberRow,
   signIn,
+  submitIdpLogin,
   tenantCell,
   tenantRow,
   test,
@@ -78,7 +80,7 @@ test("a vendor admin creates a tenant, and its first admin signs in to it and ad
   await emailField.fill(firstAdmin.email);
   await create.click();
   await expect(
-    vendor.getByText(`${name} was created. ${firstAdmin.email} is its admin and can sign in with SSO now.`),
+    vendor.getByText(`${name} was created. ${firstAdmin.email} is its admin and can sign in with SSO now (in this demo, with the demo password \`npm start\` printed).`),
   ).toBeVisible();
   await expect(nameField, "a fresh form after success").toHaveValue("");
   const row = tenantRow(vendor, slug);
@@ -138,4 +140,27 @@ test("a vendor admin creates a tenant, and its first admin signs in to it and ad
   await vendor.reload();
   await expect(tenantRow(vendor, slug)).toBeVisible();
   await expect(await tenantCell(vendor, slug, "Members")).toHaveText("2");
+});
+
+test("in the demo, a tenant's invited admin whom the identity provider has never seen signs in with the demo password", async ({ newPage, pageAs }) => {
+  const suffix = uniqueSuffix();
+  const slug = `initech-${suffix}`;
+  const invited = `it-lead-${suffix}@initech.example`;
+  const stranger = `stranger-${suffix}@initech.example`;
+  const vendor = await pageAs(DEMO.vendor);
+  await createTenantAsVendor(vendor, { name: `Initech ${suffix}`, slug, adminEmail: invited });
+
+  // Someone Custody never invited gets nowhere, demo password or not.
+  const outsider = await newPage();
+  await outsider.goto("/signin");
+  await outsider.getByRole("button", { name: /^Continue with / }).click();
+  await submitIdpLogin(outsider, stranger, DEMO.vendor.password);
+  await expect(outsider.getByRole("alert")).toHaveText("Wrong email or password.");
+
+  // The invited admin signs in with the demo password and lands on their tenant.
+  const admin = await newPage();
+  await admin.goto("/");
+  await signIn(admin, invited, DEMO.vendor.password);
+  await expect(admin).toHaveURL(`${APP_ORIGIN}/t/${slug}`);
+  await expect(admin.getByRole("heading", { level: 1 })).toHaveText(`Initech ${suffix}`);
 });

@@ -4,6 +4,12 @@ import type { DemoMode } from "@/lib/server/demo-mode";
 // Demo mode's parts, composed into `npm start` by the start scripts. Each part loads its module
 // on first use, so a production start never loads the development servers or the seed.
 
+/** An address Custody knows: invited to a tenant (or a vendor admin). */
+async function isInvitedToCustody(email: string): Promise<boolean> {
+  const { getDb } = await import("@/lib/db");
+  return (await getDb().user.count({ where: { email: email.toLowerCase() } })) > 0;
+}
+
 export const demoMode: DemoMode = {
   password: DEMO_PASSWORD,
   async startIdp({ port, issuer, publicUrl, host, usersFile }) {
@@ -20,6 +26,8 @@ export const demoMode: DemoMode = {
         },
       ],
       users: [...DEMO_USERS, ...(usersFile ? loadUsersFile(usersFile) : [])],
+      // Whoever Custody has invited signs in with the demo password: the vendor's new tenants can be tried.
+      admission: { password: DEMO_PASSWORD, isInvited: isInvitedToCustody },
       host,
     });
   },

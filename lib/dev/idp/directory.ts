@@ -15,7 +15,14 @@ function scryptHash(password: string, salt: Buffer): Promise<Buffer> {
   });
 }
 
-export async function buildDirectory(users: readonly DevIdpUser[]) {
+/**
+ * Demo mode's open door: an address Custody has invited (a tenant's new admin, a new member)
+ * signs in with the demo password, so a vendor who creates a tenant in the demo can finish the
+ * flow as its admin. Configured users keep their own passwords.
+ */
+export type InvitedAdmission = { password: string; isInvited: (email: string) => Promise<boolean> };
+
+export async function buildDirectory(users: readonly DevIdpUser[], admission?: InvitedAdmission) {
   if (users.length === 0) throw new Error("The dev IdP needs at least one user");
   const byEmail = new Map<string, DirectoryEntry>();
   const bySub = new Map<string, DirectoryEntry>();
@@ -31,11 +38,24 @@ export async function buildDirectory(users: readonly DevIdpUser[]) {
   // An unknown email costs the same scrypt as a known one.
   const decoySalt = randomBytes(16);
   const decoyHash = await scryptHash(randomBytes(16).toString("hex"), decoySalt);
+  const admissionSalt = randomBytes(16);
+  const admissionHash = admission ? await scryptHash(admission.password, admissionSalt) : null;
+
+  // An invited address, admitted with the demo password: an account from then on (findAccount).
+  async function admitInvited(email: string, password: string): Promise<DirectoryEntry | undefined> {
+    if (!admission || !admissionHash || !email) return undefined;
+    if (!timingSafeEqual(await scryptHash(password, admissionSalt), admissionHash)) return undefined;
+    if (!(await admission.isInvited(email))) return undefined;
+    const entry = { sub: devIdpSubject(email), email, name: email.split("@")[0] ?? email, salt: admissionSalt, hash: admissionHash };
+    bySub.set(entry.sub, entry);
+    return entry;
+  }
 
   return {
     bySub,
     async verify(email: string, password: string): Promise<DirectoryEntry | undefined> {
       const entry = byEmail.get(normalizeDevIdpEmail(email));
+      if (!entry && admission) return admitInvited(normalizeDevIdpEmail(email), password);
       const actual = await scryptHash(password, entry?.salt ?? decoySalt);
       const matches = timingSafeEqual(actual, entry?.hash ?? decoyHash);
       return matches && entry ? entry : undefined;

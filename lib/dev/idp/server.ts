@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { errorFields, log } from "@/lib/log";
-import { buildDirectory, type Directory } from "./directory";
+import { buildDirectory, type Directory, type InvitedAdmission } from "./directory";
 import { interactionRoutes } from "./interactions";
 import type { OidcProvider } from "./oidc-types";
 import { messagePage, sendHtml } from "./pages";
@@ -30,6 +30,8 @@ export type DevIdpOptions = {
   issuer: string;
   clients: readonly DevIdpClient[];
   users: readonly DevIdpUser[];
+  /** Demo mode: addresses Custody has invited sign in with the demo password (directory.ts). */
+  admission?: InvitedAdmission;
   /** Interface to listen on; all interfaces when omitted. */
   host?: string;
 };
@@ -102,7 +104,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const mountPath = issuerUrl.pathname.replace(/\/+$/, "");
   if (options.clients.length === 0) throw new Error("The dev IdP needs at least one client");
 
-  const directory = await buildDirectory(options.users);
+  const directory = await buildDirectory(options.users, options.admission);
   const provider = createProvider({ issuer, https: issuerUrl.protocol === "https:", mountPath, clients: options.clients, directory });
   const route = router({ issuer, mountPath, provider, directory });
 
