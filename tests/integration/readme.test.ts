@@ -94,7 +94,7 @@ describe("README.md code blocks", () => {
 
   it("the vendor's IAM policy is exactly the one the vendor console shows", () => {
     const block = blockFor(RUNNERS.vendorPolicy);
-    expect(JSON.parse(block.code)).toEqual(JSON.parse(vendorIamPolicy()));
+    expect(JSON.parse(block.code)).toEqual(JSON.parse(vendorIamPolicy("arn:aws:iam::999988887777:role/custody")));
   });
 
   it("verify() accepts Custody's webhook signatures and rejects everything else, on this Node.js", async () => {

@@ -1,16 +1,17 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import { describe, expect, it } from "vitest";
 import type { Principal } from "./principals";
-import { authenticate, NodeSha256, type SignedRequest } from "./sigv4";
+import { authenticate, NodeSha256, staticCallers, type SignedRequest } from "./sigv4";
 
 const principal: Principal = {
   accessKeyId: "AKIATESTPRINCIPAL000",
   secretAccessKey: "test-secret-access-key-0000",
   arn: "arn:aws:iam::111122223333:role/test",
+  principalArn: "arn:aws:iam::111122223333:role/test",
   accountId: "111122223333",
   admin: false,
 };
-const principals = new Map([[principal.accessKeyId, principal]]);
+const principals = staticCallers(new Map([[principal.accessKeyId, principal]]));
 const NOW = new Date("2030-01-02T03:04:05Z");
 
 type SignOptions = { secret?: string; accessKeyId?: string; date?: Date; region?: string; service?: string; body?: string; unsigned?: string[] };
