@@ -98,7 +98,7 @@ describe("STS on the development KMS, through @aws-sdk/client-sts", () => {
   });
 
   it("refuses a wrong or missing external id, an untrusted caller and a role that does not exist, all as AccessDenied", async () => {
-    const refused = (caller: string, role = DEV_KMS_VENDOR.arn) => ({
+    const refused = (caller: string, role: string = DEV_KMS_VENDOR.arn) => ({
       name: "AccessDenied",
       message: `User: ${caller} is not authorized to perform: sts:AssumeRole on resource: ${role}`,
       $metadata: expect.objectContaining({ httpStatusCode: 403 }),
