@@ -162,8 +162,8 @@ test("the vendor console shows the IAM policy Custody's role needs, in the vendo
 
   // The self-test: Custody's credentials resolve to a session of the role tenants admit, and a
   // tenant whose key policy admits Custody answers every call.
-  const owner = e2eUser("keys-selftest@initech.example");
-  const { slug, tenantId, page: adminPage } = await freshTenant(pageAs, "Initech", owner);
+  const owner = e2eUser("keys-selftest@umbrella.example");
+  const { slug, tenantId, page: adminPage } = await freshTenant(pageAs, "Umbrella", owner);
   await registerKey(adminPage, slug, await customerKey({ tenantId, slug }));
   await adminPage.getByRole("button", { name: "Verify access" }).click();
   await expect(adminPage.getByText("Verified. This key is now the tenant's primary key")).toBeVisible();
@@ -171,7 +171,7 @@ test("the vendor console shows the IAM policy Custody's role needs, in the vendo
   await page.getByRole("button", { name: "Run self-test" }).click();
   await expect(page.getByTestId("self-test-identity")).toContainText(`arn:aws:sts::999988887777:assumed-role/custody-vendor/${DEV_KMS_VENDOR.sessionName}`);
   await expect(page.getByTestId("self-test-identity")).toContainText("That is the role tenants admit.");
-  await expect(page.getByTestId("self-test-tenants").locator("tr", { hasText: `Initech ${slug.split("-").at(-1)}` })).toContainText("works");
+  await expect(page.getByTestId("self-test-tenants").locator("tr", { hasText: `Umbrella ${slug.split("-").at(-1)}` })).toContainText("works");
   // The run is in the tenant's own trail: the customer can tell why Custody called its key.
   await adminPage.goto(`/t/${slug}/audit`);
   await expect(auditRows(adminPage, "Vendor ran the AWS self-test")).toHaveCount(1);
