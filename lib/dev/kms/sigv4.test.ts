@@ -14,7 +14,7 @@ const principal: Principal = {
 const principals = staticCallers(new Map([[principal.accessKeyId, principal]]));
 const NOW = new Date("2030-01-02T03:04:05Z");
 
-type SignOptions = { secret?: string; accessKeyId?: string; date?: Date; region?: string; service?: string; body?: string; unsigned?: string[] };
+type SignOptions = { secret?: string; accessKeyId?: string; sessionToken?: string; date?: Date; region?: string; service?: string; body?: string; unsigned?: string[] };
 
 /** Signs a KMS request the way the AWS SDK does and returns it as the server receives it. */
 async function signedRequest(options: SignOptions = {}): Promise<SignedRequest> {
@@ -22,7 +22,7 @@ async function signedRequest(options: SignOptions = {}): Promise<SignedRequest> 
   const signer = new SignatureV4({
     service: options.service ?? "kms",
     region: options.region ?? "us-east-1",
-    credentials: { accessKeyId: options.accessKeyId ?? principal.accessKeyId, secretAccessKey: options.secret ?? principal.secretAccessKey },
+    credentials: { accessKeyId: options.accessKeyId ?? principal.accessKeyId, secretAccessKey: options.secret ?? principal.secretAccessKey, sessionToken: options.sessionToken },
     sha256: NodeSha256,
   });
   const signed = await signer.sign(
@@ -83,5 +83,14 @@ describe("SigV4 verification", () => {
     await expect(authenticate(future, principals, NOW)).rejects.toThrow(/not yet current/);
     await expect(authenticate(await signedRequest({ date: new Date(NOW.getTime() - 14 * 60_000) }), principals, NOW)).resolves.toBeDefined();
     await expect(authenticate(await signedRequest({ service: "s3" }), principals, NOW)).rejects.toThrow(/correct service/);
+  });
+
+  it("refuses a session token beside a long-term key, and a session token left out of the signature", async () => {
+    await expect(authenticate(await signedRequest({ sessionToken: "some-token" }), principals, NOW)).rejects.toThrow(refusal("UnrecognizedClientException"));
+    const anyToken = () => principal;
+    await expect(authenticate(await signedRequest({ sessionToken: "some-token" }), anyToken, NOW)).resolves.toBeDefined();
+    await expect(authenticate(await signedRequest({ sessionToken: "some-token", unsigned: ["x-amz-security-token"] }), anyToken, NOW)).rejects.toThrow(
+      /x-amz-security-token/,
+    );
   });
 });
