@@ -6,7 +6,6 @@ import { disconnectDb, getDb } from "@/lib/db";
 import { restoreAccess, revokeAccess } from "@/lib/keys";
 import { api, KeyServiceFixture, type KeyServiceInstance, type TenantWithKey } from "../helpers/key-service";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { GENEROUS_MS } from "../helpers/wait";
 
 // The key service as the vendor's application uses it: two real key-service processes on one
 // PostgreSQL database, the development KMS behind the AWS SDK, tenants set up through the
