@@ -179,12 +179,14 @@ export class AuditGroupCommitter {
       };
     });
 
+    const credentials = [...new Set(events.flatMap((event) => (event.credentialId ? [event.credentialId] : [])))];
+
     const client = await this.pool.connect();
     let broken = false;
     try {
       // The next batch may start as soon as this one is sent: it queues on the chain heads
       // inside PostgreSQL behind this one.
-      const query = client.query(`BEGIN; SELECT * FROM custody_append_audit_batch(${literal(rows)}); COMMIT;`);
+      const query = client.query(`BEGIN; SELECT * FROM custody_append_audit_batch(${literal(rows)}, ${uuidArray(credentials)}); COMMIT;`);
       sent?.();
       const [, appended] = (await query) as unknown as [pg.QueryResult, pg.QueryResult<AppendedRow>];
       this.stats.commits++;
@@ -218,4 +220,9 @@ function resultOf(row: AppendedRow): CommitResult {
  */
 function literal(value: unknown): string {
   return `'${JSON.stringify(value).replace(/'/g, "''")}'::json`;
+}
+
+/** Ids as a SQL uuid[] literal (PostgreSQL refuses anything that is not a UUID; quotes are doubled all the same). */
+function uuidArray(ids: string[]): string {
+  return `'{${ids.join(",").replace(/'/g, "''")}}'::uuid[]`;
 }

@@ -2,14 +2,16 @@
 -- still active (issue 13). Until now a revoked credential stayed usable on an instance until
 -- the revocation's NOTIFY reached it.
 --
--- An event may now name the credential it is a use of (`credential_id`). Before any chain head,
--- the batch locks those credentials' rows FOR KEY SHARE, in id order, and reads them. A
+-- An event may now name the credential it is a use of (`credential_id`); the batch's distinct
+-- credential ids also come as the second argument, so finding them does not parse the batch
+-- once more. Before any chain head, the batch locks those credentials' rows FOR KEY SHARE, in
+-- id order, and reads them. A
 -- revocation (lib/credentials) locks the credential's row FOR UPDATE before it appends to any
 -- chain, so the two are ordered on that row and take their locks in the same order (credential,
 -- then chain heads: no deadlock): either the batch commits first, and its uses were made while
 -- the credential was active, or the revocation does, and the batch sees it (READ COMMITTED
 -- re-reads the row it waited for). FOR KEY SHARE does not conflict with the last-used UPDATE.
--- One indexed read per batch, whatever its size.
+-- One indexed read per batch, whatever its size (none when the batch holds no use).
 --
 -- A use whose credential is revoked (or gone) is not written: it is returned with
 -- `credential_revoked` and no id, and the caller records the refusal as its own event. Seqs
@@ -18,7 +20,7 @@
 -- Everything else is 20261129040000's function unchanged.
 DROP FUNCTION "custody_append_audit_batch"(json);
 
-CREATE FUNCTION "custody_append_audit_batch"("batch" json)
+CREATE FUNCTION "custody_append_audit_batch"("batch" json, "credentials" uuid[])
 RETURNS TABLE ("ord" integer, "event_id" bigint, "event_seq" bigint, "refused" boolean, "credential_revoked" boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -41,7 +43,7 @@ DECLARE
 BEGIN
     SELECT coalesce(array_agg(c.id), '{}') INTO active_credentials
       FROM (SELECT s.id::text AS id, s.revoked_at FROM service_credentials s
-             WHERE s.id IN (SELECT b.credential_id FROM json_to_recordset(batch) AS b(credential_id uuid) WHERE b.credential_id IS NOT NULL)
+             WHERE s.id = ANY(credentials)
              ORDER BY s.id FOR KEY SHARE OF s) AS c
      WHERE c.revoked_at IS NULL;
 
