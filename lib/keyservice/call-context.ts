@@ -38,8 +38,8 @@ export type CallRequest = { tenantId: string; scope: ServiceScope; action: Audit
 /** Refusals a caller caused; everything else that fails is a failure on Custody's or the KMS's side. */
 const DENIED: ReadonlySet<ErrorCode> = new Set(["bad_request", "unauthenticated", "forbidden", "access_revoked", "invalid_edek", "no_key_configured", "unknown_tenant"]);
 const REVOKED_MESSAGE = "The tenant has revoked the vendor's access to its key.";
-/** The answer for a credential revoked before the use committed: what a revoked token gets at the door. */
-export const CREDENTIAL_REVOKED_MESSAGE = "This service credential has been revoked.";
+/** The answer to a use whose credential was revoked before it committed (the caller did hold its secret). */
+const CREDENTIAL_REVOKED_MESSAGE = "This service credential has been revoked.";
 const logger = log.child({ component: "key-service" });
 
 export class CallContext {

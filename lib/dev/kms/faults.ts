@@ -24,7 +24,9 @@ export type DevKmsFaults = {
   reset(): void;
 };
 
-type ThrottleRule = { remaining: number; operation?: string };
+/** The next `remaining` requests (of `operation` only, when given). */
+type CountRule = { remaining: number; operation?: string };
+type DelayRule = { remaining: number; ms: number };
 
 /** A request whose connection a fault has reset: the server sends nothing more. */
 export class ConnectionResetFault extends Error {
@@ -36,11 +38,10 @@ export class ConnectionResetFault extends Error {
 
 /** What a fault needs of the request's connection. */
 export type FaultConnection = { resetAndDestroy(): unknown };
-type DelayRule = { remaining: number; ms: number };
 
 export class FaultInjector implements DevKmsFaults {
-  private throttles: ThrottleRule[] = [];
-  private resets: ThrottleRule[] = [];
+  private throttles: CountRule[] = [];
+  private resets: CountRule[] = [];
   private delays: DelayRule[] = [];
   private rateLimit: number | undefined;
   /** Times (ms) of the requests admitted in the last second, oldest first, while a rate limit is set. */
@@ -123,7 +124,7 @@ export class FaultInjector implements DevKmsFaults {
 }
 
 /** Uses up one request of the first rule that applies to `operation`; whether there was one. */
-function take(rules: ThrottleRule[], operation: string): boolean {
+function take(rules: CountRule[], operation: string): boolean {
   const rule = rules.find((r) => r.operation === undefined || r.operation === operation);
   if (!rule) return false;
   if (--rule.remaining === 0) rules.splice(rules.indexOf(rule), 1);
