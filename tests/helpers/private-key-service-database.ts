@@ -1,6 +1,7 @@
 import { disconnectDb } from "@/lib/db";
 import { applyMigrations } from "@/lib/db/migrate";
 import { closePool } from "@/lib/db/pool";
+import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { KeyServiceFixture } from "./key-service";
 import { PrivatePostgres } from "./private-postgres";
 
@@ -31,4 +32,17 @@ export async function startPrivateKeyServiceDatabase(name: string): Promise<{
       await server.close();
     },
   };
+}
+
+/** Retries `work` until it stops failing for want of the database (other errors fail at once). */
+export async function once<T>(work: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      // Paces the retries while PostgreSQL starts.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }

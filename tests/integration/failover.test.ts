@@ -19,7 +19,7 @@ import { createTenant } from "@/lib/tenants";
 import { appendEvents } from "../helpers/audit-trail";
 import { api, type KeyServiceFixture, type KeyServiceInstance, type TenantWithKey } from "../helpers/key-service";
 import { expectEveryAnswerAudited, expectOnlyCleanRefusals, loadOn } from "../helpers/key-service-load";
-import { startPrivateKeyServiceDatabase } from "../helpers/private-key-service-database";
+import { once, startPrivateKeyServiceDatabase } from "../helpers/private-key-service-database";
 import type { PrivatePostgres } from "../helpers/private-postgres";
 import { postTransport, TestReceiver } from "../helpers/sink-receiver";
 
@@ -44,17 +44,6 @@ afterAll(async () => {
   await close?.();
 });
 
-/** Retries `work` until it stops failing for want of the database (other errors fail at once). */
-async function once<T>(work: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 function report(what: string, ms: number | undefined): void {
   console.log(`[failover] ${what}: ${ms === undefined ? "never" : `${ms} ms`}`);

@@ -3,11 +3,10 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { verifyStoredChain } from "@/lib/audit";
 import { revokeServiceCredential } from "@/lib/credentials";
 import { getDb } from "@/lib/db";
-import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { revokeAccess } from "@/lib/keys";
 import { api, type KeyServiceFixture, type KeyServiceInstance, type TenantWithKey } from "../helpers/key-service";
 import { expectEveryAnswerAudited, expectOnlyCleanRefusals, type Load, loadOn } from "../helpers/key-service-load";
-import { startPrivateKeyServiceDatabase } from "../helpers/private-key-service-database";
+import { once, startPrivateKeyServiceDatabase } from "../helpers/private-key-service-database";
 import type { PrivatePostgres } from "../helpers/private-postgres";
 
 // PostgreSQL crashes under load, and the console revokes a service credential and a tenant the
@@ -35,19 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await close?.();
 });
-
-/** Retries `work` until the database answers (other errors fail at once). */
-async function once<T>(work: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      // Paces the retries while PostgreSQL starts.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
-}
 
 async function loaded(slug: string, token: string): Promise<{ tenant: TenantWithKey; load: Load }> {
   const tenant = await fixture.tenantWithKey(slug);
