@@ -95,7 +95,8 @@ describe("the migration to provider-neutral key references", () => {
       expect(KMS_PROVIDERS.aws.revocation.handles?.read(ref.details)).toEqual(GRANTS);
 
       // The tenant key wrapped before the migration unwraps through today's key-state read and provider.
-      const state = await loadTenantKeyState(client, TENANT);
+      const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+      const state = await loadTenantKeyState(pool, TENANT).finally(() => pool.end());
       expect(state?.primary?.kmsKey).toEqual(ref);
       const material = await createAwsKmsClient(aws).unwrapTenantKey(state!.primary!.kmsKey, state!.primary!.wrappedKey, { tenantId: TENANT });
       expect(material.equals(tenantKey.plaintext)).toBe(true);
