@@ -2,9 +2,9 @@ import "server-only";
 import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
 import type { Caller } from "@/lib/authz";
 import { getDb } from "@/lib/db";
-import { tenantContext } from "@/lib/keys/encryption-context";
-import { getKms } from "@/lib/kms";
-import { checkIdentity, probeKey, type IdentityCheck, type ProbeSide } from "@/lib/kms/aws-self-test";
+import { tenantContext } from "@/lib/kms/providers/aws/encryption-context";
+import { getAwsKms } from "@/lib/kms/providers/aws/settings";
+import { checkIdentity, probeKey, type IdentityCheck, type ProbeSide } from "@/lib/kms/providers/aws/self-test";
 import type { KmsErrorKind } from "@/lib/kms/errors";
 import { requireFleetViewer } from "./list-fleet";
 
@@ -46,13 +46,14 @@ function vendorMessage(kind: KmsErrorKind | undefined, fallback: string): string
 const SIDE_ORDER: Record<ProbeSide, number> = { vendor: 0, inconclusive: 1, customer: 2, ok: 3 };
 
 async function candidateKeys() {
-  const where = { revokedAt: null, status: { in: ["ACTIVE" as const, "PENDING_VERIFICATION" as const] }, tenant: { accessRevokedAt: null } };
+  // The self-test is AWS's: only keys on AWS KMS.
+  const where = { provider: "aws", revokedAt: null, status: { in: ["ACTIVE" as const, "PENDING_VERIFICATION" as const] }, tenant: { accessRevokedAt: null } };
   const db = getDb();
   const [count, keys] = await Promise.all([
     db.kmsKey.count({ where }),
     db.kmsKey.findMany({
       where,
-      select: { arn: true, lastAttemptOk: true, tenant: { select: { id: true, name: true, slug: true } } },
+      select: { keyRef: true, lastAttemptOk: true, tenant: { select: { id: true, name: true, slug: true } } },
       // Failing keys first (last attempt false), then the rest, newest first.
       orderBy: [{ lastAttemptOk: { sort: "asc", nulls: "last" } }, { createdAt: "desc" }],
       take: SELF_TEST_MAX_KEYS,
@@ -70,13 +71,13 @@ async function inBatches<T, R>(items: readonly T[], run: (item: T) => Promise<R>
 /** Runs the self-test as a vendor admin; every run is audited. */
 export async function runVendorSelfTest(caller: Caller): Promise<VendorSelfTest> {
   const standing = await requireFleetViewer(caller);
-  const { provider, vendorPrincipalArn, aws } = getKms();
+  const { provider, vendorPrincipalArn, aws } = getAwsKms();
   const identity: IdentityCheck = aws
     ? await checkIdentity(aws, vendorPrincipalArn)
     : { ok: false, problem: "Custody's KMS provider was configured without AWS credential settings." };
   const { count, keys } = identity.ok ? await candidateKeys() : { count: 0, keys: [] };
   const tenants = await inBatches(keys, async (key): Promise<SelfTestTenant> => {
-    const probe = await probeKey(provider, key.arn, tenantContext(key.tenant.id));
+    const probe = await probeKey(provider, key.keyRef, tenantContext(key.tenant.id));
     return { tenantId: key.tenant.id, name: key.tenant.name, slug: key.tenant.slug, side: probe.side, message: vendorMessage(probe.kind, probe.message) };
   });
   tenants.sort((a, b) => SIDE_ORDER[a.side] - SIDE_ORDER[b.side] || a.name.localeCompare(b.name));

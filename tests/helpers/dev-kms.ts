@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_ROLES, DEV_KMS_VENDOR, devKmsVendorCredentialSettings } from "@/lib/dev/kms/defaults";
 import { startDevKms, type DevKms, type DevKmsOptions } from "@/lib/dev/kms/server";
-import type { KmsSettings } from "@/lib/kms";
-import { awsCredentials, type AwsCredentialSettings } from "@/lib/kms/aws-credentials";
-import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG, type AwsKmsConfig } from "@/lib/kms/aws-provider";
+import type { AwsKmsSettings } from "@/lib/kms/providers/aws/settings";
+import { awsCredentials, type AwsCredentialSettings } from "@/lib/kms/providers/aws/credentials";
+import { createAwsKmsApi, DEFAULT_AWS_KMS_CONFIG, type AwsKmsConfig } from "@/lib/kms/providers/aws/client";
 
 // A development KMS for one test file: port 0 (the endpoint says which port it got), the
 // well-known account and principals, and a throw-away data dir that stop() removes.
@@ -61,13 +61,13 @@ export async function startTestDevKms(prefix = "custody-dev-kms-", options: Part
 export function vendorKmsSettings(
   endpoint: string,
   overrides: { credentials?: Partial<AwsCredentialSettings>; provider?: Partial<AwsKmsConfig> } = {},
-): KmsSettings {
+): AwsKmsSettings {
   const aws = devKmsVendorCredentialSettings(endpoint, overrides.credentials);
   return {
     partition: "aws",
     vendorPrincipalArn: DEV_KMS_VENDOR.arn,
     aws,
-    provider: createAwsKmsProvider({ ...DEFAULT_AWS_KMS_CONFIG, partition: "aws", endpoint, credentials: awsCredentials(aws), ...overrides.provider }),
+    provider: createAwsKmsApi({ ...DEFAULT_AWS_KMS_CONFIG, partition: "aws", endpoint, credentials: awsCredentials(aws), ...overrides.provider }),
   };
 }
 

@@ -10,8 +10,8 @@ import {
   devKmsClientConfig,
   type DevKmsCredentials,
 } from "@/lib/dev/kms/defaults";
-import { tenantContext } from "@/lib/keys/encryption-context";
-import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
+import { tenantContext } from "@/lib/kms/providers/aws/encryption-context";
+import { keyPolicyAdmitting } from "@/lib/kms/providers/aws/instructions";
 import { isKmsError } from "@/lib/kms/errors";
 import { startTestDevKms, vendorKmsSettings, type TestDevKms } from "../helpers/dev-kms";
 

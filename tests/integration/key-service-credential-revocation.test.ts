@@ -8,7 +8,7 @@ import { revokeServiceCredential } from "@/lib/credentials";
 import { disconnectDb, getDb } from "@/lib/db";
 import { closePool, connectionString, getPool } from "@/lib/db/pool";
 import type { Invalidation } from "@/lib/keys/invalidation-listener";
-import { getKms } from "@/lib/kms";
+import { kmsClientFor } from "@/lib/kms";
 import { KeyService } from "@/lib/keyservice";
 import { createKeyServiceHandler } from "@/lib/keyservice/handler";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
@@ -80,7 +80,7 @@ beforeAll(async () => {
   process.env.DATABASE_URL = database.url;
   fixture = await KeyServiceFixture.start(database.url);
   tenant = await fixture.tenantWithKey("held-back");
-  service = new KeyService({ pool: getPool(), connectionString: connectionString(), kms: () => getKms().provider, leaseSeconds: 300, invalidationGate: gate });
+  service = new KeyService({ pool: getPool(), connectionString: connectionString(), kms: kmsClientFor, leaseSeconds: 300, invalidationGate: gate });
   await service.start();
   server = http.createServer(createKeyServiceHandler(service));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -20,16 +20,16 @@ import {
   devKmsClientConfig,
   devKmsVendorCredentialSettings,
 } from "@/lib/dev/kms/defaults";
-import { tenantContext } from "@/lib/keys/encryption-context";
-import { grantInstructions } from "@/lib/keys/grant-instructions";
-import { awsCredentials } from "@/lib/kms/aws-credentials";
-import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG, type AwsKmsConfig } from "@/lib/kms/aws-provider";
+import { tenantContext } from "@/lib/kms/providers/aws/encryption-context";
+import { grantInstructions } from "@/lib/kms/providers/aws/instructions";
+import { awsCredentials } from "@/lib/kms/providers/aws/credentials";
+import { createAwsKmsApi, DEFAULT_AWS_KMS_CONFIG, type AwsKmsConfig } from "@/lib/kms/providers/aws/client";
 import { KmsError, type KmsErrorKind, type KmsOperation } from "@/lib/kms/errors";
-import type { KmsProvider } from "@/lib/kms/provider";
+import type { AwsKmsApi } from "@/lib/kms/providers/aws/types";
 import { startTestDevKms, type TestDevKms } from "../helpers/dev-kms";
 import { closedPort } from "../helpers/net";
 
-// Custody's AWS KMS provider (lib/kms/aws-provider.ts, on the real @aws-sdk/client-kms) driven
+// Custody's AWS KMS provider (lib/kms/providers/aws/client.ts, on the real @aws-sdk/client-kms) driven
 // as the vendor against the development KMS: only the endpoint differs from production. The
 // customer's admin sets keys, policies and grants up with a plain KMSClient, the way a
 // customer follows Custody's grant instructions in their own account. Every failure must come
@@ -54,11 +54,11 @@ let devKms: TestDevKms;
 /** The customer's administrator (IAM allows all of KMS): creates and governs keys. */
 let admin: KMSClient;
 /** Custody, on its role in the vendor's account (assumed from the vendor's base keys), with the default settings. */
-let vendor: KmsProvider;
+let vendor: AwsKmsApi;
 
-function vendorProvider(endpoint: string, overrides: Partial<AwsKmsConfig> = {}): KmsProvider {
+function vendorProvider(endpoint: string, overrides: Partial<AwsKmsConfig> = {}): AwsKmsApi {
   const credentials = awsCredentials(devKmsVendorCredentialSettings(endpoint));
-  return createAwsKmsProvider({ ...DEFAULT_AWS_KMS_CONFIG, partition: "aws", endpoint, credentials, ...overrides });
+  return createAwsKmsApi({ ...DEFAULT_AWS_KMS_CONFIG, partition: "aws", endpoint, credentials, ...overrides });
 }
 
 /** The statements Custody shows the customer for one tenant, parsed as the customer would paste them. */
@@ -469,7 +469,7 @@ describe("each error class: kind, plain-language message, provider code", () => 
     // The SDK's backoff is random × base (full jitter); fixing the random draw makes the wait
     // half the throttling base delay, so it can be told from the cost of the second attempt.
     const random = vi.spyOn(Math, "random").mockReturnValue(0.5);
-    let dataKey: Awaited<ReturnType<KmsProvider["generateDataKey"]>> | undefined;
+    let dataKey: Awaited<ReturnType<AwsKmsApi["generateDataKey"]>> | undefined;
     let elapsed: number;
     try {
       devKms.kms.faults.throttleNext(1, "GenerateDataKey");

@@ -13,7 +13,7 @@ import { revokeAccess } from "@/lib/keys";
 import { signWebhookBody } from "@/lib/sinks/transports/webhook-signature";
 import { newSigningKeyPem } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { vendorIamPolicy, vendorTrustPolicy } from "@/lib/kms/aws-vendor-policy";
+import { vendorIamPolicy, vendorTrustPolicy } from "@/lib/kms/providers/aws/vendor-policy";
 import { KeyServiceFixture, type TenantWithKey } from "../helpers/key-service";
 
 // Every fenced code block in README.md runs here, as a reader would run it, against real parts:

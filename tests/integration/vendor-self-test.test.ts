@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { disconnectDb, getDb } from "@/lib/db";
 import { DEV_KMS_ACCOUNT_ID, DEV_KMS_VENDOR, DEV_KMS_VENDOR_RUNNER } from "@/lib/dev/kms/defaults";
 import { runVendorSelfTest } from "@/lib/fleet/vendor-self-test";
-import { setKmsForTests } from "@/lib/kms";
-import { vendorIamPolicy } from "@/lib/kms/aws-vendor-policy";
+import { setAwsKmsForTests } from "@/lib/kms/providers/aws/settings";
+import { vendorIamPolicy } from "@/lib/kms/providers/aws/vendor-policy";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { vendorKmsSettings } from "../helpers/dev-kms";
 import { KeyServiceFixture, type TenantWithKey } from "../helpers/key-service";
@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 afterEach(() => {
   fixture.kms.setIdentityPolicy(DEV_KMS_VENDOR.arn, vendorIamPolicy(DEV_KMS_VENDOR.arn));
-  setKmsForTests(vendorKmsSettings(fixture.kms.endpoint));
+  setAwsKmsForTests(vendorKmsSettings(fixture.kms.endpoint));
 });
 
 afterAll(async () => {
@@ -75,13 +75,13 @@ describe("the vendor's AWS self-test", () => {
   });
 
   it("says when Custody runs as another principal than the one tenants admit", async () => {
-    setKmsForTests({ ...vendorKmsSettings(fixture.kms.endpoint), vendorPrincipalArn: "arn:aws:iam::999988887777:role/custody-other" });
+    setAwsKmsForTests({ ...vendorKmsSettings(fixture.kms.endpoint), vendorPrincipalArn: "arn:aws:iam::999988887777:role/custody-other" });
     const result = await runVendorSelfTest(fixture.vendor);
     expect(result.identity).toMatchObject({ ok: true, arn: SESSION_ARN, matchesVendorPrincipal: false });
   });
 
   it("names a role it cannot assume (wrong external id) and what Custody starts as, and tries no key", async () => {
-    setKmsForTests(vendorKmsSettings(fixture.kms.endpoint, { credentials: { externalId: "not-the-external-id" } }));
+    setAwsKmsForTests(vendorKmsSettings(fixture.kms.endpoint, { credentials: { externalId: "not-the-external-id" } }));
     const calls = fixture.kms.calls().GenerateDataKey ?? 0;
     const result = await runVendorSelfTest(fixture.vendor);
     expect(result.identity).toEqual({

@@ -1,5 +1,5 @@
-import type { AwsCredentialSettings } from "@/lib/kms/aws-credentials";
-import { vendorIamPolicy, vendorTrustPolicy } from "@/lib/kms/aws-vendor-policy";
+import type { AwsCredentialSettings } from "@/lib/kms/providers/aws/credentials";
+import { vendorIamPolicy, vendorTrustPolicy } from "@/lib/kms/providers/aws/vendor-policy";
 import type { DevKmsPrincipalConfig, DevKmsRoleConfig } from "./principals";
 
 // The development KMS's well-known settings, shared by demo mode, the CLI and the tests.

@@ -1,4 +1,4 @@
-import { throttled } from "./errors";
+import { internalError, throttled } from "./errors";
 
 // Fault injection for tests of KMS clients: throttle, slow down or cut the next requests. It is
 // driven from the handle startDevKms returns, in the same process, never over HTTP, so no
@@ -8,6 +8,8 @@ import { throttled } from "./errors";
 export type DevKmsFaults = {
   /** The next `n` requests (of `operation` only, when given) fail with ThrottlingException. */
   throttleNext(n: number, operation?: string): void;
+  /** The next `n` requests (of `operation` only, when given) fail with KMSInternalException (HTTP 500). */
+  failNext(n: number, operation?: string): void;
   /** The next `n` requests (default 1) wait `ms` milliseconds before they are handled. */
   delayNext(ms: number, n?: number): void;
   /**
@@ -42,6 +44,7 @@ export type FaultConnection = { resetAndDestroy(): unknown };
 export class FaultInjector implements DevKmsFaults {
   private throttles: CountRule[] = [];
   private resets: CountRule[] = [];
+  private failures: CountRule[] = [];
   private delays: DelayRule[] = [];
   private rateLimit: number | undefined;
   /** Times (ms) of the requests admitted in the last second, oldest first, while a rate limit is set. */
@@ -56,6 +59,11 @@ export class FaultInjector implements DevKmsFaults {
   resetNext(n: number, operation?: string): void {
     if (!Number.isInteger(n) || n < 0) throw new Error("resetNext: n must be a whole number >= 0");
     if (n > 0) this.resets.push({ remaining: n, operation });
+  }
+
+  failNext(n: number, operation?: string): void {
+    if (!Number.isInteger(n) || n < 0) throw new Error("failNext: n must be a whole number >= 0");
+    if (n > 0) this.failures.push({ remaining: n, operation });
   }
 
   delayNext(ms: number, n = 1): void {
@@ -75,6 +83,7 @@ export class FaultInjector implements DevKmsFaults {
   reset(): void {
     this.throttles = [];
     this.resets = [];
+    this.failures = [];
     this.delays = [];
     this.limitRate(undefined);
   }
@@ -94,6 +103,7 @@ export class FaultInjector implements DevKmsFaults {
       throw new ConnectionResetFault();
     }
     if (take(this.throttles, operation)) throw throttled();
+    if (take(this.failures, operation)) throw internalError();
     if (this.rateLimit !== undefined) {
       const now = Date.now();
       while (this.admitted.length > 0 && this.admitted[0]! <= now - 1000) this.admitted.shift();

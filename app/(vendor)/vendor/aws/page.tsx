@@ -3,14 +3,14 @@ import { CopyButton } from "@/components/copy-button";
 import { PageHeader } from "@/components/page-header";
 import { Card, CardContent } from "@/components/ui/card";
 import { requireVendorAdmin } from "@/lib/auth/principal";
-import { getKms } from "@/lib/kms";
-import { vendorIamCommand, vendorIamPolicy, vendorTrustPolicy } from "@/lib/kms/aws-vendor-policy";
+import { getAwsKms } from "@/lib/kms/providers/aws/settings";
+import { vendorIamCommand, vendorIamPolicy, vendorTrustPolicy } from "@/lib/kms/providers/aws/vendor-policy";
 import { SelfTestForm } from "./_components/self-test-form";
 
 export const metadata: Metadata = { title: "AWS role" };
 
 /** How Custody gets its AWS credentials, in words (never the keys or the external id). */
-function credentialSource(aws: ReturnType<typeof getKms>["aws"]): string {
+function credentialSource(aws: ReturnType<typeof getAwsKms>["aws"]): string {
   const base = aws?.accessKeyId ? "static access keys (KMS_ACCESS_KEY_ID)" : "the AWS SDK's default chain (instance profile, task role, IRSA …)";
   if (!aws?.roleArn) return `Custody uses ${base} directly.`;
   return `Custody starts with ${base} and assumes this role with STS${aws.externalId ? ", with an external id" : ""} (session name ${aws.sessionName}).`;
@@ -18,7 +18,7 @@ function credentialSource(aws: ReturnType<typeof getKms>["aws"]): string {
 
 export default async function VendorAwsPage() {
   await requireVendorAdmin();
-  const { vendorPrincipalArn, aws } = getKms();
+  const { vendorPrincipalArn, aws } = getAwsKms();
   const iamPolicy = vendorIamPolicy(vendorPrincipalArn);
   const trustPolicy = vendorTrustPolicy("<the identity Custody starts as: its instance profile or task role>", aws?.externalId ? "<your external id>" : undefined);
   const roleName = vendorPrincipalArn.split("/").at(-1) ?? "custody";

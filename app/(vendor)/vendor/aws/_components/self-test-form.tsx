@@ -6,7 +6,7 @@ import { Alert, AlertDescription } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import type { VendorSelfTest } from "@/lib/fleet/vendor-self-test";
-import type { ProbeSide } from "@/lib/kms/aws-self-test";
+import type { ProbeSide } from "@/lib/kms/providers/aws/self-test";
 import { runSelfTestAction } from "../actions";
 
 const SIDE: Record<ProbeSide, { label: string; variant: "success" | "destructive" | "warning" | "secondary" }> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { identityMatches } from "./aws-self-test";
+import { identityMatches } from "./self-test";
 
 describe("identityMatches", () => {
   const role = "arn:aws:iam::999988887777:role/service/custody";

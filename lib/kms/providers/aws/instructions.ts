@@ -79,7 +79,7 @@ export function grantInstructions(input: {
 }
 
 // The vendor's side (its role's IAM policy) lives with the AWS provider.
-export { vendorIamCommand, vendorIamPolicy } from "@/lib/kms/aws-vendor-policy";
+export { vendorIamCommand, vendorIamPolicy } from "@/lib/kms/providers/aws/vendor-policy";
 
 /**
  * A whole key policy as a customer would write it: their account administers the key, and

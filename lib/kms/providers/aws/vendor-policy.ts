@@ -1,4 +1,4 @@
-import { TENANT_CONTEXT_KEY } from "@/lib/keys/encryption-context";
+import { TENANT_CONTEXT_KEY } from "./encryption-context";
 
 // The vendor's half of cross-account access: the IAM policies on Custody's own role, in the
 // vendor's AWS account. A customer's key lives in the customer's account, so AWS allows

@@ -1,8 +1,8 @@
 import { GetCallerIdentityCommand, STSClient } from "@aws-sdk/client-sts";
-import { awsCredentials, baseCredentials, stsRegionOf, type AwsCredentialSettings } from "./aws-credentials";
-import { vendorPrincipalOf } from "./aws-vendor-policy";
-import { isKmsError, VENDOR_SIDE_ERROR_KINDS, type KmsErrorKind } from "./errors";
-import type { EncryptionContext, KmsProvider } from "./provider";
+import { awsCredentials, baseCredentials, stsRegionOf, type AwsCredentialSettings } from "./credentials";
+import { vendorPrincipalOf } from "./vendor-policy";
+import { isKmsError, VENDOR_SIDE_ERROR_KINDS, type KmsErrorKind } from "@/lib/kms/errors";
+import type { AwsKmsApi as KmsProvider, EncryptionContext } from "./types";
 
 // The AWS half of the vendor's self-test (lib/fleet/vendor-self-test.ts runs it for the
 // console): do Custody's credentials resolve (STS GetCallerIdentity, assuming the role when one
