@@ -319,6 +319,21 @@ function rulesOf(ns: NamespaceState, token: TokenRecord): PolicyRule[] | "root" 
   return texts.flatMap((text) => parsePolicy(text));
 }
 
+/**
+ * The request's token: one issued in the request's namespace, or (as in Vault) one of the root
+ * namespace, whose policies then name the path with the namespace in front ("acme/transit/…").
+ */
+function resolveToken(state: Readonly<VaultState>, req: ApiRequest): { token: TokenRecord; home: NamespaceState; aclPath: string } {
+  const ns = state.namespaces[req.namespace]!;
+  try {
+    return { token: lookupToken(ns, req.token, req.now), home: ns, aclPath: req.path };
+  } catch (error) {
+    const root = state.namespaces[""]!;
+    if (req.namespace === "" || !(error instanceof VaultHttpError)) throw error;
+    return { token: lookupToken(root, req.token, req.now), home: root, aclPath: `${req.namespace}/${req.path}` };
+  }
+}
+
 /** Answers one API request (the server has already handled sealing and faults). */
 export function handleApi(store: Store, req: ApiRequest): ApiResult {
   const ns = store.state.namespaces[req.namespace];
@@ -335,10 +350,10 @@ export function handleApi(store: Store, req: ApiRequest): ApiResult {
     };
     const handler = route.handlers[req.method];
     if (!route.open) {
-      const token = lookupToken(ns, req.token, req.now);
-      const rules = rulesOf(ns, token);
+      const { token, home, aclPath } = resolveToken(store.state, req);
+      const rules = rulesOf(home, token);
       if (rules !== "root") {
-        const granted = capabilitiesOn(rules, req.path);
+        const granted = capabilitiesOn(rules, aclPath);
         if (granted.has("deny") || !granted.has(requiredCapability(route, ctx))) throw permissionDenied();
       }
     }
