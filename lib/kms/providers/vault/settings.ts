@@ -68,3 +68,32 @@ function checkPem(pem: string): string {
   if (!/-----BEGIN CERTIFICATE-----/.test(pem)) throw new Error("is not a PEM certificate bundle");
   return pem;
 }
+
+/** The settings the Vault provider takes from lib/config. */
+export type VaultConfig = {
+  VAULT_SERVERS?: string;
+  VAULT_SERVERS_FILE?: string;
+  VAULT_ALLOW_HTTP_LOOPBACK: boolean;
+};
+
+/** The configured servers (none when neither variable is set); throws naming the variable. */
+export function vaultServersFrom(config: VaultConfig): VaultServer[] {
+  const policy = { allowHttpLoopback: config.VAULT_ALLOW_HTTP_LOOPBACK };
+  if (config.VAULT_SERVERS_FILE !== undefined) {
+    try {
+      return readKeyFile(config.VAULT_SERVERS_FILE, (text) => parseVaultServers(text, policy));
+    } catch (error) {
+      throw new Error(`VAULT_SERVERS_FILE ${(error as Error).message}`);
+    }
+  }
+  if (config.VAULT_SERVERS === undefined) return [];
+  try {
+    return parseVaultServers(config.VAULT_SERVERS, policy);
+  } catch (error) {
+    throw new Error(`VAULT_SERVERS ${(error as Error).message}`);
+  }
+}
+
+/** Start-up's check of the variables' values (lib/server/load-config.ts); http:// is judged with the rest of the configuration. */
+export const checkVaultServers = (text: string) => parseVaultServers(text, { allowHttpLoopback: true });
+export const checkVaultServersFile = (file: string) => readKeyFile(file, checkVaultServers);
