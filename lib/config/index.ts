@@ -37,13 +37,6 @@ const baseSchema = z.object({
     /** How long the console's Verify keeps retrying a refusal that may be AWS still applying a new grant or policy. */
     KMS_VERIFY_WAIT_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0, "must be at least 0").max(900, "must be at most 900").default(300),
     DEV_KMS_PORT: port.default(4566),
-    /** The Vault / OpenBao servers Custody holds credentials for, a JSON list (lib/kms/providers/vault/settings.ts); or VAULT_SERVERS_FILE. */
-    VAULT_SERVERS: z.string().optional(),
-    VAULT_SERVERS_FILE: z.string().min(1).optional(),
-    /** Allow http:// Vault addresses on loopback only (a Vault on the same machine); https everywhere else. */
-    VAULT_ALLOW_HTTP_LOOPBACK: bool.default(false),
-    /** Deadline of one HTTP exchange with a Vault server. */
-    VAULT_TIMEOUT_SECONDS: seconds(1, 120).default(5),
     /** How long a key-service instance keeps a tenant key unwrapped before asking the KMS again. */
     KEY_LEASE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(300),
     /** Port of the stand-alone key service (`npm run keyservice`); `npm start` serves /api/v1 on PORT. */
@@ -133,9 +126,6 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
     problems.push(
       "AUDIT_SIGNING_KEY (or AUDIT_SIGNING_KEY_FILE) is required outside demo mode: the Ed25519 key that signs audit checkpoints (create one with: openssl genpkey -algorithm ed25519)",
     );
-  }
-  if (raw.VAULT_SERVERS !== undefined && raw.VAULT_SERVERS_FILE !== undefined) {
-    problems.push("VAULT_SERVERS and VAULT_SERVERS_FILE are alternatives: set one of them");
   }
   if (raw.SINK_SECRET_KEY !== undefined && raw.SINK_SECRET_KEY_FILE !== undefined) {
     problems.push("SINK_SECRET_KEY and SINK_SECRET_KEY_FILE are alternatives: set one of them");

@@ -1,3 +1,4 @@
+import { isKmsError, KmsError } from "@/lib/kms/errors";
 import { VaultNetworkError, type VaultReply } from "./http";
 
 // What Vault's answers mean for Custody, as the KMS error kinds (lib/kms/errors.ts) with
@@ -95,3 +96,14 @@ function replyErrors(reply: VaultReply): string[] {
   const errors = (reply.json as { errors?: unknown } | undefined)?.errors;
   return Array.isArray(errors) ? errors.filter((e): e is string => typeof e === "string") : [];
 }
+
+/** Custody's KmsError for whatever the Vault client threw, in Vault's words. */
+export function toVaultKmsError(error: unknown, operation: string): KmsError {
+  if (isKmsError(error)) return error;
+  if (error instanceof VaultError) return new KmsError(error.kind, error.operation, error.code, error.message);
+  const failure = vaultNetworkError(error, isVaultOperation(operation) ? operation : "transit/encrypt");
+  return new KmsError(failure.kind, operation, failure.code, failure.message);
+}
+
+const OPERATIONS: readonly string[] = ["transit/encrypt", "transit/decrypt", "transit/keys", "auth/approle/login", "auth/token/lookup-self"];
+const isVaultOperation = (value: string): value is VaultOperation => OPERATIONS.includes(value);
