@@ -13,6 +13,8 @@ export type TransitKey = {
   latestVersion: number;
   minDecryptionVersion: number;
   minEncryptionVersion: number;
+  /** OpenBao's soft delete: kept, but refused for every operation until restored. */
+  softDeleted?: boolean;
   versions: Record<string, KeyVersion>;
 };
 

@@ -218,6 +218,13 @@ function transitRoutes(mount: string): Route[] {
   const mountOf = (ns: NamespaceState): TransitMount => ns.mounts[mount]!;
   const escaped = mount.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
   const keyExists = (ctx: Ctx) => mountOf(ctx.ns).keys[ctx.params[0]!] !== undefined;
+  const softDelete = (ctx: Ctx, deleted: boolean): ApiResult => {
+    const name = keyOf(ctx);
+    findKey(mountOf(ctx.ns), name);
+    if ((ctx.params[1] === "-restore") === deleted) throw unsupportedOperation();
+    ctx.change((ns) => (mountOf(ns).keys[name]!.softDeleted = deleted));
+    return noContent();
+  };
   return [
     { path: new RegExp(`^${escaped}/keys/?$`), handlers: { LIST: (ctx) => ok({ keys: Object.keys(mountOf(ctx.ns).keys).sort() }) } },
     {
@@ -240,6 +247,14 @@ function transitRoutes(mount: string): Route[] {
           ctx.change((ns) => delete mountOf(ns).keys[name]);
           return noContent();
         },
+      },
+    },
+    {
+      // OpenBao: DELETE …/soft-delete keeps the key but refuses every use; …/soft-delete-restore undoes it.
+      path: new RegExp(`^${escaped}/keys/([^/]+)/soft-delete(-restore)?$`),
+      handlers: {
+        DELETE: (ctx) => softDelete(ctx, true),
+        WRITE: (ctx) => softDelete(ctx, false),
       },
     },
     {

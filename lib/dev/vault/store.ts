@@ -29,6 +29,7 @@ const transitKey = z.object({
   latestVersion: z.number().int(),
   minDecryptionVersion: z.number().int(),
   minEncryptionVersion: z.number().int(),
+  softDeleted: z.boolean().optional(),
   versions: z.record(z.string(), keyVersion),
 });
 const namespaceSchema = z.object({

@@ -13,6 +13,8 @@ const TAG_BYTES = 16;
 /** OpenBao's message for a ciphertext below min_decryption_version. */
 export const TOO_OLD = "ciphertext or signature version is disallowed by policy (too old)";
 export const KEY_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** OpenBao's message for a soft-deleted key. */
+export const SOFT_DELETED = "refusing to use soft-deleted key";
 
 export function createKey(name: string, options: { derived: boolean; now: number }): TransitKey {
   return {
@@ -53,6 +55,7 @@ export function describeKey(key: TransitKey): Record<string, unknown> {
     supports_decryption: true,
     supports_derivation: true,
     supports_signing: false,
+    soft_deleted: key.softDeleted === true,
   };
 }
 
@@ -95,6 +98,7 @@ function base64Field(body: Record<string, unknown>, field: string): Buffer | und
 }
 
 function versionKey(key: TransitKey, version: number, context: Buffer | undefined): Buffer {
+  if (key.softDeleted) throw badRequest(SOFT_DELETED);
   const material = Buffer.from(key.versions[String(version)]!.material, "base64");
   if (!key.derived) return material;
   if (!context || context.length === 0) {

@@ -29,6 +29,8 @@ export type VaultKeyInfo = {
   minEncryptionVersion: number;
   supportsEncryption: boolean;
   supportsDecryption: boolean;
+  /** OpenBao: soft-deleted, refused for every use until restored. */
+  softDeleted: boolean;
 };
 
 export type VaultTransitClient = {
@@ -91,7 +93,12 @@ export function createVaultTransitClient(options: VaultClientOptions): VaultTran
     return reply?.status === 403;
   }
 
-  async function once(session: Session, operation: VaultOperation, method: "GET" | "POST", path: string, body: unknown): Promise<Record<string, unknown>> {
+  async function keyMissing(session: Session, value: string, keyPath: string): Promise<boolean> {
+    const reply = await vaultRequest(session.endpoint, { method: "GET", path: keyPath, token: value }).catch(() => undefined);
+    return reply?.status === 404;
+  }
+
+  async function once(session: Session, operation: VaultOperation, method: "GET" | "POST", path: string, body: unknown, keyPath?: string): Promise<Record<string, unknown>> {
     let relogged = false;
     for (;;) {
       const value = await token(session);
@@ -111,15 +118,18 @@ export function createVaultTransitClient(options: VaultClientOptions): VaultTran
         continue;
       }
       if (await tokenRefused(session, value)) throw credentialsError(operation, "token-refused");
+      // Encrypting with a key that does not exist needs `create` (Vault would make it), so Vault
+      // says "permission denied"; the policy's read on the key tells a missing key apart.
+      if (keyPath && (await keyMissing(session, value, keyPath))) throw vaultReplyError({ status: 404, json: { errors: [] }, isJson: true }, operation);
       throw error;
     }
   }
 
-  async function call(ref: VaultKeyRef, operation: VaultOperation, method: "GET" | "POST", path: string, body?: unknown): Promise<Record<string, unknown>> {
+  async function call(ref: VaultKeyRef, operation: VaultOperation, method: "GET" | "POST", path: string, body?: unknown, keyPath?: string): Promise<Record<string, unknown>> {
     const session = sessionFor(ref, operation);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await once(session, operation, method, path, body);
+        return await once(session, operation, method, path, body, keyPath);
       } catch (error) {
         const failure = error instanceof VaultError ? error : vaultNetworkError(error, operation);
         if (!failure.retryable || attempt >= options.maxAttempts) throw failure;
@@ -134,7 +144,7 @@ export function createVaultTransitClient(options: VaultClientOptions): VaultTran
 
   return {
     async encrypt(ref, plaintext, binding) {
-      const data = await call(ref, "transit/encrypt", "POST", keyPath(ref, "encrypt"), { plaintext: plaintext.toString("base64"), ...bound(binding) });
+      const data = await call(ref, "transit/encrypt", "POST", keyPath(ref, "encrypt"), { plaintext: plaintext.toString("base64"), ...bound(binding) }, keyPath(ref, "keys"));
       if (typeof data.ciphertext !== "string" || !/^vault:v[0-9]+:[A-Za-z0-9+/=]+$/.test(data.ciphertext)) throw malformed("transit/encrypt");
       return data.ciphertext;
     },
@@ -154,6 +164,7 @@ export function createVaultTransitClient(options: VaultClientOptions): VaultTran
         minEncryptionVersion: number(data.min_encryption_version ?? 0),
         supportsEncryption: data.supports_encryption === true,
         supportsDecryption: data.supports_decryption === true,
+        softDeleted: data.soft_deleted === true,
       };
       if (info.type === "" || Number.isNaN(info.latestVersion) || Number.isNaN(info.minDecryptionVersion)) throw malformed("transit/keys");
       return info;

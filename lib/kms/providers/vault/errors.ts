@@ -9,6 +9,7 @@ import { VaultNetworkError, type VaultReply } from "./http";
 export type VaultErrorKind =
   | "access_denied"
   | "credentials"
+  | "key_disabled"
   | "invalid_state"
   | "not_found"
   | "invalid_ciphertext"
@@ -44,6 +45,7 @@ function messages(op: VaultOperation) {
     sealed: "Your Vault is sealed, so it cannot encrypt or decrypt. Unseal it (vault operator unseal), then verify again.",
     permission: `Your Vault policy does not give Custody's token the "update" capability on ${op} for this key (or "read" on transit/keys). Attach the policy Custody shows to Custody's AppRole or token, then verify again.`,
     credentials: "Your Vault did not accept the credentials the vendor configured for it (the AppRole's role id and secret id, or the token): they are wrong, expired or revoked. Issue new ones and give them to the vendor.",
+    softDeleted: `Your transit key is soft-deleted (OpenBao), so Vault refuses to use it. Restore it (bao write -f <mount>/keys/<key>/soft-delete-restore), then verify again.`,
     notFound: "Your Vault has no such transit key at this mount. Check the address, namespace, mount and key name, and that the key exists.",
     tooOld:
       "Your Vault key's min_decryption_version is above the key version this tenant key was wrapped with, so Vault refuses to decrypt it. Lower min_decryption_version (vault write <mount>/keys/<key>/config min_decryption_version=<version>) to restore access.",
@@ -73,6 +75,7 @@ export function vaultReplyError(reply: VaultReply, operation: VaultOperation): V
   if (reply.status >= 500) return new VaultError("unreachable", operation, code, m.server);
   if (reply.status === 403) return new VaultError("access_denied", operation, code, m.permission);
   if (reply.status === 404 || /encryption key not found/i.test(text)) return new VaultError("not_found", operation, code, m.notFound);
+  if (/soft-deleted key/i.test(text)) return new VaultError("key_disabled", operation, "soft_deleted", m.softDeleted);
   if (/disallowed by policy \(too old\)/i.test(text)) return new VaultError("invalid_state", operation, "min_decryption_version", m.tooOld);
   if (/message authentication failed|invalid ciphertext|version is too new/i.test(text)) return new VaultError("invalid_ciphertext", operation, code, m.badCiphertext);
   if (operation === "auth/approle/login" && reply.status === 400) return new VaultError("credentials", operation, code, m.credentials);
@@ -88,6 +91,11 @@ export function vaultNetworkError(error: unknown, operation: VaultOperation): Va
 }
 
 /** A refusal of the configured credentials themselves (the token is invalid, the AppRole login failed). */
+/** A transit key that is soft-deleted (OpenBao), seen when reading it. */
+export function softDeletedError(operation: VaultOperation): VaultError {
+  return new VaultError("key_disabled", operation, "soft_deleted", messages(operation).softDeleted);
+}
+
 export function credentialsError(operation: VaultOperation, code: string): VaultError {
   return new VaultError("credentials", operation, code, messages(operation).credentials);
 }

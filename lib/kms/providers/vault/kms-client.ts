@@ -3,7 +3,7 @@ import { KeyUnsuitableError, KmsError } from "@/lib/kms/errors";
 import type { KeyRef, KmsClient, TenantBinding } from "@/lib/kms/provider";
 import type { VaultTransitClient } from "./client";
 import { vaultRefOf } from "./details";
-import { toVaultKmsError } from "./errors";
+import { softDeletedError, toVaultKmsError } from "./errors";
 
 // Custody's provider-neutral KmsClient on Vault / OpenBao Transit: a tenant key is 32 random
 // bytes made here and wrapped with transit/encrypt, bound to the tenant by `context` (a derived
@@ -57,6 +57,7 @@ export function createVaultKmsClient(transit: VaultTransitClient): KmsClient {
       } catch (error) {
         throw toVaultKmsError(error, "transit/keys");
       }
+      if (info.softDeleted) throw toVaultKmsError(softDeletedError("transit/keys"), "transit/keys");
       if (!AEAD_TYPES.has(info.type) || !info.supportsEncryption || !info.supportsDecryption) {
         throw new KeyUnsuitableError(`This transit key is of type ${info.type.slice(0, 40)}; Custody needs an encryption key with associated data, such as aes256-gcm96.`);
       }
