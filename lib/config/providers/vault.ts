@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { bool, seconds } from "../fields";
+import { bool, port, seconds } from "../fields";
 import type { ProviderChecks } from "./types";
 
 // HashiCorp Vault / OpenBao Transit's settings (lib/kms/providers/vault reads them through
@@ -13,6 +13,8 @@ export const VAULT_VARIABLES = {
   VAULT_ALLOW_HTTP_LOOPBACK: bool.default(false),
   /** Deadline of one HTTP exchange with a Vault server. */
   VAULT_TIMEOUT_SECONDS: seconds(1, 120).default(5),
+  /** The demo's development Vault; unset: the port it had last time, else any free one. */
+  DEV_VAULT_PORT: port.optional(),
 };
 
 export const vaultChecks: ProviderChecks = (raw) =>

@@ -54,7 +54,9 @@ export function vaultRequest(endpoint: VaultEndpoint, call: VaultCall): Promise<
       req.destroy();
       reject(error);
     };
-    const options = { method: call.method, headers, ...(secure ? { ca: endpoint.caPem, rejectUnauthorized: true } : {}) };
+    // A connection per request (KMS calls are rare: one per tenant-key lease): no pooled socket
+    // outlives a Vault restart or carries one endpoint's TLS settings to another.
+    const options = { method: call.method, headers, agent: false, ...(secure ? { ca: endpoint.caPem, rejectUnauthorized: true } : {}) };
     const req = (secure ? httpsRequest : httpRequest)(url, options, (res: IncomingMessage) => {
       const chunks: Buffer[] = [];
       let size = 0;
