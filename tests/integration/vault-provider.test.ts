@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createVaultTransitClient, type VaultClientOptions, type VaultTransitClient } from "@/lib/kms/providers/vault/client";
 import { VaultError } from "@/lib/kms/providers/vault/errors";
 import { vaultInstructions, vaultPolicy, vaultPolicyName } from "@/lib/kms/providers/vault/instructions";
+import { vaultRequest } from "@/lib/kms/providers/vault/http";
 import { parseVaultKeyRef, type VaultKeyRef } from "@/lib/kms/providers/vault/key-ref";
 import type { VaultServer } from "@/lib/kms/providers/vault/settings";
 import { startTestDevVault, type TestDevVault } from "../helpers/dev-vault";
@@ -137,6 +138,25 @@ describe("refusals", () => {
   });
 });
 
+describe("key states", () => {
+  it("a soft-deleted key (OpenBao) is named disabled, and works again once restored", async () => {
+    const client = clientWith([approleServer(await customerSetUp("soft", { slug: "soft" }))]);
+    const ciphertext = await client.encrypt(refFor("soft"), randomBytes(32), binding(TENANT.id));
+    await dev.admin({ method: "DELETE", path: "transit/keys/soft/soft-delete" });
+    expect(await failure(client.decrypt(refFor("soft"), ciphertext, binding(TENANT.id)))).toMatchObject({ kind: "key_disabled", code: "soft_deleted" });
+    expect((await client.readKey(refFor("soft"))).softDeleted).toBe(true);
+    await dev.admin({ method: "POST", path: "transit/keys/soft/soft-delete-restore" });
+    await client.decrypt(refFor("soft"), ciphertext, binding(TENANT.id));
+  });
+
+  it("a key the policy names but that does not exist is not found, though Vault only says permission denied to encrypt", async () => {
+    const client = clientWith([approleServer(await customerSetUp("typo", { slug: "typo" }))]);
+    await dev.admin({ method: "POST", path: "transit/keys/typo/config", body: { deletion_allowed: true } });
+    await dev.admin({ method: "DELETE", path: "transit/keys/typo" });
+    expect(await failure(client.encrypt(refFor("typo"), randomBytes(32), binding(TENANT.id)))).toMatchObject({ kind: "not_found", operation: "transit/encrypt" });
+  });
+});
+
 describe("key versions", () => {
   it("rotation: new wraps use the latest version, old ones still unwrap, until min_decryption_version passes them", async () => {
     const client = clientWith([approleServer(await customerSetUp("rotating", { slug: "rot" }))]);
@@ -174,6 +194,19 @@ describe("faults", () => {
     }
     expect(dev.vault.calls()["transit/encrypt/custody-acme"] ?? 0).toBe(before);
     await acme.encrypt(refFor("custody-acme"), randomBytes(32), binding(TENANT.id));
+  });
+
+  it("sys/health and sys/seal-status answer without a token, and say when the Vault is sealed", async () => {
+    const endpoint = { address: dev.vault.address, caPem: dev.vault.caPem, timeoutMs: 10_000 };
+    expect(await vaultRequest(endpoint, { method: "GET", path: "sys/health" })).toMatchObject({ status: 200, json: { initialized: true, sealed: false } });
+    dev.vault.seal();
+    try {
+      expect(await vaultRequest(endpoint, { method: "GET", path: "sys/health" })).toMatchObject({ status: 503, json: { sealed: true } });
+      expect(await vaultRequest(endpoint, { method: "GET", path: "sys/seal-status" })).toMatchObject({ status: 200, json: { type: "shamir", sealed: true } });
+      expect(await vaultRequest(endpoint, { method: "GET", path: "auth/token/lookup-self", token: dev.vault.rootToken })).toMatchObject({ status: 503, json: { errors: ["Vault is sealed"] } });
+    } finally {
+      dev.vault.unseal();
+    }
   });
 
   it("429 and 5xx are retried within the attempts, then reported", async () => {
