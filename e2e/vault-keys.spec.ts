@@ -20,7 +20,9 @@ test("Initech registers its Vault transit key, sees the policy to give Custody, 
   const page = await pageAs({ email: "admin@initech.example", password: DEMO_PASSWORD });
   const address = devVaultAddress();
   await page.goto("/t/initech/keys");
-  await page.getByRole("radio", { name: "HashiCorp Vault / OpenBao" }).check();
+  // The provider comes first; its own fields follow.
+  await page.getByText("HashiCorp Vault / OpenBao", { exact: true }).click();
+  await expect(page.getByRole("radio", { name: "HashiCorp Vault / OpenBao" })).toBeChecked();
 
   // http:// is refused with the reason; nothing is registered.
   await page.getByLabel("Vault address").fill(address.replace("https://", "http://"));
