@@ -1,6 +1,7 @@
 import { type Config, type LoadOptions, loadConfig, type Purpose, type ValueChecks } from "@/lib/config";
 import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/integrity/signing-key";
 import { parsePublicKeysPem, readPublicKeysFile } from "@/lib/audit/integrity/trusted-keys";
+import { checkVaultServers, checkVaultServersFile } from "@/lib/kms/providers/vault/settings";
 import { parsePreviousSinkSecretKeys, parseSinkSecretKey, readSinkSecretKeyFile } from "@/lib/sinks/secrets";
 
 // Start-up's view of the configuration: lib/config's typed values, plus what the audit trail
@@ -15,6 +16,8 @@ export const KEY_MATERIAL_CHECKS: ValueChecks = {
   SINK_SECRET_KEY: parseSinkSecretKey,
   SINK_SECRET_KEY_FILE: readSinkSecretKeyFile,
   SINK_SECRET_PREVIOUS_KEYS: parsePreviousSinkSecretKeys,
+  VAULT_SERVERS: checkVaultServers,
+  VAULT_SERVERS_FILE: checkVaultServersFile,
 };
 
 /** The configuration an entry point starts with; throws ConfigError naming every bad variable. */

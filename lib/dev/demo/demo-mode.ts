@@ -54,10 +54,20 @@ export const demoMode: DemoMode = {
       KMS_ROLE_SESSION_NAME: DEV_KMS_VENDOR.sessionName,
       KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
     };
-    return { settings, close: aws.close };
+    // HashiCorp Vault / OpenBao: the development Vault over HTTPS with its own CA, Initech's key and AppRole.
+    const { startDemoVault } = await import("./demo-vault");
+    const demoVault = await startDemoVault(path.join(dataDir, "dev-vault"), config.DEV_VAULT_PORT).catch(async (error: unknown) => {
+      await aws.close();
+      throw error;
+    });
+    return { settings: { ...settings, VAULT_SERVERS: demoVault.servers }, close: () => Promise.all([aws.close(), demoVault.vault.close()]).then(() => undefined) };
   },
   async seed() {
-    return (await import("./seed")).seedDemo();
+    const seeded = await (await import("./seed")).seedDemo();
+    const { seedVaultTenant } = await import("./demo-vault");
+    const { DEMO_EMAILS } = await import("./seed");
+    await seedVaultTenant(DEMO_EMAILS.vendorAdmin);
+    return seeded;
   },
   async tenantKeys(config) {
     const lines: string[] = [];
@@ -68,6 +78,7 @@ export const demoMode: DemoMode = {
         lines.push("Sign in as admin@acme.example, open Keys, choose AWS KMS, register it and verify.");
       }
     }
+    lines.push(...(await (await import("./demo-vault")).vaultTenantKeyLines(config.VAULT_SERVERS)));
     return lines;
   },
   async serviceToken(dataDir) {
