@@ -70,6 +70,25 @@ const baseSchema = z.object({
     KMS_MAX_ATTEMPTS: z.coerce.number({ message: "must be a number" }).int().min(1).max(10).default(3),
     /** How long the console's Verify keeps retrying a refusal that may be AWS still applying a new grant or policy. */
     KMS_VERIFY_WAIT_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0, "must be at least 0").max(900, "must be at most 900").default(300),
+    /** Azure Key Vault / Managed HSM (lib/kms/providers/azure): Custody's multi-tenant Entra app, its home tenant and secret. */
+    KMS_AZURE_TENANT_ID: z.string().regex(/^[0-9a-fA-F-]{36}$|^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, "must be a tenant id (a GUID) or a tenant domain").optional(),
+    KMS_AZURE_CLIENT_ID: z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be the app's client id (a GUID)").optional(),
+    KMS_AZURE_CLIENT_SECRET: z.string().min(1, "must not be empty").optional(),
+    /** Entra's authority host: another for a sovereign cloud (https://login.microsoftonline.us, https://login.chinacloudapi.cn) or a private endpoint. */
+    KMS_AZURE_AUTHORITY_HOST: httpUrl.refine((v) => v.startsWith("https://"), "must be an https:// URL").default("https://login.microsoftonline.com"),
+    /** Skip MSAL's instance discovery (required for an authority host Microsoft's discovery does not know). */
+    KMS_AZURE_DISABLE_INSTANCE_DISCOVERY: bool.default(false),
+    /** Extra CA certificates (PEM file) trusted for Entra and Key Vault besides the system's, e.g. a TLS-inspecting proxy's. */
+    KMS_AZURE_CA_FILE: z.string().min(1).optional(),
+    /** The domains (optionally :port) vault and Managed HSM URLs end in; others for sovereign clouds. */
+    KMS_AZURE_KEY_VAULT_DOMAIN: z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, "must be a domain such as vault.azure.net").default("vault.azure.net"),
+    KMS_AZURE_MANAGED_HSM_DOMAIN: z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, "must be a domain such as managedhsm.azure.net").default("managedhsm.azure.net"),
+    /** Only keys in these vaults or HSMs (comma-separated URLs) may be registered; unset: any vault under the domains. */
+    KMS_AZURE_VAULTS: z
+      .string()
+      .transform((v) => v.split(",").map((e) => e.trim().replace(/\/+$/, "").toLowerCase()).filter(Boolean))
+      .pipe(z.array(z.string().regex(/^https:\/\/[a-z0-9.-]+(:\d{1,5})?$/, "must be a comma-separated list of vault URLs such as https://contoso.vault.azure.net")))
+      .default([]),
     DEV_KMS_PORT: port.default(4566),
     /** How long a key-service instance keeps a tenant key unwrapped before asking the KMS again. */
     KEY_LEASE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(300),
@@ -130,6 +149,8 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
   if (Number(raw.HTTP_HEADERS_TIMEOUT_SECONDS ?? 10) > Number(raw.HTTP_REQUEST_TIMEOUT_SECONDS ?? 30)) {
     problems.push("HTTP_HEADERS_TIMEOUT_SECONDS must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS (the head is part of the request)");
   }
+  const azure = [raw.KMS_AZURE_TENANT_ID, raw.KMS_AZURE_CLIENT_ID, raw.KMS_AZURE_CLIENT_SECRET].filter((v) => v !== undefined).length;
+  if (azure !== 0 && azure !== 3) problems.push("KMS_AZURE_TENANT_ID, KMS_AZURE_CLIENT_ID and KMS_AZURE_CLIENT_SECRET must be set together (or none, without Azure keys)");
   if ((raw.KMS_ACCESS_KEY_ID === undefined) !== (raw.KMS_SECRET_ACCESS_KEY === undefined)) {
     problems.push("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together (or neither, for the AWS SDK's default credentials)");
   }
