@@ -1,38 +1,13 @@
 import { z } from "zod";
 import { environmentVariables, type RawEnvironment } from "./environment";
+import { bool, httpUrl, port, postgresUrl, seconds } from "./fields";
+import { KMS_PROVIDER_CHECKS, KMS_PROVIDER_VARIABLES } from "./providers";
 
 // Every setting Custody reads from the environment, validated once. A missing or malformed
 // value stops start-up with a message naming the variable; secret values are never echoed.
 // This module owns the raw, typed settings and imports no domain module: what a value means
 // (a PEM key, a sealing key) is for its owner to interpret (lib/audit, lib/sinks), and start-up
 // passes those interpretations in as checks (lib/server/load-config.ts).
-
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-
-const port = z.coerce
-  .number({ message: "must be a port number" })
-  .int("must be a whole number")
-  .min(1, "must be between 1 and 65535")
-  .max(65535, "must be between 1 and 65535");
-
-const seconds = (min: number, max: number) =>
-  z.coerce
-    .number({ message: "must be a number of seconds" })
-    .int("must be a whole number")
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
-
-const httpUrl = z
-  .string()
-  .url("must be a URL such as https://idp.example.com")
-  .refine((v) => /^https?:\/\//.test(v), "must start with http:// or https://")
-  .transform((v) => v.replace(/\/+$/, ""));
-
-const postgresUrl = z
-  .string()
-  .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v), "must be a postgresql://user:password@host:port/database URL");
 
 const baseSchema = z.object({
     PORT: port.default(3000),
@@ -59,36 +34,8 @@ const baseSchema = z.object({
     /** Run the demo (development IdP and KMS, seeded data) against DATABASE_URL: tests only. */
     CUSTODY_DEMO: bool.default(false),
     DATABASE_POOL_SIZE: z.coerce.number({ message: "must be a number" }).int().min(1, "must be at least 1").max(200, "must be at most 200").default(10),
-    KMS_PARTITION: z.enum(["aws", "aws-cn", "aws-us-gov"], { message: "must be aws, aws-cn or aws-us-gov" }).default("aws"),
-    KMS_ENDPOINT: httpUrl.optional(),
-    KMS_VENDOR_PRINCIPAL_ARN: z
-      .string()
-      .regex(/^arn:aws(-cn|-us-gov)?:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_\-/]+$/, "must be an IAM role or user ARN, like arn:aws:iam::111122223333:role/custody")
-      .optional(),
-    KMS_ACCESS_KEY_ID: z.string().min(16, "must be an AWS access key id").optional(),
-    KMS_SECRET_ACCESS_KEY: z.string().min(16, "must be an AWS secret access key").optional(),
-    KMS_MAX_ATTEMPTS: z.coerce.number({ message: "must be a number" }).int().min(1).max(10).default(3),
     /** How long the console's Verify keeps retrying a refusal that may be AWS still applying a new grant or policy. */
     KMS_VERIFY_WAIT_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0, "must be at least 0").max(900, "must be at most 900").default(300),
-    /** Azure Key Vault / Managed HSM (lib/kms/providers/azure): Custody's multi-tenant Entra app, its home tenant and secret. */
-    KMS_AZURE_TENANT_ID: z.string().regex(/^[0-9a-fA-F-]{36}$|^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/, "must be a tenant id (a GUID) or a tenant domain").optional(),
-    KMS_AZURE_CLIENT_ID: z.string().regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be the app's client id (a GUID)").optional(),
-    KMS_AZURE_CLIENT_SECRET: z.string().min(1, "must not be empty").optional(),
-    /** Entra's authority host: another for a sovereign cloud (https://login.microsoftonline.us, https://login.chinacloudapi.cn) or a private endpoint. */
-    KMS_AZURE_AUTHORITY_HOST: httpUrl.refine((v) => v.startsWith("https://"), "must be an https:// URL").default("https://login.microsoftonline.com"),
-    /** Skip MSAL's instance discovery (required for an authority host Microsoft's discovery does not know). */
-    KMS_AZURE_DISABLE_INSTANCE_DISCOVERY: bool.default(false),
-    /** Extra CA certificates (PEM file) trusted for Entra and Key Vault besides the system's, e.g. a TLS-inspecting proxy's. */
-    KMS_AZURE_CA_FILE: z.string().min(1).optional(),
-    /** The domains (optionally :port) vault and Managed HSM URLs end in; others for sovereign clouds. */
-    KMS_AZURE_KEY_VAULT_DOMAIN: z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, "must be a domain such as vault.azure.net").default("vault.azure.net"),
-    KMS_AZURE_MANAGED_HSM_DOMAIN: z.string().regex(/^[a-z0-9.-]+(:\d{1,5})?$/, "must be a domain such as managedhsm.azure.net").default("managedhsm.azure.net"),
-    /** Only keys in these vaults or HSMs (comma-separated URLs) may be registered; unset: any vault under the domains. */
-    KMS_AZURE_VAULTS: z
-      .string()
-      .transform((v) => v.split(",").map((e) => e.trim().replace(/\/+$/, "").toLowerCase()).filter(Boolean))
-      .pipe(z.array(z.string().regex(/^https:\/\/[a-z0-9.-]+(:\d{1,5})?$/, "must be a comma-separated list of vault URLs such as https://contoso.vault.azure.net")))
-      .default([]),
     DEV_KMS_PORT: port.default(4566),
     /** How long a key-service instance keeps a tenant key unwrapped before asking the KMS again. */
     KEY_LEASE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(300),
@@ -140,6 +87,7 @@ const baseSchema = z.object({
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "must be fatal, error, warn, info, debug, trace or silent" }).default("info"),
     /** The Chromium that renders the app icons (scripts/render-icons.ts). */
     CHROMIUM_PATH: z.string().min(1).default("/usr/bin/chromium"),
+    ...KMS_PROVIDER_VARIABLES,
 });
 
 /** Rules across variables, checked on the raw values so they are reported alongside format errors. */
@@ -149,26 +97,19 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
   if (Number(raw.HTTP_HEADERS_TIMEOUT_SECONDS ?? 10) > Number(raw.HTTP_REQUEST_TIMEOUT_SECONDS ?? 30)) {
     problems.push("HTTP_HEADERS_TIMEOUT_SECONDS must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS (the head is part of the request)");
   }
-  const azure = [raw.KMS_AZURE_TENANT_ID, raw.KMS_AZURE_CLIENT_ID, raw.KMS_AZURE_CLIENT_SECRET].filter((v) => v !== undefined).length;
-  if (azure !== 0 && azure !== 3) problems.push("KMS_AZURE_TENANT_ID, KMS_AZURE_CLIENT_ID and KMS_AZURE_CLIENT_SECRET must be set together (or none, without Azure keys)");
-  if ((raw.KMS_ACCESS_KEY_ID === undefined) !== (raw.KMS_SECRET_ACCESS_KEY === undefined)) {
-    problems.push("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together (or neither, for the AWS SDK's default credentials)");
-  }
-  if (purpose === "keyservice") {
-    // The stand-alone key service has no sign-in; it needs a database and the KMS principal.
-    if (raw.DATABASE_URL === undefined) problems.push("DATABASE_URL is required: the key service shares the console's PostgreSQL database");
-    if (raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) problems.push("KMS_VENDOR_PRINCIPAL_ARN is required (the AWS principal tenants grant access to)");
-    return problems;
-  }
   const oidc = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"];
   const set = oidc.filter((name) => raw[name] !== undefined);
+  const production = set.length === oidc.length;
+  for (const check of KMS_PROVIDER_CHECKS) problems.push(...check(raw, { keyService: purpose === "keyservice", production }));
+  if (purpose === "keyservice") {
+    // The stand-alone key service has no sign-in; it needs a database (and its KMS settings, above).
+    if (raw.DATABASE_URL === undefined) problems.push("DATABASE_URL is required: the key service shares the console's PostgreSQL database");
+    return problems;
+  }
   if (set.length > 0 && set.length < oidc.length) {
     for (const name of oidc) {
       if (raw[name] === undefined) problems.push(`${name} must be set together with the other OIDC_* variables`);
     }
-  }
-  if (set.length === oidc.length && raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) {
-    problems.push("KMS_VENDOR_PRINCIPAL_ARN is required outside demo mode (the AWS principal tenants grant access to)");
   }
   if (set.length === 0 && raw.DATABASE_URL !== undefined && raw.CUSTODY_DEMO !== "true") {
     problems.push(
