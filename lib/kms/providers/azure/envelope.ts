@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { EncryptionContext } from "@/lib/kms/provider";
+import type { TenantBinding } from "@/lib/kms/provider";
 
 // Key Vault's wrapKey takes no additional authenticated data, so the tenant binding that AWS
 // gets from the encryption context is carried inside what is wrapped: Custody wraps an envelope
@@ -21,22 +21,22 @@ const ENVELOPE_MAGIC = Buffer.from("CTKENV01", "ascii");
 const STORED_MAGIC = Buffer.from("AZKV\u0001", "latin1");
 export const TENANT_KEY_BYTES = 32;
 
-export function contextDigest(context: EncryptionContext): Buffer {
-  const canonical = JSON.stringify(Object.keys(context).sort().map((k) => [k, context[k]]));
-  return createHash("sha256").update(canonical).digest();
+/** SHA-256 of the tenant's canonical binding, {"tenant_id":"<id>"}: the same pair AWS keys bind as encryption context. */
+export function tenantDigest(tenant: TenantBinding): Buffer {
+  return createHash("sha256").update(JSON.stringify({ tenant_id: tenant.tenantId })).digest();
 }
 
-export function sealEnvelope(tenantKey: Buffer, context: EncryptionContext): Buffer {
+export function sealEnvelope(tenantKey: Buffer, tenant: TenantBinding): Buffer {
   if (tenantKey.length !== TENANT_KEY_BYTES) throw new Error("A tenant key is 32 bytes");
-  return Buffer.concat([ENVELOPE_MAGIC, contextDigest(context), tenantKey]);
+  return Buffer.concat([ENVELOPE_MAGIC, tenantDigest(tenant), tenantKey]);
 }
 
-/** The tenant key inside, if the envelope is well formed and names this context; else undefined. */
-export function openEnvelope(envelope: Buffer, context: EncryptionContext): Buffer | undefined {
+/** The tenant key inside, if the envelope is well formed and names this tenant; else undefined. */
+export function openEnvelope(envelope: Buffer, tenant: TenantBinding): Buffer | undefined {
   if (envelope.length !== ENVELOPE_MAGIC.length + 32 + TENANT_KEY_BYTES) return undefined;
   if (!envelope.subarray(0, ENVELOPE_MAGIC.length).equals(ENVELOPE_MAGIC)) return undefined;
   const digest = envelope.subarray(ENVELOPE_MAGIC.length, ENVELOPE_MAGIC.length + 32);
-  if (!timingSafeEqual(digest, contextDigest(context))) return undefined;
+  if (!timingSafeEqual(digest, tenantDigest(tenant))) return undefined;
   return Buffer.from(envelope.subarray(ENVELOPE_MAGIC.length + 32));
 }
 

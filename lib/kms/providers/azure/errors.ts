@@ -1,4 +1,4 @@
-import { isKmsError, KmsError, type KmsErrorKind, type KmsOperation } from "@/lib/kms/errors";
+import { isKmsError, KmsError, type KmsErrorKind } from "@/lib/kms/errors";
 
 // What the Azure libraries throw, mapped to Custody's KMS error kinds with messages in Azure's
 // terms. The provider's own text is read only to classify (an AADSTS code, Key Vault's inner
@@ -7,11 +7,9 @@ import { isKmsError, KmsError, type KmsErrorKind, type KmsOperation } from "@/li
 /** The Key Vault call that failed: get key (describe), wrapKey (new tenant key), unwrapKey. */
 export type AzureOperation = "get" | "wrapKey" | "unwrapKey";
 
-const OPERATION: Record<AzureOperation, KmsOperation> = { get: "DescribeKey", wrapKey: "GenerateDataKey", unwrapKey: "Decrypt" };
-
 const ROLE = "Key Vault Crypto Service Encryption User";
 
-const MESSAGES: Partial<Record<string, (op: AzureOperation) => string>> = {
+const MESSAGES = {
   ForbiddenByRbac: (op) =>
     `Your vault refused ${op} to Custody's app: no role assignment gives it "${ROLE}" (Managed HSM: "Managed HSM Crypto Service Encryption User") on this key or vault, or the vault's access policies lack get, wrapKey and unwrapKey. Run the command Custody shows, then verify again.`,
   AccessDenied: (op) =>
@@ -30,15 +28,14 @@ const MESSAGES: Partial<Record<string, (op: AzureOperation) => string>> = {
   BadResponse: () => "Something between Custody and Azure (a proxy or firewall) answered instead of Key Vault. The vendor should check the network path.",
   InvalidCiphertext: () => "Key Vault could not unwrap the stored tenant key with this key, or it was wrapped for another tenant.",
   IncorrectKey: () => "The tenant key was wrapped with a different Key Vault key than the one given.",
-  BadRequest: (op) => `Key Vault refused the ${op} request as invalid.`,
-};
+  BadRequest: (op: AzureOperation) => `Key Vault refused the ${op} request as invalid.`,
+} satisfies Record<string, (op: AzureOperation) => string>;
 
-export class AzureKmsError extends KmsError {
-  constructor(kind: KmsErrorKind, operation: AzureOperation, code: keyof typeof MESSAGES) {
-    super(kind, OPERATION[operation], `Azure.${code}`);
-    const message = MESSAGES[code];
-    if (message) this.message = message(operation);
-  }
+export type AzureErrorCode = keyof typeof MESSAGES;
+
+/** A KmsError in Azure's words; the provider code kept is `Azure.<code>`, never Azure's own text. */
+export function azureKmsError(kind: KmsErrorKind, operation: AzureOperation, code: AzureErrorCode): KmsError {
+  return new KmsError(kind, operation, `Azure.${code}`, MESSAGES[code](operation));
 }
 
 type Thrown = {
@@ -57,33 +54,33 @@ export function toAzureKmsError(error: unknown, operation: AzureOperation): KmsE
   if (isKmsError(error)) return error;
   const e = (error ?? {}) as Thrown;
   if (e.name === "AuthenticationError" || e.name === "CredentialUnavailableError" || e.name === "AuthenticationRequiredError") return entraError(e, operation);
-  if (e.name === "AbortError" || (e.code && NETWORK.test(e.code))) return new AzureKmsError("unreachable", operation, "Unreachable");
+  if (e.name === "AbortError" || (e.code && NETWORK.test(e.code))) return azureKmsError("unreachable", operation, "Unreachable");
   const status = e.statusCode;
-  if (status === undefined) return new AzureKmsError("unreachable", operation, "Unreachable");
+  if (status === undefined) return azureKmsError("unreachable", operation, "Unreachable");
   const inner = e.details?.error?.innererror?.code ?? e.details?.error?.innerError?.code;
   const code = e.details?.error?.code ?? e.code;
-  if (status === 429) return new AzureKmsError("throttled", operation, "Throttled");
-  if (status >= 500) return new AzureKmsError("unreachable", operation, "Unreachable");
-  if (!e.details?.error) return new AzureKmsError("bad_response", operation, "BadResponse");
-  if (status === 401) return new AzureKmsError("credentials", operation, "TokenRejected");
+  if (status === 429) return azureKmsError("throttled", operation, "Throttled");
+  if (status >= 500) return azureKmsError("unreachable", operation, "Unreachable");
+  if (!e.details?.error) return azureKmsError("bad_response", operation, "BadResponse");
+  if (status === 401) return azureKmsError("credentials", operation, "TokenRejected");
   if (status === 403) return forbidden(inner, operation);
-  if (status === 404) return new AzureKmsError("not_found", operation, "KeyNotFound");
-  if (status === 400 && operation === "unwrapKey" && code === "BadParameter") return new AzureKmsError("invalid_ciphertext", operation, "InvalidCiphertext");
-  return new AzureKmsError("invalid_request", operation, "BadRequest");
+  if (status === 404) return azureKmsError("not_found", operation, "KeyNotFound");
+  if (status === 400 && operation === "unwrapKey" && code === "BadParameter") return azureKmsError("invalid_ciphertext", operation, "InvalidCiphertext");
+  return azureKmsError("invalid_request", operation, "BadRequest");
 }
 
 function forbidden(inner: string | undefined, operation: AzureOperation): KmsError {
   switch (inner) {
     case "KeyDisabled":
-      return new AzureKmsError("key_disabled", operation, "KeyDisabled");
+      return azureKmsError("key_disabled", operation, "KeyDisabled");
     case "KeyExpired":
-      return new AzureKmsError("invalid_state", operation, "KeyExpired");
+      return azureKmsError("invalid_state", operation, "KeyExpired");
     case "KeyNotYetValid":
-      return new AzureKmsError("invalid_state", operation, "KeyNotYetValid");
+      return azureKmsError("invalid_state", operation, "KeyNotYetValid");
     case "AccessDenied":
-      return new AzureKmsError("access_denied", operation, "AccessDenied");
+      return azureKmsError("access_denied", operation, "AccessDenied");
     default:
-      return new AzureKmsError("access_denied", operation, "ForbiddenByRbac");
+      return azureKmsError("access_denied", operation, "ForbiddenByRbac");
   }
 }
 
@@ -91,11 +88,11 @@ function entraError(e: Thrown, operation: AzureOperation): KmsError {
   const text = `${e.errorResponse?.errorDescription ?? e.errorResponse?.error_description ?? ""} ${e.message ?? ""}`;
   const codes = new Set([...(e.errorResponse?.errorCodes ?? []), ...[...text.matchAll(/AADSTS(\d+)/g)].map((m) => Number(m[1]))]);
   // The app has no service principal in the vault's tenant: the customer has not consented yet.
-  if (codes.has(700016)) return new AzureKmsError("access_denied", operation, "NoServicePrincipal");
-  if (e.statusCode !== undefined && e.statusCode >= 500) return new AzureKmsError("unreachable", operation, "Unreachable");
-  if (e.statusCode === 429) return new AzureKmsError("throttled", operation, "Throttled");
+  if (codes.has(700016)) return azureKmsError("access_denied", operation, "NoServicePrincipal");
+  if (e.statusCode !== undefined && e.statusCode >= 500) return azureKmsError("unreachable", operation, "Unreachable");
+  if (e.statusCode === 429) return azureKmsError("throttled", operation, "Throttled");
   if (codes.size === 0 && (e.statusCode === undefined || /ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|network|timed? ?out/i.test(text))) {
-    return new AzureKmsError("unreachable", operation, "Unreachable");
+    return azureKmsError("unreachable", operation, "Unreachable");
   }
-  return new AzureKmsError("credentials", operation, "Credentials");
+  return azureKmsError("credentials", operation, "Credentials");
 }

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { ClientSecretCredential, type TokenCredential } from "@azure/identity";
 import { CryptographyClient, KeyClient, type KeyVaultKey, type KeyWrapAlgorithm } from "@azure/keyvault-keys";
-import type { DataKey, EncryptionContext } from "@/lib/kms/provider";
+import type { KeyDescription, KeyRef, KmsClient, TenantBinding, TenantKeyMaterial } from "@/lib/kms/provider";
 import { decodeStored, encodeStored, openEnvelope, sealEnvelope, TENANT_KEY_BYTES } from "./envelope";
-import { AzureKmsError, toAzureKmsError, type AzureOperation } from "./errors";
+import { azureKmsError, toAzureKmsError, type AzureOperation } from "./errors";
 import { createAzureAgent } from "./http";
 import { AzureKeyRefError, parseAzureKeyUrl, sameKey, type AzureDomains, type AzureKeyRef } from "./key-ref";
 
@@ -37,17 +37,13 @@ export type AzureKeyDescription = {
   algorithm: KeyWrapAlgorithm;
 };
 
-export type AzureKmsProvider = {
-  readonly clientId: string;
-  /** Parses and checks a key URL against the configured domains and vaults (AzureKeyRefError). */
-  parseKeyRef(input: string): AzureKeyRef;
-  describeKey(keyUrl: string): Promise<AzureKeyDescription>;
-  generateDataKey(keyUrl: string, context: EncryptionContext): Promise<DataKey>;
-  decrypt(keyUrl: string, stored: Uint8Array, context: EncryptionContext): Promise<Buffer>;
+export type AzureKmsClient = KmsClient & {
+  /** GET the key and check it can wrap now: what the key page and the tests read. */
+  inspectKey(key: KeyRef): Promise<AzureKeyDescription>;
   close(): void;
 };
 
-export function createAzureKmsProvider(settings: AzureKmsSettings): AzureKmsProvider {
+export function createAzureKmsClient(settings: AzureKmsSettings): AzureKmsClient {
   const agent = createAzureAgent(settings.caFile);
   const retryOptions = { maxRetries: settings.maxAttempts - 1, retryDelayInMs: 200, maxRetryDelayInMs: 5_000 };
   const credential: TokenCredential = new ClientSecretCredential(settings.tenantId, settings.clientId, settings.clientSecret, {
@@ -66,7 +62,7 @@ export function createAzureKmsProvider(settings: AzureKmsSettings): AzureKmsProv
     try {
       return parseAzureKeyUrl(keyUrl, settings.domains);
     } catch (error) {
-      if (error instanceof AzureKeyRefError) throw new AzureKmsError("invalid_request", operation, "BadRequest");
+      if (error instanceof AzureKeyRefError) throw azureKmsError("invalid_request", operation, "BadRequest");
       throw error;
     }
   }
@@ -90,67 +86,82 @@ export function createAzureKmsProvider(settings: AzureKmsSettings): AzureKmsProv
     }
     const algorithm = wrapAlgorithm(key.keyType);
     const ops = key.keyOperations ?? [];
-    if (!algorithm || (ops.length > 0 && !(ops.includes("wrapKey") && ops.includes("unwrapKey")))) throw new AzureKmsError("invalid_request", operation, "WrongKeyType");
+    if (!algorithm || (ops.length > 0 && !(ops.includes("wrapKey") && ops.includes("unwrapKey")))) throw azureKmsError("invalid_request", operation, "WrongKeyType");
     const now = Date.now();
     const { enabled, notBefore, expiresOn } = key.properties;
-    if (enabled === false && operation !== "get") throw new AzureKmsError("key_disabled", operation, "KeyDisabled");
-    if (expiresOn && now >= expiresOn.getTime()) throw new AzureKmsError("invalid_state", operation, "KeyExpired");
-    if (notBefore && now < notBefore.getTime()) throw new AzureKmsError("invalid_state", operation, "KeyNotYetValid");
+    if (enabled === false && operation !== "get") throw azureKmsError("key_disabled", operation, "KeyDisabled");
+    if (expiresOn && now >= expiresOn.getTime()) throw azureKmsError("invalid_state", operation, "KeyExpired");
+    if (notBefore && now < notBefore.getTime()) throw azureKmsError("invalid_state", operation, "KeyNotYetValid");
     return { key, algorithm };
   }
 
-  return {
-    clientId: settings.clientId,
-    parseKeyRef: (input) => parseAzureKeyUrl(input, settings.domains),
+  async function inspectKey(key: KeyRef): Promise<AzureKeyDescription> {
+    const ref = refOf(key.ref, "get");
+    const { key: found, algorithm } = await usableKey(ref, ref.version, "get");
+    return {
+      kid: found.id ?? ref.keyUrl,
+      keyType: String(found.keyType),
+      enabled: found.properties.enabled !== false,
+      notBefore: found.properties.notBefore,
+      expiresOn: found.properties.expiresOn,
+      algorithm,
+    };
+  }
 
-    async describeKey(keyUrl) {
-      const ref = refOf(keyUrl, "get");
-      const { key, algorithm } = await usableKey(ref, ref.version, "get");
-      return {
-        kid: key.id ?? ref.keyUrl,
-        keyType: String(key.keyType),
-        enabled: key.properties.enabled !== false,
-        notBefore: key.properties.notBefore,
-        expiresOn: key.properties.expiresOn,
-        algorithm,
-      };
+  async function wrapTenantKey(key: KeyRef, plaintext: Uint8Array, tenant: TenantBinding): Promise<Buffer> {
+    const ref = refOf(key.ref, "wrapKey");
+    const { key: found, algorithm } = await usableKey(ref, ref.version, "wrapKey");
+    const envelope = sealEnvelope(Buffer.from(plaintext), tenant);
+    try {
+      const result = await new CryptographyClient(found, credential, clientOptions).wrapKey(algorithm, envelope, requestOptions);
+      const kid = result.keyID ?? found.id;
+      if (!kid || !sameKey(ref, kid, settings.domains)) throw azureKmsError("incorrect_key", "wrapKey", "IncorrectKey");
+      return encodeStored(kid, result.result);
+    } catch (error) {
+      throw toAzureKmsError(error, "wrapKey");
+    } finally {
+      envelope.fill(0);
+    }
+  }
+
+  return {
+    inspectKey,
+    wrapTenantKey,
+
+    async describeKey(key): Promise<KeyDescription> {
+      const found = await inspectKey(key);
+      if (!found.enabled) throw azureKmsError("key_disabled", "get", "KeyDisabled");
+      const until = found.expiresOn ? `, valid until ${found.expiresOn.toISOString().slice(0, 10)}` : "";
+      return { summary: `Key is enabled (${found.keyType}, wraps with ${found.algorithm}${until}).` };
     },
 
-    async generateDataKey(keyUrl, context) {
-      const ref = refOf(keyUrl, "wrapKey");
-      const { key, algorithm } = await usableKey(ref, ref.version, "wrapKey");
+    async generateTenantKey(key, tenant): Promise<TenantKeyMaterial> {
       const plaintext = randomBytes(TENANT_KEY_BYTES);
-      const envelope = sealEnvelope(plaintext, context);
       try {
-        const result = await new CryptographyClient(key, credential, clientOptions).wrapKey(algorithm, envelope, requestOptions);
-        const kid = result.keyID ?? key.id;
-        if (!kid || !sameKey(ref, kid, settings.domains)) throw new AzureKmsError("incorrect_key", "wrapKey", "IncorrectKey");
-        return { plaintext, ciphertext: encodeStored(kid, result.result) };
+        return { plaintext, wrapped: await wrapTenantKey(key, plaintext, tenant) };
       } catch (error) {
         plaintext.fill(0);
-        throw toAzureKmsError(error, "wrapKey");
-      } finally {
-        envelope.fill(0);
+        throw error;
       }
     },
 
-    async decrypt(keyUrl, stored, context) {
-      const ref = refOf(keyUrl, "unwrapKey");
+    async unwrapTenantKey(key, stored, tenant) {
+      const ref = refOf(key.ref, "unwrapKey");
       const decoded = decodeStored(stored);
-      if (!decoded) throw new AzureKmsError("invalid_ciphertext", "unwrapKey", "InvalidCiphertext");
+      if (!decoded) throw azureKmsError("invalid_ciphertext", "unwrapKey", "InvalidCiphertext");
       const same = sameKey(ref, decoded.kid, settings.domains);
-      if (!same) throw new AzureKmsError("incorrect_key", "unwrapKey", "IncorrectKey");
-      const { key, algorithm } = await usableKey(ref, same.version, "unwrapKey");
+      if (!same) throw azureKmsError("incorrect_key", "unwrapKey", "IncorrectKey");
+      const { key: found, algorithm } = await usableKey(ref, same.version, "unwrapKey");
       let envelope: Buffer;
       try {
-        const result = await new CryptographyClient(key, credential, clientOptions).unwrapKey(algorithm, decoded.wrapped, requestOptions);
+        const result = await new CryptographyClient(found, credential, clientOptions).unwrapKey(algorithm, decoded.wrapped, requestOptions);
         envelope = Buffer.from(result.result);
       } catch (error) {
         throw toAzureKmsError(error, "unwrapKey");
       }
-      const tenantKey = openEnvelope(envelope, context);
+      const tenantKey = openEnvelope(envelope, tenant);
       envelope.fill(0);
-      if (!tenantKey) throw new AzureKmsError("invalid_ciphertext", "unwrapKey", "InvalidCiphertext");
+      if (!tenantKey) throw azureKmsError("invalid_ciphertext", "unwrapKey", "InvalidCiphertext");
       return tenantKey;
     },
 
