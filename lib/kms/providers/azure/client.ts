@@ -58,6 +58,21 @@ export function createAzureKmsClient(settings: AzureKmsSettings): AzureKmsClient
   const keyClients = new Map<string, KeyClient>();
   const requestOptions = { requestOptions: { timeout: settings.requestTimeoutMs } };
 
+  /**
+   * The SDK retries 429 (after Retry-After), 5xx and dropped connections itself, but a request
+   * that outlives its timeout is aborted and thrown at once: those are retried here, within the
+   * same number of attempts.
+   */
+  async function attempt<T>(call: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await call();
+      } catch (error) {
+        if (tries >= settings.maxAttempts || !timedOut(error)) throw error;
+      }
+    }
+  }
+
   function refOf(keyUrl: string, operation: AzureOperation): AzureKeyRef {
     try {
       return parseAzureKeyUrl(keyUrl, settings.domains);
@@ -80,7 +95,7 @@ export function createAzureKmsClient(settings: AzureKmsSettings): AzureKmsClient
   async function usableKey(ref: AzureKeyRef, version: string | undefined, operation: AzureOperation): Promise<{ key: KeyVaultKey; algorithm: KeyWrapAlgorithm }> {
     let key: KeyVaultKey;
     try {
-      key = await keyClient(ref.vaultUrl).getKey(ref.keyName, { version, ...requestOptions });
+      key = await attempt(() => keyClient(ref.vaultUrl).getKey(ref.keyName, { version, ...requestOptions }));
     } catch (error) {
       throw toAzureKmsError(error, operation);
     }
@@ -113,7 +128,8 @@ export function createAzureKmsClient(settings: AzureKmsSettings): AzureKmsClient
     const { key: found, algorithm } = await usableKey(ref, ref.version, "wrapKey");
     const envelope = sealEnvelope(Buffer.from(plaintext), tenant);
     try {
-      const result = await new CryptographyClient(found, credential, clientOptions).wrapKey(algorithm, envelope, requestOptions);
+      const crypto = new CryptographyClient(found, credential, clientOptions);
+      const result = await attempt(() => crypto.wrapKey(algorithm, envelope, requestOptions));
       const kid = result.keyID ?? found.id;
       if (!kid || !sameKey(ref, kid, settings.domains)) throw azureKmsError("incorrect_key", "wrapKey", "IncorrectKey");
       return encodeStored(kid, result.result);
@@ -154,7 +170,8 @@ export function createAzureKmsClient(settings: AzureKmsSettings): AzureKmsClient
       const { key: found, algorithm } = await usableKey(ref, same.version, "unwrapKey");
       let envelope: Buffer;
       try {
-        const result = await new CryptographyClient(found, credential, clientOptions).unwrapKey(algorithm, decoded.wrapped, requestOptions);
+        const crypto = new CryptographyClient(found, credential, clientOptions);
+        const result = await attempt(() => crypto.unwrapKey(algorithm, decoded.wrapped, requestOptions));
         envelope = Buffer.from(result.result);
       } catch (error) {
         throw toAzureKmsError(error, "unwrapKey");
@@ -169,6 +186,11 @@ export function createAzureKmsClient(settings: AzureKmsSettings): AzureKmsClient
       agent.destroy();
     },
   };
+}
+
+/** An aborted request: the per-request timeout fired (the SDK throws an AbortError, not a RestError). */
+function timedOut(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
 }
 
 function wrapAlgorithm(keyType: string | undefined): KeyWrapAlgorithm | undefined {
