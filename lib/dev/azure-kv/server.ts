@@ -47,6 +47,8 @@ export type DevAzureKv = {
   createVault(input: { name: string; kind: VaultKind; tenantId: string; permissionModel?: "rbac" | "accessPolicy" }): { url: string };
   /** Creates a key (or a new current version); returns its versioned key id (kid). */
   createKey(vault: { kind: VaultKind; name: string }, keyName: string, kty: KeyType, attributes?: { enabled?: boolean; nbf?: number; exp?: number }): string;
+  /** Whether the vault holds a key by this name (any version). */
+  hasKey(vault: { kind: VaultKind; name: string }, keyName: string): boolean;
   updateKey(vault: { kind: VaultKind; name: string }, keyName: string, version: string | undefined, change: { enabled?: boolean; nbf?: number | null; exp?: number | null }): void;
   assignRole(vault: { kind: VaultKind; name: string }, assignment: RoleAssignment): void;
   removeRoleAssignments(vault: { kind: VaultKind; name: string }, principal: string): void;
@@ -143,6 +145,7 @@ export async function startDevAzureKv(options: DevAzureKvOptions): Promise<DevAz
       return { url: urlOf(input) };
     },
     createKey: (v, keyName, kty, attributes) => `${urlOf(v)}/keys/${keyName}/${store.createKeyVersion(vaultOf(v), keyName, kty, attributes, clock())}`,
+    hasKey: (v, keyName) => (store.vault(v.kind, v.name)?.keys[keyName]?.length ?? 0) > 0,
     updateKey: (v, keyName, version, change) => store.updateKey(vaultOf(v), keyName, version, change, clock()),
     assignRole: (v, assignment) => store.assignRole(vaultOf(v), assignment),
     removeRoleAssignments: (v, principal) => store.removeRoleAssignments(vaultOf(v), principal),

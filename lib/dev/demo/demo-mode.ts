@@ -11,6 +11,9 @@ async function isInvitedToCustody(email: string): Promise<boolean> {
   return (await getDb().user.count({ where: { email: email.toLowerCase() } })) > 0;
 }
 
+/** Fabrikam's key in the development Azure Key Vault, once it runs. */
+let azureKeyUrl: string | undefined;
+
 export const demoMode: DemoMode = {
   password: DEMO_PASSWORD,
   async startIdp({ port, issuer, publicUrl, host, usersFile }) {
@@ -43,10 +46,22 @@ export const demoMode: DemoMode = {
       KMS_SECRET_ACCESS_KEY: DEV_KMS_VENDOR.secretAccessKey,
       KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
     };
-    return { settings, close: aws.close };
+    // Azure: the development Key Vault (HTTPS, its own CA), reached by @azure/identity and @azure/keyvault-keys.
+    const azure = await (await import("./demo-azure")).startDemoAzure(config, dataDir).catch(async (error: unknown) => {
+      await aws.close();
+      throw error;
+    });
+    azureKeyUrl = azure.keyUrl;
+    const close = async () => {
+      await Promise.all([aws.close(), azure.kv.close()]);
+    };
+    return { settings: { ...settings, ...azure.settings }, close };
   },
   async seed() {
-    return (await import("./seed")).seedDemo();
+    const { seedDemo, DEMO_EMAILS } = await import("./seed");
+    const seeded = await seedDemo();
+    await (await import("./demo-azure")).seedAzureTenant(DEMO_EMAILS.vendorAdmin, { sourceIp: null, userAgent: "custody demo seed", requestId: "demo-seed" });
+    return seeded;
   },
   async tenantKeys(config) {
     const lines: string[] = [];
@@ -56,6 +71,10 @@ export const demoMode: DemoMode = {
         lines.push("Acme's own key in the development AWS KMS (its policy already lets Custody in):", `  ${arn}`);
         lines.push("Sign in as admin@acme.example, open Keys, choose AWS KMS, register it and verify.");
       }
+    }
+    if (azureKeyUrl && config.KMS_AZURE_CLIENT_ID) {
+      lines.push("Fabrikam's own key in the development Azure Key Vault (Custody's app already has its role on it):", `  ${azureKeyUrl}`);
+      lines.push("Sign in as admin@fabrikam.example, open Keys, choose Azure Key Vault, register it and verify.");
     }
     return lines;
   },
