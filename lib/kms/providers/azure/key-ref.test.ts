@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { AzureKeyRefError, parseAzureKeyUrl, sameKey } from "./key-ref";
+import { AzureKeyRefError, parseAzureKeyUrl, sameKey, type AzureDomains } from "./key-ref";
 
-const AZURE = { keyVault: "vault.azure.net", managedHsm: "managedhsm.azure.net", vaults: [] };
+const AZURE: AzureDomains = { keyVault: "vault.azure.net", managedHsm: "managedhsm.azure.net", vaults: [] };
 const VERSION = "0123456789abcdef0123456789abcdef";
 
 function refusal(input: string, domains = AZURE): string {
