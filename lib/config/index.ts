@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { demoPartsInProduction } from "./demo-boundary";
 import { environmentVariables, type RawEnvironment } from "./environment";
 
 // Every setting Custody reads from the environment, validated once. A missing or malformed
@@ -137,10 +138,12 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
     // The stand-alone key service has no sign-in; it needs a database and the KMS principal.
     if (raw.DATABASE_URL === undefined) problems.push("DATABASE_URL is required: the key service shares the console's PostgreSQL database");
     if (raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) problems.push("KMS_VENDOR_PRINCIPAL_ARN is required (the AWS principal tenants grant access to)");
+    problems.push(...demoPartsInProduction(raw, true));
     return problems;
   }
   const oidc = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"];
   const set = oidc.filter((name) => raw[name] !== undefined);
+  problems.push(...demoPartsInProduction(raw, set.length === oidc.length));
   if (set.length > 0 && set.length < oidc.length) {
     for (const name of oidc) {
       if (raw[name] === undefined) problems.push(`${name} must be set together with the other OIDC_* variables`);
