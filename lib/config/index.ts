@@ -105,6 +105,11 @@ const baseSchema = z.object({
     /** Refused console actions allowed per person per window, then every action of theirs is refused until it ends. */
     CONSOLE_REFUSALS_PER_USER: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(30),
     CONSOLE_REFUSAL_WINDOW_SECONDS: seconds(1, 3600).default(60),
+    /** Sign-in starts (a redirect to the identity provider) allowed per client address per window, then 429 until it ends. */
+    SIGN_IN_ATTEMPTS_PER_IP: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(30),
+    /** Failed or refused sign-ins (a callback that does not end in a session) allowed per client address per window. */
+    SIGN_IN_FAILURES_PER_IP: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(10),
+    SIGN_IN_WINDOW_SECONDS: seconds(1, 3600).default(60),
     /** "Send test event" allowed per log sink per minute (each one connects to the receiver and is audited). */
     SINK_TESTS_PER_MINUTE: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(10_000, "must be at most 10000").default(6),
     /** The request head must arrive within this many seconds, else 408 and the connection is closed. */

@@ -16,7 +16,7 @@ afterEach(() => {
 async function run(script: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, ["--conditions=react-server", "--import", "tsx", script], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? os.tmpdir(), ...env },
+    env: { NODE_ENV: "production", PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? os.tmpdir(), ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
