@@ -204,7 +204,7 @@ test("failed sign-ins from one address are limited: 429 with Retry-After, one au
   for (let i = 0; i < 20; i++) answers.push(await getFrom(attacker, forged));
   for (const answer of answers) {
     expect(answer.status).toBe(302);
-    expect(answer.location).toMatch(/\/signin\?error=/);
+    expect(answer.location).toMatch(/\/(api\/auth\/error|signin)\?error=/);
   }
   // Past the limit: every sign-in step from that address, before next-auth runs.
   for (const path of [forged, "/api/auth/signin/oidc"]) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CLIENT_IP_HEADER } from "@/lib/http/request-meta";
-import { limitSignIn, signInStep } from "./sign-in-limit";
+import { isFailedSignIn, limitSignIn, signInStep } from "./sign-in-limit";
 import { SignInLimiter, type SignInLimitCrossed } from "./sign-in-limiter";
 
 // The sign-in limits around next-auth's route handler. next-auth itself is driven for real in
@@ -22,7 +22,8 @@ function setup(limits = { attemptsPerIp: 3, failuresPerIp: 2, windowSeconds: 60 
     async (req: Request) => {
       calls++;
       const url = new URL(req.url);
-      const location = url.pathname.startsWith("/api/auth/callback/") && url.searchParams.get("code") === "bad" ? "/signin?error=OAuthCallback" : `${BASE}/t/acme`;
+      // next-auth's redirects carry NEXTAUTH_URL's origin, not necessarily the request's.
+      const location = url.pathname.startsWith("/api/auth/callback/") && url.searchParams.get("code") === "bad" ? "http://localhost:3000/api/auth/error?error=OAuthCallback" : `${BASE}/t/acme`;
       return new Response(null, { status: 302, headers: { location } });
     },
     () => limiter,
@@ -56,6 +57,9 @@ describe("sign-in limits per client address", () => {
     // Successful callbacks do not count.
     for (let i = 0; i < 5; i++) expect((await handler(request("/api/auth/callback/oidc?code=good&state=s", "198.51.100.1"))).status).toBe(302);
     for (let i = 0; i < 3; i++) expect((await handler(request("/api/auth/callback/oidc?code=bad&state=s", "198.51.100.1"))).status).toBe(302);
+    expect(isFailedSignIn(new Response(null, { status: 302, headers: { location: "/no-access" } }), BASE)).toBe(true);
+    expect(isFailedSignIn(new Response(null, { status: 302, headers: { location: "/signin?error=EmailNotVerified" } }), BASE)).toBe(true);
+    expect(isFailedSignIn(new Response(null, { status: 302, headers: { location: "/signin?callbackUrl=%2Ft%2Facme" } }), BASE)).toBe(false);
     expect(crossed).toEqual([{ scope: "failures", limit: 2, windowSeconds: 60, ip: "198.51.100.1" }]);
     const before = calls();
     await expectLimited(await handler(request("/api/auth/callback/oidc?code=good&state=s", "198.51.100.1")));

@@ -19,13 +19,16 @@ export function signInStep(request: Request): "start" | "callback" | "other" | n
   return null;
 }
 
-/** A callback's answer that signed nobody in: next-auth's error page, or Custody's refusal pages. */
+/**
+ * A callback's answer that signed nobody in: next-auth's error page, or Custody's refusal pages.
+ * Only the path counts: next-auth writes its redirects with NEXTAUTH_URL's origin, which need
+ * not be the one the request arrived under (and its redirect callback never leaves Custody).
+ */
 export function isFailedSignIn(response: Response, base: string): boolean {
   if (response.status >= 400) return true;
   const location = response.headers.get("location");
   if (response.status < 300 || response.status >= 400 || !location) return false;
   const url = new URL(location, base);
-  if (url.origin !== new URL(base).origin) return false;
   if (url.pathname === "/no-access" || url.pathname === "/api/auth/error") return true;
   return (url.pathname === "/signin" || url.pathname === "/api/auth/signin") && url.searchParams.has("error");
 }
