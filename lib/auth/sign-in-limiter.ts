@@ -9,7 +9,8 @@ import type { RequestMeta } from "@/lib/http/request-meta";
 //   discovery document): past SIGN_IN_ATTEMPTS_PER_IP an address is answered 429;
 // - failures: a callback that ends without a session (a forged or replayed callback, a state
 //   that does not match, a person the IdP vouched for whom Custody refuses, each of which writes
-//   an audit event): past SIGN_IN_FAILURES_PER_IP every sign-in step from the address gets 429.
+//   an audit event): after SIGN_IN_FAILURES_PER_IP of them every sign-in step from the address
+//   gets 429.
 // Until the window ends the address is answered before next-auth runs: no IdP round trip, no
 // database read, no audit event. The crossing itself is one event per window (`onCrossed`).
 
@@ -33,23 +34,26 @@ export class SignInLimiter {
   async blockedFor(request: RequestMeta): Promise<number> {
     const ip = addressOf(request);
     const [attempts, failures] = await Promise.all([this.attempts.get(ip), this.failures.get(ip)]);
-    return Math.max(overBy(attempts, this.limits.attemptsPerIp), overBy(failures, this.limits.failuresPerIp));
+    // A start is counted before it runs (the one over the limit is refused); a failure after (the
+    // one that reaches the limit is the last that ran).
+    return Math.max(waitIf(attempts, (n) => n > this.limits.attemptsPerIp), waitIf(failures, (n) => n >= this.limits.failuresPerIp));
   }
 
   /** Counts a sign-in start; the seconds to wait when the address is now over its limit, else 0. */
   started(request: RequestMeta): Promise<number> {
-    return this.count(this.attempts, "attempts", this.limits.attemptsPerIp, request);
+    return this.count(this.attempts, "attempts", this.limits.attemptsPerIp, this.limits.attemptsPerIp + 1, request);
   }
 
   /** Counts a sign-in that ended without a session. */
   failed(request: RequestMeta): Promise<number> {
-    return this.count(this.failures, "failures", this.limits.failuresPerIp, request);
+    return this.count(this.failures, "failures", this.limits.failuresPerIp, this.limits.failuresPerIp, request);
   }
 
-  private async count(limiter: RateLimiterMemory, scope: SignInLimitCrossed["scope"], limit: number, request: RequestMeta): Promise<number> {
+  /** Counts one; from the `blockedAt`-th in a window on the address waits, and the `blockedAt`-th is recorded. */
+  private async count(limiter: RateLimiterMemory, scope: SignInLimitCrossed["scope"], limit: number, blockedAt: number, request: RequestMeta): Promise<number> {
     const res = await limiter.penalty(addressOf(request), 1);
-    if (res.consumedPoints <= limit) return 0;
-    if (res.consumedPoints === limit + 1) await this.onCrossed({ scope, limit, windowSeconds: this.limits.windowSeconds }, request);
+    if (res.consumedPoints < blockedAt) return 0;
+    if (res.consumedPoints === blockedAt) await this.onCrossed({ scope, limit, windowSeconds: this.limits.windowSeconds }, request);
     return retryAfterSeconds(res);
   }
 }
@@ -58,8 +62,8 @@ function addressOf(request: RequestMeta): string {
   return request.sourceIp ?? "unknown";
 }
 
-function overBy(res: RateLimiterRes | null, limit: number): number {
-  return res && res.consumedPoints > limit ? retryAfterSeconds(res) : 0;
+function waitIf(res: RateLimiterRes | null, blocked: (consumed: number) => boolean): number {
+  return res && blocked(res.consumedPoints) ? retryAfterSeconds(res) : 0;
 }
 
 function retryAfterSeconds(res: RateLimiterRes): number {
