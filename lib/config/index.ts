@@ -110,6 +110,8 @@ const baseSchema = z.object({
     /** Failed or refused sign-ins (a callback that does not end in a session) allowed per client address per window. */
     SIGN_IN_FAILURES_PER_IP: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(10),
     SIGN_IN_WINDOW_SECONDS: seconds(1, 3600).default(60),
+    /** How long an invitation (a new member, a new tenant's first admin) stays usable before its person first signs in. */
+    INVITATION_DAYS: z.coerce.number({ message: "must be a number of days" }).int("must be a whole number").min(1, "must be at least 1").max(90, "must be at most 90").default(7),
     /** "Send test event" allowed per log sink per minute (each one connects to the receiver and is audited). */
     SINK_TESTS_PER_MINUTE: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(10_000, "must be at most 10000").default(6),
     /** The request head must arrive within this many seconds, else 408 and the connection is closed. */
