@@ -5,6 +5,8 @@
 // before dropping its database, or in the browser bundle (.next/static). Each is looked for as
 // sent and in the encodings a careless log line would use (hex, base64url, URL-encoded).
 // Prints where a value was found (never the value); exits 1 on any hit or a missing input.
+// The dump also shows whether the run stayed under the sign-in limits it runs with (raised for
+// it, not off): every browser signs in from 127.0.0.1, which must never have been limited.
 import fs from "node:fs";
 import path from "node:path";
 import { CANARY_FILE, type Canaries, DATABASE_DUMP_FILE } from "./secrets-canary";
@@ -55,7 +57,18 @@ function main(logs: string[]): number {
     return 1;
   }
   console.log(`secrets scan: 0 hits over ${summary}`);
-  return 0;
+  return runAddressLimited(fs.readFileSync(DATABASE_DUMP_FILE, "utf8")) ? 1 : 0;
+}
+
+/** Whether the dump's trail has a sign-in rate limit on the run's own address (the browsers'). */
+function runAddressLimited(dump: string): boolean {
+  const limited = dump.split("\n").filter((line) => line.includes("auth.sign_in_rate_limited") && /(^|[^\d.])(127\.0\.0\.1|::1)([^\d.]|$)/.test(line));
+  if (limited.length > 0) {
+    console.error(`sign-in limits: the e2e run's own address was limited ${limited.length} time(s): raise SIGN_IN_* in scripts/e2e-server.ts above what the run does`);
+    return true;
+  }
+  console.log("sign-in limits: the run's own address (127.0.0.1) stayed under them");
+  return false;
 }
 
 process.exitCode = main(process.argv.slice(2));
