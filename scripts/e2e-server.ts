@@ -45,7 +45,6 @@ async function main(): Promise<void> {
   fs.rmSync(DATABASE_DUMP_FILE, { force: true });
   const database = await createTestDatabase();
   const drop = async () => {
-    dumpDatabase(database.url);
     await database.drop();
     fs.rmSync(NAME_FILE, { force: true });
   };
@@ -71,7 +70,11 @@ async function main(): Promise<void> {
     throw error;
   });
   // Pools closed first, then the database dropped: nothing of the server's is left to notice.
-  stopOnSignals("the e2e server", () => custody.stop().then(drop));
+  // The dump for the secrets scan first: a stop that outlives Playwright's grace period is killed.
+  stopOnSignals("the e2e server", () => {
+    dumpDatabase(database.url);
+    return custody.stop().then(drop);
+  });
   // Playwright signals the whole process group and tsx relays the signal too, so SIGTERM comes
   // twice; stopOnSignals listens once, and the second would kill the server halfway through
   // its stop (before the drop). These keep the process alive until the stop is done.
