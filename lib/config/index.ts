@@ -70,6 +70,19 @@ const baseSchema = z.object({
       .optional(),
     KMS_ACCESS_KEY_ID: z.string().min(16, "must be an AWS access key id").optional(),
     KMS_SECRET_ACCESS_KEY: z.string().min(16, "must be an AWS secret access key").optional(),
+    /** The IAM role Custody assumes for every AWS call (STS AssumeRole), from the credentials above or the default chain. */
+    KMS_ROLE_ARN: z
+      .string()
+      .regex(
+        /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/(?:[\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/,
+        "must be an IAM role ARN, like arn:aws:iam::999988887777:role/custody (not a user, an assumed-role session or another resource)",
+      )
+      .optional(),
+    KMS_ROLE_EXTERNAL_ID: z.string().regex(/^[\w+=,.@:/-]{2,1224}$/, "must be 2-1224 characters: letters, digits and +=,.@:/-").optional(),
+    KMS_ROLE_SESSION_NAME: z.string().regex(/^[\w+=,.@-]{2,64}$/, "must be 2-64 characters: letters, digits and +=,.@-").default("custody"),
+    /** Only for a VPC or FIPS STS endpoint (or the development KMS, which speaks STS too). */
+    KMS_STS_ENDPOINT: httpUrl.optional(),
+    KMS_STS_REGION: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, "must be an AWS region, like us-east-1").optional(),
     KMS_MAX_ATTEMPTS: z.coerce.number({ message: "must be a number" }).int().min(1).max(10).default(3),
     /** How long the console's Verify keeps retrying a refusal that may be AWS still applying a new grant or policy. */
     KMS_VERIFY_WAIT_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0, "must be at least 0").max(900, "must be at most 900").default(300),
@@ -133,6 +146,21 @@ const baseSchema = z.object({
     CHROMIUM_PATH: z.string().min(1).default("/usr/bin/chromium"),
 });
 
+/** Custody's assumed role: the principal tenants name must be that role. */
+function roleChecks(raw: Record<string, string | undefined>): string[] {
+  const problems: string[] = [];
+  if (raw.KMS_ROLE_ARN === undefined) {
+    for (const name of ["KMS_ROLE_EXTERNAL_ID", "KMS_ROLE_SESSION_NAME"]) {
+      if (raw[name] !== undefined) problems.push(`${name} needs KMS_ROLE_ARN (the role it is for)`);
+    }
+    return problems;
+  }
+  if (raw.KMS_VENDOR_PRINCIPAL_ARN !== undefined && raw.KMS_VENDOR_PRINCIPAL_ARN !== raw.KMS_ROLE_ARN) {
+    problems.push("KMS_VENDOR_PRINCIPAL_ARN must be KMS_ROLE_ARN (or unset) when Custody assumes a role: tenants grant access to that role");
+  }
+  return problems;
+}
+
 /** Rules across variables, checked on the raw values so they are reported alongside format errors. */
 function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose): string[] {
   const problems: string[] = [];
@@ -143,10 +171,13 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
   if ((raw.KMS_ACCESS_KEY_ID === undefined) !== (raw.KMS_SECRET_ACCESS_KEY === undefined)) {
     problems.push("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together (or neither, for the AWS SDK's default credentials)");
   }
+  problems.push(...roleChecks(raw));
   if (purpose === "keyservice") {
     // The stand-alone key service has no sign-in; it needs a database and the KMS principal.
     if (raw.DATABASE_URL === undefined) problems.push("DATABASE_URL is required: the key service shares the console's PostgreSQL database");
-    if (raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) problems.push("KMS_VENDOR_PRINCIPAL_ARN is required (the AWS principal tenants grant access to)");
+    if (raw.KMS_VENDOR_PRINCIPAL_ARN === undefined && raw.KMS_ROLE_ARN === undefined) {
+      problems.push("KMS_VENDOR_PRINCIPAL_ARN (or KMS_ROLE_ARN) is required (the AWS principal tenants grant access to)");
+    }
     problems.push(...demoPartsInProduction(raw, true));
     return problems;
   }
@@ -158,8 +189,8 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
       if (raw[name] === undefined) problems.push(`${name} must be set together with the other OIDC_* variables`);
     }
   }
-  if (set.length === oidc.length && raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) {
-    problems.push("KMS_VENDOR_PRINCIPAL_ARN is required outside demo mode (the AWS principal tenants grant access to)");
+  if (set.length === oidc.length && raw.KMS_VENDOR_PRINCIPAL_ARN === undefined && raw.KMS_ROLE_ARN === undefined) {
+    problems.push("KMS_VENDOR_PRINCIPAL_ARN (or KMS_ROLE_ARN) is required outside demo mode (the AWS principal tenants grant access to)");
   }
   if (set.length === 0 && raw.DATABASE_URL !== undefined && raw.CUSTODY_DEMO !== "true") {
     problems.push(

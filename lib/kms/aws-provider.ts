@@ -9,6 +9,7 @@ import {
   RevokeGrantCommand,
 } from "@aws-sdk/client-kms";
 import { parseKeyArn, type Partition } from "./arn";
+import type { AwsCredentials } from "./aws-credentials";
 import { KmsError, type KmsOperation, toKmsError } from "./errors";
 import type { EncryptionContext, Grant, GrantSpec, KeyDescription, KeyState, KmsProvider } from "./provider";
 
@@ -16,8 +17,8 @@ export type AwsKmsConfig = {
   partition: Partition;
   /** Only set to reach a KMS-compatible endpoint (VPC endpoint, FIPS endpoint, the development KMS). */
   endpoint?: string;
-  /** Static credentials; unset means the AWS SDK's default chain (env, profile, instance role …). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Static keys or a provider (an assumed role: aws-credentials.ts); unset means the SDK's default chain. */
+  credentials?: AwsCredentials;
   /** Attempts per call, including the first; the SDK's standard retry backs off with jitter on throttling. */
   maxAttempts: number;
   connectTimeoutMs: number;

@@ -1,5 +1,6 @@
 import "server-only";
 import { getConfig } from "@/lib/config";
+import { awsCredentials, credentialSettingsOf, type AwsCredentialSettings } from "./aws-credentials";
 import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "./aws-provider";
 import type { KmsProvider } from "./provider";
 
@@ -12,6 +13,8 @@ export type KmsSettings = {
   partition: "aws" | "aws-cn" | "aws-us-gov";
   /** The AWS principal tenants grant wrap/unwrap to. */
   vendorPrincipalArn: string;
+  /** Where the provider's credentials come from (the vendor's self-test checks them). */
+  aws?: AwsCredentialSettings;
 };
 
 const globalForKms = globalThis as unknown as { custodyKms?: KmsSettings };
@@ -20,19 +23,19 @@ const globalForKms = globalThis as unknown as { custodyKms?: KmsSettings };
 export function getKms(): KmsSettings {
   if (!globalForKms.custodyKms) {
     const env = getConfig();
-    if (!env.KMS_VENDOR_PRINCIPAL_ARN) throw new Error("KMS_VENDOR_PRINCIPAL_ARN is not set");
+    const aws = credentialSettingsOf(env);
+    const vendorPrincipalArn = env.KMS_VENDOR_PRINCIPAL_ARN ?? env.KMS_ROLE_ARN;
+    if (!vendorPrincipalArn) throw new Error("KMS_VENDOR_PRINCIPAL_ARN is not set");
     globalForKms.custodyKms = {
       partition: env.KMS_PARTITION,
-      vendorPrincipalArn: env.KMS_VENDOR_PRINCIPAL_ARN,
+      vendorPrincipalArn,
+      aws,
       provider: createAwsKmsProvider({
         ...DEFAULT_AWS_KMS_CONFIG,
         partition: env.KMS_PARTITION,
         endpoint: env.KMS_ENDPOINT,
         maxAttempts: env.KMS_MAX_ATTEMPTS,
-        credentials:
-          env.KMS_ACCESS_KEY_ID && env.KMS_SECRET_ACCESS_KEY
-            ? { accessKeyId: env.KMS_ACCESS_KEY_ID, secretAccessKey: env.KMS_SECRET_ACCESS_KEY }
-            : undefined,
+        credentials: awsCredentials(aws),
       }),
     };
   }

@@ -8,10 +8,13 @@ export type DemoMode = {
   password: string;
   /** Starts the development IdP with the demo people (and those of usersFile) and Custody as its client. */
   startIdp(options: { port: number; issuer: string; publicUrl: string; host?: string; usersFile?: string }): Promise<{ close(): Promise<void> }>;
-  /** Starts the development KMS; Custody reaches it by endpoint as the vendor principal. */
+  /**
+   * Starts the development KMS (which speaks STS too); Custody reaches it by endpoint with the
+   * vendor's base keys and assumes the vendor's role (`roleArn`, with `externalId`).
+   */
   startKms(options: { port: number; dataDir: string }): Promise<{
     endpoint: string;
-    vendor: { accessKeyId: string; secretAccessKey: string; arn: string };
+    vendor: { accessKeyId: string; secretAccessKey: string; roleArn: string; externalId: string; sessionName: string };
     close(): Promise<void>;
   }>;
   /** Seeds the demo's vendor admin and tenant once; false when already there. */

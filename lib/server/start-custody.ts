@@ -97,14 +97,19 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
     const issuer = `http://localhost:${env.DEV_IDP_PORT}`;
     const idp = await demoParts().startIdp({ port: env.DEV_IDP_PORT, issuer, publicUrl, host, usersFile: env.DEV_IDP_USERS_FILE });
     cleanups.unshift(idp.close);
-    // The development KMS: the real AWS SDK reaches it by endpoint, as the vendor principal.
+    // The development KMS (and STS): the real AWS SDK reaches it by endpoint and runs on the
+    // vendor's role, assumed from the vendor's base keys, as production runs on a role.
     const kms = await demoParts().startKms({ port: env.DEV_KMS_PORT, dataDir: path.join(dataDir, "dev-kms") });
     cleanups.unshift(kms.close);
     Object.assign(decided, {
       KMS_ENDPOINT: kms.endpoint,
+      KMS_STS_ENDPOINT: kms.endpoint,
       KMS_ACCESS_KEY_ID: kms.vendor.accessKeyId,
       KMS_SECRET_ACCESS_KEY: kms.vendor.secretAccessKey,
-      KMS_VENDOR_PRINCIPAL_ARN: kms.vendor.arn,
+      KMS_ROLE_ARN: kms.vendor.roleArn,
+      KMS_ROLE_EXTERNAL_ID: kms.vendor.externalId,
+      KMS_ROLE_SESSION_NAME: kms.vendor.sessionName,
+      KMS_VENDOR_PRINCIPAL_ARN: kms.vendor.roleArn,
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: "custody",
       OIDC_CLIENT_SECRET: "custody-dev-secret",
@@ -173,7 +178,7 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
   cleanups.unshift(stopAuditLiveHub);
 
   say(`database: ${databaseLabel}`);
-  if (demo) say(`KMS: development KMS at ${config.KMS_ENDPOINT} (AWS SDK; customer account 111122223333, Custody's role in 999988887777)`);
+  if (demo) say(`KMS: development KMS at ${config.KMS_ENDPOINT} (AWS SDK; customer account 111122223333; Custody assumes its role in 999988887777 through the same endpoint's STS)`);
   say(`sign-in: ${demo ? `development identity provider at ${config.OIDC_ISSUER}` : `OIDC issuer ${config.OIDC_ISSUER}`}`);
   console.log(`\n  Custody is running at ${publicUrl}\n`);
   if (demo) {

@@ -33,9 +33,11 @@ export const demoMode: DemoMode = {
   },
   async startKms({ port, dataDir }) {
     const { startDevKms } = await import("@/lib/dev/kms/server");
-    const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR } = await import("@/lib/dev/kms/defaults");
-    const kms = await startDevKms({ port, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
-    return { endpoint: kms.endpoint, vendor: DEV_KMS_VENDOR, close: kms.close };
+    const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_ROLES, DEV_KMS_VENDOR, DEV_KMS_VENDOR_RUNNER } = await import("@/lib/dev/kms/defaults");
+    const kms = await startDevKms({ port, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS, roles: DEV_KMS_ROLES });
+    const { accessKeyId, secretAccessKey } = DEV_KMS_VENDOR_RUNNER;
+    const { arn: roleArn, externalId, sessionName } = DEV_KMS_VENDOR;
+    return { endpoint: kms.endpoint, vendor: { accessKeyId, secretAccessKey, roleArn, externalId, sessionName }, close: kms.close };
   },
   async seed() {
     return (await import("./seed")).seedDemo();
