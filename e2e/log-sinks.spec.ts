@@ -129,7 +129,9 @@ test("a tenant admin adds a webhook sink: secret shown once, signed deliveries, 
 
   // Editing: a filter and a rotated secret, shown once; the next test is signed with the new one.
   await admin.goto(`/t/${slug}/sinks/${sinkId}`);
-  await expect(admin.getByLabel("HTTPS URL")).toHaveValue(url);
+  // The URL's query string is sealed: the form shows the URL without it, and saving keeps it.
+  await expect(admin.getByLabel("HTTPS URL")).toHaveValue(url.replace("?sig=1", ""));
+  await expect(admin.locator("body")).not.toContainText("sig=1");
   await admin.getByText("Only some actions").click();
   await admin.getByLabel(/^Log sink tested/).check();
   await admin.getByLabel(/^Rotate the signing secret/).check();
@@ -142,6 +144,8 @@ test("a tenant admin adds a webhook sink: secret shown once, signed deliveries, 
   await expect(admin.getByTestId("sink-test-result")).toContainText("Test event delivered");
   const secondTest = received(rotated).filter((r) => r.event.id.startsWith("test:")).at(-1)!;
   expect(secondTest.signed).toBe(true);
+  // Sent, after the edit, with the sealed query string.
+  expect(receiver.requests.at(-1)!.path).toBe("/custody?sig=1");
   expect(received(secret).filter((r) => r.event.id.startsWith("test:")).at(-1)!.signed).toBe(false);
 
   // An auditor sees the sink and its state, and nothing that would be refused.

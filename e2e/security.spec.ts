@@ -1,8 +1,9 @@
 import fs from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import type { APIResponse, Page } from "@playwright/test";
 import { API_SECURITY_HEADERS, PAGE_SECURITY_HEADERS } from "../lib/http/security-headers";
-import { DEMO, type User, expect, test } from "./fixtures";
+import { DEMO, type User, auditRows, expect, test } from "./fixtures";
 
 // Security headers on every response, derived from the app/ folder so a new page or route
 // handler is covered without touching this file; the CSP's nonce on every script Next emits
@@ -177,4 +178,47 @@ test("a server action or POST from another origin is refused with 403, whatever 
   const spoofed = { origin: "https://evil.example", "x-forwarded-host": "evil.example" };
   expect((await admin.request.post("/t/acme/members", { headers: { ...action, ...spoofed }, data: "[]" })).status()).toBe(403);
   expect((await admin.request.post("/t/acme/audit/integrity/verify", { headers: spoofed })).status()).toBe(403);
+});
+
+/** A GET from another loopback address (127.0.0.2): the server sees a different client. */
+function getFrom(localAddress: string, path: string): Promise<{ status: number; retryAfter: string | undefined; location: string | undefined; body: string }> {
+  const base = new URL(test.info().project.use.baseURL ?? `http://localhost:${process.env.E2E_PORT ?? 3100}`);
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: "127.0.0.1", port: Number(base.port), path, localAddress, headers: { host: base.host } }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (body += chunk));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, retryAfter: res.headers["retry-after"], location: res.headers.location, body }),
+      );
+    });
+    req.on("error", reject);
+  });
+}
+
+test("failed sign-ins from one address are limited: 429 with Retry-After, one audit event, other addresses unaffected", async ({ pageAs, newPage }) => {
+  const attacker = "127.0.0.2";
+  // Forged callbacks (no state cookie): each one signs nobody in. The e2e server allows 20.
+  const forged = "/api/auth/callback/oidc?code=forged&state=forged";
+  const answers = [];
+  for (let i = 0; i < 20; i++) answers.push(await getFrom(attacker, forged));
+  for (const answer of answers) {
+    expect(answer.status).toBe(302);
+    expect(answer.location).toMatch(/\/(api\/auth\/error|signin)\?error=/);
+  }
+  // Past the limit: every sign-in step from that address, before next-auth runs.
+  for (const path of [forged, "/api/auth/signin/oidc"]) {
+    const limited = await getFrom(attacker, path);
+    expect(limited.status, path).toBe(429);
+    expect(Number(limited.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(limited.body).toMatch(/^Too many sign-in attempts from your address\. Try again in \d+ seconds?\./);
+  }
+  // The browser's address signs in as usual.
+  const visitor = await newPage();
+  await visitor.goto("/signin");
+  await expect(visitor.getByRole("button", { name: /^Continue with / })).toBeVisible();
+  // One vendor-chain event for the crossing, with the address: not one per request.
+  const vendor = await pageAs(DEMO.vendor);
+  await vendor.goto("/vendor/audit?action=auth.sign_in_rate_limited");
+  await expect(auditRows(vendor, attacker)).toHaveCount(1);
 });

@@ -6,6 +6,7 @@
 // globalTeardown *before* it stops the web server, so a teardown there would drop the database
 // under a running server; there is none. A run killed before it could drop its database leaves
 // the name in .custody/e2e/database-name, and the next run drops that database first.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import pg from "pg";
@@ -13,6 +14,7 @@ import { demoMode } from "../lib/dev/demo/demo-mode";
 import { startCustody } from "../lib/server/start-custody";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
 import { createTestDatabase, testServerUrl } from "../tests/helpers/db";
+import { DATABASE_DUMP_FILE } from "./secrets-canary";
 
 const NAME_FILE = ".custody/e2e/database-name";
 
@@ -32,8 +34,15 @@ async function dropLeftover(): Promise<void> {
   fs.rmSync(NAME_FILE);
 }
 
+/** The database as it stands, for the secrets scan (scripts/secrets-scan.ts); a failure is said, not fatal. */
+function dumpDatabase(url: string): void {
+  const dump = spawnSync("pg_dump", ["--no-owner", "--file", DATABASE_DUMP_FILE, "--dbname", url], { encoding: "utf8" });
+  if (dump.status !== 0) console.error(`[e2e-server] pg_dump failed: ${(dump.stderr || dump.error?.message || "").trim()}`);
+}
+
 async function main(): Promise<void> {
   await dropLeftover();
+  fs.rmSync(DATABASE_DUMP_FILE, { force: true });
   const database = await createTestDatabase();
   const drop = async () => {
     await database.drop();
@@ -47,6 +56,10 @@ async function main(): Promise<void> {
       // Verify waits out AWS propagation for five minutes in production; a few seconds here, so
       // the keys spec sees the "still trying" progress and then the refusal.
       KMS_VERIFY_WAIT_SECONDS: "4",
+      // Every browser of the run signs in from 127.0.0.1: limits above what the whole run does
+      // there (the sign-in limit spec pushes past them from 127.0.0.2), but not off.
+      SIGN_IN_ATTEMPTS_PER_IP: "200",
+      SIGN_IN_FAILURES_PER_IP: "20",
       // The log-sink specs start their receivers on loopback, which the demo allows; plain
       // http:// it allows too, but the specs check the https rule as production has it.
       SINK_ALLOW_PRIVATE_TARGETS: "true",
@@ -57,7 +70,11 @@ async function main(): Promise<void> {
     throw error;
   });
   // Pools closed first, then the database dropped: nothing of the server's is left to notice.
-  stopOnSignals("the e2e server", () => custody.stop().then(drop));
+  // The dump for the secrets scan first: a stop that outlives Playwright's grace period is killed.
+  stopOnSignals("the e2e server", () => {
+    dumpDatabase(database.url);
+    return custody.stop().then(drop);
+  });
   // Playwright signals the whole process group and tsx relays the signal too, so SIGTERM comes
   // twice; stopOnSignals listens once, and the second would kill the server halfway through
   // its stop (before the drop). These keep the process alive until the stop is done.

@@ -1,4 +1,4 @@
-// Adds up the Vitest, Playwright, benchmark smoke and demo smoke results into one closing line.
+// Adds up the Vitest, Playwright, secrets scan, benchmark smoke and demo smoke results into one closing line.
 import fs from "node:fs";
 import path from "node:path";
 
@@ -49,6 +49,12 @@ if (bench) {
   passed += bench.passed;
   failed += bench.failed;
 } else missing.push("bench");
+
+const scan = read("secrets-scan.json");
+if (scan) {
+  passed += scan.passed;
+  failed += scan.failed;
+} else missing.push("secrets scan");
 
 if (missing.length) console.log(`missing results from: ${missing.join(", ")}`);
 console.log(`Total: ${passed} passed, ${failed + missing.length} failed, ${skipped} skipped`);

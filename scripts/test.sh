@@ -25,7 +25,16 @@ grep -E '^  ' "$results/bench.log" || tail -n 5 "$results/bench.log"
 echo "{\"passed\": $([ "$bench" -eq 0 ] && echo 1 || echo 0), \"failed\": $([ "$bench" -eq 0 ] && echo 0 || echo 1)}" > "$results/bench-status.json"
 
 echo "== end-to-end tests (Playwright, Chromium) =="
-PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" npx playwright test --reporter=list,json || status=1
+# The run's output (with the e2e server's log) is kept for the secrets scan below; stale
+# canaries and dumps from an earlier run are removed so the scan sees this run's only.
+rm -f .custody/e2e/canaries.json .custody/e2e/database.sql
+PLAYWRIGHT_JSON_OUTPUT_NAME="$results/playwright.json" npx playwright test --reporter=list,json 2>&1 | tee "$results/e2e.log" || status=1
+
+echo "== secrets canary scan (the e2e run's log, its database dump, .next/static) =="
+npx tsx scripts/secrets-scan.ts "$results/e2e.log"
+scan=$?
+[ "$scan" -eq 0 ] || status=1
+echo "{\"passed\": $([ "$scan" -eq 0 ] && echo 1 || echo 0), \"failed\": $([ "$scan" -eq 0 ] && echo 0 || echo 1)}" > "$results/secrets-scan.json"
 
 echo "== demo smoke run (npm start on the embedded default) =="
 npx tsx --conditions=react-server scripts/smoke-demo.ts > "$results/smoke.log" 2>&1

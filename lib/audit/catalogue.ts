@@ -53,6 +53,8 @@ export type AuditActionDefinition = {
 export const AUDIT_CATALOGUE = {
   signIn: { action: "auth.sign_in", label: "Signed in", category: "auth", outcomes: "notice" },
   signOut: { action: "auth.sign_out", label: "Signed out", category: "auth", outcomes: "notice" },
+  /** Too many sign-in attempts or failed sign-ins from one address: once per window (lib/auth/sign-in-limiter.ts). */
+  signInRateLimited: { action: "auth.sign_in_rate_limited", label: "Sign-in rate-limited", category: "auth", outcomes: "notice" },
   tenantCreated: { action: "tenant.created", label: "Tenant created", category: "tenant", outcomes: "change" },
   memberInvited: { action: "member.invited", label: "Member invited", category: "tenant", outcomes: "change" },
   memberRoleChanged: { action: "member.role_changed", label: "Member role changed", category: "tenant", outcomes: "change" },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { demoPartsInProduction } from "./demo-boundary";
 import { environmentVariables, type RawEnvironment } from "./environment";
 import { bool, httpUrl, port, postgresUrl, seconds } from "./fields";
 import { KMS_PROVIDER_CHECKS, KMS_PROVIDER_VARIABLES } from "./providers";
@@ -74,6 +75,11 @@ const baseSchema = z.object({
     /** Refused console actions allowed per person per window, then every action of theirs is refused until it ends. */
     CONSOLE_REFUSALS_PER_USER: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(30),
     CONSOLE_REFUSAL_WINDOW_SECONDS: seconds(1, 3600).default(60),
+    /** Sign-in starts (a redirect to the identity provider) allowed per client address per window, then 429 until it ends. */
+    SIGN_IN_ATTEMPTS_PER_IP: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(30),
+    /** Failed or refused sign-ins (a callback that does not end in a session) allowed per client address per window. */
+    SIGN_IN_FAILURES_PER_IP: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(10),
+    SIGN_IN_WINDOW_SECONDS: seconds(1, 3600).default(60),
     /** How long an invitation (a new member, a new tenant's first admin) stays usable before its person first signs in. */
     INVITATION_DAYS: z.coerce.number({ message: "must be a number of days" }).int("must be a whole number").min(1, "must be at least 1").max(90, "must be at most 90").default(7),
     /** "Send test event" allowed per log sink per minute (each one connects to the receiver and is audited). */
@@ -110,8 +116,10 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
   if (purpose === "keyservice") {
     // The stand-alone key service has no sign-in; it needs a database (and its KMS settings, above).
     if (raw.DATABASE_URL === undefined) problems.push("DATABASE_URL is required: the key service shares the console's PostgreSQL database");
+    problems.push(...demoPartsInProduction(raw, true));
     return problems;
   }
+  problems.push(...demoPartsInProduction(raw, production));
   if (set.length > 0 && set.length < oidc.length) {
     for (const name of oidc) {
       if (raw[name] === undefined) problems.push(`${name} must be set together with the other OIDC_* variables`);

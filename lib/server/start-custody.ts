@@ -131,6 +131,9 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
   const { grantVendorAdmins } = await import("@/lib/auth/grant-vendor-admins");
   const granted = await grantVendorAdmins(env.CUSTODY_VENDOR_ADMINS);
   if (granted.length) say(`granted vendor-admin rights to ${granted.join(", ")}`);
+  // Sink URLs stored before their query strings were sealed get sealed now (lib/sinks/url-secret.ts).
+  const sealedUrls = await (await import("@/lib/sinks/seal-stored-urls")).sealStoredSinkUrls();
+  if (sealedUrls) say(`sealed the query strings of ${sealedUrls} log-sink URL${sealedUrls === 1 ? "" : "s"} stored in clear`);
   let demoKeys: string[] = [];
   let demoApi: { token: string; tenantId: string } | null = null;
   if (env.CUSTODY_SEED_DEMO ?? demo) {

@@ -84,7 +84,17 @@ export const caCertificateField: SinkFormField = {
 
 /** A URL field, whole row, monospaced. */
 export function urlField(label: string, example: string, hint: string): SinkFormField {
-  return { name: "url", label, control: "text", hint, placeholder: example, mono: true, wide: true };
+  const sealed = "A query string (such as ?token=…) is stored encrypted and never shown again.";
+  return {
+    name: "url",
+    label,
+    control: "text",
+    hint: `${hint} ${sealed}`,
+    editHint: `${hint} ${sealed} Leave it out to keep the stored one; end the URL with ? to remove it.`,
+    placeholder: example,
+    mono: true,
+    wide: true,
+  };
 }
 
 /** A URL's origin (scheme, host, port): what a URL sink's events go to, in words; null if it is no URL. */

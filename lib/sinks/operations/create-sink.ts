@@ -7,6 +7,7 @@ import { type CreateSinkInput, createSinkSchema } from "@/lib/validation/sinks";
 import { SINK_KINDS, secretOf, sinkKind, type SinkKindRegistry } from "../kinds";
 import { sinkPolicy } from "../policy";
 import { encryptSinkSecret } from "../secrets";
+import { sealSinkUrl } from "../url-secret";
 import { conflictOnName, detailsOf, MAX_SINKS_PER_TENANT, OUTCOME_DB, parse, type SinkSecretOnce, settingsOf, TARGET_TYPE } from "./shared";
 
 /**
@@ -20,7 +21,8 @@ export async function createSink(caller: Caller, input: CreateSinkInput, kinds: 
   const data = parse(createSinkSchema(sinkPolicy(), kinds), input);
   const sinkId = randomUUID();
   const secret = secretOf(sinkKind(kinds, data.kind)!.secret, data, "create");
-  const settings = settingsOf(data);
+  // A URL's query string is a secret: sealed, never stored in clear (lib/sinks/url-secret.ts).
+  const settings = settingsOf({ settings: sealSinkUrl(sinkId, data.settings) });
   try {
     const attempt = { tenantId: data.tenantId, action: AUDIT_ACTIONS.sinkCreated, target: { type: TARGET_TYPE, id: sinkId } };
     await tenantChange(caller, attempt, async ({ tx, record }) => {

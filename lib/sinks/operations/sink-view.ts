@@ -3,6 +3,7 @@ import { getDb } from "@/lib/db";
 import type { LogSink } from "@/lib/db/generated/client";
 import { SINK_OUTCOMES, type SinkOutcome } from "@/lib/validation/sinks";
 import { destinationOf, type SecretHandling, sinkKind, sinkKindLabel, type SinkKindRegistry, type StoredSettings } from "../kinds";
+import { shownSettings } from "../url-secret";
 import { OUTCOME_DB } from "./shared";
 
 // A sink as admins and auditors read it: its configuration (never its secret) and its delivery
@@ -130,7 +131,8 @@ export function viewOf(kinds: SinkKindRegistry, sink: SinkWithPeople, status: Si
     secretHandling: sinkKind(kinds, sink.kind)?.secret.type ?? "none",
     target: destinationOf(kinds, sink.kind, settings).shown,
     enabled: sink.enabled,
-    settings,
+    // A URL's query string stays sealed: the form shows the URL without it.
+    settings: shownSettings(settings),
     hasSecret: sink.secretCiphertext !== null,
     filter: { actions: sink.filterActions, outcomes: SINK_OUTCOMES.filter((o) => sink.filterOutcomes.includes(OUTCOME_DB[o])) },
     createdAt: sink.createdAt,

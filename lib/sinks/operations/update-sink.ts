@@ -3,9 +3,10 @@ import { AUDIT_ACTIONS } from "@/lib/audit";
 import { AppError } from "@/lib/errors";
 import { type Caller, tenantChange } from "@/lib/authz";
 import { type UpdateSinkInput, updateSinkSchema } from "@/lib/validation/sinks";
-import { SINK_KINDS, secretOf, sinkKind, type SinkKindRegistry } from "../kinds";
+import { SINK_KINDS, secretOf, sinkKind, type SinkKindRegistry, type StoredSettings } from "../kinds";
 import { sinkPolicy } from "../policy";
 import { encryptSinkSecret } from "../secrets";
+import { sealSinkUrl } from "../url-secret";
 import { conflictOnName, detailsOf, lockSink, OUTCOME_DB, parse, type SinkSecretOnce, settingsOf, TARGET_TYPE } from "./shared";
 
 /**
@@ -14,7 +15,6 @@ import { conflictOnName, detailsOf, lockSink, OUTCOME_DB, parse, type SinkSecret
  */
 export async function updateSink(caller: Caller, input: UpdateSinkInput, kinds: SinkKindRegistry = SINK_KINDS): Promise<SinkSecretOnce> {
   const data = parse(updateSinkSchema(sinkPolicy(), kinds), input);
-  const settings = settingsOf(data);
   const secret = secretOf(sinkKind(kinds, data.kind)!.secret, data, "update");
   try {
     const attempt = { tenantId: data.tenantId, action: AUDIT_ACTIONS.sinkUpdated, target: { type: TARGET_TYPE, id: data.sinkId } };
@@ -23,6 +23,8 @@ export async function updateSink(caller: Caller, input: UpdateSinkInput, kinds: 
       if (sink.kind !== data.kind) {
         throw new AppError("bad_request", "A sink's kind cannot change: add a new sink instead.", { kind: ["Cannot change."] });
       }
+      // A URL entered without its query string keeps the sealed one (lib/sinks/url-secret.ts).
+      const settings = settingsOf({ settings: sealSinkUrl(sink.id, data.settings, sink.settings as StoredSettings) });
       await tx.logSink.update({
         where: { id: sink.id },
         data: {
