@@ -125,7 +125,9 @@ export async function snapshotState(databaseUrl: string): Promise<Record<string,
     for (const { tablename } of rows) {
       if (derived(tablename)) continue;
       const table = pg.escapeIdentifier(tablename);
-      const { rows: hash } = await client.query<{ h: string | null }>(`SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) AS h FROM ${table} t`);
+      // Last-used times are bookkeeping of who called (the key service records them), not a change.
+      const row = "(to_jsonb(t) - 'last_used_at')::text";
+      const { rows: hash } = await client.query<{ h: string | null }>(`SELECT md5(string_agg(${row}, '|' ORDER BY ${row})) AS h FROM ${table} t`);
       state[tablename] = hash[0]?.h ?? "empty";
     }
     return state;
