@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { signCheckpointNow } from "@/lib/audit/integrity/checkpoints";
 import { forgetDeploymentSigningKey } from "@/lib/audit/integrity/signing-key";
 import { verifyStoredChain } from "@/lib/audit/integrity/verify-chain";
@@ -9,6 +8,7 @@ import { addMember } from "@/lib/tenants";
 import { createSink } from "@/lib/sinks";
 import { forgetDeploymentSinkSecretKeys } from "@/lib/sinks/secrets";
 import { newSigningKeyPem } from "./audit-trail";
+export { changedTables, snapshotState } from "./db-state";
 import { KeyServiceFixture, type TenantWithKey } from "./key-service";
 
 // Two tenants, every kind of person, and one of everything a tenant owns, made through the
@@ -108,32 +108,6 @@ export async function buildWorld(databaseUrl: string): Promise<World> {
     other: { ...o, adminPerson: await person("admin@otter.example"), auditor: await person("auditor@otter.example"), credentialToken: otherCredential.token },
     victimSecrets: [victim.name, "admin@vixen.example", "auditor@vixen.example", v.kmsKeyArn, sinkName, "vixen-private-hook", credentialName],
   };
-}
-
-// Tables whose rows follow from audit events (the trail itself, sinks' queues) or from reads
-// (usage counters): a refused request may add to those, never to the others.
-const DERIVED_TABLES = new Set(["audit_events", "audit_chains", "_prisma_migrations", "sink_deliveries", "sink_delivery_stats", "fleet_usage"]);
-const derived = (table: string) => DERIVED_TABLES.has(table) || table.startsWith("audit_usage_");
-
-/** One hash per table of everything a refusal must leave as it was. */
-export async function snapshotState(databaseUrl: string): Promise<Record<string, string>> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
-    const state: Record<string, string> = {};
-    for (const { tablename } of rows) {
-      if (derived(tablename)) continue;
-      const table = pg.escapeIdentifier(tablename);
-      // Last-used times are bookkeeping of who called (the key service records them), not a change.
-      const row = "(to_jsonb(t) - 'last_used_at')::text";
-      const { rows: hash } = await client.query<{ h: string | null }>(`SELECT md5(string_agg(${row}, '|' ORDER BY ${row})) AS h FROM ${table} t`);
-      state[tablename] = hash[0]?.h ?? "empty";
-    }
-    return state;
-  } finally {
-    await client.end();
-  }
 }
 
 /** The head of a chain (its event count), 0 when it has none. */

@@ -8,7 +8,7 @@ import type { RequestMeta } from "@/lib/http/request-meta";
 import { DEV_KMS_ACCOUNT_ID } from "@/lib/dev/kms/defaults";
 import { serverActionFiles } from "../helpers/app-surface";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { brokenChains, buildWorld, chainHead, type Person, snapshotState, type World } from "../helpers/isolation-world";
+import { brokenChains, buildWorld, changedTables, chainHead, type Person, snapshotState, type World } from "../helpers/isolation-world";
 
 // The isolation matrix for server actions: every action exported by a "use server" file in
 // app/ (found on disk and imported, so a new action without a case fails below) × every
@@ -164,8 +164,8 @@ beforeAll(async () => {
   process.env.DATABASE_URL = database.url;
   world = await buildWorld(database.url);
   for (const { file, pattern } of serverActionFiles()) {
-    const module = (await import(/* @vite-ignore */ path.resolve(file))) as Record<string, unknown>;
-    for (const [name, value] of Object.entries(module)) {
+    const exported = (await import(/* @vite-ignore */ path.resolve(file))) as Record<string, unknown>;
+    for (const [name, value] of Object.entries(exported)) {
       if (typeof value === "function") actions.set(`${pattern}#${name}`, value as ActionFn);
     }
   }
@@ -218,7 +218,7 @@ async function refusedCase(action: ActionFn, actor: Actor, fields: Fields, alsoR
   const after = await snapshotState(database.url);
   const expected = actor === "anonymous" ? ["unauthenticated"] : ["forbidden", "not_found", ...alsoRefusal];
   if (result.ok || !expected.includes(result.code ?? "")) return `answered ${JSON.stringify({ ok: result.ok, code: result.code })}`;
-  const changed = Object.keys(after).filter((table) => after[table] !== before[table]);
+  const changed = changedTables(before, after);
   if (changed.length > 0) return `changed ${changed.join(", ")}`;
   const { values: _echo, ...answer } = result;
   const leaked = world.victimSecrets.filter((s) => JSON.stringify(answer).includes(s));

@@ -4,7 +4,7 @@ import openApiDocument from "@/lib/keyservice/openapi.json";
 import type { ServiceScope } from "@/lib/validation/keyservice";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { startInProcessKeyService, type InProcessKeyService, rawRequest } from "../helpers/in-process-key-service";
-import { brokenChains, buildWorld, snapshotState, type World } from "../helpers/isolation-world";
+import { brokenChains, buildWorld, changedTables, snapshotState, type World } from "../helpers/isolation-world";
 
 // The isolation matrix for the key service: every endpoint of its OpenAPI document (a new one
 // without a case fails below) × every caller who must be refused × the victim tenant's ids and
@@ -125,7 +125,7 @@ async function refusedCall(path: string, token: string | null, body: unknown): P
   const before = await snapshotState(database.url);
   const answer = await post(path, token, body);
   const after = await snapshotState(database.url);
-  const changed = Object.keys(after).filter((t) => after[t] !== before[t]);
+  const changed = changedTables(before, after);
   if (changed.length > 0) return `changed ${changed.join(", ")}`;
   if (answer.text.includes(victimDek) || /"dek"/.test(answer.text)) return "answered a data key";
   const leaked = world.victimSecrets.filter((s) => answer.text.includes(s));
