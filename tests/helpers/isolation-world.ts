@@ -32,7 +32,7 @@ export type VictimTenant = TenantWithKey & {
   checkpointSeq: string;
 };
 
-export type AttackerTenant = TenantWithKey & { adminPerson: Person; auditor: Person; credentialToken: string };
+export type AttackerTenant = TenantWithKey & { adminPerson: Person; auditor: Person; credentialId: string; credentialToken: string };
 
 export type World = {
   fixture: KeyServiceFixture;
@@ -105,7 +105,7 @@ export async function buildWorld(databaseUrl: string): Promise<World> {
     vendor,
     outsider: { email: outsider.email, userId: outsider.id, caller: { userId: outsider.id, request: vendor.caller.request } },
     victim,
-    other: { ...o, adminPerson: await person("admin@otter.example"), auditor: await person("auditor@otter.example"), credentialToken: otherCredential.token },
+    other: { ...o, adminPerson: await person("admin@otter.example"), auditor: await person("auditor@otter.example"), credentialId: otherCredential.id, credentialToken: otherCredential.token },
     victimSecrets: [victim.name, "admin@vixen.example", "auditor@vixen.example", v.kmsKeyArn, sinkName, "vixen-private-hook", credentialName],
   };
 }

@@ -10,6 +10,7 @@ import { DEV_KMS_ACCOUNT_ID } from "@/lib/dev/kms/defaults";
 import { ERROR_STATUS, type ErrorCode } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { registerKmsKey } from "@/lib/keys";
+import { createSink } from "@/lib/sinks";
 import { serverActionFiles } from "../helpers/app-surface";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { fuzzParameters, hostileString } from "../helpers/hostile";
@@ -44,6 +45,7 @@ type FormCase = { as: "tenant admin" | "vendor admin"; fields: (w: World) => Val
 let database: TestDatabase;
 let world: World;
 let spareKeyId: string;
+let spareSinkId: string;
 const actions = new Map<string, (previous: null, form: FormData) => Promise<{ ok: boolean; code?: string; message?: string }>>();
 
 const uuid = fc.uuid();
@@ -104,7 +106,11 @@ const FORMS: Record<string, FormCase> = {
     as: "tenant admin",
     fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), sinkId: fc.constant(w.victim.sinkId), enabled: fc.constantFrom("true", "false") }),
   },
-  "/t/[slug]/sinks#deleteSinkAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), sinkId: uuid }) },
+  "/t/[slug]/sinks#deleteSinkAction": {
+    as: "tenant admin",
+    // A sink of its own: the victim's sink is what the forms after this one work on.
+    fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), sinkId: fc.oneof(fc.constant(spareSinkId), uuid) }),
+  },
   "/t/[slug]/sinks#retrySinkAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), sinkId: fc.constant(w.victim.sinkId) }) },
   "/t/[slug]/sinks#testSinkAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), sinkId: fc.constant(w.victim.sinkId) }) },
   "/t/[slug]/audit/integrity#signCheckpointAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId) }) },
@@ -117,7 +123,7 @@ const FORMS: Record<string, FormCase> = {
     fields: (w) => ({ name, scope_wrap: on, scope_unwrap: on, scope_rekey: on, tenantId: fc.constantFrom(w.victim.tenantId, "") }),
   },
   "/vendor/credentials#rotateCredentialAction": { as: "vendor admin", fields: (w) => ({ credentialId: fc.constant(w.victim.credentialId) }) },
-  "/vendor/credentials#revokeCredentialAction": { as: "vendor admin", fields: (w) => ({ credentialId: uuid }) },
+  "/vendor/credentials#revokeCredentialAction": { as: "vendor admin", fields: (w) => ({ credentialId: fc.oneof(fc.constant(w.other.credentialId), uuid) }) },
 };
 
 type Field = { kind: "text"; value: string } | { kind: "file"; value: string } | { kind: "missing" };
@@ -163,6 +169,7 @@ beforeAll(async () => {
   process.env.DATABASE_URL = database.url;
   world = await buildWorld(database.url);
   spareKeyId = (await registerKmsKey(world.victim.admin, { tenantId: world.victim.tenantId, arn: await world.fixture.customerKey(world.victim) })).kmsKeyId;
+  spareSinkId = (await createSink(world.victim.admin, { tenantId: world.victim.tenantId, name: "spare", kind: "webhook", settings: { url: "http://127.0.0.1:9/spare" } })).sinkId;
   for (const { file, pattern } of serverActionFiles()) {
     const exported = (await import(/* @vite-ignore */ path.resolve(file))) as Record<string, unknown>;
     for (const [key, value] of Object.entries(exported)) if (typeof value === "function") actions.set(`${pattern}#${key}`, value as never);
@@ -227,8 +234,8 @@ describe("hostile input to the console's forms", () => {
 });
 
 /** A form that succeeded by leaving the page (Next's redirect, thrown) counts as ok; anything else thrown fails. */
-function redirected(error: unknown): { ok: true } {
-  if (error instanceof Error && "digest" in error && String(error.digest).startsWith("NEXT_REDIRECT")) return { ok: true };
+function redirected(error: unknown): { ok: boolean; code?: string; message?: string } {
+  if (error instanceof Error && "digest" in error && String(error.digest).startsWith("NEXT_REDIRECT")) return { ok: true, message: "redirected" };
   throw error;
 }
 
