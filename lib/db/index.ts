@@ -12,7 +12,7 @@ export type Tx = Prisma.TransactionClient;
 // One client (one connection pool) per process, created on first use so that start-up
 // can point DATABASE_URL at the embedded database (in the configuration it installs) before anything connects. The global
 // survives Next's module reloading in development.
-const globalForDb = globalThis as unknown as { custodyDb?: PrismaClient };
+const globalForDb = globalThis as unknown as { custodyDb?: PrismaClient; custodyReadDb?: PrismaClient };
 
 export function getDb(): PrismaClient {
   if (!globalForDb.custodyDb) {
@@ -22,9 +22,29 @@ export function getDb(): PrismaClient {
     // from crashing the process (lib/db/pool.ts); Prisma ends it on $disconnect.
     const pool = createPgPool({ name: "custody", connectionString, max: DATABASE_POOL_SIZE });
     const adapter = new PrismaPg(pool, { disposeExternalPool: true });
-    globalForDb.custodyDb = new PrismaClient({ adapter });
+    // Prisma's defaults (2 s to get a connection, 5 s per transaction) refuse console changes
+    // on a busy machine that would have succeeded a moment later; an outage is still noticed
+    // within the pool's 5 s connect timeout.
+    globalForDb.custodyDb = new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
   }
   return globalForDb.custodyDb;
+}
+
+/**
+ * The client for the heavy console reads that need not see the caller's own latest write: audit
+ * pages, exports, usage. On DATABASE_READ_URL (a streaming replica of the primary) when that is
+ * set, else the primary itself. A replica lags by the time replication takes: what must read its
+ * own writes, and what another write depends on, uses getDb().
+ */
+export function getReadDb(): PrismaClient {
+  const { DATABASE_READ_URL: connectionString, DATABASE_POOL_SIZE } = getConfig();
+  if (!connectionString) return getDb();
+  if (!globalForDb.custodyReadDb) {
+    const pool = createPgPool({ name: "custody-read", connectionString, max: DATABASE_POOL_SIZE });
+    const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+    globalForDb.custodyReadDb = new PrismaClient({ adapter });
+  }
+  return globalForDb.custodyReadDb;
 }
 
 /**
@@ -36,7 +56,7 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 export async function disconnectDb(): Promise<void> {
-  const client = globalForDb.custodyDb;
-  globalForDb.custodyDb = undefined;
-  await client?.$disconnect();
+  const clients = [globalForDb.custodyDb, globalForDb.custodyReadDb];
+  globalForDb.custodyDb = globalForDb.custodyReadDb = undefined;
+  await Promise.all(clients.map((client) => client?.$disconnect()));
 }

@@ -368,6 +368,51 @@ describe("live hub", () => {
     expect(view.deliveries.length).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 1);
   });
 
+  it("reads once per new event for many views of one chain with one filter, and once per filter otherwise", async () => {
+    const live = hub({ minReadIntervalMs: 0 });
+    const after = await headOf(tenantA);
+    // Views that open at different places catch up on their own, then share.
+    const early = Array.from({ length: 40 }, () => watch(live, tenantA, {}, 0n));
+    const late = Array.from({ length: 40 }, () => watch(live, tenantA, {}, after));
+    const filtered = Array.from({ length: 20 }, () => watch(live, tenantA, { action: "member.invited" }, after));
+    const views = [...early, ...late, ...filtered];
+    await waitUntil(() => live.listening, "the LISTEN connection");
+    await waitUntil(() => views.every((view) => view.subscription.examined === after), "every view caught up");
+
+    const before = live.reads;
+    await append(tenantA, "member.invited");
+    const head = await headOf(tenantA);
+    await waitUntil(() => views.every((view) => view.subscription.examined === head), "every view has the new event");
+    // One read for the unfiltered views, one for the filtered ones: not one per view.
+    expect(live.reads - before).toBe(2);
+    for (const view of views) expect(view.events.at(-1)?.seq).toBe(head);
+    expect(new Set(late.map((view) => view.seqs().join(",")))).toEqual(new Set([(await chainSeqs(tenantA, after)).join(",")]));
+  });
+
+  it("keeps delivering to the views of a feed when one of them stalls, and catches the stalled one up once it takes again", async () => {
+    const live = hub({ minReadIntervalMs: 0, detachSlowViewMs: 200 });
+    const after = await headOf(tenantB);
+    const healthy = watch(live, tenantB, {}, after);
+    const stalledEvents: AuditEvent[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const stalled = live.subscribe(tenantB, {}, after, async (delivery) => {
+      stalledEvents.push(...delivery.events);
+      await held;
+    });
+    await waitUntil(() => live.listening, "the LISTEN connection");
+
+    for (let i = 0; i < 5; i++) await append(tenantB);
+    const head = await headOf(tenantB);
+    await waitUntil(() => healthy.subscription.examined === head, "the healthy view to have every event");
+    expect(healthy.seqs()).toEqual(await chainSeqs(tenantB, after));
+    expect(stalledEvents.length).toBeLessThan(5);
+
+    release();
+    await waitUntil(() => stalled.examined === head, "the stalled view to catch up");
+    expect(stalledEvents.map((e) => e.seq)).toEqual(await chainSeqs(tenantB, after));
+  });
+
   it("refuses subscribers past its limit", async () => {
     const live = hub({ maxSubscribers: 2 });
     watch(live, tenantA, {}, 0n);

@@ -1,8 +1,9 @@
 import "server-only";
-import { getDb } from "@/lib/db";
+import { getDb, getReadDb } from "@/lib/db";
+import { replicaCaughtUp } from "@/lib/db/read-replica";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import { type Caller, standingOf } from "@/lib/authz";
+import { type Caller, grantsAccess, standingOf } from "@/lib/authz";
 import { AUDIT_ACTIONS } from "../actions";
 import { appendAuditEvent } from "../trail/append";
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, exportFileName } from "./export-format";
@@ -54,7 +55,7 @@ function readFormat(params: URLSearchParams): ExportFormat {
  * statement timeout, and past that the planner's estimate.
  */
 export async function estimateExportSize(chain: string, filter: AuditFilter): Promise<ExportEstimate> {
-  const db = getDb();
+  const db = getReadDb();
   if (!isFiltered(filter)) {
     // Retention prunes from the oldest end, so the span from the oldest kept seq to the head is the count.
     const [row] = await db.$queryRaw<Array<{ n: bigint | null }>>`
@@ -96,7 +97,7 @@ export async function startAuditExport(
   const db = getDb();
   // Membership first, so a non-member learns nothing from the parameter checks either.
   const tenant = await db.tenant.findFirst({
-    where: { slug, memberships: { some: { userId: caller.userId } } },
+    where: { slug, memberships: { some: { userId: caller.userId, ...grantsAccess() } } },
     select: { id: true, slug: true },
   });
   if (!tenant) throw new AppError("not_found", NOT_FOUND);
@@ -119,7 +120,9 @@ export async function startAuditExport(
       details: { format, filter: filterParams(filter).toString() },
     });
   });
-  // After the export's own event, which the file holds when the filter matches it.
+  // After the export's own event, which the file holds when the filter matches it (read from
+  // the replica, where there is one, once it has caught up with that event).
+  await replicaCaughtUp();
   const estimate = await estimateExportSize(tenant.id, filter);
 
   const body = exportStream(streamAuditEvents(tenant.id, filter, options.batchSize), format, {
