@@ -84,6 +84,10 @@ const FORMS: Record<string, FormCase> = {
     // The auditor's membership: demoting the admin who fills in every other form would end the run's coverage.
     fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), membershipId: fc.constant(w.victim.auditorMembershipId), role }),
   },
+  "/t/[slug]/members#resendInvitationAction": {
+    as: "tenant admin",
+    fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), membershipId: fc.constantFrom(w.victim.auditorMembershipId, w.victim.adminMembershipId) }),
+  },
   "/t/[slug]/members#removeMemberAction": {
     as: "tenant admin",
     fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), membershipId: fc.constant(w.victim.auditorMembershipId) }),
@@ -117,6 +121,10 @@ const FORMS: Record<string, FormCase> = {
   "/vendor#createTenantAction": {
     as: "vendor admin",
     fields: () => ({ name, slug: fc.stringMatching(/^[a-z0-9]{2,12}(-[a-z0-9]{1,8})?$/), adminEmail: email }),
+  },
+  "/vendor#resendInvitationAction": {
+    as: "vendor admin",
+    fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), membershipId: fc.constantFrom(w.victim.adminMembershipId, w.other.auditor.userId) }),
   },
   "/vendor/credentials#createCredentialAction": {
     as: "vendor admin",

@@ -29,10 +29,11 @@ const request: RequestMeta = { sourceIp: "198.51.100.66", userAgent: "vitest iso
 
 type Actor = "anonymous" | "outsider" | "otherAdmin" | "otherAuditor" | "ownAuditor" | "ownAdmin" | "vendor";
 /** Who may run the action; everyone else in ACTORS is refused. */
-type Who = "tenant-admin" | "tenant-member" | "vendor-admin";
+type Who = "tenant-admin" | "tenant-admin-or-vendor" | "tenant-member" | "vendor-admin";
 const ACTORS: Actor[] = ["anonymous", "outsider", "otherAdmin", "otherAuditor", "ownAuditor", "ownAdmin", "vendor"];
 const ALLOWED: Record<Who, Actor[]> = {
   "tenant-admin": ["ownAdmin"],
+  "tenant-admin-or-vendor": ["ownAdmin", "vendor"],
   "tenant-member": ["ownAdmin", "ownAuditor"],
   "vendor-admin": ["vendor"],
 };
@@ -65,6 +66,11 @@ const CASES: Record<string, Case> = {
   },
   "/t/[slug]/members#removeMemberAction": {
     who: "tenant-admin",
+    form: (w) => ({ tenantId: w.victim.tenantId, membershipId: w.victim.auditorMembershipId }),
+    mixed: (w) => ({ tenantId: w.other.tenantId, membershipId: w.victim.auditorMembershipId }),
+  },
+  "/t/[slug]/members#resendInvitationAction": {
+    who: "tenant-admin-or-vendor",
     form: (w) => ({ tenantId: w.victim.tenantId, membershipId: w.victim.auditorMembershipId }),
     mixed: (w) => ({ tenantId: w.other.tenantId, membershipId: w.victim.auditorMembershipId }),
   },
@@ -118,6 +124,11 @@ const CASES: Record<string, Case> = {
   "/vendor#createTenantAction": {
     who: "vendor-admin",
     form: () => ({ name: "Squatter", slug: "squatter", adminEmail: "intruder@evil.example" }),
+  },
+  "/vendor#resendInvitationAction": {
+    who: "tenant-admin-or-vendor",
+    form: (w) => ({ tenantId: w.victim.tenantId, membershipId: w.victim.adminMembershipId }),
+    mixed: (w) => ({ tenantId: w.other.tenantId, membershipId: w.victim.adminMembershipId }),
   },
   "/vendor/credentials#createCredentialAction": {
     who: "vendor-admin",
