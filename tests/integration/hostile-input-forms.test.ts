@@ -39,6 +39,9 @@ const request: RequestMeta = { sourceIp: "198.51.100.77", userAgent: "vitest hos
 const FORM_REFUSALS: ErrorCode[] = ["bad_request", "not_found", "forbidden", "conflict", "rate_limited"];
 const LEAKY = /\n\s+at |TypeError|ReferenceError|Prisma|ECONN|SQLSTATE|syntax error|violates|invalid input/i;
 
+/** A backstop against a hang, not a limit: a thousand forms on a busy two-core machine take minutes. */
+const PROPERTY_TIMEOUT_MS = 900_000;
+
 type Valid = Record<string, fc.Arbitrary<string>>;
 type FormCase = { as: "tenant admin" | "vendor admin"; fields: (w: World) => Valid };
 
@@ -233,7 +236,7 @@ describe("hostile input to the console's forms", () => {
       );
       console.log(`  ${key} answers: ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
       expect(tally.get("bad_request") ?? 0, "hostile forms refused as bad requests").toBeGreaterThan(0);
-    });
+    }, PROPERTY_TIMEOUT_MS);
   }
 
   it("leaves every audit chain intact", async () => {

@@ -26,6 +26,9 @@ import { brokenChains, buildWorld, type World } from "../helpers/isolation-world
 // the documented shape; a refused request stores nothing (no audit event for a malformed or
 // unauthenticated one, no tenant key for any); every chain verifies afterwards.
 
+/** A backstop against a hang, not a limit: a thousand requests on a busy two-core machine take minutes. */
+const PROPERTY_TIMEOUT_MS = 900_000;
+
 type Paths = typeof openApiDocument.paths;
 const documented = Object.keys(openApiDocument.paths) as Array<keyof Paths>;
 /** The statuses the document lists for this path and method (HEAD as GET); null for a method it does not document there. */
@@ -268,7 +271,7 @@ describe("hostile input to the key service", () => {
       // The generators reach the operation itself, its refusals past validation, and validation.
       for (const status of [200, 400, 401]) expect(tally.get(status) ?? 0, `answers with ${status}`).toBeGreaterThan(0);
       expect([...tally.keys()].some((s) => s === 403 || s === 404 || s === 422), "a refusal past validation").toBe(true);
-    });
+    }, PROPERTY_TIMEOUT_MS);
   }
 
   for (const path of ["/api/v1/openapi.json", "/api/v1/health"] as const) {
@@ -283,7 +286,7 @@ describe("hostile input to the key service", () => {
           parameters,
         ),
       );
-    });
+    }, PROPERTY_TIMEOUT_MS);
   }
 
   it("leaves every audit chain intact", async () => {
