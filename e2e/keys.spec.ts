@@ -39,9 +39,13 @@ test("a tenant admin registers a key, sees what to grant, verifies, revokes and 
   await expect(page.getByText(/That is an alias ARN/)).toBeVisible();
   await expect(page.getByText("No key registered yet")).toBeVisible();
 
+  // Registering starts with the provider: only the ones this deployment is set up for.
+  await expect(page.getByRole("radio", { name: "AWS KMS" })).toBeChecked();
   const arn = await customerKey({ tenantId, slug });
   await registerKey(page, slug, arn);
-  await expect(page.getByTestId("key-arn")).toHaveText(arn);
+  await expect(page.getByTestId("key-ref")).toHaveText(arn);
+  await expect(page.getByTestId("key-provider")).toHaveText("AWS KMS");
+  await expect(page.getByTestId("key-location")).toContainText("us-east-1");
   await expect(page.getByTestId("key-status")).toHaveText("pending verification");
   const policy = JSON.parse((await page.getByTestId("policy-statements").textContent())!);
   expect(policy[1].Principal.AWS).toBe(DEV_KMS_VENDOR.arn);
@@ -55,6 +59,7 @@ test("a tenant admin registers a key, sees what to grant, verifies, revokes and 
 
   // Revoke: the dialog names the tenant and what stops; it needs the tenant's URL name typed.
   await page.goto(`/t/${slug}/keys`);
+  await expect(page.getByTestId("key-row").getByTestId("key-provider")).toContainText("AWS KMS");
   await expect(page.getByText("Access active")).toBeVisible();
   await page.getByRole("button", { name: "Revoke access" }).click();
   const dialog = page.getByRole("dialog");
@@ -142,19 +147,39 @@ test("the grant path: one grant from the instructions, its id added after regist
   const dialog = page.getByRole("dialog");
   await dialog.getByLabel(`Type ${slug} to confirm`).fill(slug);
   await dialog.getByRole("button", { name: "Revoke access now" }).click();
-  await expect(page.getByTestId("revoke-grant")).toContainText("Grant retired.");
-  await expect(page.getByTestId("revoke-result")).toContainText("a retired grant can take a few minutes to stop working");
+  await expect(page.getByTestId("revoke-kms-side")).toContainText("Grant retired.");
+  await expect(page.getByTestId("revoke-result")).toContainText("What was undone in your KMS can take a few minutes to apply everywhere");
 });
 
-test("the vendor console shows the IAM policy Custody's role needs, in the vendor's own account", async ({ pageAs }) => {
+test("the vendor console shows the IAM policy Custody's role needs, in the vendor's own account, and its self-test passes on the assumed role", async ({ pageAs }) => {
   const page = await pageAs(DEMO.vendor);
   await page.goto("/vendor");
+  await page.getByRole("link", { name: "AWS role" }).click();
   await expect(page.getByTestId("vendor-role-arn")).toHaveText(DEV_KMS_VENDOR.arn);
   expect(DEV_KMS_VENDOR.arn).toContain(":999988887777:");
+  await expect(page.getByTestId("vendor-credential-source")).toContainText("assumes this role with STS, with an external id");
   const policy = JSON.parse((await page.getByTestId("vendor-iam-policy").textContent())!);
   const actions = policy.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort();
   expect(actions).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
   expect(JSON.stringify(policy)).toContain("kms:EncryptionContext:tenant_id");
+  expect(JSON.stringify(policy)).toContain('"kms:CallerAccount":"999988887777"');
+  expect(JSON.parse((await page.getByTestId("vendor-trust-policy").textContent())!).Statement[0].Condition.StringEquals).toHaveProperty("sts:ExternalId");
+
+  // The self-test: Custody's credentials resolve to a session of the role tenants admit, and a
+  // tenant whose key policy admits Custody answers every call.
+  const owner = e2eUser("keys-selftest@umbrella.example");
+  const { slug, tenantId, page: adminPage } = await freshTenant(pageAs, "Umbrella", owner);
+  await registerKey(adminPage, slug, await customerKey({ tenantId, slug }));
+  await adminPage.getByRole("button", { name: "Verify access" }).click();
+  await expect(adminPage.getByText("Verified. This key is now the tenant's primary key")).toBeVisible();
+  await page.goto("/vendor/aws");
+  await page.getByRole("button", { name: "Run self-test" }).click();
+  await expect(page.getByTestId("self-test-identity")).toContainText(`arn:aws:sts::999988887777:assumed-role/custody-vendor/${DEV_KMS_VENDOR.sessionName}`);
+  await expect(page.getByTestId("self-test-identity")).toContainText("That is the role tenants admit.");
+  await expect(page.getByTestId("self-test-tenants").locator("tr", { hasText: `Umbrella ${slug.split("-").at(-1)}` })).toContainText("works");
+  // The run is in the tenant's own trail: the customer can tell why Custody called its key.
+  await adminPage.goto(`/t/${slug}/audit`);
+  await expect(auditRows(adminPage, "Vendor ran the AWS self-test")).toHaveCount(1);
 });
 
 test("an auditor sees the keys but cannot act, and another tenant cannot reach them at all", async ({ pageAs }) => {
@@ -177,7 +202,7 @@ test("an auditor sees the keys but cannot act, and another tenant cannot reach t
   await expect(auditor.getByRole("button", { name: "Revoke access" })).toHaveCount(0);
   await expect(auditor.getByRole("button", { name: "Register key" })).toHaveCount(0);
   await auditor.goto(`/t/${slug}/keys/${keyId}`);
-  await expect(auditor.getByTestId("key-arn")).toBeVisible();
+  await expect(auditor.getByTestId("key-ref")).toBeVisible();
   await expect(auditor.getByRole("button", { name: "Verify access" })).toHaveCount(0);
 
   const replay = (who: Page) => who.request.post(verify.url());

@@ -6,16 +6,16 @@ import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { createServiceCredential } from "@/lib/credentials";
 import { getDb } from "@/lib/db";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_ROLES, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
 import { type DevKms, startDevKms } from "@/lib/dev/kms/server";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { registerKmsKey, verifyKmsKey } from "@/lib/keys";
-import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
-import { setKmsForTests } from "@/lib/kms";
-import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
+import { keyPolicyAdmitting } from "@/lib/kms/providers/aws/instructions";
+import { vendorKmsEnvironment } from "./dev-kms";
 import type { Caller } from "@/lib/authz";
 import { createTenant } from "@/lib/tenants";
 import type { ServiceScope } from "@/lib/validation/keyservice";
+import { awsKeyInput, pointAwsKmsAt } from "./aws-kms";
 
 // The key service as the vendor's application meets it: real key-service processes
 // (`scripts/keyservice.ts`) on a real PostgreSQL database, the development KMS reached through
@@ -41,6 +41,7 @@ export type TenantWithKey = { tenantId: string; slug: string; admin: Caller; kms
 export class KeyServiceFixture {
   private readonly instances: KeyServiceInstance[] = [];
   vendor!: Caller;
+  undoKms: () => void = () => {};
   customer!: KMSClient;
 
   private constructor(
@@ -52,19 +53,10 @@ export class KeyServiceFixture {
   /** Starts the development KMS and points this process's KMS provider at it. DATABASE_URL must be set. */
   static async start(databaseUrl: string): Promise<KeyServiceFixture> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-keyservice-"));
-    const kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
+    const kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS, roles: DEV_KMS_ROLES });
     const fixture = new KeyServiceFixture(databaseUrl, kms, dataDir);
     fixture.customer = new KMSClient(devKmsClientConfig(kms.endpoint, DEV_KMS_CUSTOMER_ADMIN));
-    setKmsForTests({
-      partition: "aws",
-      vendorPrincipalArn: DEV_KMS_VENDOR.arn,
-      provider: createAwsKmsProvider({
-        ...DEFAULT_AWS_KMS_CONFIG,
-        partition: "aws",
-        endpoint: kms.endpoint,
-        credentials: { accessKeyId: DEV_KMS_VENDOR.accessKeyId, secretAccessKey: DEV_KMS_VENDOR.secretAccessKey },
-      }),
-    });
+    fixture.undoKms = pointAwsKmsAt(kms.endpoint);
     await grantVendorAdmins(["ops@vendor.example"]);
     fixture.vendor = await fixture.callerFor("ops@vendor.example");
     return fixture;
@@ -79,7 +71,7 @@ export class KeyServiceFixture {
     const { tenantId } = await createTenant(this.vendor, { name: slug, slug, adminEmail: `admin@${slug}.example` });
     const admin = await this.callerFor(`admin@${slug}.example`);
     const kmsKeyArn = await this.customerKey({ tenantId, slug });
-    const { kmsKeyId } = await registerKmsKey(admin, { tenantId, arn: kmsKeyArn });
+    const { kmsKeyId } = await registerKmsKey(admin, awsKeyInput(tenantId, kmsKeyArn));
     const verified = await verifyKmsKey(admin, { tenantId, kmsKeyId });
     if (!verified.ok) throw new Error(`verification failed: ${JSON.stringify(verified.steps)}`);
     return { tenantId, slug, admin, kmsKeyArn, kmsKeyId };
@@ -122,10 +114,7 @@ export class KeyServiceFixture {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: process.env.HOME ?? os.tmpdir(),
         DATABASE_URL: this.databaseUrl,
-        KMS_ENDPOINT: this.kms.endpoint,
-        KMS_ACCESS_KEY_ID: DEV_KMS_VENDOR.accessKeyId,
-        KMS_SECRET_ACCESS_KEY: DEV_KMS_VENDOR.secretAccessKey,
-        KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
+        ...vendorKmsEnvironment(this.kms.endpoint),
         KEYSERVICE_PORT: "0",
         LOG_LEVEL: "warn",
         ...env,
@@ -170,7 +159,7 @@ export class KeyServiceFixture {
 
   async close(): Promise<void> {
     await Promise.all(this.instances.map((i) => i.stop()));
-    setKmsForTests(undefined);
+    this.undoKms();
     this.customer?.destroy();
     await this.kms.close();
     fs.rmSync(this.dataDir, { recursive: true, force: true });

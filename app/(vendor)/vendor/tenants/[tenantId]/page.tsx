@@ -78,7 +78,7 @@ export default async function VendorTenantPage({ params }: { params: Promise<{ t
             <Figure label="Key" testId="tenant-key-state">
               <Badge variant={state.variant}>{state.label}</Badge>
             </Figure>
-            <Figure label="KMS">{row.provider ? `${row.provider.toUpperCase()} · ${row.region}` : "—"}</Figure>
+            <Figure label="KMS">{row.provider ? [row.providerLabel ?? row.provider, row.location].filter(Boolean).join(" · ") : "—"}</Figure>
             <Figure label="Last verified">{row.lastVerifiedAt ? <LocalTime value={row.lastVerifiedAt} /> : "—"}</Figure>
             <Figure label="Last use">{row.lastUsedAt ? <LocalTime value={row.lastUsedAt} /> : "—"}</Figure>
             <Figure label="Key-service calls, 24 h">{count.format(row.operations24h)}</Figure>
@@ -88,7 +88,7 @@ export default async function VendorTenantPage({ params }: { params: Promise<{ t
           </dl>
           {row.vendorSideFailure ? (
             <p className="text-sm text-destructive-text" role="status">
-              The tenant&apos;s last verification failed on your side: Custody&apos;s AWS role lacks the IAM policy on the Tenants page.
+              The tenant&apos;s last verification failed on your side: Custody&apos;s own cloud identity lacks the permissions shown on the Tenants page.
             </p>
           ) : null}
         </CardContent>

@@ -29,9 +29,11 @@ type Props = {
   hasPrimary: boolean;
   revokedAt: string | null;
   revokedBy: string | null;
+  /** How to make a revocation final in the customer's own KMS, in the primary key's provider's words. */
+  makeFinal: string;
 };
 
-export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPrimary, revokedAt, revokedBy }: Props) {
+export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPrimary, revokedAt, revokedBy, makeFinal }: Props) {
   const [revokeState, revoke] = useActionState(revokeAccessAction, null);
   const [restoreState, restore] = useActionState(restoreAccessAction, null);
   const [confirmOpen, setConfirmOpen] = useState(false);
@@ -50,8 +52,7 @@ export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPr
               {revokedBy ? ` by ${revokedBy}` : ""}. Every wrap and unwrap for this tenant is refused, on every instance.
             </p>
             <p className="mt-2">
-              To make it final on your side as well, disable the key in AWS KMS (<code>aws kms disable-key</code>) or remove
-              Custody&apos;s statements from its key policy; deleting the key destroys the data for good.
+              To make it final on your side as well, {makeFinal}; deleting the key destroys the data for good.
             </p>
           </AlertDescription>
         </Alert>
@@ -76,15 +77,15 @@ export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPr
               from your click reaching Custody); {revokeState.data.tenantKeys} tenant key
               {revokeState.data.tenantKeys === 1 ? "" : "s"} revoked.
             </p>
-            {revokeState.data.grants.map((g) => (
-              <p key={`${g.kmsKeyArn}/${g.grantId}`} data-testid="revoke-grant">
-                Grant {g.grantId.slice(0, 12)}… on {g.kmsKeyArn}: {g.message}
+            {revokeState.data.kmsSide.map((done) => (
+              <p key={`${done.kmsKeyId}/${done.item}`} data-testid="revoke-kms-side">
+                {done.item} on {done.keyRef}: {done.message}
               </p>
             ))}
-            {revokeState.data.grants.some((g) => g.retired) ? (
+            {revokeState.data.kmsSide.some((done) => done.done) ? (
               <p>
-                Custody refuses every use of your key at once. On the AWS side, a retired grant can take a few minutes to stop
-                working everywhere.
+                Custody refuses every use of your key at once. What was undone in your KMS can take a few minutes to apply
+                everywhere on its side.
               </p>
             ) : null}
           </AlertDescription>
