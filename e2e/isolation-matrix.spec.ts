@@ -42,6 +42,7 @@ const CASES: Record<string, Case> = {
   "/t/[slug]/usage": { who: "tenant-member" },
   "/vendor": { who: "vendor-admin" },
   "/vendor/audit": { who: "vendor-admin" },
+  "/vendor/aws": { who: "vendor-admin" },
   "/vendor/credentials": { who: "vendor-admin" },
   "/vendor/tenants/[tenantId]": { who: "vendor-admin" },
   "/vendor/usage": { who: "vendor-admin" },

@@ -12,6 +12,7 @@ import type { RequestMeta } from "@/lib/http/request-meta";
 import { registerKmsKey } from "@/lib/keys";
 import { createSink } from "@/lib/sinks";
 import { serverActionFiles } from "../helpers/app-surface";
+import { awsKeyInput } from "../helpers/aws-kms";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { fuzzParameters, hostileString } from "../helpers/hostile";
 import { brokenChains, buildWorld, type Person, type World } from "../helpers/isolation-world";
@@ -95,7 +96,10 @@ const FORMS: Record<string, FormCase> = {
     as: "tenant admin",
     fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), membershipId: fc.constant(w.victim.auditorMembershipId) }),
   },
-  "/t/[slug]/keys#registerKeyAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), arn, grantIds }) },
+  "/t/[slug]/keys#registerKeyAction": {
+    as: "tenant admin",
+    fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), provider: fc.constantFrom("aws", "gcp", "AWS"), arn, grantIds }),
+  },
   "/t/[slug]/keys#setKeyGrantsAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), kmsKeyId: fc.constant(w.victim.kmsKeyId), grantIds }) },
   "/t/[slug]/keys#removeKeyAction": {
     as: "tenant admin",
@@ -129,6 +133,8 @@ const FORMS: Record<string, FormCase> = {
     as: "vendor admin",
     fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), membershipId: fc.constantFrom(w.victim.adminMembershipId, w.other.auditor.userId) }),
   },
+  // No fields of its own: hostile input is unknown fields only.
+  "/vendor/aws#runSelfTestAction": { as: "vendor admin", fields: () => ({}) },
   "/vendor/credentials#createCredentialAction": {
     as: "vendor admin",
     fields: (w) => ({ name, scope_wrap: on, scope_unwrap: on, scope_rekey: on, tenantId: fc.constantFrom(w.victim.tenantId, "") }),
@@ -179,7 +185,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   process.env.DATABASE_URL = database.url;
   world = await buildWorld(database.url);
-  spareKeyId = (await registerKmsKey(world.victim.admin, { tenantId: world.victim.tenantId, arn: await world.fixture.customerKey(world.victim) })).kmsKeyId;
+  spareKeyId = (await registerKmsKey(world.victim.admin, awsKeyInput(world.victim.tenantId, await world.fixture.customerKey(world.victim)))).kmsKeyId;
   spareSinkId = (await createSink(world.victim.admin, { tenantId: world.victim.tenantId, name: "spare", kind: "webhook", settings: { url: "http://127.0.0.1:9/spare" } })).sinkId;
   for (const { file, pattern } of serverActionFiles()) {
     const exported = (await import(/* @vite-ignore */ path.resolve(file))) as Record<string, unknown>;

@@ -76,9 +76,9 @@ const CASES: Record<string, Case> = {
   },
   "/t/[slug]/keys#registerKeyAction": {
     who: "tenant-admin",
-    form: (w) => ({ tenantId: w.victim.tenantId, arn: arn() }),
+    form: (w) => ({ tenantId: w.victim.tenantId, provider: "aws", arn: arn() }),
     // The victim's own key ARN, registered into the attacker's tenant (issue 13, finding 1).
-    mixed: (w) => ({ tenantId: w.other.tenantId, arn: w.victim.kmsKeyArn }),
+    mixed: (w) => ({ tenantId: w.other.tenantId, provider: "aws", arn: w.victim.kmsKeyArn }),
     // A verified key belongs to its tenant: "already registered", naming no one.
     mixedRefusal: "conflict",
   },
@@ -130,6 +130,7 @@ const CASES: Record<string, Case> = {
     form: (w) => ({ tenantId: w.victim.tenantId, membershipId: w.victim.adminMembershipId }),
     mixed: (w) => ({ tenantId: w.other.tenantId, membershipId: w.victim.adminMembershipId }),
   },
+  "/vendor/aws#runSelfTestAction": { who: "vendor-admin", form: () => ({}) },
   "/vendor/credentials#createCredentialAction": {
     who: "vendor-admin",
     form: (w) => ({ name: "exfiltrate", scope_wrap: "on", scope_unwrap: "on", tenantId: w.victim.tenantId }),
