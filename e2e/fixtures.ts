@@ -11,7 +11,7 @@ import {
 } from "@playwright/test";
 import { DEMO_PASSWORD, type DevIdpUser, loadUsersFile } from "../lib/dev/idp/users";
 import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev/kms/defaults";
-import { keyPolicyAdmitting } from "../lib/keys/grant-instructions";
+import { keyPolicyAdmitting } from "../lib/kms/providers/aws/instructions";
 
 // Shared helpers for the end-to-end suite. Every sign-in goes through the real OIDC flow:
 // Custody's /signin page → the development IdP's password form → Custody's callback.

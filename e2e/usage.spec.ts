@@ -1,6 +1,6 @@
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev/kms/defaults";
-import { keyPolicyAdmitting } from "../lib/keys/grant-instructions";
+import { keyPolicyAdmitting } from "../lib/kms/providers/aws/instructions";
 import { CustodyClient, isCustodyError } from "../lib/sdk";
 import { APP_ORIGIN, DEMO, createTenantAsVendor, e2eUser, expect, expectNotFoundPage, test, uniqueSuffix } from "./fixtures";
 

@@ -1,38 +1,13 @@
 import { z } from "zod";
 import { environmentVariables, type RawEnvironment } from "./environment";
+import { bool, httpUrl, port, postgresUrl, seconds } from "./fields";
+import { KMS_PROVIDER_CHECKS, KMS_PROVIDER_VARIABLES } from "./providers";
 
 // Every setting Custody reads from the environment, validated once. A missing or malformed
 // value stops start-up with a message naming the variable; secret values are never echoed.
 // This module owns the raw, typed settings and imports no domain module: what a value means
 // (a PEM key, a sealing key) is for its owner to interpret (lib/audit, lib/sinks), and start-up
 // passes those interpretations in as checks (lib/server/load-config.ts).
-
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"], { message: "must be true or false" })
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-
-const port = z.coerce
-  .number({ message: "must be a port number" })
-  .int("must be a whole number")
-  .min(1, "must be between 1 and 65535")
-  .max(65535, "must be between 1 and 65535");
-
-const seconds = (min: number, max: number) =>
-  z.coerce
-    .number({ message: "must be a number of seconds" })
-    .int("must be a whole number")
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
-
-const httpUrl = z
-  .string()
-  .url("must be a URL such as https://idp.example.com")
-  .refine((v) => /^https?:\/\//.test(v), "must start with http:// or https://")
-  .transform((v) => v.replace(/\/+$/, ""));
-
-const postgresUrl = z
-  .string()
-  .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v), "must be a postgresql://user:password@host:port/database URL");
 
 const baseSchema = z.object({
     PORT: port.default(3000),
@@ -59,15 +34,6 @@ const baseSchema = z.object({
     /** Run the demo (development IdP and KMS, seeded data) against DATABASE_URL: tests only. */
     CUSTODY_DEMO: bool.default(false),
     DATABASE_POOL_SIZE: z.coerce.number({ message: "must be a number" }).int().min(1, "must be at least 1").max(200, "must be at most 200").default(10),
-    KMS_PARTITION: z.enum(["aws", "aws-cn", "aws-us-gov"], { message: "must be aws, aws-cn or aws-us-gov" }).default("aws"),
-    KMS_ENDPOINT: httpUrl.optional(),
-    KMS_VENDOR_PRINCIPAL_ARN: z
-      .string()
-      .regex(/^arn:aws(-cn|-us-gov)?:(iam|sts)::\d{12}:[A-Za-z0-9+=,.@_\-/]+$/, "must be an IAM role or user ARN, like arn:aws:iam::111122223333:role/custody")
-      .optional(),
-    KMS_ACCESS_KEY_ID: z.string().min(16, "must be an AWS access key id").optional(),
-    KMS_SECRET_ACCESS_KEY: z.string().min(16, "must be an AWS secret access key").optional(),
-    KMS_MAX_ATTEMPTS: z.coerce.number({ message: "must be a number" }).int().min(1).max(10).default(3),
     /** How long the console's Verify keeps retrying a refusal that may be AWS still applying a new grant or policy. */
     KMS_VERIFY_WAIT_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0, "must be at least 0").max(900, "must be at most 900").default(300),
     DEV_KMS_PORT: port.default(4566),
@@ -127,6 +93,7 @@ const baseSchema = z.object({
     LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "must be fatal, error, warn, info, debug, trace or silent" }).default("info"),
     /** The Chromium that renders the app icons (scripts/render-icons.ts). */
     CHROMIUM_PATH: z.string().min(1).default("/usr/bin/chromium"),
+    ...KMS_PROVIDER_VARIABLES,
 });
 
 /** Rules across variables, checked on the raw values so they are reported alongside format errors. */
@@ -136,24 +103,19 @@ function crossChecks(raw: Record<string, string | undefined>, purpose: Purpose):
   if (Number(raw.HTTP_HEADERS_TIMEOUT_SECONDS ?? 10) > Number(raw.HTTP_REQUEST_TIMEOUT_SECONDS ?? 30)) {
     problems.push("HTTP_HEADERS_TIMEOUT_SECONDS must not be larger than HTTP_REQUEST_TIMEOUT_SECONDS (the head is part of the request)");
   }
-  if ((raw.KMS_ACCESS_KEY_ID === undefined) !== (raw.KMS_SECRET_ACCESS_KEY === undefined)) {
-    problems.push("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together (or neither, for the AWS SDK's default credentials)");
-  }
-  if (purpose === "keyservice") {
-    // The stand-alone key service has no sign-in; it needs a database and the KMS principal.
-    if (raw.DATABASE_URL === undefined) problems.push("DATABASE_URL is required: the key service shares the console's PostgreSQL database");
-    if (raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) problems.push("KMS_VENDOR_PRINCIPAL_ARN is required (the AWS principal tenants grant access to)");
-    return problems;
-  }
   const oidc = ["OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"];
   const set = oidc.filter((name) => raw[name] !== undefined);
+  const production = set.length === oidc.length;
+  for (const check of KMS_PROVIDER_CHECKS) problems.push(...check(raw, { keyService: purpose === "keyservice", production }));
+  if (purpose === "keyservice") {
+    // The stand-alone key service has no sign-in; it needs a database (and its KMS settings, above).
+    if (raw.DATABASE_URL === undefined) problems.push("DATABASE_URL is required: the key service shares the console's PostgreSQL database");
+    return problems;
+  }
   if (set.length > 0 && set.length < oidc.length) {
     for (const name of oidc) {
       if (raw[name] === undefined) problems.push(`${name} must be set together with the other OIDC_* variables`);
     }
-  }
-  if (set.length === oidc.length && raw.KMS_VENDOR_PRINCIPAL_ARN === undefined) {
-    problems.push("KMS_VENDOR_PRINCIPAL_ARN is required outside demo mode (the AWS principal tenants grant access to)");
   }
   if (set.length === 0 && raw.DATABASE_URL !== undefined && raw.CUSTODY_DEMO !== "true") {
     problems.push(

@@ -2,7 +2,7 @@ import "server-only";
 import { getDb, Prisma } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { type Caller, type Standing, standingOf } from "@/lib/authz";
-import { VENDOR_SIDE_ERROR_KINDS } from "@/lib/kms/errors";
+import { keyRefOf, KMS_PROVIDERS, VENDOR_SIDE_ERROR_KINDS } from "@/lib/kms";
 import { DEFAULT_DIRECTION, FLEET_PAGE_SIZE, TENANT_ID, type FleetQuery, type FleetSort, type FleetState } from "./fleet-query";
 
 // The vendor's fleet: one row per tenant with its health, computed, sorted, filtered and paged
@@ -16,9 +16,10 @@ export type FleetRow = {
   name: string;
   createdAt: Date;
   state: FleetState;
-  /** The KMS of the tenant's primary key (or its newest key while none is primary). */
+  /** The KMS of the tenant's primary key (or its newest key while none is primary): its provider's name, label and the key's location (region, …). */
   provider: string | null;
-  region: string | null;
+  providerLabel: string | null;
+  location: string | null;
   lastVerifiedAt: Date | null;
   lastUsedAt: Date | null;
   operations24h: number;
@@ -48,7 +49,8 @@ type RawRow = {
   created_at: Date;
   state: FleetState;
   provider: string | null;
-  region: string | null;
+  key_ref: string | null;
+  key_details: unknown;
   last_verified_at: Date | null;
   last_used_at: Date | null;
   operations: bigint;
@@ -97,7 +99,7 @@ export function fleetPageSql(query: FleetQuery, offset: number): Prisma.Sql {
   return Prisma.sql`
     WITH newest AS (
       -- Tenants without a primary key show their newest key (pending, or all revoked).
-      SELECT DISTINCT ON (k.tenant_id) k.tenant_id, k.id, k.provider, k.region
+      SELECT DISTINCT ON (k.tenant_id) k.tenant_id, k.id, k.provider, k.key_ref, k.key_details
         FROM kms_keys k JOIN tenants t ON t.id = k.tenant_id AND t.primary_kms_key_id IS NULL
        ORDER BY k.tenant_id, k.created_at DESC
     ), trouble AS (
@@ -117,7 +119,8 @@ export function fleetPageSql(query: FleetQuery, offset: number): Prisma.Sql {
                ELSE 'none'
              END AS state,
              coalesce(p.provider, newest.provider) AS provider,
-             coalesce(p.region, newest.region) AS region,
+             coalesce(p.key_ref, newest.key_ref) AS key_ref,
+             coalesce(p.key_details, newest.key_details) AS key_details,
              p.last_verified_at,
              u.last_used_at,
              coalesce(u.operations, 0) AS operations,
@@ -175,8 +178,7 @@ export async function fleetPage(query: FleetQuery): Promise<FleetPage> {
       name: row.name,
       createdAt: row.created_at,
       state: row.state,
-      provider: row.provider,
-      region: row.region,
+      ...kmsOf(row),
       lastVerifiedAt: row.last_verified_at,
       lastUsedAt: row.last_used_at,
       operations24h: Number(row.operations),
@@ -192,4 +194,12 @@ export async function fleetPage(query: FleetQuery): Promise<FleetPage> {
     pageCount: Math.max(1, Math.ceil(total / FLEET_PAGE_SIZE)),
     usageAsOf: usage._max.asOf,
   };
+}
+
+/** The provider's label and the key's location, read by the key's provider (the reference stays opaque here). */
+function kmsOf(row: { provider: string | null; key_ref: string | null; key_details: unknown }): Pick<FleetRow, "provider" | "providerLabel" | "location"> {
+  if (!row.provider || !row.key_ref) return { provider: row.provider, providerLabel: null, location: null };
+  const key = keyRefOf({ provider: row.provider, keyRef: row.key_ref, keyDetails: row.key_details });
+  const definition = KMS_PROVIDERS[key.provider];
+  return { provider: key.provider, providerLabel: definition.display.label, location: definition.display.location(key) };
 }

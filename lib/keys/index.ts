@@ -1,5 +1,3 @@
-export { TENANT_CONTEXT_KEY, tenantContext } from "./encryption-context";
-export { grantInstructions, type GrantInstructions, vendorIamCommand, vendorIamPolicy } from "./grant-instructions";
 export { getKmsKey, listKmsKeys, type KeyView, type TenantKeyOverview } from "./list-keys";
 export { removeKmsKey, setKeyGrants } from "./manage-key";
 export { registerKmsKey } from "./register-kms-key";

@@ -1,6 +1,5 @@
 import "server-only";
-import { isKmsError, type KmsProvider, KmsError } from "@/lib/kms";
-import { tenantContext } from "./encryption-context";
+import { isKmsError, type KmsClient, KmsError } from "@/lib/kms";
 import type { TenantKeyRecord } from "./tenant-key-state";
 
 // Leased tenant keys. A tenant key is unwrapped by the tenant's KMS key at most once per lease
@@ -34,7 +33,8 @@ export class TenantKeyLeases {
   kmsCalls = 0;
 
   constructor(
-    private readonly kms: () => KmsProvider,
+    /** The client of a key's provider (per-key resolution). */
+    private readonly kms: (key: TenantKeyRecord["kmsKey"]) => KmsClient,
     private readonly leaseMs: number,
     private readonly events: LeaseEvents,
   ) {}
@@ -98,8 +98,8 @@ export class TenantKeyLeases {
     const call = (async () => {
       this.kmsCalls++;
       try {
-        const material = await this.kms().decrypt(key.kmsKeyArn, key.wrappedKey, tenantContext(tenantId));
-        if (material.length !== 32) throw new KmsError("invalid_ciphertext", "Decrypt", "UnexpectedKeyLength");
+        const material = await this.kms(key.kmsKey).unwrapTenantKey(key.kmsKey, key.wrappedKey, { tenantId });
+        if (material.length !== 32) throw new KmsError("invalid_ciphertext", "unwrap", "UnexpectedKeyLength");
         if ((this.epochs.get(tenantId) ?? 0) !== epoch) {
           // Dropped while the KMS answered: hand it to the callers already waiting, keep nothing.
           return material;
@@ -111,7 +111,7 @@ export class TenantKeyLeases {
         this.events.acquired(tenantId, key, renewal);
         return material;
       } catch (error) {
-        const kmsError = isKmsError(error) ? error : new KmsError("unreachable", "Decrypt", "UnexpectedError");
+        const kmsError = isKmsError(error) ? error : new KmsError("unreachable", "unwrap", "UnexpectedError");
         this.failures.set(key.id, { tenantId, error: kmsError, until: Date.now() + FAILURE_HOLD_MS });
         if (!renewal || ENDS_LEASE.has(kmsError.kind)) this.forget(key.id);
         this.events.failed(tenantId, key, kmsError, renewal);

@@ -3,9 +3,21 @@ import { getDb } from "@/lib/db";
 import type { KmsKey } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";
 import { type Caller, standingOf } from "@/lib/authz";
+import { type KeyRef, keyRefOf, KMS_PROVIDERS } from "@/lib/kms";
 import type { VerifyStep } from "./verify-steps";
 
-export type KeyView = Omit<KmsKey, "lastVerifySteps"> & { isPrimary: boolean; lastVerifySteps: VerifyStep[] | null };
+export type KeyView = Omit<KmsKey, "lastVerifySteps" | "keyDetails"> & {
+  isPrimary: boolean;
+  lastVerifySteps: VerifyStep[] | null;
+  /** The key as its provider reads it (for instructions). */
+  ref: KeyRef;
+  /** The provider's name for it ("AWS KMS"), its location (region, …) and other facts, for display. */
+  providerLabel: string;
+  location: string | null;
+  facts: string[];
+  /** The provider's revocation handles (AWS grant ids), or null for a provider without them. */
+  revocationHandles: string[] | null;
+};
 
 export type TenantKeyOverview = {
   keys: KeyView[];
@@ -20,7 +32,19 @@ async function requireMember(caller: Caller, tenantId: string) {
 }
 
 function view(key: KmsKey, primaryId: string | null): KeyView {
-  return { ...key, isPrimary: key.id === primaryId, lastVerifySteps: (key.lastVerifySteps as VerifyStep[] | null) ?? null };
+  const { keyDetails: _details, ...rest } = key;
+  const ref = keyRefOf(key);
+  const provider = KMS_PROVIDERS[ref.provider];
+  return {
+    ...rest,
+    isPrimary: key.id === primaryId,
+    lastVerifySteps: (key.lastVerifySteps as VerifyStep[] | null) ?? null,
+    ref,
+    providerLabel: provider.display.label,
+    location: provider.display.location(ref),
+    facts: provider.display.facts(ref),
+    revocationHandles: provider.revocation.handles?.read(ref.details) ?? null,
+  };
 }
 
 /** A tenant's KMS keys, newest first, with its access state: for its admins and auditors. */

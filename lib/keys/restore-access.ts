@@ -3,7 +3,7 @@ import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
 import { type Caller, tenantChange } from "@/lib/authz";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { getKms, isKmsError } from "@/lib/kms";
+import { isKmsError, keyRefOf, kmsClientFor } from "@/lib/kms";
 import { announceKeyState } from "./revocation-channel";
 import { lockTenant } from "./verify-kms-key";
 import { runVerifySteps, type VerifyStep } from "./verify-steps";
@@ -28,7 +28,8 @@ export async function restoreAccess(caller: Caller, input: { tenantId: string })
     return { key: tenant.primaryKmsKey, actor };
   });
 
-  const outcome = await runVerifySteps(getKms().provider, key.arn, input.tenantId);
+  const keyRef = keyRefOf(key);
+  const outcome = await runVerifySteps(kmsClientFor(keyRef), keyRef, input.tenantId);
   if (!outcome.ok) {
     await recordAuditEvent({
       tenantId: input.tenantId,
@@ -80,7 +81,7 @@ export async function restoreAccess(caller: Caller, input: { tenantId: string })
         lastErrorKind: null,
       },
     });
-    await record({ details: { arn: key.arn, tenantKeys, revokedSince: tenant.accessRevokedAt.toISOString() } });
+    await record({ details: { provider: key.provider, keyRef: key.keyRef, tenantKeys, revokedSince: tenant.accessRevokedAt.toISOString() } });
     await announceKeyState(tx, input.tenantId);
   });
   return { restored: true, steps: outcome.steps };

@@ -3,7 +3,7 @@ import { AUDIT_ACTIONS, type AuditAction } from "@/lib/audit";
 import { type Caller, tenantChange } from "@/lib/authz";
 import { isUniqueViolation, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
-import { getKms, isKmsError } from "@/lib/kms";
+import { isKmsError, keyRefOf, kmsClientFor, KMS_PROVIDERS, type KmsErrorKind } from "@/lib/kms";
 import { errorFields, log } from "@/lib/log";
 import { announceKeyState } from "./revocation-channel";
 import { runVerifySteps, type VerifyOutcome, type VerifyStep } from "./verify-steps";
@@ -13,13 +13,13 @@ export type VerifyResult = {
   steps: VerifyStep[];
   becamePrimary: boolean;
   accessRevoked: boolean;
-  /** Round trips made (more than one while waiting for AWS to apply a change). */
+  /** Round trips made (more than one while waiting for the KMS to apply a change). */
   attempts: number;
   /** The failure's KmsErrorKind (e.g. access_denied_vendor), or "unsuitable_key"; absent on success. */
   failure?: string;
 };
 
-/** Progress while verify waits for AWS to apply a new grant or policy. */
+/** Progress while verify waits for the KMS to apply the customer's new access. */
 export type VerifyProgress = { attempt: number; remainingMs: number; failedStep: string; message: string };
 
 export type VerifyOptions = {
@@ -42,13 +42,15 @@ export const PROPAGATION_WINDOW_MS = 5 * 60_000;
 /** Waits between attempts: soon at first, then every 15 s. */
 const RETRY_DELAYS_MS = [3_000, 5_000, 10_000, 15_000];
 
-/** A refusal that may only be a change the customer made that AWS has not applied yet. */
-function mayBePropagation(outcome: VerifyOutcome): boolean {
+/**
+ * A refusal that may only be a change the customer made that the KMS has not applied yet (the
+ * provider names the kinds: AWS, the customer's side refusing with no explicit Deny). Anything
+ * else (no such key, disabled, an explicit deny, the vendor's own identity, credentials, quotas,
+ * unsuitable key) waiting does not cure.
+ */
+function mayBePropagation(outcome: VerifyOutcome, retryOn: readonly KmsErrorKind[]): boolean {
   if (outcome.ok) return false;
-  // The customer's side refused with no explicit Deny: a new statement or grant may not be
-  // applied yet. Anything else (no such key, disabled, an explicit Deny, the vendor's own IAM
-  // policy, credentials, quotas, unsuitable key) waiting does not cure.
-  return isKmsError(outcome.error) && outcome.error.kind === "access_denied";
+  return isKmsError(outcome.error) && retryOn.includes(outcome.error.kind);
 }
 
 function failureKind(outcome: VerifyOutcome): string | undefined {
@@ -79,7 +81,7 @@ export async function keyForAdmin(caller: Caller, tenantId: string, kmsKeyId: st
 
 const IN_USE_ELSEWHERE = () =>
   new AppError("conflict", "This key is already in use with Custody and cannot be verified for this tenant. Use a key of your own.", {
-    arn: ["This key cannot be used here."],
+    form: ["This key cannot be used here."],
   });
 
 /**
@@ -97,7 +99,7 @@ export async function verifyKmsKey(caller: Caller, input: { tenantId: string; km
     const found = await tx.kmsKey.findFirst({ where: { id: input.kmsKeyId, tenantId: input.tenantId } });
     if (!found) throw new AppError("not_found", "That key is not registered for this tenant.");
     const elsewhere = await tx.kmsKey.findFirst({
-      where: { arn: found.arn, tenantId: { not: input.tenantId }, status: { not: "PENDING_VERIFICATION" } },
+      where: { provider: found.provider, keyRef: found.keyRef, tenantId: { not: input.tenantId }, status: { not: "PENDING_VERIFICATION" } },
       select: { id: true },
     });
     if (elsewhere) throw deny("key verified by another tenant", IN_USE_ELSEWHERE(), { type: "kms_key", id: found.id });
@@ -110,11 +112,13 @@ export async function verifyKmsKey(caller: Caller, input: { tenantId: string; km
   const deadline = clock() + window;
   let attempts = 0;
   let outcome: VerifyOutcome;
+  const keyRef = keyRefOf(key);
+  const retryOn = KMS_PROVIDERS[keyRef.provider].verify.retryWhilePropagating;
   for (;;) {
-    outcome = await runVerifySteps(getKms().provider, key.arn, input.tenantId);
+    outcome = await runVerifySteps(kmsClientFor(keyRef), keyRef, input.tenantId);
     attempts += 1;
     const remainingMs = deadline - clock();
-    if (outcome.ok || !mayBePropagation(outcome) || remainingMs <= 0 || options.signal?.aborted) break;
+    if (outcome.ok || !mayBePropagation(outcome, retryOn) || remainingMs <= 0 || options.signal?.aborted) break;
     const wait = Math.min(RETRY_DELAYS_MS[Math.min(attempts - 1, RETRY_DELAYS_MS.length - 1)]!, remainingMs);
     options.onProgress?.({
       attempt: attempts,
@@ -158,11 +162,11 @@ export async function verifyKmsKey(caller: Caller, input: { tenantId: string; km
           ...(accessRevoked || key.status !== "PENDING_VERIFICATION" ? {} : { status: "ACTIVE" }),
         },
       });
-      await record({ details: { arn: key.arn, attempts } });
+      await record({ details: { provider: key.provider, keyRef: key.keyRef, attempts } });
       if (accessRevoked) return { ok: true, steps: outcome.steps, becamePrimary: false, accessRevoked, attempts };
 
       await makePrimary(tx, input.tenantId, key.id, tenant.primaryKmsKeyId, outcome.wrappedTenantKey);
-      await record({ action: AUDIT_ACTIONS.accessGranted, details: { arn: key.arn, primary: true } });
+      await record({ action: AUDIT_ACTIONS.accessGranted, details: { provider: key.provider, keyRef: key.keyRef, primary: true } });
       return { ok: true, steps: outcome.steps, becamePrimary: true, accessRevoked, attempts };
     });
   } catch (error) {

@@ -1,7 +1,7 @@
 import "server-only";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { connectionString, getPool } from "@/lib/db/pool";
-import { getKms } from "@/lib/kms";
+import { kmsClientFor } from "@/lib/kms";
 import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { errorFields, log } from "@/lib/log";
@@ -23,7 +23,7 @@ export type RunningKeyService = {
 
 /** Starts the key service's domain (listener, audit committer) on DATABASE_URL and the configured KMS. */
 export async function startKeyService(options: { leaseSeconds: number; authLimits?: AuthFailureLimits }): Promise<RunningKeyService> {
-  const service = new KeyService({ pool: getPool(), connectionString: connectionString(), kms: () => getKms().provider, leaseSeconds: options.leaseSeconds });
+  const service = new KeyService({ pool: getPool(), connectionString: connectionString(), kms: kmsClientFor, leaseSeconds: options.leaseSeconds });
   await service.start();
   const authLimiter = new AuthFailureLimiter(options.authLimits ?? DEFAULT_AUTH_FAILURE_LIMITS, recordRateLimited);
   return { service, handle: createKeyServiceHandler(service, { authLimiter }), stop: () => service.stop() };

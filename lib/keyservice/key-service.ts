@@ -6,7 +6,7 @@ import { AuditGroupCommitter } from "@/lib/audit/trail/group-commit";
 import { type AuthCredential, hashServiceSecret, loadCredentialForAuth, parseServiceToken } from "@/lib/credentials";
 import { noteDatabaseError } from "@/lib/db/health";
 import { isDatabaseUnavailable } from "@/lib/db/unavailable";
-import type { KmsProvider } from "@/lib/kms";
+import type { KeyRef, KmsClient } from "@/lib/kms";
 import { TenantKeyLeases } from "@/lib/keys/leases";
 import { errorFields, log } from "@/lib/log";
 import type {
@@ -42,7 +42,8 @@ export type { ServiceCall } from "./call-context";
 export type KeyServiceOptions = {
   pool: pg.Pool;
   connectionString: string;
-  kms: () => KmsProvider;
+  /** The client for a key's provider (lib/kms: kmsClientFor). */
+  kms: (key: KeyRef) => KmsClient;
   leaseSeconds: number;
 };
 

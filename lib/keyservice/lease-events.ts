@@ -25,7 +25,7 @@ export function leaseEvents(committer: AuditGroupCommitter, pool: pg.Pool, insta
         target: { type: "kms_key", id: key.kmsKeyId },
         outcome,
         request: { sourceIp: null, userAgent: null, requestId: null },
-        details: { ...details, tenantKeyId: key.id, arn: key.kmsKeyArn },
+        details: { ...details, tenantKeyId: key.id, provider: key.kmsKey.provider, keyRef: key.kmsKey.ref },
         requiresAccess: false,
       })
       .catch(() => logger.error({ tenantId, action }, "could not record a lease event"));

@@ -2,12 +2,16 @@ import { z } from "zod";
 
 const idSchema = z.string().uuid("That is not a valid id.");
 
-export const registerKeySchema = z.object({
-  tenantId: idSchema,
-  arn: z.string({ message: "Paste your KMS key ARN." }).trim().min(1, "Paste your KMS key ARN.").max(2048, "That is too long to be a KMS key ARN."),
-  /** Grant ids, separated by spaces, commas or new lines (lib/keys/grant-ids.ts checks each). */
-  grantIds: z.string().trim().max(2000, "That is too long for a list of grant ids.").optional(),
-});
+/**
+ * Registering a key: the tenant, the chosen provider and that provider's own fields (validated by
+ * the provider's schema in lib/keys/register-kms-key.ts, with its messages).
+ */
+export const registerKeySchema = z
+  .object({
+    tenantId: idSchema,
+    provider: z.string({ message: "Choose a KMS provider." }).trim().min(1, "Choose a KMS provider.").max(40, "Choose a KMS provider."),
+  })
+  .catchall(z.string().max(8192, "That is too long."));
 
 export const keyGrantsSchema = z.object({
   tenantId: idSchema,

@@ -20,9 +20,9 @@ export async function seedFleet(client: pg.Client | pg.PoolClient, { tenants, pr
     );
     const seeded = `SELECT id, substring(slug from length($1) + 1)::int AS i FROM tenants WHERE slug LIKE $1 || '%'`;
     await client.query(
-      `INSERT INTO kms_keys (id, tenant_id, provider, arn, region, account_id, multi_region, status, created_at, last_verified_at, last_attempt_at, last_attempt_ok, last_error_kind)
-       SELECT gen_random_uuid(), t.id, 'aws', 'arn:aws:kms:eu-west-1:1111' || lpad(t.i::text, 8, '0') || ':key/' || gen_random_uuid(), 'eu-west-1',
-              '1111' || lpad(t.i::text, 8, '0'), false,
+      `INSERT INTO kms_keys (id, tenant_id, provider, key_ref, key_details, status, created_at, last_verified_at, last_attempt_at, last_attempt_ok, last_error_kind)
+       SELECT gen_random_uuid(), t.id, 'aws', 'arn:aws:kms:eu-west-1:1111' || lpad(t.i::text, 8, '0') || ':key/' || gen_random_uuid(),
+              jsonb_build_object('partition', 'aws', 'region', 'eu-west-1', 'accountId', '1111' || lpad(t.i::text, 8, '0'), 'multiRegion', false, 'grantIds', '[]'::jsonb),
               CASE WHEN t.i % 50 = 2 THEN 'pending_verification'::kms_key_status ELSE 'active'::kms_key_status END,
               $2::timestamptz - interval '30 days',
               CASE WHEN t.i % 50 = 2 THEN NULL ELSE $2::timestamptz - (t.i % 90 || ' hours')::interval END,

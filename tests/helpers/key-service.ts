@@ -10,12 +10,11 @@ import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS
 import { type DevKms, startDevKms } from "@/lib/dev/kms/server";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { registerKmsKey, verifyKmsKey } from "@/lib/keys";
-import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
-import { setKmsForTests } from "@/lib/kms";
-import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
+import { keyPolicyAdmitting } from "@/lib/kms/providers/aws/instructions";
 import type { Caller } from "@/lib/authz";
 import { createTenant } from "@/lib/tenants";
 import type { ServiceScope } from "@/lib/validation/keyservice";
+import { awsKeyInput, pointAwsKmsAt } from "./aws-kms";
 
 // The key service as the vendor's application meets it: real key-service processes
 // (`scripts/keyservice.ts`) on a real PostgreSQL database, the development KMS reached through
@@ -41,6 +40,7 @@ export type TenantWithKey = { tenantId: string; slug: string; admin: Caller; kms
 export class KeyServiceFixture {
   private readonly instances: KeyServiceInstance[] = [];
   vendor!: Caller;
+  undoKms: () => void = () => {};
   customer!: KMSClient;
 
   private constructor(
@@ -55,16 +55,7 @@ export class KeyServiceFixture {
     const kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
     const fixture = new KeyServiceFixture(databaseUrl, kms, dataDir);
     fixture.customer = new KMSClient(devKmsClientConfig(kms.endpoint, DEV_KMS_CUSTOMER_ADMIN));
-    setKmsForTests({
-      partition: "aws",
-      vendorPrincipalArn: DEV_KMS_VENDOR.arn,
-      provider: createAwsKmsProvider({
-        ...DEFAULT_AWS_KMS_CONFIG,
-        partition: "aws",
-        endpoint: kms.endpoint,
-        credentials: { accessKeyId: DEV_KMS_VENDOR.accessKeyId, secretAccessKey: DEV_KMS_VENDOR.secretAccessKey },
-      }),
-    });
+    fixture.undoKms = pointAwsKmsAt(kms.endpoint);
     await grantVendorAdmins(["ops@vendor.example"]);
     fixture.vendor = await fixture.callerFor("ops@vendor.example");
     return fixture;
@@ -79,7 +70,7 @@ export class KeyServiceFixture {
     const { tenantId } = await createTenant(this.vendor, { name: slug, slug, adminEmail: `admin@${slug}.example` });
     const admin = await this.callerFor(`admin@${slug}.example`);
     const kmsKeyArn = await this.customerKey({ tenantId, slug });
-    const { kmsKeyId } = await registerKmsKey(admin, { tenantId, arn: kmsKeyArn });
+    const { kmsKeyId } = await registerKmsKey(admin, awsKeyInput(tenantId, kmsKeyArn));
     const verified = await verifyKmsKey(admin, { tenantId, kmsKeyId });
     if (!verified.ok) throw new Error(`verification failed: ${JSON.stringify(verified.steps)}`);
     return { tenantId, slug, admin, kmsKeyArn, kmsKeyId };
@@ -170,7 +161,7 @@ export class KeyServiceFixture {
 
   async close(): Promise<void> {
     await Promise.all(this.instances.map((i) => i.stop()));
-    setKmsForTests(undefined);
+    this.undoKms();
     this.customer?.destroy();
     await this.kms.close();
     fs.rmSync(this.dataDir, { recursive: true, force: true });

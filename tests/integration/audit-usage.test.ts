@@ -32,7 +32,7 @@ async function makeTenant(slug: string): Promise<Tenant> {
   const db = getDb();
   const tenant = await db.tenant.create({ data: { slug, name: `${slug} Inc` } });
   const kms = await db.kmsKey.create({
-    data: { tenantId: tenant.id, arn: `arn:aws:kms:eu-west-1:111122223333:key/${randomUUID()}`, region: "eu-west-1", accountId: "111122223333", multiRegion: false, status: "ACTIVE" },
+    data: { tenantId: tenant.id, provider: "aws", keyRef: `arn:aws:kms:eu-west-1:111122223333:key/${randomUUID()}`, keyDetails: { partition: "aws", region: "eu-west-1", accountId: "111122223333", multiRegion: false, grantIds: [] }, status: "ACTIVE" },
   });
   const keys: string[] = [];
   for (let i = 0; i < 2; i++) {

@@ -7,6 +7,7 @@ import { restoreAccess, revokeAccess } from "@/lib/keys";
 import { api, KeyServiceFixture, type KeyServiceInstance, type TenantWithKey } from "../helpers/key-service";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { GENEROUS_MS } from "../helpers/wait";
+import { awsKeyInput } from "../helpers/aws-kms";
 
 // The key service as the vendor's application uses it: two real key-service processes on one
 // PostgreSQL database, the development KMS behind the AWS SDK, tenants set up through the
@@ -304,7 +305,7 @@ describe("rekey", () => {
     const old = await wrap(one.url, t.tenantId);
     const arn = await fixture.customerKey({ tenantId: t.tenantId, slug: t.slug });
     const { registerKmsKey, verifyKmsKey } = await import("@/lib/keys");
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, arn));
     expect((await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId })).becamePrimary).toBe(true);
 
     const rekeyed = await api<{ edek: string; tenantKeyId: string }>(two.url, token, "rekey", { tenantId: t.tenantId, edek: old.body.edek, metadata: meta() });

@@ -10,7 +10,6 @@ import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS
 import { type DevKms, startDevKms } from "@/lib/dev/kms/server";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import {
-  grantInstructions,
   listKmsKeys,
   PROPAGATION_WINDOW_MS,
   registerKmsKey,
@@ -19,18 +18,16 @@ import {
   REVOCATION_CHANNEL,
   revokeAccess,
   setKeyGrants,
-  vendorIamPolicy,
   verifyKmsKey,
   type VerifyProgress,
 } from "@/lib/keys";
-import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
-import { getKms } from "@/lib/kms";
-import { setKmsForTests } from "@/lib/kms";
-import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
+import { grantInstructions, keyPolicyAdmitting, vendorIamPolicy } from "@/lib/kms/providers/aws/instructions";
+import { kmsClient } from "@/lib/kms";
 import type { Caller } from "@/lib/authz";
 import { addMember, createTenant } from "@/lib/tenants";
 import { createTestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
+import { awsKeyInput, pointAwsKmsAt } from "../helpers/aws-kms";
 
 // The customer-key flows (register, verify, revoke, restore) against real PostgreSQL and the
 // development KMS through the real AWS SDK, including attempts to cross tenants. As in
@@ -44,6 +41,7 @@ let kms: DevKms;
 let customer: KMSClient;
 let dataDir: string;
 let vendor: Caller;
+let undoKms: (() => void) | undefined;
 /** Added to the dev KMS's clock (ms). */
 let clockOffset = 0;
 const kmsClock = () => Date.now() + clockOffset;
@@ -80,22 +78,13 @@ beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-keys-test-"));
   kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS, clock: kmsClock });
   customer = new KMSClient(devKmsClientConfig(kms.endpoint, DEV_KMS_CUSTOMER_ADMIN));
-  setKmsForTests({
-    partition: "aws",
-    vendorPrincipalArn: DEV_KMS_VENDOR.arn,
-    provider: createAwsKmsProvider({
-      ...DEFAULT_AWS_KMS_CONFIG,
-      partition: "aws",
-      endpoint: kms.endpoint,
-      credentials: { accessKeyId: DEV_KMS_VENDOR.accessKeyId, secretAccessKey: DEV_KMS_VENDOR.secretAccessKey },
-    }),
-  });
+  undoKms = pointAwsKmsAt(kms.endpoint);
   await grantVendorAdmins(["ops@vendor.example"]);
   vendor = await callerFor("ops@vendor.example");
 });
 
 afterAll(async () => {
-  setKmsForTests(undefined);
+  undoKms?.();
   customer?.destroy();
   await kms?.close();
   await disconnectDb();
@@ -111,7 +100,7 @@ describe("registering a key", () => {
       ["arn:aws:kms:us-east-1:111122223333:alias/prod", /alias ARN/],
       ["arn:aws-cn:kms:cn-north-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", /partition/],
     ] as const) {
-      const error = await refusal(registerKmsKey(t.admin, { tenantId: t.tenantId, arn }));
+      const error = await refusal(registerKmsKey(t.admin, awsKeyInput(t.tenantId, arn)));
       expect(error.code).toBe("bad_request");
       expect(error.fieldErrors?.arn?.[0]).toMatch(message);
     }
@@ -122,9 +111,9 @@ describe("registering a key", () => {
     const a = await newTenant("reg-a");
     const b = await newTenant("reg-b");
     const arn = await customerKey(a);
-    const { kmsKeyId } = await registerKmsKey(a.admin, { tenantId: a.tenantId, arn });
+    const { kmsKeyId } = await registerKmsKey(a.admin, awsKeyInput(a.tenantId, arn));
     expect((await verifyKmsKey(a.admin, { tenantId: a.tenantId, kmsKeyId })).ok).toBe(true);
-    const error = await refusal(registerKmsKey(b.admin, { tenantId: b.tenantId, arn }));
+    const error = await refusal(registerKmsKey(b.admin, awsKeyInput(b.tenantId, arn)));
     expect(error.code).toBe("conflict");
     expect(error.message).not.toContain("reg-a");
     expect(error.message).not.toContain(a.tenantId);
@@ -138,7 +127,7 @@ describe("registering a key", () => {
     const beta = await newTenant("squat-beta");
     const betaArn = await customerKey(beta);
     // Acme's admin registers Beta's ARN first.
-    const squat = await registerKmsKey(acme.admin, { tenantId: acme.tenantId, arn: betaArn });
+    const squat = await registerKmsKey(acme.admin, awsKeyInput(acme.tenantId, betaArn));
     // Acme's verify learns nothing about Beta's key: refused at the tenant-bound first step.
     const probe = await verifyKmsKey(acme.admin, { tenantId: acme.tenantId, kmsKeyId: squat.kmsKeyId });
     expect(probe.ok).toBe(false);
@@ -151,7 +140,7 @@ describe("registering a key", () => {
     expect(probe.steps.slice(1).map((s) => s.message)).toEqual(["Not run.", "Not run."]);
 
     // Beta registers and verifies its own key all the same.
-    const mine = await registerKmsKey(beta.admin, { tenantId: beta.tenantId, arn: betaArn });
+    const mine = await registerKmsKey(beta.admin, awsKeyInput(beta.tenantId, betaArn));
     expect((await verifyKmsKey(beta.admin, { tenantId: beta.tenantId, kmsKeyId: mine.kmsKeyId })).ok).toBe(true);
 
     // Now Acme's verify is refused before any KMS call, and audited on Acme's trail.
@@ -168,7 +157,7 @@ describe("registering a key", () => {
 
   it("lets an auditor see keys but not register one", async () => {
     const t = await newTenant("reg-auditor");
-    const error = await refusal(registerKmsKey(t.auditor, { tenantId: t.tenantId, arn: await customerKey(t) }));
+    const error = await refusal(registerKmsKey(t.auditor, awsKeyInput(t.tenantId, await customerKey(t))));
     expect(error.code).toBe("forbidden");
     expect((await listKmsKeys(t.auditor, t.tenantId)).keys).toEqual([]);
   });
@@ -177,7 +166,7 @@ describe("registering a key", () => {
 describe("verifying", () => {
   it("makes a verified key primary, stores only the wrapped tenant key, and audits each step", async () => {
     const t = await newTenant("verify-ok");
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await customerKey(t)));
     const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId });
     expect(result.ok).toBe(true);
     expect(result.steps.map((s) => [s.step, s.ok])).toEqual([
@@ -196,7 +185,7 @@ describe("verifying", () => {
 
   it("explains a key whose policy does not let Custody in, and grants nothing", async () => {
     const t = await newTenant("verify-denied");
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey() });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await customerKey()));
     const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId });
     expect(result.ok).toBe(false);
     const failed = result.steps.find((s) => !s.ok)!;
@@ -216,7 +205,7 @@ describe("verifying", () => {
   it("names the key state when the customer disabled the key", async () => {
     const t = await newTenant("verify-disabled");
     const arn = await customerKey(t);
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, arn));
     await customer.send(new DisableKeyCommand({ KeyId: arn }));
     const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId });
     expect(result.steps.find((s) => !s.ok)?.message).toMatch(/disabled/);
@@ -224,9 +213,9 @@ describe("verifying", () => {
 
   it("reports KMS trouble during verification plainly, keeps the current primary, and audits it", async () => {
     const t = await newTenant("verify-kms-down");
-    const first = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    const first = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await customerKey(t)));
     await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: first.kmsKeyId });
-    const second = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    const second = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await customerKey(t)));
     kms.faults.throttleNext(10);
     try {
       const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: second.kmsKeyId });
@@ -244,7 +233,7 @@ describe("verifying", () => {
   it("refuses verifying another tenant's key, by either tenant id", async () => {
     const a = await newTenant("verify-a");
     const b = await newTenant("verify-b");
-    const { kmsKeyId } = await registerKmsKey(a.admin, { tenantId: a.tenantId, arn: await customerKey(a) });
+    const { kmsKeyId } = await registerKmsKey(a.admin, awsKeyInput(a.tenantId, await customerKey(a)));
     expect((await refusal(verifyKmsKey(b.admin, { tenantId: b.tenantId, kmsKeyId }))).code).toBe("not_found");
     expect((await refusal(verifyKmsKey(b.admin, { tenantId: a.tenantId, kmsKeyId }))).code).toBe("forbidden");
     expect((await listKmsKeys(a.admin, a.tenantId)).keys[0]?.status).toBe("PENDING_VERIFICATION");
@@ -261,7 +250,7 @@ describe("revoking and restoring", () => {
   async function activeTenant(slug: string) {
     const t = await newTenant(slug);
     const arn = await customerKey(t);
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, arn));
     await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId });
     return { ...t, arn, kmsKeyId };
   }
@@ -323,7 +312,7 @@ describe("revoking and restoring", () => {
 
   it("keeps the previous key for unwraps when a new key becomes primary", async () => {
     const t = await activeTenant("rotate");
-    const { kmsKeyId: second } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    const { kmsKeyId: second } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await customerKey(t)));
     await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: second });
     const overview = await listKmsKeys(t.admin, t.tenantId);
     expect(Object.fromEntries(overview.keys.map((k) => [k.id, k.status]))).toEqual({ [t.kmsKeyId]: "PREVIOUS", [second]: "ACTIVE" });
@@ -363,7 +352,7 @@ async function grantAsCustomer(keyArn: string, tenant: { tenantId: string; slug:
 describe("cross-account: Custody's role in the vendor's account", () => {
   it("names the vendor's side when the role has no IAM policy, and the customer's when the key policy lacks the statement", async () => {
     const t = await newTenant("xa-iam");
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await customerKey(t)));
     kms.setIdentityPolicy(DEV_KMS_VENDOR.arn, undefined);
     try {
       // The key policy is right; the vendor's role has no IAM policy: AWS refuses cross-account.
@@ -387,7 +376,7 @@ describe("cross-account: Custody's role in the vendor's account", () => {
     const policy = JSON.parse(keyPolicyAdmitting({ accountId: DEV_KMS_ACCOUNT_ID, vendorPrincipalArn: DEV_KMS_VENDOR.arn, tenants: [{ tenantId: t.tenantId, tenantSlug: t.slug }] }));
     policy.Statement.push({ Sid: "NoCustody", Effect: "Deny", Principal: { AWS: DEV_KMS_VENDOR.arn }, Action: "kms:GenerateDataKey", Resource: "*" });
     const { KeyMetadata } = await customer.send(new CreateKeyCommand({ Policy: JSON.stringify(policy) }));
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: KeyMetadata!.Arn! });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, KeyMetadata!.Arn!));
     const progress: VerifyProgress[] = [];
     const result = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId }, { propagationWindowMs: PROPAGATION_WINDOW_MS, onProgress: (p) => progress.push(p) });
     expect(result).toMatchObject({ ok: false, failure: "access_denied_explicit", attempts: 1 });
@@ -399,34 +388,35 @@ describe("cross-account: Custody's role in the vendor's account", () => {
     const t = await newTenant("xa-grant");
     const arn = await grantOnlyKey();
     const first = await grantAsCustomer(arn, t);
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn, grantIds: first });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, arn, first));
     expect((await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId })).ok).toBe(true);
     // A second grant, added after registration (e.g. made while rotating), is kept too.
     const second = await grantAsCustomer(arn, t);
     await setKeyGrants(t.admin, { tenantId: t.tenantId, kmsKeyId, grantIds: `${first}\n${second}` });
-    expect((await listKmsKeys(t.admin, t.tenantId)).keys[0]?.grantIds).toEqual([first, second]);
+    expect((await listKmsKeys(t.admin, t.tenantId)).keys[0]?.revocationHandles).toEqual([first, second]);
     expect((await trail(t.tenantId)).at(-1)).toMatchObject({ action: "key.grants_changed", details: { grants: 2, added: 1, removed: 0 } });
 
     const result = await revokeAccess(t.admin, { tenantId: t.tenantId });
-    expect(result.grants.map((g) => [g.grantId, g.retired])).toEqual([
-      [first, true],
-      [second, true],
+    expect(result.kmsSide.map((g) => [g.item, g.done])).toEqual([
+      [`grant ${first.slice(0, 12)}…`, true],
+      [`grant ${second.slice(0, 12)}…`, true],
     ]);
-    await expect(getKms().provider.describeKey(arn)).rejects.toMatchObject({ kind: "access_denied" });
-    await expect(getKms().provider.generateDataKey(arn, { tenant_id: t.tenantId })).rejects.toMatchObject({ kind: "access_denied" });
+    const key = { provider: "aws" as const, ref: arn, details: {} };
+    await expect(kmsClient("aws").describeKey(key)).rejects.toMatchObject({ kind: "access_denied" });
+    await expect(kmsClient("aws").generateTenantKey(key, { tenantId: t.tenantId })).rejects.toMatchObject({ kind: "access_denied" });
     expect((await trail(t.tenantId)).filter((e) => e.action === "key.grant_retired").map((e) => e.outcome)).toEqual(["SUCCESS", "SUCCESS"]);
   });
 
   it("refuses a grant id of the wrong shape with a clear message and stores nothing", async () => {
     const t = await newTenant("xa-grant-bad");
     const arn = await grantOnlyKey();
-    const error = await refusal(registerKmsKey(t.admin, { tenantId: t.tenantId, arn, grantIds: "not-a-grant" }));
-    expect(error).toMatchObject({ code: "bad_request", message: expect.stringMatching(/is not a grant id: a grant id is 64 hexadecimal characters/) });
+    const error = await refusal(registerKmsKey(t.admin, awsKeyInput(t.tenantId, arn, "not-a-grant")));
+    expect(error).toMatchObject({ code: "bad_request", fieldErrors: { grantIds: [expect.stringMatching(/is not a grant id: a grant id is 64 hexadecimal characters/)] } });
     expect(await getDb().kmsKey.count({ where: { tenantId: t.tenantId } })).toBe(0);
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, arn));
     const again = await refusal(setKeyGrants(t.admin, { tenantId: t.tenantId, kmsKeyId, grantIds: `${"a".repeat(64)} xyz` }));
     expect(again.code).toBe("bad_request");
-    expect((await listKmsKeys(t.admin, t.tenantId)).keys[0]?.grantIds).toEqual([]);
+    expect((await listKmsKeys(t.admin, t.tenantId)).keys[0]?.revocationHandles).toEqual([]);
     expect((await refusal(setKeyGrants(t.auditor, { tenantId: t.tenantId, kmsKeyId, grantIds: "a".repeat(64) }))).code).toBe("forbidden");
   });
 });
@@ -435,7 +425,7 @@ describe("AWS applying a new grant takes time", () => {
   it("keeps trying with visible progress until the grant applies, then succeeds", async () => {
     const t = await newTenant("prop-ok");
     const arn = await grantOnlyKey();
-    const { kmsKeyId } = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn });
+    const { kmsKeyId } = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, arn));
     kms.setPropagationDelay(40_000);
     try {
       await grantAsCustomer(arn, t);
@@ -465,7 +455,7 @@ describe("AWS applying a new grant takes time", () => {
     const t = await newTenant("prop-no");
     const disabled = await customerKey(t);
     await customer.send(new DisableKeyCommand({ KeyId: disabled }));
-    const a = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: disabled });
+    const a = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, disabled));
     const sleeps: number[] = [];
     const options = { propagationWindowMs: 60_000, clock: kmsClock, sleep: async (ms: number) => {
       sleeps.push(ms);
@@ -475,7 +465,7 @@ describe("AWS applying a new grant takes time", () => {
     expect(once).toMatchObject({ ok: false, failure: "key_disabled", attempts: 1 });
     expect(sleeps).toEqual([]);
 
-    const b = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await grantOnlyKey() });
+    const b = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await grantOnlyKey()));
     const startedAt = kmsClock();
     const never = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: b.kmsKeyId }, options);
     expect(never).toMatchObject({ ok: false, failure: "access_denied" });
@@ -487,7 +477,7 @@ describe("AWS applying a new grant takes time", () => {
 describe("keys registered by mistake", () => {
   it("lets an admin remove a key that never became usable (audited), and refuses one that wraps a tenant key", async () => {
     const t = await newTenant("remove");
-    const wrong = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000" });
+    const wrong = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, "arn:aws:kms:us-east-1:111122223333:key/00000000-0000-4000-8000-000000000000"));
     const failed = await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: wrong.kmsKeyId });
     expect(failed).toMatchObject({ ok: false, failure: "not_found" });
     expect((await refusal(removeKmsKey(t.auditor, { tenantId: t.tenantId, kmsKeyId: wrong.kmsKeyId }))).code).toBe("forbidden");
@@ -495,7 +485,7 @@ describe("keys registered by mistake", () => {
     expect(await getDb().kmsKey.count({ where: { tenantId: t.tenantId } })).toBe(0);
     expect((await trail(t.tenantId)).at(-1)).toMatchObject({ action: "key.removed", outcome: "SUCCESS", targetId: wrong.kmsKeyId });
 
-    const good = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    const good = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await customerKey(t)));
     await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: good.kmsKeyId });
     const refused = await refusal(removeKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: good.kmsKeyId }));
     expect(refused).toMatchObject({ code: "conflict", message: expect.stringMatching(/wraps a tenant key/) });
@@ -505,9 +495,9 @@ describe("keys registered by mistake", () => {
 
   it("keeps a never-usable key pending through a revocation, and 'previous' only once a newer key is primary", async () => {
     const t = await newTenant("states");
-    const first = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey(t) });
+    const first = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await customerKey(t)));
     await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: first.kmsKeyId });
-    const mistake = await registerKmsKey(t.admin, { tenantId: t.tenantId, arn: await customerKey() });
+    const mistake = await registerKmsKey(t.admin, awsKeyInput(t.tenantId, await customerKey()));
     await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: mistake.kmsKeyId });
     const status = async () => Object.fromEntries((await listKmsKeys(t.admin, t.tenantId)).keys.map((k) => [k.id, k.status]));
     expect(await status()).toEqual({ [first.kmsKeyId]: "ACTIVE", [mistake.kmsKeyId]: "PENDING_VERIFICATION" });

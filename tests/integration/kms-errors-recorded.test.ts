@@ -1,9 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/aws-provider";
+import { createAwsKmsApi, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/providers/aws/client";
 import { isKmsError, type KmsErrorKind } from "@/lib/kms/errors";
-import type { KmsProvider } from "@/lib/kms/provider";
+import type { AwsKmsApi } from "@/lib/kms/providers/aws/types";
 
 // The error mapping, table-tested through the real AWS SDK against error answers as AWS KMS
 // (and what stands between Custody and KMS) sends them: a loopback server replays each
@@ -116,7 +116,7 @@ const CASES: Array<{ name: string; operation: "DescribeKey" | "Decrypt" | "Retir
 ];
 
 let server: Server;
-let provider: KmsProvider;
+let provider: AwsKmsApi;
 let answer: Recorded = CASES[0]!.answer;
 
 beforeAll(async () => {
@@ -129,7 +129,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  provider = createAwsKmsProvider({
+  provider = createAwsKmsApi({
     ...DEFAULT_AWS_KMS_CONFIG,
     partition: "aws",
     endpoint: `http://127.0.0.1:${port}`,

@@ -12,11 +12,11 @@ import {
 } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_REGION, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
-import { tenantContext } from "@/lib/keys/encryption-context";
-import { grantInstructions } from "@/lib/keys/grant-instructions";
-import { createAwsKmsProvider, DEFAULT_AWS_KMS_CONFIG, type AwsKmsConfig } from "@/lib/kms/aws-provider";
+import { tenantContext } from "@/lib/kms/providers/aws/encryption-context";
+import { grantInstructions } from "@/lib/kms/providers/aws/instructions";
+import { createAwsKmsApi, DEFAULT_AWS_KMS_CONFIG, type AwsKmsConfig } from "@/lib/kms/providers/aws/client";
 import { KmsError, type KmsErrorKind, type KmsOperation } from "@/lib/kms/errors";
-import type { KmsProvider } from "@/lib/kms/provider";
+import type { AwsKmsApi } from "@/lib/kms/providers/aws/types";
 import { startTestDevKms, type TestDevKms } from "../helpers/dev-kms";
 import { closedPort } from "../helpers/net";
 
@@ -46,10 +46,10 @@ let devKms: TestDevKms;
 /** The customer's administrator (IAM allows all of KMS): creates and governs keys. */
 let admin: KMSClient;
 /** Custody, as the vendor principal with its static credentials and the default settings. */
-let vendor: KmsProvider;
+let vendor: AwsKmsApi;
 
-function vendorProvider(endpoint: string, overrides: Partial<AwsKmsConfig> = {}): KmsProvider {
-  return createAwsKmsProvider({ ...DEFAULT_AWS_KMS_CONFIG, partition: "aws", endpoint, credentials: VENDOR_CREDENTIALS, ...overrides });
+function vendorProvider(endpoint: string, overrides: Partial<AwsKmsConfig> = {}): AwsKmsApi {
+  return createAwsKmsApi({ ...DEFAULT_AWS_KMS_CONFIG, partition: "aws", endpoint, credentials: VENDOR_CREDENTIALS, ...overrides });
 }
 
 /** The statements Custody shows the customer for one tenant, parsed as the customer would paste them. */
@@ -460,7 +460,7 @@ describe("each error class: kind, plain-language message, provider code", () => 
     // The SDK's backoff is random × base (full jitter); fixing the random draw makes the wait
     // half the throttling base delay, so it can be told from the cost of the second attempt.
     const random = vi.spyOn(Math, "random").mockReturnValue(0.5);
-    let dataKey: Awaited<ReturnType<KmsProvider["generateDataKey"]>> | undefined;
+    let dataKey: Awaited<ReturnType<AwsKmsApi["generateDataKey"]>> | undefined;
     let elapsed: number;
     try {
       devKms.kms.faults.throttleNext(1, "GenerateDataKey");

@@ -13,7 +13,7 @@ import { revokeAccess } from "@/lib/keys";
 import { signWebhookBody } from "@/lib/sinks/transports/webhook-signature";
 import { newSigningKeyPem } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { vendorIamPolicy } from "@/lib/keys/grant-instructions";
+import { vendorIamPolicy } from "@/lib/kms/providers/aws/instructions";
 import { KeyServiceFixture, type TenantWithKey } from "../helpers/key-service";
 
 // Every fenced code block in README.md runs here, as a reader would run it, against real parts:

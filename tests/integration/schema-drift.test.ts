@@ -23,8 +23,8 @@ const SQL_ONLY_INDEXES = [
   "audit_events_chain_data_label_idx",
   "audit_events_details_idx",
   "audit_events_search_idx",
-  // Partial: an ARN is unique only among verified keys (migration 20261202200000).
-  "kms_keys_arn_verified_key",
+  // Partial: a key reference is unique only among verified keys (migration 20261203120000).
+  "kms_keys_key_ref_verified_key",
 ];
 
 let datamodel: Datamodel;

@@ -5,8 +5,9 @@ import { CopyButton } from "@/components/copy-button";
 import { callerFor, requireVendorAdmin } from "@/lib/auth/principal";
 import { parseFleetQuery } from "@/lib/fleet/fleet-query";
 import { listFleet } from "@/lib/fleet/list-fleet";
-import { vendorIamCommand, vendorIamPolicy } from "@/lib/keys";
-import { getKms } from "@/lib/kms";
+import { getConfig } from "@/lib/config";
+import { KmsProviderIcon } from "@/components/kms-provider-icon";
+import { kmsProviders } from "@/lib/kms";
 import { CreateTenantForm } from "./_components/create-tenant-form";
 import { FleetTable } from "./_components/fleet-table";
 
@@ -18,8 +19,8 @@ export default async function VendorTenantsPage({ searchParams }: { searchParams
   const principal = await requireVendorAdmin();
   const { query, ignored } = parseFleetQuery(await searchParams);
   const fleet = await listFleet(await callerFor(principal), query);
-  const { vendorPrincipalArn, partition } = getKms();
-  const iamPolicy = vendorIamPolicy(partition);
+  const config = getConfig();
+  const providers = kmsProviders().filter((provider) => provider.configured(config));
 
   return (
     <div className="space-y-6">
@@ -32,21 +33,26 @@ export default async function VendorTenantsPage({ searchParams }: { searchParams
           <FleetTable page={fleet} query={query} ignored={ignored} />
         </CardContent>
       </Card>
-      <Card>
-        <CardContent className="space-y-4 pt-6">
-          <PageHeader
-            title="Custody's AWS role"
-            description="Customers' keys live in their own AWS accounts. For a call across accounts AWS requires both the customer's key policy (or grant) and this role's own IAM policy to allow it. Attach this least-privilege policy to the role in your account: exactly the calls Custody makes, the cryptographic ones only with Custody's tenant encryption context."
-            actions={<CopyButton value={iamPolicy} label="Copy policy" />}
-          />
-          <p className="font-mono text-xs break-all" data-testid="vendor-role-arn">{vendorPrincipalArn}</p>
-          <pre className="overflow-x-auto rounded-md bg-muted p-4 text-xs" data-testid="vendor-iam-policy">{iamPolicy}</pre>
-          <p className="text-sm text-muted-foreground">
-            Save it as custody-kms-policy.json and, in your account: <code className="font-mono text-xs">{vendorIamCommand(vendorPrincipalArn)}</code>.
-            A tenant whose verification failed because this policy is missing shows &ldquo;verify failed: your IAM policy&rdquo; above.
-          </p>
-        </CardContent>
-      </Card>
+      {providers.map((provider) => (
+        <Card key={provider.name}>
+          <CardContent className="space-y-4 pt-6">
+            <h2 className="flex items-center gap-2 text-lg font-semibold">
+              <KmsProviderIcon icon={provider.display.icon} className="size-5" />
+              {provider.display.label}: Custody&apos;s own set-up
+            </h2>
+            {provider.vendorSetup(config).map((block) => (
+              <div key={block.id} className="space-y-2">
+                <PageHeader as="h3" title={block.title} description={block.text} actions={block.code ? <CopyButton value={block.code} label="Copy" /> : undefined} />
+                {block.code ? (
+                  <pre className="overflow-x-auto rounded-md bg-muted p-4 text-xs whitespace-pre-wrap break-all" data-testid={block.id}>
+                    {block.code}
+                  </pre>
+                ) : null}
+              </div>
+            ))}
+          </CardContent>
+        </Card>
+      ))}
       <Card>
         <CardContent className="pt-6">
           <PageHeader

@@ -25,7 +25,9 @@ export type KeyUse = {
   status: "active" | "revoked";
   createdAt: string;
   kmsKeyId: string;
-  arn: string;
+  /** The KMS key's provider and reference (AWS: its ARN). */
+  provider: string;
+  keyRef: string;
   kmsStatus: string;
   /** Successful key-service calls that used this tenant key. */
   events: number;
@@ -111,8 +113,8 @@ export async function getTenantUsage(caller: Caller, tenantId: string, now = new
        GROUP BY 1 ORDER BY sum(items) DESC, sum(events) DESC, data_label LIMIT ${TOP}`,
     topActors(tenantId, sinceDay, Prisma.join(["service"])),
     topActors(tenantId, sinceDay, Prisma.join(["user", "vendor_admin"])),
-    db.$queryRaw<Array<{ id: string; status: KeyUse["status"]; created_at: Date; kms_key_id: string; arn: string; kms_status: string; events: bigint | null; last_used_at: Date | null }>>`
-      SELECT tk.id::text AS id, tk.status::text AS status, tk.created_at, k.id::text AS kms_key_id, k.arn, k.status::text AS kms_status,
+    db.$queryRaw<Array<{ id: string; status: KeyUse["status"]; created_at: Date; kms_key_id: string; provider: string; key_ref: string; kms_status: string; events: bigint | null; last_used_at: Date | null }>>`
+      SELECT tk.id::text AS id, tk.status::text AS status, tk.created_at, k.id::text AS kms_key_id, k.provider, k.key_ref, k.status::text AS kms_status,
              u.events, u.last_used_at
         FROM tenant_keys tk
         JOIN kms_keys k ON k.id = tk.kms_key_id AND k.tenant_id = tk.tenant_id
@@ -139,7 +141,8 @@ export async function getTenantUsage(caller: Caller, tenantId: string, now = new
       status: r.status,
       createdAt: r.created_at.toISOString(),
       kmsKeyId: r.kms_key_id,
-      arn: r.arn,
+      provider: r.provider,
+      keyRef: r.key_ref,
       kmsStatus: r.kms_status,
       events: num(r.events),
       lastUsedAt: r.last_used_at?.toISOString() ?? null,

@@ -1,7 +1,7 @@
 import "server-only";
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, NotFoundException, PutKeyPolicyCommand } from "@aws-sdk/client-kms";
 import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, devKmsClientConfig } from "@/lib/dev/kms/defaults";
-import { keyPolicyAdmitting } from "@/lib/keys/grant-instructions";
+import { keyPolicyAdmitting } from "@/lib/kms/providers/aws/instructions";
 
 /**
  * The demo customer's own key in the development KMS (customer account 111122223333), made by

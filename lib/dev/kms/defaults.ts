@@ -1,4 +1,4 @@
-import { vendorIamPolicy } from "@/lib/keys/grant-instructions";
+import { vendorIamPolicy } from "@/lib/kms/providers/aws/instructions";
 import type { DevKmsPrincipalConfig } from "./principals";
 
 // The development KMS's well-known settings, shared by demo mode, the CLI and the tests.

@@ -145,7 +145,7 @@ export function FleetTable({ page, query, ignored }: { page: FleetPage; query: F
                   </Badge>
                   {row.provider ? (
                     <div className="mt-1 text-xs text-muted-foreground">
-                      {row.provider.toUpperCase()} · {row.region}
+                      {[row.providerLabel ?? row.provider, row.location].filter(Boolean).join(" · ")}
                     </div>
                   ) : null}
                   <Problems row={row} />

@@ -13,7 +13,8 @@ function refresh() {
 }
 
 export const registerKeyAction = authedAction(registerKeySchema, async (input, { caller }) => {
-  const { kmsKeyId } = await registerKmsKey(caller, input);
+  const { tenantId, provider, ...fields } = input;
+  const { kmsKeyId } = await registerKmsKey(caller, { tenantId, provider, fields });
   refresh();
   return { ok: true, message: "Key registered. Grant Custody access on your side, then verify.", data: { kmsKeyId } };
 });

@@ -1,11 +1,14 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { EmptyState } from "@/components/empty-state";
+import { KmsProviderIcon } from "@/components/kms-provider-icon";
 import { LocalTime } from "@/components/local-time";
 import { PageHeader } from "@/components/page-header";
 import { Card, CardContent } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
+import { getConfig } from "@/lib/config";
 import { listKmsKeys } from "@/lib/keys";
+import { KMS_PROVIDERS, kmsProviderChoices } from "@/lib/kms";
 import { loadTenantContext } from "../tenant-context";
 import { AccessPanel } from "./_components/access-panel";
 import { KeyStatusBadge } from "./_components/key-status-badge";
@@ -39,15 +42,16 @@ export default async function KeysPage({ params }: { params: Promise<{ slug: str
         <CardContent className="pt-6">
           <PageHeader
             title="Your KMS keys"
-            description="Keys in your own AWS account that protect this tenant's data. Custody never sees their material: it asks KMS to wrap and unwrap."
+            description="Keys in your own KMS that protect this tenant's data. Custody never sees their material: it asks your KMS to wrap and unwrap."
           />
           {overview.keys.length === 0 ? (
-            <EmptyState title="No key registered yet" description={isAdmin ? "Register your AWS KMS key below." : "A tenant admin registers the key."} />
+            <EmptyState title="No key registered yet" description={isAdmin ? "Register your KMS key below." : "A tenant admin registers the key."} />
           ) : (
             <Table>
               <TableHeader>
                 <TableRow>
                   <TableHead>Key</TableHead>
+                  <TableHead>KMS</TableHead>
                   <TableHead>State</TableHead>
                   <TableHead>Last verified</TableHead>
                   <TableHead>Last used</TableHead>
@@ -55,12 +59,19 @@ export default async function KeysPage({ params }: { params: Promise<{ slug: str
               </TableHeader>
               <TableBody>
                 {overview.keys.map((key) => (
-                  <TableRow key={key.id} data-testid="key-row" data-arn={key.arn}>
+                  <TableRow key={key.id} data-testid="key-row" data-key-ref={key.keyRef} data-provider={key.provider}>
                     <TableCell className="max-w-md">
                       <Link href={`/t/${tenant.slug}/keys/${key.id}`} className="font-mono text-xs break-all text-primary hover:underline">
-                        {key.arn}
+                        {key.keyRef}
                       </Link>
                       {key.lastError ? <div className="mt-1 text-xs text-destructive">{key.lastError}</div> : null}
+                    </TableCell>
+                    <TableCell className="text-sm whitespace-nowrap" data-testid="key-provider">
+                      <span className="inline-flex items-center gap-1.5">
+                        <KmsProviderIcon icon={KMS_PROVIDERS[key.ref.provider].display.icon} />
+                        {key.providerLabel}
+                      </span>
+                      {key.location ? <div className="text-xs text-muted-foreground">{key.location}</div> : null}
                     </TableCell>
                     <TableCell>
                       <KeyStatusBadge keyView={key} />
@@ -85,7 +96,7 @@ export default async function KeysPage({ params }: { params: Promise<{ slug: str
               title="Register a key"
               description="A new key becomes the primary for new data once verified; earlier keys keep unwrapping the data they protect."
             />
-            <RegisterKeyForm tenantId={tenant.id} slug={tenant.slug} />
+            <RegisterKeyForm tenantId={tenant.id} slug={tenant.slug} providers={kmsProviderChoices(getConfig())} />
           </CardContent>
         </Card>
       ) : null}

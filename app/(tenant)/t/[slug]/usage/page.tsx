@@ -146,7 +146,7 @@ export default async function UsagePage({ params }: { params: Promise<{ slug: st
                       </div>
                       {k.status === "revoked" ? <Badge variant="destructive">revoked</Badge> : null}
                     </TableCell>
-                    <TableCell className="max-w-md font-mono text-xs break-all">{k.arn}</TableCell>
+                    <TableCell className="max-w-md font-mono text-xs break-all">{k.keyRef}</TableCell>
                     <TableCell className="text-right tabular-nums" data-testid="usage-key-calls">
                       {formatCount(k.events)}
                     </TableCell>

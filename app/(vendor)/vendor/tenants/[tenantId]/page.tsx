@@ -77,7 +77,7 @@ export default async function VendorTenantPage({ params }: { params: Promise<{ t
             <Figure label="Key" testId="tenant-key-state">
               <Badge variant={state.variant}>{state.label}</Badge>
             </Figure>
-            <Figure label="KMS">{row.provider ? `${row.provider.toUpperCase()} · ${row.region}` : "—"}</Figure>
+            <Figure label="KMS">{row.provider ? [row.providerLabel ?? row.provider, row.location].filter(Boolean).join(" · ") : "—"}</Figure>
             <Figure label="Last verified">{row.lastVerifiedAt ? <LocalTime value={row.lastVerifiedAt} /> : "—"}</Figure>
             <Figure label="Last use">{row.lastUsedAt ? <LocalTime value={row.lastUsedAt} /> : "—"}</Figure>
             <Figure label="Key-service calls, 24 h">{count.format(row.operations24h)}</Figure>

@@ -6,8 +6,10 @@ import { LocalTime } from "@/components/local-time";
 import { PageHeader } from "@/components/page-header";
 import { Card, CardContent } from "@/components/ui/card";
 import { isAppError } from "@/lib/errors";
-import { getKmsKey, grantInstructions } from "@/lib/keys";
-import { getKms } from "@/lib/kms";
+import { KmsProviderIcon } from "@/components/kms-provider-icon";
+import { getConfig } from "@/lib/config";
+import { getKmsKey } from "@/lib/keys";
+import { KMS_PROVIDERS } from "@/lib/kms";
 import { loadTenantContext } from "../../tenant-context";
 import { KeyGrantsForm } from "../_components/key-grants-form";
 import { KeyStatusBadge } from "../_components/key-status-badge";
@@ -24,13 +26,9 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
     if (isAppError(error) && error.code === "not_found") notFound();
     throw error;
   });
-  const instructions = grantInstructions({
-    vendorPrincipalArn: getKms().vendorPrincipalArn,
-    keyArn: key.arn,
-    region: key.region,
-    tenantId: tenant.id,
-    tenantSlug: tenant.slug,
-  });
+  const provider = KMS_PROVIDERS[key.ref.provider];
+  const instructions = provider.instructions({ key: key.ref, tenant: { id: tenant.id, slug: tenant.slug }, config: getConfig() });
+  const binding = provider.display.tenantBinding(tenant.id);
   const isAdmin = tenant.role === "admin";
   // Never usable: nothing was wrapped by it, so it can go (lib/keys re-checks under a row lock).
   const removable = key.status === "PENDING_VERIFICATION" && !key.isPrimary;
@@ -44,15 +42,17 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
         <CardContent className="space-y-4 pt-6">
           <PageHeader title="KMS key" actions={<KeyStatusBadge keyView={key} />} />
           <dl className="grid gap-x-6 gap-y-2 text-sm sm:grid-cols-[10rem_1fr]">
-            <dt className="text-muted-foreground">ARN</dt>
-            <dd className="font-mono text-xs break-all" data-testid="key-arn">{key.arn}</dd>
-            <dt className="text-muted-foreground">Region · account</dt>
-            <dd>
-              {key.region} · {key.accountId}
-              {key.multiRegion ? " · multi-Region key" : ""}
+            <dt className="text-muted-foreground">KMS</dt>
+            <dd className="inline-flex items-center gap-1.5" data-testid="key-provider">
+              <KmsProviderIcon icon={provider.display.icon} />
+              {provider.display.label}
             </dd>
-            <dt className="text-muted-foreground">Encryption context</dt>
-            <dd className="font-mono text-xs">tenant_id = {tenant.id}</dd>
+            <dt className="text-muted-foreground">{provider.display.referenceLabel}</dt>
+            <dd className="font-mono text-xs break-all" data-testid="key-ref">{key.keyRef}</dd>
+            <dt className="text-muted-foreground">Location</dt>
+            <dd data-testid="key-location">{[key.location ?? "—", ...key.facts].join(" · ")}</dd>
+            <dt className="text-muted-foreground">{binding.label}</dt>
+            <dd className="font-mono text-xs">{binding.value}</dd>
             <dt className="text-muted-foreground">Registered</dt>
             <dd><LocalTime value={key.createdAt} /></dd>
             <dt className="text-muted-foreground">Last verified</dt>
@@ -82,35 +82,41 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
                 </dd>
               </>
             ) : null}
-            <dt className="text-muted-foreground">Grants</dt>
-            <dd className="font-mono text-xs break-all" data-testid="key-grants">
-              {key.grantIds.length === 0 ? <span className="font-sans">none recorded</span> : key.grantIds.map((id) => <div key={id}>{id}</div>)}
-            </dd>
+            {key.revocationHandles ? (
+              <>
+                <dt className="text-muted-foreground">Grants</dt>
+                <dd className="font-mono text-xs break-all" data-testid="key-grants">
+                  {key.revocationHandles.length === 0 ? <span className="font-sans">none recorded</span> : key.revocationHandles.map((id) => <div key={id}>{id}</div>)}
+                </dd>
+              </>
+            ) : null}
           </dl>
         </CardContent>
       </Card>
 
       <Card>
         <CardContent className="space-y-4 pt-6">
-          <PageHeader
-            title="1. Give Custody access on your side"
-            description="Add these statements to the key's policy (Statement array). They let Custody's AWS principal call only DescribeKey, and GenerateDataKey and Decrypt with this tenant's encryption context — the three calls Custody makes. Custody's role is in the vendor's AWS account; the vendor attaches its own IAM policy there, nothing for you to do."
-            actions={<CopyButton value={instructions.policyStatements} label="Copy policy" />}
-          />
-          <pre className="overflow-x-auto rounded-md bg-muted p-4 text-xs" data-testid="policy-statements">{instructions.policyStatements}</pre>
-          <PageHeader
-            as="h3"
-            title="Or, instead, create one grant"
-            description="The equivalent grant with the AWS CLI: the encryption-context constraint applies to GenerateDataKey and Decrypt (DescribeKey carries no context). Paste its GrantId below, so Custody can retire it when you revoke."
-            actions={<CopyButton value={instructions.createGrantCommands} label="Copy commands" />}
-          />
-          <pre className="overflow-x-auto rounded-md bg-muted p-4 text-xs whitespace-pre-wrap break-all" data-testid="grant-commands">
-            {instructions.createGrantCommands}
-          </pre>
-          {isAdmin ? <KeyGrantsForm tenantId={tenant.id} kmsKeyId={key.id} grantIds={key.grantIds} /> : null}
-          <p className="text-sm text-muted-foreground">
-            AWS can take a few minutes to apply a new grant or key-policy statement; Verify keeps trying for up to five minutes.
-          </p>
+          <PageHeader title="1. Give Custody access on your side" />
+          {instructions.map((block) => (
+            <div key={block.id} className="space-y-2">
+              <PageHeader
+                as="h3"
+                title={block.title}
+                description={block.text}
+                actions={block.code ? <CopyButton value={block.code} label="Copy" /> : undefined}
+              />
+              {block.code ? (
+                <pre
+                  className={`overflow-x-auto rounded-md bg-muted p-4 text-xs ${block.language === "shell" ? "whitespace-pre-wrap break-all" : ""}`}
+                  data-testid={block.id}
+                >
+                  {block.code}
+                </pre>
+              ) : null}
+            </div>
+          ))}
+          {isAdmin && key.revocationHandles ? <KeyGrantsForm tenantId={tenant.id} kmsKeyId={key.id} grantIds={key.revocationHandles} /> : null}
+          {provider.verify.propagationNote ? <p className="text-sm text-muted-foreground">{provider.verify.propagationNote}</p> : null}
         </CardContent>
       </Card>
 
@@ -118,7 +124,7 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
         <CardContent className="space-y-4 pt-6">
           <PageHeader
             title="2. Verify"
-            description="Runs GenerateDataKey and Decrypt with this tenant's encryption context, then DescribeKey, live against your KMS. Success makes this key the tenant's primary."
+            description={provider.verify.summary}
           />
           <VerifyPanel slug={tenant.slug} kmsKeyId={key.id} canVerify={isAdmin} lastSteps={key.lastVerifySteps} />
         </CardContent>

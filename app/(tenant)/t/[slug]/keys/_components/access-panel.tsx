@@ -76,15 +76,15 @@ export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPr
               from your click reaching Custody); {revokeState.data.tenantKeys} tenant key
               {revokeState.data.tenantKeys === 1 ? "" : "s"} revoked.
             </p>
-            {revokeState.data.grants.map((g) => (
-              <p key={`${g.kmsKeyArn}/${g.grantId}`} data-testid="revoke-grant">
-                Grant {g.grantId.slice(0, 12)}… on {g.kmsKeyArn}: {g.message}
+            {revokeState.data.kmsSide.map((done) => (
+              <p key={`${done.kmsKeyId}/${done.item}`} data-testid="revoke-kms-side">
+                {done.item} on {done.keyRef}: {done.message}
               </p>
             ))}
-            {revokeState.data.grants.some((g) => g.retired) ? (
+            {revokeState.data.kmsSide.some((done) => done.done) ? (
               <p>
-                Custody refuses every use of your key at once. On the AWS side, a retired grant can take a few minutes to stop
-                working everywhere.
+                Custody refuses every use of your key at once. What was undone in your KMS can take a few minutes to apply
+                everywhere on its side.
               </p>
             ) : null}
           </AlertDescription>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { grantInstructions, vendorIamPolicy } from "./grant-instructions";
+import { grantInstructions, vendorIamPolicy } from "./instructions";
 
 const input = {
   vendorPrincipalArn: "arn:aws:iam::999988887777:role/custody-vendor",

@@ -1,4 +1,4 @@
-import type { EncryptionContext } from "@/lib/kms/provider";
+import type { EncryptionContext } from "./types";
 
 /** The encryption-context key that binds every KMS call to one tenant. */
 export const TENANT_CONTEXT_KEY = "tenant_id";

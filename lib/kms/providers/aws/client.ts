@@ -9,8 +9,8 @@ import {
   RevokeGrantCommand,
 } from "@aws-sdk/client-kms";
 import { parseKeyArn, type Partition } from "./arn";
-import { KmsError, type KmsOperation, toKmsError } from "./errors";
-import type { EncryptionContext, Grant, GrantSpec, KeyDescription, KeyState, KmsProvider } from "./provider";
+import { type AwsKmsOperation, awsKmsError, toKmsError } from "./errors";
+import type { AwsKeyDescription, AwsKmsApi, EncryptionContext, Grant, GrantSpec, KeyState } from "./types";
 
 export type AwsKmsConfig = {
   partition: Partition;
@@ -30,15 +30,15 @@ export const DEFAULT_AWS_KMS_CONFIG: Omit<AwsKmsConfig, "partition"> = {
   requestTimeoutMs: 5_000,
 };
 
-/** The AWS KMS provider: one SDK client per region, the region taken from each key's ARN. */
-export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
+/** AWS KMS on the official SDK: one SDK client per region, the region taken from each key's ARN. */
+export function createAwsKmsApi(config: AwsKmsConfig): AwsKmsApi {
   const clients = new Map<string, KMSClient>();
 
-  function parsed(keyArn: string, operation: KmsOperation) {
+  function parsed(keyArn: string, operation: AwsKmsOperation) {
     try {
       return parseKeyArn(keyArn, config.partition);
     } catch {
-      throw new KmsError("invalid_request", operation, "InvalidArn");
+      throw awsKmsError("invalid_request", operation, "InvalidArn");
     }
   }
 
@@ -60,7 +60,7 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
   }
 
   /** Validates the ARN (sending KMS its canonical form) and maps every failure to a KmsError. */
-  async function call<T>(operation: KmsOperation, keyArn: string, run: (client: KMSClient, arn: string) => Promise<T>): Promise<T> {
+  async function call<T>(operation: AwsKmsOperation, keyArn: string, run: (client: KMSClient, arn: string) => Promise<T>): Promise<T> {
     const key = parsed(keyArn, operation);
     const client = clientFor(key.region);
     try {
@@ -76,7 +76,7 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
     describeKey: (keyArn) =>
       call("DescribeKey", keyArn, async (client, arn) => {
         const { KeyMetadata: key } = await client.send(new DescribeKeyCommand({ KeyId: arn }));
-        if (!key?.Arn || !key.KeyId) throw new KmsError("invalid_request", "DescribeKey", "EmptyResponse");
+        if (!key?.Arn || !key.KeyId) throw awsKmsError("invalid_request", "DescribeKey", "EmptyResponse");
         return {
           arn: key.Arn,
           keyId: key.KeyId,
@@ -86,7 +86,7 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
           keyUsage: key.KeyUsage ?? null,
           multiRegion: key.MultiRegion === true,
           deletionDate: key.DeletionDate ?? null,
-        } satisfies KeyDescription;
+        } satisfies AwsKeyDescription;
       }),
 
     generateDataKey: (keyArn, encryptionContext) =>
@@ -94,7 +94,7 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
         const out = await client.send(
           new GenerateDataKeyCommand({ KeyId: arn, KeySpec: "AES_256", EncryptionContext: context(encryptionContext) }),
         );
-        if (!out.Plaintext || !out.CiphertextBlob) throw new KmsError("invalid_request", "GenerateDataKey", "EmptyResponse");
+        if (!out.Plaintext || !out.CiphertextBlob) throw awsKmsError("invalid_request", "GenerateDataKey", "EmptyResponse");
         return { plaintext: Buffer.from(out.Plaintext), ciphertext: Buffer.from(out.CiphertextBlob) };
       }),
 
@@ -103,7 +103,7 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
         const out = await client.send(
           new DecryptCommand({ KeyId: arn, CiphertextBlob: ciphertext, EncryptionContext: context(encryptionContext) }),
         );
-        if (!out.Plaintext) throw new KmsError("invalid_request", "Decrypt", "EmptyResponse");
+        if (!out.Plaintext) throw awsKmsError("invalid_request", "Decrypt", "EmptyResponse");
         return Buffer.from(out.Plaintext);
       }),
 
@@ -119,7 +119,7 @@ export function createAwsKmsProvider(config: AwsKmsConfig): KmsProvider {
             Constraints: grant.encryptionContextSubset ? { EncryptionContextSubset: context(grant.encryptionContextSubset) } : undefined,
           }),
         );
-        if (!out.GrantId || !out.GrantToken) throw new KmsError("invalid_request", "CreateGrant", "EmptyResponse");
+        if (!out.GrantId || !out.GrantToken) throw awsKmsError("invalid_request", "CreateGrant", "EmptyResponse");
         return { grantId: out.GrantId, grantToken: out.GrantToken };
       }),
 

@@ -1,0 +1,12 @@
+import { AWS_KMS_VARIABLES, awsKmsChecks } from "./aws";
+import type { ProviderChecks } from "./types";
+
+// Each KMS provider declares its variables in its own file here (a zod shape and its rules
+// across variables); this list merges them into Custody's one schema. A new provider: one file,
+// one spread and one entry below.
+
+export const KMS_PROVIDER_VARIABLES = {
+  ...AWS_KMS_VARIABLES,
+};
+
+export const KMS_PROVIDER_CHECKS: readonly ProviderChecks[] = [awsKmsChecks];

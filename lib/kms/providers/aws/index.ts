@@ -1,0 +1,1 @@
+export { awsKmsProvider } from "./definition";
