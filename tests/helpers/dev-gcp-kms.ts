@@ -11,6 +11,8 @@ export type TestDevGcpKms = {
   server: DevGcpKms;
   /** Custody's key file. */
   vendorKey: ServiceAccountKeyFile;
+  /** The customer administrator's key file. */
+  adminKey: ServiceAccountKeyFile;
   admin: KeyManagementServiceClient;
   /** Makes key ring `ring` (once) and key `key` in it; returns the key's name. */
   createKey(ring: string, key: string): Promise<string>;
@@ -34,6 +36,7 @@ export async function startTestDevGcpKms(clock?: () => number): Promise<TestDevG
   return {
     server,
     vendorKey: keys.vendor,
+    adminKey: keys.admin,
     admin,
     async createKey(ring, key) {
       if (!rings.has(ring)) {

@@ -1,4 +1,5 @@
 import { AWS_KMS_VARIABLES, awsKmsChecks } from "./aws";
+import { GCP_KMS_VARIABLES } from "./gcp";
 import type { ProviderChecks } from "./types";
 
 // Each KMS provider declares its variables in its own file here (a zod shape and its rules
@@ -7,6 +8,7 @@ import type { ProviderChecks } from "./types";
 
 export const KMS_PROVIDER_VARIABLES = {
   ...AWS_KMS_VARIABLES,
+  ...GCP_KMS_VARIABLES,
 };
 
 export const KMS_PROVIDER_CHECKS: readonly ProviderChecks[] = [awsKmsChecks];

@@ -64,7 +64,7 @@ function jsonBody(raw: Buffer): Record<string, unknown> {
 
 export async function startDevGcpKms(options: DevGcpKmsOptions): Promise<DevGcpKms> {
   const host = options.host ?? "127.0.0.1";
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? (() => Date.now());
   const accounts: ServiceAccount[] = options.serviceAccounts.map(serviceAccountFrom);
   const store = new GcpKeyStore(clock);
   const faults = new GcpFaultInjector();

@@ -1,15 +1,13 @@
 import { KeyManagementServiceClient } from "@google-cloud/kms";
 import { JWT } from "google-auth-library";
-import type { EncryptionContext } from "@/lib/kms/provider";
-import { GcpKmsError, toGcpKmsError } from "./errors";
+import { gcpKmsError, toGcpKmsError, type GcpOperation } from "./errors";
 import { withRetries } from "./retry";
 import { parseGcpKeyRef } from "./key-ref";
-import type { KmsOperation } from "@/lib/kms/errors";
 
 // Custody's Cloud KMS client: @google-cloud/kms over its REST transport, authenticated as
 // Custody's service account (its key file, or Google's application default credentials), the
 // endpoint Cloud KMS's own unless configured. Tenant keys are made by Custody and wrapped with
-// Encrypt; the encryption context becomes the additional authenticated data, so a wrapped key
+// Encrypt with additional authenticated data naming the tenant (kms-client.ts), so a wrapped key
 // opens only for the tenant it was made for.
 
 export type GcpServiceAccountKey = { client_email: string; private_key: string; private_key_id?: string; project_id?: string; token_uri?: string };
@@ -38,18 +36,10 @@ export type GcpKeyDescription = {
 
 export type GcpKms = {
   describeKey(keyName: string): Promise<GcpKeyDescription>;
-  encrypt(keyName: string, plaintext: Uint8Array, context: EncryptionContext): Promise<Buffer>;
-  decrypt(keyName: string, ciphertext: Uint8Array, context: EncryptionContext): Promise<Buffer>;
+  encrypt(keyName: string, plaintext: Uint8Array, aad: Buffer): Promise<Buffer>;
+  decrypt(keyName: string, ciphertext: Uint8Array, aad: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 };
-
-/** The additional authenticated data for an encryption context: its pairs, sorted, as JSON. */
-export function additionalData(context: EncryptionContext): Buffer {
-  const pairs = Object.keys(context)
-    .sort()
-    .map((k) => [k, context[k]]);
-  return Buffer.from(JSON.stringify(pairs), "utf8");
-}
 
 function endpointOptions(endpoint: string | undefined) {
   if (!endpoint) return {};
@@ -77,12 +67,12 @@ export function createGcpKms(config: GcpKmsConfig): GcpKms {
   const callOptions = { timeout: config.requestTimeoutMs, retry: null };
   const retries = { maxAttempts: config.maxAttempts, initialDelayMs: config.initialRetryDelayMs ?? 100 };
 
-  async function call<T>(operation: KmsOperation, keyName: string, run: (name: string) => Promise<T>): Promise<T> {
+  async function call<T>(operation: GcpOperation, keyName: string, run: (name: string) => Promise<T>): Promise<T> {
     let name: string;
     try {
       name = parseGcpKeyRef(keyName).name;
     } catch {
-      throw new GcpKmsError("invalid_request", operation, "InvalidKeyName");
+      throw gcpKmsError("invalid_request", operation, "InvalidKeyName");
     }
     try {
       return await withRetries(retries, () => run(name));
@@ -93,7 +83,7 @@ export function createGcpKms(config: GcpKmsConfig): GcpKms {
 
   return {
     describeKey: (keyName) =>
-      call("DescribeKey", keyName, async (name) => {
+      call("GetCryptoKey", keyName, async (name) => {
         const [key] = await client.getCryptoKey({ name }, callOptions);
         return {
           name: key.name ?? name,
@@ -102,16 +92,16 @@ export function createGcpKms(config: GcpKmsConfig): GcpKms {
           primaryState: stateOf(key.primary?.state),
         };
       }),
-    encrypt: (keyName, plaintext, context) =>
-      call("GenerateDataKey", keyName, async (name) => {
-        const [out] = await client.encrypt({ name, plaintext, additionalAuthenticatedData: additionalData(context) }, callOptions);
-        if (!out.ciphertext) throw new GcpKmsError("bad_response", "GenerateDataKey", "EmptyResponse");
+    encrypt: (keyName, plaintext, aad) =>
+      call("Encrypt", keyName, async (name) => {
+        const [out] = await client.encrypt({ name, plaintext, additionalAuthenticatedData: aad }, callOptions);
+        if (!out.ciphertext) throw gcpKmsError("bad_response", "Encrypt", "EmptyResponse");
         return Buffer.from(out.ciphertext);
       }),
-    decrypt: (keyName, ciphertext, context) =>
+    decrypt: (keyName, ciphertext, aad) =>
       call("Decrypt", keyName, async (name) => {
-        const [out] = await client.decrypt({ name, ciphertext, additionalAuthenticatedData: additionalData(context) }, callOptions);
-        if (!out.plaintext) throw new GcpKmsError("bad_response", "Decrypt", "EmptyResponse");
+        const [out] = await client.decrypt({ name, ciphertext, additionalAuthenticatedData: aad }, callOptions);
+        if (!out.plaintext) throw gcpKmsError("bad_response", "Decrypt", "EmptyResponse");
         return Buffer.from(out.plaintext);
       }),
     close: () => client.close(),

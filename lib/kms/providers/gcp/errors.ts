@@ -1,4 +1,4 @@
-import { isKmsError, KmsError, type KmsErrorKind, type KmsOperation } from "@/lib/kms/errors";
+import { defaultKmsMessage, isKmsError, KmsError, type KmsErrorKind } from "@/lib/kms/errors";
 
 // Cloud KMS failures as Custody's KMS error kinds, with messages in Google Cloud's terms (IAM
 // roles, key versions, gcloud). The client library throws GoogleError with a gRPC status
@@ -28,14 +28,15 @@ const CODE = {
 /** Codes the client retries (with backoff): throttling and transient failures, as for AWS. */
 export const RETRYABLE_CODES: number[] = [CODE.RESOURCE_EXHAUSTED, CODE.UNAVAILABLE, CODE.DEADLINE_EXCEEDED, CODE.INTERNAL];
 
-export class GcpKmsError extends KmsError {
-  constructor(kind: KmsErrorKind, operation: KmsOperation, providerCode: string) {
-    super(kind, operation, providerCode);
-    this.message = MESSAGES[kind] ?? this.message;
-  }
+/** The Cloud KMS methods Custody calls. */
+export type GcpOperation = "GetCryptoKey" | "Encrypt" | "Decrypt";
+
+/** A KmsError in Cloud KMS's wording. */
+export function gcpKmsError(kind: KmsErrorKind, operation: string, providerCode: string): KmsError {
+  return new KmsError(kind, operation, providerCode, MESSAGES[kind] ?? defaultKmsMessage(kind, operation));
 }
 
-function kindOf(code: number | undefined, message: string, operation: KmsOperation): KmsErrorKind {
+function kindOf(code: number | undefined, message: string, operation: string): KmsErrorKind {
   switch (code) {
     case CODE.PERMISSION_DENIED:
       return "access_denied";
@@ -63,14 +64,14 @@ function kindOf(code: number | undefined, message: string, operation: KmsOperati
 const CODE_NAMES = new Map<number, string>(Object.entries(CODE).map(([name, value]) => [value, name]));
 
 /** Maps whatever @google-cloud/kms (or google-auth-library, before a request) threw. */
-export function toGcpKmsError(error: unknown, operation: KmsOperation): KmsError {
+export function toGcpKmsError(error: unknown, operation: string): KmsError {
   if (isKmsError(error)) return error;
   const e = error as { code?: unknown; message?: string } | undefined;
   const message = e?.message ?? "";
   if (typeof e?.code !== "number") {
     // No gRPC code: the auth library could not load or use the credentials, or the network failed.
-    if (/credential|private key|client_email|invalid_grant|token/i.test(message)) return new GcpKmsError("credentials", operation, "Credentials");
-    return new GcpKmsError("unreachable", operation, typeof e?.code === "string" ? e.code : "Network");
+    if (/credential|private key|client_email|invalid_grant|token/i.test(message)) return gcpKmsError("credentials", operation, "Credentials");
+    return gcpKmsError("unreachable", operation, typeof e?.code === "string" ? e.code : "Network");
   }
-  return new GcpKmsError(kindOf(e.code, message, operation), operation, CODE_NAMES.get(e.code) ?? `Code${e.code}`);
+  return gcpKmsError(kindOf(e.code, message, operation), operation, CODE_NAMES.get(e.code) ?? `Code${e.code}`);
 }
