@@ -1,4 +1,7 @@
+import fs from "node:fs";
+import path from "node:path";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
+import { setKmsClientForTests } from "@/lib/kms";
 import { DEV_GCP_CUSTOMER_PROJECT, DEV_GCP_LOCATION, DEV_GCP_VENDOR_EMAIL, devGcpClient, makeDevGcpKeys } from "@/lib/dev/gcp-kms/defaults";
 import { startDevGcpKms, type DevGcpKms } from "@/lib/dev/gcp-kms/server";
 import type { ServiceAccountKeyFile } from "@/lib/dev/gcp-kms/auth";
@@ -56,5 +59,34 @@ export async function startTestDevGcpKms(clock?: () => number): Promise<TestDevG
       await admin.close();
       await server.close();
     },
+  };
+}
+
+/**
+ * The settings that point Custody's Cloud KMS provider at a development Cloud KMS, as
+ * production sets them: Custody's key file (written to `dir`) and the endpoint. For a key-service
+ * process's environment, or this process's (pointGcpKmsAt).
+ */
+export function gcpKmsEnvironment(dev: TestDevGcpKms, dir: string): Record<string, string> {
+  const file = path.join(dir, "custody-gcp-key.json");
+  fs.writeFileSync(file, JSON.stringify(dev.vendorKey), { mode: 0o600 });
+  return { GCP_KMS_CREDENTIALS_FILE: file, GCP_KMS_ENDPOINT: dev.server.endpoint };
+}
+
+/**
+ * Configures this process's Cloud KMS provider through the environment, so its client is the
+ * one the registry builds from lib/config (the production path). Returns the undo.
+ */
+export function pointGcpKmsAt(dev: TestDevGcpKms, dir: string): () => void {
+  const settings = gcpKmsEnvironment(dev, dir);
+  const previous = Object.fromEntries(Object.keys(settings).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, settings);
+  setKmsClientForTests("gcp", undefined);
+  return () => {
+    setKmsClientForTests("gcp", undefined);
+    for (const [name, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
   };
 }
