@@ -226,7 +226,7 @@ export async function addMember(adminPage: Page, slug: string, email: string, ro
   await adminPage.getByLabel("Email", { exact: true }).fill(email);
   await adminPage.getByLabel("Role", { exact: true }).selectOption(role);
   await adminPage.getByRole("button", { name: "Add member" }).click();
-  await expect(adminPage.getByText(`${email} was added as ${role}.`)).toBeVisible();
+  await expect(adminPage.getByText(`${email} was invited as ${role}.`)).toBeVisible();
   await expect(memberRow(adminPage, email).getByTestId("member-role")).toHaveText(role);
 }
 

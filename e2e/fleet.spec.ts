@@ -1,4 +1,4 @@
-import { auditRows, DEMO, expect, expectNotFoundPage, test, tenantRow } from "./fixtures";
+import { auditRows, createTenantAsVendor, DEMO, expect, expectNotFoundPage, test, tenantRow, uniqueSuffix } from "./fixtures";
 
 // The vendor's fleet table and a tenant's detail, as a vendor admin uses them: search, state
 // filter, sortable columns, the tenant's id to copy, and a detail page with its health, admins
@@ -73,4 +73,17 @@ test("a made-up tenant id is a 404, and a tenant admin is sent back to their own
   // Sent home, to their own tenant's console: nothing of the vendor's view is rendered.
   await expect(admin).toHaveURL(/\/t\/acme$/);
   await expect(admin.getByTestId("tenant-admin")).toHaveCount(0);
+});
+
+test("a tenant whose first admin has not signed in shows the invitation's deadline, and the vendor re-sends it", async ({ pageAs }) => {
+  const vendor = await pageAs(DEMO.vendor);
+  const suffix = uniqueSuffix();
+  const slug = `waiting-${suffix}`;
+  const adminEmail = `first-${suffix}@waiting.example`;
+  await createTenantAsVendor(vendor, { name: `Waiting ${suffix}`, slug, adminEmail });
+  await tenantRow(vendor, slug).getByRole("link", { name: `Waiting ${suffix}` }).click();
+  const admin = vendor.getByTestId("tenant-admin").filter({ hasText: adminEmail });
+  await expect(admin.getByTestId("tenant-admin-sign-in")).toContainText("Invited; must sign in before");
+  await admin.getByRole("button", { name: `Re-send the invitation to ${adminEmail}` }).click();
+  await expect(admin.getByRole("status")).toContainText("Invitation re-sent: usable until");
 });

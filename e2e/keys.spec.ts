@@ -39,9 +39,13 @@ test("a tenant admin registers a key, sees what to grant, verifies, revokes and 
   await expect(page.getByText(/That is an alias ARN/)).toBeVisible();
   await expect(page.getByText("No key registered yet")).toBeVisible();
 
+  // Registering starts with the provider: only the ones this deployment is set up for.
+  await expect(page.getByRole("radio", { name: "AWS KMS" })).toBeChecked();
   const arn = await customerKey({ tenantId, slug });
   await registerKey(page, slug, arn);
-  await expect(page.getByTestId("key-arn")).toHaveText(arn);
+  await expect(page.getByTestId("key-ref")).toHaveText(arn);
+  await expect(page.getByTestId("key-provider")).toHaveText("AWS KMS");
+  await expect(page.getByTestId("key-location")).toContainText("us-east-1");
   await expect(page.getByTestId("key-status")).toHaveText("pending verification");
   const policy = JSON.parse((await page.getByTestId("policy-statements").textContent())!);
   expect(policy[1].Principal.AWS).toBe(DEV_KMS_VENDOR.arn);
@@ -55,6 +59,7 @@ test("a tenant admin registers a key, sees what to grant, verifies, revokes and 
 
   // Revoke: the dialog names the tenant and what stops; it needs the tenant's URL name typed.
   await page.goto(`/t/${slug}/keys`);
+  await expect(page.getByTestId("key-row").getByTestId("key-provider")).toContainText("AWS KMS");
   await expect(page.getByText("Access active")).toBeVisible();
   await page.getByRole("button", { name: "Revoke access" }).click();
   const dialog = page.getByRole("dialog");
@@ -142,7 +147,7 @@ test("the grant path: one grant from the instructions, its id added after regist
   const dialog = page.getByRole("dialog");
   await dialog.getByLabel(`Type ${slug} to confirm`).fill(slug);
   await dialog.getByRole("button", { name: "Revoke access now" }).click();
-  await expect(page.getByTestId("revoke-grant")).toContainText("Grant retired.");
+  await expect(page.getByTestId("revoke-kms-side")).toContainText("Grant retired.");
   await expect(page.getByTestId("revoke-result")).toContainText("a retired grant can take a few minutes to stop working");
 });
 
@@ -177,7 +182,7 @@ test("an auditor sees the keys but cannot act, and another tenant cannot reach t
   await expect(auditor.getByRole("button", { name: "Revoke access" })).toHaveCount(0);
   await expect(auditor.getByRole("button", { name: "Register key" })).toHaveCount(0);
   await auditor.goto(`/t/${slug}/keys/${keyId}`);
-  await expect(auditor.getByTestId("key-arn")).toBeVisible();
+  await expect(auditor.getByTestId("key-ref")).toBeVisible();
   await expect(auditor.getByRole("button", { name: "Verify access" })).toHaveCount(0);
 
   const replay = (who: Page) => who.request.post(verify.url());

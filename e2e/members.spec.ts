@@ -160,6 +160,10 @@ test("removing a member through the dialog removes them and records it", async (
   await addMember(admin, slug, leaving, "auditor");
   await addMember(admin, slug, staying, "auditor");
   await expect(admin.getByTestId("member-row")).toHaveCount(3);
+  // A member who has signed in (the demo IdP admits invited addresses with the demo password).
+  await (await pageAs({ email: leaving, password: DEMO.vendor.password })).goto(`/t/${slug}`);
+  await admin.reload();
+  await expect(memberRow(admin, leaving).getByTestId("member-status")).toContainText("Added");
 
   // Cancel first: nothing happens.
   await memberRow(admin, leaving).getByRole("button", { name: `Remove ${leaving}` }).click();
@@ -188,4 +192,29 @@ test("removing a member through the dialog removes them and records it", async (
   await expect(removed).toContainText(`email: ${leaving}`);
   await expect(removed).toContainText("success");
   await expect(auditRows(admin, "member.removed", staying)).toHaveCount(0);
+});
+
+test("an invitation says what the invitee must do and by when, can be re-sent, and can be revoked", async ({ pageAs }) => {
+  const inviterAdmin = e2eUser("inviter-admin@hooli.example");
+  const { slug } = await freshTenant(pageAs, "Hooli", inviterAdmin.email);
+  const invitee = `invitee-${uniqueSuffix()}@hooli.example`;
+
+  const admin = await pageAs(inviterAdmin);
+  await addMember(admin, slug, invitee, "auditor");
+  await expect(admin.getByText(`Ask them to sign in to Custody with SSO as ${invitee} within 7 days`)).toBeVisible();
+  const status = memberRow(admin, invitee).getByTestId("member-status");
+  await expect(status).toContainText("invited");
+  await expect(status).toContainText(`must sign in with SSO as ${invitee} before`);
+
+  await memberRow(admin, invitee).getByRole("button", { name: `Re-send the invitation to ${invitee}` }).click();
+  await expect(memberRow(admin, invitee).getByRole("status")).toHaveText("Invitation re-sent: it can be used for 7 more days.");
+
+  await memberRow(admin, invitee).getByRole("button", { name: `Revoke the invitation to ${invitee}` }).click();
+  const dialog = admin.getByRole("dialog", { name: `Revoke the invitation to ${invitee}?` });
+  await dialog.getByRole("button", { name: "Revoke invitation" }).click();
+  await expect(memberRow(admin, invitee)).toHaveCount(0);
+
+  await admin.goto(`/t/${slug}/audit`);
+  await expect(auditRows(admin, "member.invitation_resent", invitee)).toHaveCount(1);
+  await expect(auditRows(admin, "member.invitation_revoked", invitee)).toHaveCount(1);
 });

@@ -80,7 +80,7 @@ test("a vendor admin creates a tenant, and its first admin signs in to it and ad
   await emailField.fill(firstAdmin.email);
   await create.click();
   await expect(
-    vendor.getByText(`${name} was created. ${firstAdmin.email} is its admin and can sign in with SSO now (in this demo, with the demo password \`npm start\` printed).`),
+    vendor.getByText(`${name} was created. ${firstAdmin.email} is its admin and can sign in with SSO within 7 days (in this demo, with the demo password \`npm start\` printed).`),
   ).toBeVisible();
   await expect(nameField, "a fresh form after success").toHaveValue("");
   const row = tenantRow(vendor, slug);

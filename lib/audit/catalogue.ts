@@ -57,6 +57,10 @@ export const AUDIT_CATALOGUE = {
   memberInvited: { action: "member.invited", label: "Member invited", category: "tenant", outcomes: "change" },
   memberRoleChanged: { action: "member.role_changed", label: "Member role changed", category: "tenant", outcomes: "change" },
   memberRemoved: { action: "member.removed", label: "Member removed", category: "tenant", outcomes: "change" },
+  /** An unused invitation was made usable for a new period (INVITATION_DAYS from now). */
+  memberInvitationResent: { action: "member.invitation_resent", label: "Invitation re-sent", category: "tenant", outcomes: "change" },
+  /** An unused invitation was withdrawn before its person signed in. */
+  memberInvitationRevoked: { action: "member.invitation_revoked", label: "Invitation revoked", category: "tenant", outcomes: "change" },
   /** A vendor admin opened the tenant's detail in the vendor console (its health, admins, onboarding). */
   tenantViewedByVendor: { action: "tenant.viewed_by_vendor", label: "Vendor staff viewed this tenant", category: "tenant", outcomes: "notice" },
   vendorAdminGranted: { action: "vendor_admin.granted", label: "Vendor admin granted", category: "tenant", outcomes: "change" },

@@ -4,7 +4,7 @@ import { redirect } from "next/navigation";
 import { cache } from "react";
 import { getDb } from "@/lib/db";
 import { currentRequestMeta } from "@/lib/http/current-request";
-import type { Caller } from "@/lib/authz";
+import { acceptInvitations, type Caller, grantsAccess } from "@/lib/authz";
 import type { TenantRoleName } from "@/lib/validation/tenants";
 import { authOptions } from "./options";
 
@@ -31,12 +31,15 @@ export const getPrincipal = cache(async (): Promise<Principal | null> => {
       name: true,
       vendorAdmin: { select: { userId: true } },
       memberships: {
-        select: { role: true, tenant: { select: { id: true, slug: true, name: true } } },
+        where: grantsAccess(),
+        select: { role: true, acceptedAt: true, tenant: { select: { id: true, slug: true, name: true } } },
         orderBy: { tenant: { name: "asc" } },
       },
     },
   });
   if (!user) return null;
+  // An invitation made while this person was already signed in is used from their next page on.
+  if (user.memberships.some((m) => m.acceptedAt === null)) await acceptInvitations(getDb(), userId);
   return {
     userId,
     email: user.email,

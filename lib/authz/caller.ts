@@ -4,6 +4,7 @@ import type { Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import type { TenantRoleName } from "@/lib/validation/tenants";
+import { grantsAccess } from "./membership";
 
 /** Who is acting, as the data layer sees it: a signed-in user and their request. */
 export type Caller = { userId: string; request: RequestMeta };
@@ -21,7 +22,7 @@ export async function standingOf(tx: Tx, userId: string, tenantId: string | null
     select: {
       email: true,
       vendorAdmin: { select: { userId: true } },
-      memberships: tenantId ? { where: { tenantId }, select: { role: true } } : false,
+      memberships: tenantId ? { where: { tenantId, ...grantsAccess() }, select: { role: true } } : false,
     },
   });
   if (!user) throw new AppError("unauthenticated", "Your session has ended. Sign in again.");

@@ -3,5 +3,6 @@
 // the audit trail's append, never lib/tenants.
 export { actorOf, type Caller, type Standing, standingOf } from "./caller";
 export { deny, FORBIDDEN_MESSAGE, Refusal, refusalAudit, runAudited } from "./refusal";
+export { acceptInvitations, grantsAccess } from "./membership";
 export { requireTenantRole, type Target } from "./require-role";
 export { type TenantChange, tenantChange } from "./tenant-change";

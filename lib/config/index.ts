@@ -70,6 +70,8 @@ const baseSchema = z.object({
     /** Refused console actions allowed per person per window, then every action of theirs is refused until it ends. */
     CONSOLE_REFUSALS_PER_USER: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(100_000, "must be at most 100000").default(30),
     CONSOLE_REFUSAL_WINDOW_SECONDS: seconds(1, 3600).default(60),
+    /** How long an invitation (a new member, a new tenant's first admin) stays usable before its person first signs in. */
+    INVITATION_DAYS: z.coerce.number({ message: "must be a number of days" }).int("must be a whole number").min(1, "must be at least 1").max(90, "must be at most 90").default(7),
     /** "Send test event" allowed per log sink per minute (each one connects to the receiver and is audited). */
     SINK_TESTS_PER_MINUTE: z.coerce.number({ message: "must be a number" }).int("must be a whole number").min(1, "must be at least 1").max(10_000, "must be at most 10000").default(6),
     /** The request head must arrive within this many seconds, else 408 and the connection is closed. */

@@ -3,7 +3,7 @@ import { type AuditAction, type AuditInput, appendAuditEvent } from "@/lib/audit
 import type { Tx } from "@/lib/db";
 import type { ServiceScope as DbServiceScope } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, Refusal, refusalAudit, type Standing } from "@/lib/authz";
+import { actorOf, type Caller, grantsAccess, Refusal, refusalAudit, type Standing } from "@/lib/authz";
 import type { ServiceScope } from "@/lib/validation/keyservice";
 
 // What the credential verbs share: vendor-admin checks, audit events in the vendor chain and
@@ -51,7 +51,7 @@ export async function refuse(
   publicError = new AppError("forbidden", "Only vendor admins can manage service credentials."),
 ): Promise<Refusal> {
   const member =
-    tenantId !== null && !standing.isVendorAdmin && (await tx.membership.count({ where: { tenantId, userId: caller.userId } })) > 0;
+    tenantId !== null && !standing.isVendorAdmin && (await tx.membership.count({ where: { tenantId, userId: caller.userId, ...grantsAccess() } })) > 0;
   if (!standing.isVendorAdmin && !member) {
     return new Refusal([refusalAudit(caller, standing, tenantId, { action, target, details }, false)], publicError);
   }

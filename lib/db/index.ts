@@ -22,7 +22,10 @@ export function getDb(): PrismaClient {
     // from crashing the process (lib/db/pool.ts); Prisma ends it on $disconnect.
     const pool = createPgPool({ name: "custody", connectionString, max: DATABASE_POOL_SIZE });
     const adapter = new PrismaPg(pool, { disposeExternalPool: true });
-    globalForDb.custodyDb = new PrismaClient({ adapter });
+    // Prisma's defaults (2 s to get a connection, 5 s per transaction) refuse console changes
+    // on a busy machine that would have succeeded a moment later; an outage is still noticed
+    // within the pool's 5 s connect timeout.
+    globalForDb.custodyDb = new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 15_000 } });
   }
   return globalForDb.custodyDb;
 }

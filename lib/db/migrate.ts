@@ -77,8 +77,8 @@ function scriptMatchesChecksum(script: string, recorded: string): boolean {
   });
 }
 
-/** Reads the migration folders (sorted by name, as Prisma orders them). */
-export async function readMigrations(migrationsDir: string): Promise<MigrationFile[]> {
+/** The migrations' names: the folders of `migrationsDir`, sorted as Prisma orders them. */
+export async function listMigrationNames(migrationsDir: string): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(migrationsDir, { withFileTypes: true });
@@ -87,11 +87,15 @@ export async function readMigrations(migrationsDir: string): Promise<MigrationFi
     throw new Error(`Cannot read the migrations folder ${migrationsDir}: ${errorMessage(error)}`);
   }
   // Only directories are migrations; migration_lock.toml and stray files are not.
-  const names = entries
+  return entries
     .filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
     .map((entry) => entry.name)
     .sort();
+}
 
+/** Reads the migration folders (sorted by name, as Prisma orders them). */
+export async function readMigrations(migrationsDir: string): Promise<MigrationFile[]> {
+  const names = await listMigrationNames(migrationsDir);
   const decoder = new TextDecoder("utf-8", { fatal: true });
   const migrations: MigrationFile[] = [];
   for (const name of names) {

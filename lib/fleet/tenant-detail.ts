@@ -3,6 +3,7 @@ import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
 import type { Caller } from "@/lib/authz";
+import { type InvitationState, invitationState } from "@/lib/tenants";
 import { fleetQuerySchema, TENANT_ID } from "./fleet-query";
 import { type FleetRow, fleetPage, requireFleetViewer } from "./list-fleet";
 
@@ -13,7 +14,14 @@ import { type FleetRow, fleetPage, requireFleetViewer } from "./list-fleet";
 
 export type OnboardingStep = "invited" | "signed_in" | "key_registered" | "key_verified";
 
-export type FleetTenantAdmin = { email: string; invitedAt: Date; lastSignInAt: Date | null };
+export type FleetTenantAdmin = {
+  membershipId: string;
+  email: string;
+  invitedAt: Date;
+  lastSignInAt: Date | null;
+  /** While the admin has not signed in: their invitation (the vendor can re-send it). */
+  invitation: InvitationState | null;
+};
 
 export type FleetTenantDetail = {
   row: FleetRow;
@@ -47,7 +55,7 @@ export async function getFleetTenant(caller: Caller, tenantId: string): Promise<
   const [admins, registered, verified] = await Promise.all([
     db.membership.findMany({
       where: { tenantId, role: "ADMIN" },
-      select: { createdAt: true, user: { select: { email: true, lastSignInAt: true } } },
+      select: { id: true, createdAt: true, acceptedAt: true, inviteExpiresAt: true, user: { select: { email: true, lastSignInAt: true } } },
       orderBy: { createdAt: "asc" },
     }),
     db.kmsKey.count({ where: { tenantId } }),
@@ -56,7 +64,13 @@ export async function getFleetTenant(caller: Caller, tenantId: string): Promise<
   const signedIn = admins.some((admin) => admin.user.lastSignInAt !== null);
   return {
     row,
-    admins: admins.map((admin) => ({ email: admin.user.email, invitedAt: admin.createdAt, lastSignInAt: admin.user.lastSignInAt })),
+    admins: admins.map((admin) => ({
+      membershipId: admin.id,
+      email: admin.user.email,
+      invitedAt: admin.createdAt,
+      lastSignInAt: admin.user.lastSignInAt,
+      invitation: invitationState(admin),
+    })),
     onboarding: [
       { step: "invited", done: admins.length > 0 },
       { step: "signed_in", done: signedIn },

@@ -9,7 +9,7 @@ import { parseInput } from "@/lib/validation/parse";
 
 /**
  * A tenant admin registers their KMS key: they choose the provider and fill in its fields (AWS:
- * the key ARN, optionally the ids of the grants they made for Custody, so Custody can retire
+ * its key reference, optionally the ids of the grants they made for Custody, so Custody can retire
  * them on revocation). The provider validates them into its canonical key reference; bad input
  * gets the provider's message by field and stores nothing. The key is pending until verified. A
  * registration proves nothing about who controls the key, so a reference is refused only when

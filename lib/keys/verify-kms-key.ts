@@ -170,7 +170,7 @@ export async function verifyKmsKey(caller: Caller, input: { tenantId: string; km
       return { ok: true, steps: outcome.steps, becamePrimary: true, accessRevoked, attempts };
     });
   } catch (error) {
-    // Another tenant's verification of the same ARN committed first (the partial unique index).
+    // Another tenant's verification of the same key committed first (the partial unique index).
     if (isUniqueViolation(error)) throw IN_USE_ELSEWHERE();
     throw error;
   }

@@ -16,7 +16,7 @@ export type KeyDetails = { readonly [key: string]: JsonValue };
 /** A customer's key as Custody stores it. Only the provider's own folder interprets `ref` and `details`. */
 export type KeyRef = {
   provider: KmsProviderName;
-  /** Canonical, unique per provider (AWS: the key ARN; GCP: the cryptoKey resource name; …). */
+  /** Canonical, unique per provider (the provider decides its form, e.g. a resource name or URL). */
   ref: string;
   details: KeyDetails;
 };
@@ -123,7 +123,7 @@ export interface KmsProviderDefinition {
     /** "AWS KMS", "Google Cloud KMS", … */
     label: string;
     icon: ProviderIcon;
-    /** What the key reference is called ("Key ARN", "Key resource name", "Key URL"). */
+    /** What the key reference is called (e.g. "Key resource name", "Key URL"). */
     referenceLabel: string;
     /** The region / location / vault / address a key lives in, for lists and the fleet. */
     location(key: KeyRef): string | null;

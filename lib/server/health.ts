@@ -1,7 +1,7 @@
-import fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { checkDatabase } from "@/lib/db/health";
+import { listMigrationNames } from "@/lib/db/migrate";
 import { API_SECURITY_HEADERS } from "@/lib/http/security-headers";
 
 // Health endpoints for load balancers and orchestrators, served by the node:http server itself
@@ -24,21 +24,11 @@ export type ReadinessChecks = {
   migrations?: string[];
 };
 
-let shippedMigrations: string[] | undefined;
+let shippedMigrations: Promise<string[]> | undefined;
 
-/** The migrations in this release's prisma/migrations, read once. */
-function releaseMigrations(): string[] {
-  if (shippedMigrations) return shippedMigrations;
-  const dir = path.join(process.cwd(), "prisma", "migrations");
-  try {
-    shippedMigrations = fs
-      .readdirSync(dir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && fs.existsSync(path.join(dir, entry.name, "migration.sql")))
-      .map((entry) => entry.name)
-      .sort();
-  } catch {
-    shippedMigrations = [];
-  }
+/** The migrations in this release's prisma/migrations, listed once (as the migration runner lists them). */
+function releaseMigrations(): Promise<string[]> {
+  shippedMigrations ??= listMigrationNames(path.join(process.cwd(), "prisma", "migrations")).catch(() => []);
   return shippedMigrations;
 }
 
@@ -52,7 +42,7 @@ export function handleHealth(req: IncomingMessage, res: ServerResponse, checks: 
     answer(res, 200, { status: "live" });
     return;
   }
-  void checkDatabase(checks.migrations ?? releaseMigrations()).then((database) => {
+  void Promise.resolve(checks.migrations ?? releaseMigrations()).then((migrations) => checkDatabase(migrations)).then((database) => {
     const result: Record<string, string> = { database: database.reachable ? "ok" : "unreachable" };
     if (database.missingMigrations !== null) {
       result.migrations = database.missingMigrations.length === 0 ? "ok" : `pending: ${database.missingMigrations.join(", ")}`;

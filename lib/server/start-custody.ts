@@ -97,14 +97,11 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
     const issuer = `http://localhost:${env.DEV_IDP_PORT}`;
     const idp = await demoParts().startIdp({ port: env.DEV_IDP_PORT, issuer, publicUrl, host, usersFile: env.DEV_IDP_USERS_FILE });
     cleanups.unshift(idp.close);
-    // The development KMS: the real AWS SDK reaches it by endpoint, as the vendor principal.
-    const kms = await demoParts().startKms({ port: env.DEV_KMS_PORT, dataDir: path.join(dataDir, "dev-kms") });
+    // The development KMSs: each provider's real client library reaches its server by endpoint.
+    const kms = await demoParts().startKms({ config: env, dataDir });
     cleanups.unshift(kms.close);
+    Object.assign(decided, kms.settings);
     Object.assign(decided, {
-      KMS_ENDPOINT: kms.endpoint,
-      KMS_ACCESS_KEY_ID: kms.vendor.accessKeyId,
-      KMS_SECRET_ACCESS_KEY: kms.vendor.secretAccessKey,
-      KMS_VENDOR_PRINCIPAL_ARN: kms.vendor.arn,
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: "custody",
       OIDC_CLIENT_SECRET: "custody-dev-secret",
@@ -133,13 +130,13 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
   const { grantVendorAdmins } = await import("@/lib/auth/grant-vendor-admins");
   const granted = await grantVendorAdmins(env.CUSTODY_VENDOR_ADMINS);
   if (granted.length) say(`granted vendor-admin rights to ${granted.join(", ")}`);
-  let demoKeyArn: string | null = null;
+  let demoKeys: string[] = [];
   let demoApi: { token: string; tenantId: string } | null = null;
   if (env.CUSTODY_SEED_DEMO ?? demo) {
     if (await demoParts().seed()) say("seeded the demo vendor admin and the Acme Corp tenant");
   }
   if (demo) {
-    demoKeyArn = await demoParts().tenantKey(config.KMS_ENDPOINT!, config.KMS_VENDOR_PRINCIPAL_ARN!);
+    demoKeys = await demoParts().tenantKeys(config);
     demoApi = await demoParts().serviceToken(dataDir);
   }
 
@@ -179,10 +176,9 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
     console.log("    admin@acme.example       Acme Corp tenant admin");
     console.log("    auditor@acme.example     Acme Corp tenant auditor (read-only)");
     console.log("    outsider@example.com     signs in at the IdP, has no access here\n");
-    if (demoKeyArn) {
-      console.log("  Acme's own KMS key in the development KMS (its policy already lets Custody in):");
-      console.log(`    ${demoKeyArn}`);
-      console.log("  Sign in as admin@acme.example, open Keys, register it and verify.\n");
+    if (demoKeys.length > 0) {
+      for (const line of demoKeys) console.log(`  ${line}`);
+      console.log("");
     }
     if (demoApi) {
       console.log(`  Key service: ${publicUrl}/api/v1 (OpenAPI: ${publicUrl}/api/v1/openapi.json)`);

@@ -4,6 +4,7 @@ import { isUniqueViolation } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { type CreateTenantInput } from "@/lib/validation/tenants";
 import { actorOf, type Caller, deny, runAudited, standingOf } from "@/lib/authz";
+import { invitationExpiry } from "./invitations";
 
 /** A vendor admin creates a tenant and invites its first tenant admin by email. */
 export async function createTenant(caller: Caller, input: CreateTenantInput): Promise<{ tenantId: string; slug: string }> {
@@ -21,7 +22,7 @@ export async function createTenant(caller: Caller, input: CreateTenantInput): Pr
         update: {},
       });
       const membership = await tx.membership.create({
-        data: { tenantId: tenant.id, userId: admin.id, role: "ADMIN", invitedById: caller.userId },
+        data: { tenantId: tenant.id, userId: admin.id, role: "ADMIN", invitedById: caller.userId, inviteExpiresAt: invitationExpiry() },
       });
       await appendAuditEvent(tx, {
         tenantId: tenant.id,

@@ -1,9 +1,10 @@
 import "server-only";
 import { AUDIT_ACTIONS } from "@/lib/audit";
-import { type Caller, standingOf, type TenantChange, tenantChange } from "@/lib/authz";
+import { type Caller, grantsAccess, standingOf, type TenantChange, tenantChange } from "@/lib/authz";
 import { getDb, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import type { TenantRoleName } from "@/lib/validation/tenants";
+import { type InvitationState, invitationExpiry, invitationState } from "./invitations";
 
 const ROLE = { admin: "ADMIN", auditor: "AUDITOR" } as const;
 const roleName = (role: "ADMIN" | "AUDITOR"): TenantRoleName => (role === "ADMIN" ? "admin" : "auditor");
@@ -15,6 +16,8 @@ export type MemberView = {
   name: string | null;
   role: TenantRoleName;
   addedAt: Date;
+  /** While its person has not signed in: the invitation, and whether it has expired. */
+  invitation: InvitationState | null;
 };
 
 /** A tenant's members, for its admins and auditors. */
@@ -22,6 +25,7 @@ export async function listMembers(caller: Caller, tenantId: string): Promise<Mem
   const db = getDb();
   const standing = await standingOf(db, caller.userId, tenantId);
   if (standing.role === null) throw new AppError("forbidden", "You are not a member of this tenant.");
+  const now = new Date();
   const members = await db.membership.findMany({
     where: { tenantId },
     // Not the person's last sign-in: that is activity anywhere in Custody, not this tenant's business.
@@ -35,10 +39,11 @@ export async function listMembers(caller: Caller, tenantId: string): Promise<Mem
     name: m.user.name,
     role: roleName(m.role),
     addedAt: m.createdAt,
+    invitation: invitationState(m, now),
   }));
 }
 
-/** A tenant admin adds someone by email; they get access on their first SSO sign-in. */
+/** A tenant admin invites someone by email; they get access by signing in with SSO before the invitation expires. */
 export async function addMember(
   caller: Caller,
   input: { tenantId: string; email: string; role: TenantRoleName },
@@ -49,15 +54,24 @@ export async function addMember(
     const existing = await tx.membership.findUnique({
       where: { tenantId_userId: { tenantId: input.tenantId, userId: user.id } },
     });
+    if (existing?.acceptedAt === null) {
+      throw new AppError("conflict", `${input.email} has already been invited. Re-send the invitation from the list instead.`, {
+        email: ["Already invited."],
+      });
+    }
     if (existing) {
       throw new AppError("conflict", `${input.email} is already a member of this tenant.`, {
         email: ["Already a member."],
       });
     }
+    const expiresAt = invitationExpiry();
     const membership = await tx.membership.create({
-      data: { tenantId: input.tenantId, userId: user.id, role: ROLE[input.role], invitedById: caller.userId },
+      data: { tenantId: input.tenantId, userId: user.id, role: ROLE[input.role], invitedById: caller.userId, inviteExpiresAt: expiresAt },
     });
-    await record({ target: { type: "membership", id: membership.id }, details: { email: user.email, role: input.role } });
+    await record({
+      target: { type: "membership", id: membership.id },
+      details: { email: user.email, role: input.role, expiresAt: expiresAt.toISOString() },
+    });
     return { membershipId: membership.id };
   });
 }
@@ -72,21 +86,28 @@ export async function changeMemberRole(
     const { tx, record } = change;
     const membership = await lockedMembership(change, input.tenantId, input.membershipId);
     if (membership.role === ROLE[input.role]) return;
-    if (membership.role === "ADMIN") await requireAnotherAdmin(tx, input.tenantId, membership.user.email);
+    if (membership.role === "ADMIN") await requireAnotherAdmin(tx, input.tenantId, membership);
     await tx.membership.update({ where: { id: membership.id }, data: { role: ROLE[input.role] } });
     await record({ details: { email: membership.user.email, from: roleName(membership.role), to: input.role } });
   });
 }
 
-/** A tenant admin removes a member; the last admin cannot be removed. */
+/**
+ * A tenant admin removes a member, or revokes an invitation not used yet; the last admin who
+ * can sign in cannot be removed.
+ */
 export async function removeMember(caller: Caller, input: { tenantId: string; membershipId: string }): Promise<void> {
   const attempt = { tenantId: input.tenantId, action: AUDIT_ACTIONS.memberRemoved, target: { type: "membership", id: input.membershipId } };
   await tenantChange(caller, attempt, async (change) => {
     const { tx, record } = change;
     const membership = await lockedMembership(change, input.tenantId, input.membershipId);
-    if (membership.role === "ADMIN") await requireAnotherAdmin(tx, input.tenantId, membership.user.email);
+    const invitation = membership.acceptedAt === null;
+    if (membership.role === "ADMIN") await requireAnotherAdmin(tx, input.tenantId, membership);
     await tx.membership.delete({ where: { id: membership.id } });
-    await record({ details: { email: membership.user.email, role: roleName(membership.role) } });
+    await record({
+      action: invitation ? AUDIT_ACTIONS.memberInvitationRevoked : AUDIT_ACTIONS.memberRemoved,
+      details: { email: membership.user.email, role: roleName(membership.role) },
+    });
   });
 }
 
@@ -108,12 +129,13 @@ async function lockedMembership({ tx, deny }: TenantChange, tenantId: string, me
   throw deny("membership belongs to another tenant", notFound);
 }
 
-async function requireAnotherAdmin(tx: Tx, tenantId: string, email: string): Promise<void> {
-  const admins = await tx.membership.count({ where: { tenantId, role: "ADMIN" } });
-  if (admins <= 1) {
+/** Another admin who can still sign in must remain; one whose invitation expired unused cannot, so does not count. */
+async function requireAnotherAdmin(tx: Tx, tenantId: string, membership: { id: string; user: { email: string } }): Promise<void> {
+  const others = await tx.membership.count({ where: { tenantId, role: "ADMIN", id: { not: membership.id }, ...grantsAccess() } });
+  if (others === 0) {
     throw new AppError(
       "conflict",
-      `${email} is the last admin of this tenant. Make someone else an admin first.`,
+      `${membership.user.email} is the last admin of this tenant. Make someone else an admin first.`,
     );
   }
 }

@@ -48,3 +48,5 @@ export const removeMemberSchema = z.object({
   tenantId: idSchema,
   membershipId: idSchema,
 });
+
+export const resendInvitationSchema = removeMemberSchema;

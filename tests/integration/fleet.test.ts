@@ -81,7 +81,7 @@ describe("the fleet table", () => {
   it("reports usage, lease failures and failing sinks from the last day", async () => {
     const [row] = (await listFleet(vendor, query({ q: "fleet00005" }))).rows;
     // i = 5: active, 24 hours × (45 + 15 + 6 calls), 24 refused, lease failures (5 % 40 = 5).
-    expect(row).toMatchObject({ slug: "fleet00005", state: "active", provider: "aws", region: "eu-west-1" });
+    expect(row).toMatchObject({ slug: "fleet00005", state: "active", provider: "aws", providerLabel: "AWS KMS", location: "eu-west-1" });
     expect(row!.operations24h).toBe(24 * (40 + 5 + 10 + 5 + 1 + 5));
     expect(row!.refusals24h).toBe(24 * (1 + 5));
     expect(row!.leaseFailures24h).toBe(3);

@@ -2,6 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listTenantEvents, verifyStoredChain } from "@/lib/audit";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
+import { recordSignIn } from "@/lib/auth/sign-in-events";
 import { disconnectDb, getDb } from "@/lib/db";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import type { Caller } from "@/lib/authz";
@@ -91,13 +92,15 @@ describe("members", () => {
   it("lets an admin add, re-role and remove members, each audited", async () => {
     const { tenantId, admin } = await newTenant("globex", "hank@globex.example");
     await addMember(admin, { tenantId, email: "mo@globex.example", role: "auditor" });
+    await recordSignIn((await callerFor("mo@globex.example")).userId, request);
     const mo = (await listMembers(admin, tenantId)).find((m) => m.email === "mo@globex.example")!;
     await changeMemberRole(admin, { tenantId, membershipId: mo.id, role: "admin" });
     await removeMember(admin, { tenantId, membershipId: mo.id });
     expect((await listMembers(admin, tenantId)).map((m) => m.email)).toEqual(["hank@globex.example"]);
     const trail = await events(tenantId);
-    expect(trail.slice(-3).map((e) => [e.action, e.details])).toEqual([
-      ["member.invited", { email: "mo@globex.example", role: "auditor" }],
+    const changes = trail.filter((e) => e.action.startsWith("member."));
+    expect(changes.slice(-3).map((e) => [e.action, e.details])).toEqual([
+      ["member.invited", { email: "mo@globex.example", role: "auditor", expiresAt: expect.any(String) }],
       ["member.role_changed", { email: "mo@globex.example", from: "auditor", to: "admin" }],
       ["member.removed", { email: "mo@globex.example", role: "admin" }],
     ]);
@@ -109,7 +112,7 @@ describe("members", () => {
     const before = (await events(tenantId)).length;
     const error = await refusal(addMember(admin, { tenantId, email: "dup@hooli.example", role: "admin" }));
     expect(error.code).toBe("conflict");
-    expect(error.message).toContain("dup@hooli.example is already a member");
+    expect(error.message).toContain("dup@hooli.example has already been invited");
     const dup = (await listMembers(admin, tenantId)).find((m) => m.email === "dup@hooli.example");
     expect(dup?.role).toBe("auditor");
     expect((await events(tenantId)).length).toBe(before);

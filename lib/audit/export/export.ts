@@ -2,7 +2,7 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import { type Caller, standingOf } from "@/lib/authz";
+import { type Caller, grantsAccess, standingOf } from "@/lib/authz";
 import { AUDIT_ACTIONS } from "../actions";
 import { appendAuditEvent } from "../trail/append";
 import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, exportFileName } from "./export-format";
@@ -96,7 +96,7 @@ export async function startAuditExport(
   const db = getDb();
   // Membership first, so a non-member learns nothing from the parameter checks either.
   const tenant = await db.tenant.findFirst({
-    where: { slug, memberships: { some: { userId: caller.userId } } },
+    where: { slug, memberships: { some: { userId: caller.userId, ...grantsAccess() } } },
     select: { id: true, slug: true },
   });
   if (!tenant) throw new AppError("not_found", NOT_FOUND);

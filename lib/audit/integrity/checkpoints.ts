@@ -2,9 +2,8 @@ import "server-only";
 import { getDb, type Tx } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
-import { actorOf, type Caller, requireTenantRole, runAudited, standingOf } from "@/lib/authz";
+import { type Caller, standingOf, tenantChange } from "@/lib/authz";
 import { AUDIT_ACTIONS } from "../actions";
-import { appendAuditEvent } from "../trail/append";
 import { type CheckpointDocument, checkpointDocument, checkpointStatement, signStatement } from "./checkpoint-statement";
 import { deploymentSigningKey, type SigningKey } from "./signing-key";
 
@@ -78,18 +77,13 @@ export async function signDueCheckpoints(key: SigningKey | null = deploymentSign
 /** "Sign checkpoint now" on the integrity page: tenant admins and auditors; audited. */
 export async function signCheckpointNow(caller: Caller, tenantId: string): Promise<CheckpointView> {
   const key = requireKey();
-  return runAudited(async (tx) => {
-    const standing = await requireTenantRole(tx, caller, tenantId, ["admin", "auditor"], { action: AUDIT_ACTIONS.checkpointSigned });
+  const attempt = { tenantId, action: AUDIT_ACTIONS.checkpointSigned, target: { type: "audit_trail", id: tenantId }, roles: ["admin" as const, "auditor" as const] };
+  return tenantChange(caller, attempt, async ({ tx, record }) => {
     const result = await signHead(tx, tenantId, key);
     if (!result) throw new AppError("conflict", "There is nothing to sign: this trail has no events, or its head does not match its last event (run Verify integrity).");
     const { checkpoint } = result;
-    await appendAuditEvent(tx, {
-      tenantId,
-      actor: actorOf(caller, standing),
-      action: AUDIT_ACTIONS.checkpointSigned,
+    await record({
       target: { type: "audit_checkpoint", id: checkpoint.id.toString() },
-      outcome: "success",
-      request: caller.request,
       details: { seq: checkpoint.seq.toString(), headHash: checkpoint.headHash, keyId: checkpoint.keyId },
     });
     return checkpoint;

@@ -1,6 +1,6 @@
 import "server-only";
 import { AppError } from "@/lib/errors";
-import { actorOf, type Caller, requireTenantRole, runAudited, type Standing } from "@/lib/authz";
+import { actorOf, type Caller, type Standing, tenantChange } from "@/lib/authz";
 import { AUDIT_ACTIONS } from "../actions";
 import { type AuditDetails, recordAuditEvent } from "../trail/append";
 import { deploymentSigningKey } from "./signing-key";
@@ -19,9 +19,9 @@ export async function verifyTenantTrail(
   tenantId: string,
   options: { onProgress?: (progress: IntegrityProgress) => void; signal?: AbortSignal } = {},
 ): Promise<IntegrityReport> {
-  const standing: Standing = await runAudited((tx) =>
-    requireTenantRole(tx, caller, tenantId, ["admin", "auditor"], { action: AUDIT_ACTIONS.auditVerified }),
-  );
+  // The role check is a refusable, audited attempt; the check itself runs outside any transaction.
+  const attempt = { tenantId, action: AUDIT_ACTIONS.auditVerified, target: { type: "audit_trail", id: tenantId }, roles: ["admin" as const, "auditor" as const] };
+  const standing: Standing = await tenantChange(caller, attempt, async (change) => change.standing);
   if (running.has(tenantId)) throw new AppError("conflict", "A verification of this trail is already running. Wait for it to finish.");
   if (running.size >= MAX_RUNNING) throw new AppError("unavailable", "Other verifications are running. Try again in a minute.");
   running.add(tenantId);

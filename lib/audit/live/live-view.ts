@@ -2,7 +2,7 @@ import "server-only";
 import { getDb } from "@/lib/db";
 import { hashSessionToken } from "@/lib/db/session-token";
 import { AppError } from "@/lib/errors";
-import type { Caller } from "@/lib/authz";
+import { type Caller, grantsAccess } from "@/lib/authz";
 import { readRequestFilter } from "../query/request-filter";
 import { type AuditLiveHub, getAuditLiveHub } from "./live-hub";
 import { auditEventStream } from "./live-stream";
@@ -52,7 +52,7 @@ function readPosition(value: string | null, name: string): bigint | null {
 
 async function stillAllowed(userId: string, tenantId: string, sessionToken: string | null): Promise<boolean> {
   const [membership, session] = await Promise.all([
-    getDb().membership.findFirst({ where: { userId, tenantId }, select: { id: true } }),
+    getDb().membership.findFirst({ where: { userId, tenantId, ...grantsAccess() }, select: { id: true } }),
     sessionToken
       ? getDb().session.findFirst({ where: { sessionToken: hashSessionToken(sessionToken), userId, expires: { gt: new Date() } }, select: { id: true } })
       : null,
@@ -69,7 +69,7 @@ export async function openLiveAuditView(
 ): Promise<ReadableStream<Uint8Array>> {
   // Membership first, so a non-member learns nothing from the parameter checks either.
   const tenant = await getDb().tenant.findFirst({
-    where: { slug, memberships: { some: { userId: caller.userId } } },
+    where: { slug, memberships: { some: { userId: caller.userId, ...grantsAccess() } } },
     select: { id: true },
   });
   if (!tenant) throw new AppError("not_found", NOT_FOUND);

@@ -25,7 +25,7 @@ export type KeyUse = {
   status: "active" | "revoked";
   createdAt: string;
   kmsKeyId: string;
-  /** The KMS key's provider and reference (AWS: its ARN). */
+  /** The KMS key's provider and its reference (opaque outside the provider). */
   provider: string;
   keyRef: string;
   kmsStatus: string;

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { DEMO_PASSWORD, DEMO_USERS, loadUsersFile } from "@/lib/dev/idp/users";
 import type { DemoMode } from "@/lib/server/demo-mode";
 
@@ -31,17 +32,32 @@ export const demoMode: DemoMode = {
       host,
     });
   },
-  async startKms({ port, dataDir }) {
+  async startKms({ config, dataDir }) {
+    // AWS: the development KMS, reached by the AWS SDK as the vendor principal.
     const { startDevKms } = await import("@/lib/dev/kms/server");
     const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR } = await import("@/lib/dev/kms/defaults");
-    const kms = await startDevKms({ port, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
-    return { endpoint: kms.endpoint, vendor: DEV_KMS_VENDOR, close: kms.close };
+    const aws = await startDevKms({ port: config.DEV_KMS_PORT, dataDir: path.join(dataDir, "dev-kms"), accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
+    const settings = {
+      KMS_ENDPOINT: aws.endpoint,
+      KMS_ACCESS_KEY_ID: DEV_KMS_VENDOR.accessKeyId,
+      KMS_SECRET_ACCESS_KEY: DEV_KMS_VENDOR.secretAccessKey,
+      KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
+    };
+    return { settings, close: aws.close };
   },
   async seed() {
     return (await import("./seed")).seedDemo();
   },
-  async tenantKey(kmsEndpoint, vendorPrincipalArn) {
-    return (await import("./seed")).demoTenantKey(kmsEndpoint, vendorPrincipalArn);
+  async tenantKeys(config) {
+    const lines: string[] = [];
+    if (config.KMS_ENDPOINT && config.KMS_VENDOR_PRINCIPAL_ARN) {
+      const arn = await (await import("./seed")).demoTenantKey(config.KMS_ENDPOINT, config.KMS_VENDOR_PRINCIPAL_ARN);
+      if (arn) {
+        lines.push("Acme's own key in the development AWS KMS (its policy already lets Custody in):", `  ${arn}`);
+        lines.push("Sign in as admin@acme.example, open Keys, choose AWS KMS, register it and verify.");
+      }
+    }
+    return lines;
   },
   async serviceToken(dataDir) {
     return (await import("./demo-credential")).demoServiceToken(dataDir);

@@ -1,4 +1,4 @@
-import { throttled } from "./errors";
+import { internalError, throttled } from "./errors";
 
 // Fault injection for tests of KMS clients: throttle or slow down the next requests. It is
 // driven from the handle startDevKms returns, in the same process, never over HTTP, so no
@@ -8,6 +8,8 @@ import { throttled } from "./errors";
 export type DevKmsFaults = {
   /** The next `n` requests (of `operation` only, when given) fail with ThrottlingException. */
   throttleNext(n: number, operation?: string): void;
+  /** The next `n` requests (of `operation` only, when given) fail with KMSInternalException (HTTP 500). */
+  failNext(n: number, operation?: string): void;
   /** The next `n` requests (default 1) wait `ms` milliseconds before they are handled. */
   delayNext(ms: number, n?: number): void;
   /**
@@ -24,6 +26,7 @@ type DelayRule = { remaining: number; ms: number };
 
 export class FaultInjector implements DevKmsFaults {
   private throttles: ThrottleRule[] = [];
+  private failures: ThrottleRule[] = [];
   private delays: DelayRule[] = [];
   private rateLimit: number | undefined;
   /** Times (ms) of the requests admitted in the last second, oldest first, while a rate limit is set. */
@@ -33,6 +36,11 @@ export class FaultInjector implements DevKmsFaults {
   throttleNext(n: number, operation?: string): void {
     if (!Number.isInteger(n) || n < 0) throw new Error("throttleNext: n must be a whole number >= 0");
     if (n > 0) this.throttles.push({ remaining: n, operation });
+  }
+
+  failNext(n: number, operation?: string): void {
+    if (!Number.isInteger(n) || n < 0) throw new Error("failNext: n must be a whole number >= 0");
+    if (n > 0) this.failures.push({ remaining: n, operation });
   }
 
   delayNext(ms: number, n = 1): void {
@@ -51,6 +59,7 @@ export class FaultInjector implements DevKmsFaults {
 
   reset(): void {
     this.throttles = [];
+    this.failures = [];
     this.delays = [];
     this.limitRate(undefined);
   }
@@ -62,11 +71,8 @@ export class FaultInjector implements DevKmsFaults {
       if (--delay.remaining === 0) this.delays.shift();
       await this.sleep(delay.ms);
     }
-    const throttle = this.throttles.find((rule) => rule.operation === undefined || rule.operation === operation);
-    if (throttle) {
-      if (--throttle.remaining === 0) this.throttles.splice(this.throttles.indexOf(throttle), 1);
-      throw throttled();
-    }
+    if (take(this.throttles, operation)) throw throttled();
+    if (take(this.failures, operation)) throw internalError();
     if (this.rateLimit !== undefined) {
       const now = Date.now();
       while (this.admitted.length > 0 && this.admitted[0]! <= now - 1000) this.admitted.shift();
@@ -94,4 +100,12 @@ export class FaultInjector implements DevKmsFaults {
       this.timers.add(pending);
     });
   }
+}
+
+/** Uses up one request of the first rule matching `operation`; whether one matched. */
+function take(rules: ThrottleRule[], operation: string): boolean {
+  const rule = rules.find((r) => r.operation === undefined || r.operation === operation);
+  if (!rule) return false;
+  if (--rule.remaining === 0) rules.splice(rules.indexOf(rule), 1);
+  return true;
 }

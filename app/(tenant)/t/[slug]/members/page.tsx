@@ -4,7 +4,8 @@ import { PageHeader } from "@/components/page-header";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
-import { listMembers } from "@/lib/tenants";
+import { getConfig } from "@/lib/config";
+import { listMembers, type MemberView } from "@/lib/tenants";
 import { loadTenantContext } from "../tenant-context";
 import { AddMemberForm } from "./_components/add-member-form";
 import { MemberActions } from "./_components/member-actions";
@@ -34,7 +35,7 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
               <TableRow>
                 <TableHead>Member</TableHead>
                 <TableHead>Role</TableHead>
-                <TableHead>Added</TableHead>
+                <TableHead>Status</TableHead>
                 {isAdmin ? <TableHead className="text-right">Manage</TableHead> : null}
               </TableRow>
             </TableHeader>
@@ -51,8 +52,8 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
                       {member.role}
                     </Badge>
                   </TableCell>
-                  <TableCell className="text-sm text-muted-foreground">
-                    <LocalTime value={member.addedAt} />
+                  <TableCell className="text-sm text-muted-foreground" data-testid="member-status">
+                    <MemberStatus member={member} />
                   </TableCell>
                   {isAdmin ? (
                     <TableCell className="text-right">
@@ -63,6 +64,7 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
                         email={member.email}
                         role={member.role}
                         isSelf={member.userId === principal.userId}
+                        invited={member.invitation !== null}
                       />
                     </TableCell>
                   ) : null}
@@ -77,12 +79,43 @@ export default async function MembersPage({ params }: { params: Promise<{ slug: 
           <CardContent className="pt-6">
             <PageHeader
               title="Add a member"
-              description="They get access the first time they sign in with SSO using this email address."
+              description={`They get access by signing in to Custody with SSO as this email address within ${getConfig().INVITATION_DAYS} days. Custody sends no email: tell them yourself.`}
             />
             <AddMemberForm tenantId={tenant.id} />
           </CardContent>
         </Card>
       ) : null}
     </div>
+  );
+}
+
+/** Added when, or, for an invitation not used yet, what the invitee must do and by when. */
+function MemberStatus({ member }: { member: MemberView }) {
+  const { invitation } = member;
+  if (!invitation) {
+    return (
+      <>
+        Added <LocalTime value={member.addedAt} />
+      </>
+    );
+  }
+  if (invitation.expired && invitation.expiresAt) {
+    return (
+      <span className="text-destructive">
+        Invitation expired <LocalTime value={invitation.expiresAt} />. Re-send it to let them in.
+      </span>
+    );
+  }
+  return (
+    <>
+      <Badge variant="outline">invited</Badge>{" "}
+      {invitation.expiresAt ? (
+        <>
+          must sign in with SSO as {member.email} before <LocalTime value={invitation.expiresAt} />
+        </>
+      ) : (
+        <>must sign in with SSO as {member.email}</>
+      )}
+    </>
   );
 }

@@ -13,6 +13,7 @@ import { callerFor, requireVendorAdmin } from "@/lib/auth/principal";
 import { isAppError } from "@/lib/errors";
 import { type FleetTenantDetail, getFleetTenant, type OnboardingStep } from "@/lib/fleet/tenant-detail";
 import { FLEET_STATE_LABEL } from "../../_components/fleet-table";
+import { ResendInvitation } from "./_components/resend-invitation";
 
 
 const STEP_LABEL: Record<OnboardingStep, string> = {
@@ -124,7 +125,23 @@ export default async function VendorTenantPage({ params }: { params: Promise<{ t
                   <TableCell className="text-sm text-muted-foreground">
                     <LocalTime value={admin.invitedAt} />
                   </TableCell>
-                  <TableCell className="text-sm text-muted-foreground">{admin.lastSignInAt ? <LocalTime value={admin.lastSignInAt} /> : "never (invited)"}</TableCell>
+                  <TableCell className="space-y-1 text-sm text-muted-foreground" data-testid="tenant-admin-sign-in">
+                    {admin.lastSignInAt ? <LocalTime value={admin.lastSignInAt} /> : admin.invitation ? null : "never"}
+                    {admin.invitation ? (
+                      <>
+                        <div className={admin.invitation.expired ? "text-destructive" : undefined}>
+                          {admin.invitation.expiresAt ? (
+                            <>
+                              {admin.invitation.expired ? "Invitation expired" : "Invited; must sign in before"} <LocalTime value={admin.invitation.expiresAt} />
+                            </>
+                          ) : (
+                            "Invited; has not signed in"
+                          )}
+                        </div>
+                        <ResendInvitation tenantId={row.id} membershipId={admin.membershipId} email={admin.email} />
+                      </>
+                    ) : null}
+                  </TableCell>
                 </TableRow>
               ))}
             </TableBody>

@@ -14,7 +14,7 @@ import {
   DialogTitle,
   DialogTrigger,
 } from "@/components/ui/dialog";
-import { changeMemberRoleAction, removeMemberAction } from "../actions";
+import { changeMemberRoleAction, removeMemberAction, resendInvitationAction } from "../actions";
 
 type Props = {
   tenantId: string;
@@ -24,6 +24,8 @@ type Props = {
   role: "admin" | "auditor";
   /** The row is the signed-in person's own: the words address them ("Leave Acme"). */
   isSelf?: boolean;
+  /** The person has not signed in yet: the row is an invitation (re-send it, or revoke it). */
+  invited?: boolean;
 };
 
 const ROLE_EFFECT = {
@@ -85,16 +87,27 @@ function ConfirmedAction({
   );
 }
 
-export function MemberActions({ tenantId, tenantName, membershipId, email, role, isSelf = false }: Props) {
+export function MemberActions({ tenantId, tenantName, membershipId, email, role, isSelf = false, invited = false }: Props) {
   const [roleState, changeRole] = useActionState(changeMemberRoleAction, null);
   const [removeState, remove] = useActionState(removeMemberAction, null);
+  const [resendState, resend] = useActionState(resendInvitationAction, null);
   const other = role === "admin" ? "auditor" : "admin";
-  const error = (roleState && !roleState.ok ? roleState.message : null) ?? (removeState && !removeState.ok ? removeState.message : null);
+  const done = [roleState, resendState].find((state) => state?.ok) ?? null;
+  const error = [roleState, removeState, resendState].find((state) => state && !state.ok)?.message ?? null;
   const fields = { tenantId, membershipId };
 
   return (
     <div className="flex flex-col items-end gap-2">
       <div className="flex items-center justify-end gap-2">
+        {invited ? (
+          <form action={resend}>
+            <input type="hidden" name="tenantId" value={tenantId} />
+            <input type="hidden" name="membershipId" value={membershipId} />
+            <SubmitButton variant="outline" size="sm" pendingLabel="Re-sending…" aria-label={`Re-send the invitation to ${email}`}>
+              Re-send invitation
+            </SubmitButton>
+          </form>
+        ) : null}
         <ConfirmedAction
           trigger={
             <Button variant="outline" size="sm" aria-label={`Make ${email} ${other}`}>
@@ -114,26 +127,33 @@ export function MemberActions({ tenantId, tenantName, membershipId, email, role,
         />
         <ConfirmedAction
           trigger={
-            <Button variant="ghost" size="sm" className="text-destructive" aria-label={isSelf ? `Leave ${tenantName}` : `Remove ${email}`}>
-              {isSelf ? "Leave" : "Remove"}
+            <Button
+              variant="ghost"
+              size="sm"
+              className="text-destructive"
+              aria-label={isSelf ? `Leave ${tenantName}` : invited ? `Revoke the invitation to ${email}` : `Remove ${email}`}
+            >
+              {isSelf ? "Leave" : invited ? "Revoke invitation" : "Remove"}
             </Button>
           }
-          title={isSelf ? `Leave ${tenantName}?` : `Remove ${email}?`}
+          title={isSelf ? `Leave ${tenantName}?` : invited ? `Revoke the invitation to ${email}?` : `Remove ${email}?`}
           description={
             isSelf
               ? `You will lose access to ${tenantName} at once, including any page you have open. Another admin can add you again.`
-              : `They lose access to ${tenantName} at once, including any page they have open. You can add them again later.`
+              : invited
+                ? `They will not be able to sign in to ${tenantName} with it. You can invite them again later.`
+                : `They lose access to ${tenantName} at once, including any page they have open. You can add them again later.`
           }
-          confirm={isSelf ? `Leave ${tenantName}` : "Remove member"}
-          pendingLabel={isSelf ? "Leaving…" : "Removing…"}
+          confirm={isSelf ? `Leave ${tenantName}` : invited ? "Revoke invitation" : "Remove member"}
+          pendingLabel={isSelf ? "Leaving…" : invited ? "Revoking…" : "Removing…"}
           destructive
           action={remove}
           fields={fields}
         />
       </div>
-      {roleState?.ok ? (
+      {done ? (
         <p role="status" className="text-xs text-success">
-          {roleState.message}
+          {done.message}
         </p>
       ) : null}
       {error ? (
