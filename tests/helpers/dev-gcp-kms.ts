@@ -1,10 +1,13 @@
 import fs from "node:fs";
 import path from "node:path";
 import type { KeyManagementServiceClient } from "@google-cloud/kms";
-import { setKmsClientForTests } from "@/lib/kms";
-import { DEV_GCP_CUSTOMER_PROJECT, DEV_GCP_LOCATION, DEV_GCP_VENDOR_EMAIL, devGcpClient, makeDevGcpKeys } from "@/lib/dev/gcp-kms/defaults";
-import { startDevGcpKms, type DevGcpKms } from "@/lib/dev/gcp-kms/server";
 import type { ServiceAccountKeyFile } from "@/lib/dev/gcp-kms/auth";
+import { devGcpCustomer } from "@/lib/dev/gcp-kms/customer";
+import { makeDevGcpKeys } from "@/lib/dev/gcp-kms/defaults";
+import { startDevGcpKms, type DevGcpKms } from "@/lib/dev/gcp-kms/server";
+import { setKmsClientForTests } from "@/lib/kms";
+
+export { ENCRYPTER_DECRYPTER, VIEWER } from "@/lib/dev/gcp-kms/customer";
 
 // A development Cloud KMS for one test file: fresh service-account keys for Custody (the
 // vendor) and the customer's administrator, and the administrator's real client to make keys
@@ -24,39 +27,19 @@ export type TestDevGcpKms = {
   stop(): Promise<void>;
 };
 
-type GetIamPolicyRequest = Parameters<KeyManagementServiceClient["getIamPolicy"]>[0];
-type SetIamPolicyRequest = Parameters<KeyManagementServiceClient["setIamPolicy"]>[0];
-
-export const ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter";
-export const VIEWER = "roles/cloudkms.viewer";
-
-export async function startTestDevGcpKms(clock?: () => number): Promise<TestDevGcpKms> {
+export async function startTestDevGcpKms(): Promise<TestDevGcpKms> {
   const keys = makeDevGcpKeys();
-  const server = await startDevGcpKms({ port: 0, serviceAccounts: keys.accounts, clock });
-  const admin = devGcpClient(server.endpoint, keys.admin);
-  const location = `projects/${DEV_GCP_CUSTOMER_PROJECT}/locations/${DEV_GCP_LOCATION}`;
-  const rings = new Set<string>();
+  const server = await startDevGcpKms({ port: 0, serviceAccounts: keys.accounts });
+  const customer = devGcpCustomer(server.endpoint, keys.admin);
   return {
     server,
     vendorKey: keys.vendor,
     adminKey: keys.admin,
-    admin,
-    async createKey(ring, key) {
-      if (!rings.has(ring)) {
-        await admin.createKeyRing({ parent: location, keyRingId: ring, keyRing: {} });
-        rings.add(ring);
-      }
-      const [created] = await admin.createCryptoKey({ parent: `${location}/keyRings/${ring}`, cryptoKeyId: key, cryptoKey: { purpose: "ENCRYPT_DECRYPT" } });
-      return created.name!;
-    },
-    async grantVendor(keyName, roles) {
-      // The IAM methods are typed with the protobuf classes; their plain-object form is what they send.
-      const [policy] = await admin.getIamPolicy({ resource: keyName } as GetIamPolicyRequest);
-      const bindings = roles.map((role) => ({ role, members: [`serviceAccount:${DEV_GCP_VENDOR_EMAIL}`] }));
-      await admin.setIamPolicy({ resource: keyName, policy: { etag: policy.etag, bindings } } as SetIamPolicyRequest);
-    },
+    admin: customer.client,
+    createKey: customer.createKey,
+    grantVendor: customer.grantVendor,
     async stop() {
-      await admin.close();
+      await customer.close();
       await server.close();
     },
   };

@@ -10,6 +10,7 @@ import { type KeyService, startKeyService } from "@/lib/keyservice";
 import type { KmsProviderName } from "@/lib/kms";
 import type { ContractFault, ContractKey, ContractTenant, KmsContractHarness } from "@/lib/kms/contract-harness";
 import { startAwsContractHarness } from "@/lib/kms/providers/aws/contract-harness";
+import { startGcpContractHarness } from "@/lib/kms/providers/gcp/contract-harness";
 import { createTenant } from "@/lib/tenants";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
@@ -20,6 +21,7 @@ import { refusal } from "../helpers/refusal";
 // contract-harness.ts); this map does not compile until every provider has one.
 const HARNESSES = {
   aws: startAwsContractHarness,
+  gcp: startGcpContractHarness,
 } satisfies Record<KmsProviderName, () => Promise<KmsContractHarness>>;
 
 const request: RequestMeta = { sourceIp: "198.51.100.7", userAgent: "custody-contract", requestId: "req-contract" };
