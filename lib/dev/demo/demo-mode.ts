@@ -43,7 +43,9 @@ export const demoMode: DemoMode = {
       KMS_SECRET_ACCESS_KEY: DEV_KMS_VENDOR.secretAccessKey,
       KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
     };
-    return { settings, close: aws.close };
+    // Google Cloud: the development Cloud KMS, reached by @google-cloud/kms with Custody's key file.
+    const gcp = await (await import("./gcp-demo")).startGcpDemoKms(dataDir);
+    return { settings: { ...settings, ...gcp.settings }, close: async () => void (await Promise.all([aws.close(), gcp.close()])) };
   },
   async seed() {
     return (await import("./seed")).seedDemo();
@@ -56,6 +58,11 @@ export const demoMode: DemoMode = {
         lines.push("Acme's own key in the development AWS KMS (its policy already lets Custody in):", `  ${arn}`);
         lines.push("Sign in as admin@acme.example, open Keys, choose AWS KMS, register it and verify.");
       }
+    }
+    const gcpKey = await (await import("./gcp-demo")).gcpDemoTenantKey(config);
+    if (gcpKey) {
+      lines.push("Hooli's own key in the development Cloud KMS (its IAM policy already binds Custody's service account):", `  ${gcpKey}`);
+      lines.push("Sign in as admin@hooli.example, open Keys, choose Google Cloud KMS, register it and verify.");
     }
     return lines;
   },

@@ -1,3 +1,6 @@
+import { createPublicKey } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { KeyManagementServiceClient } from "@google-cloud/kms";
 import { JWT } from "google-auth-library";
 import { makeServiceAccountKey, type ServiceAccountKeyFile } from "./auth";
@@ -30,6 +33,31 @@ export function makeDevGcpKeys(): DevGcpKeys {
       { email: DEV_GCP_ADMIN_EMAIL, keyId: admin.file.private_key_id, publicKeyPem: admin.publicKeyPem, projectAdmin: true },
     ],
   };
+}
+
+export const DEV_GCP_VENDOR_KEY_FILE = "custody-vendor-key.json";
+export const DEV_GCP_ADMIN_KEY_FILE = "customer-admin-key.json";
+
+function accountOf(file: ServiceAccountKeyFile, projectAdmin: boolean): DevGcpServiceAccount {
+  const publicKeyPem = createPublicKey(file.private_key).export({ type: "spki", format: "pem" }).toString();
+  return { email: file.client_email, keyId: file.private_key_id, publicKeyPem, projectAdmin };
+}
+
+/** The demo's keys, kept in `dir` (made on the first start), so what they wrapped stays readable. */
+export function ensureDevGcpKeys(dir: string): DevGcpKeys {
+  const vendorFile = path.join(dir, DEV_GCP_VENDOR_KEY_FILE);
+  const adminFile = path.join(dir, DEV_GCP_ADMIN_KEY_FILE);
+  if (!fs.existsSync(vendorFile) || !fs.existsSync(adminFile)) {
+    const made = makeDevGcpKeys();
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(vendorFile, JSON.stringify(made.vendor, null, 2), { mode: 0o600 });
+    fs.writeFileSync(adminFile, JSON.stringify(made.admin, null, 2), { mode: 0o600 });
+    return made;
+  }
+  const read = (file: string) => JSON.parse(fs.readFileSync(file, "utf8")) as ServiceAccountKeyFile;
+  const vendor = read(vendorFile);
+  const admin = read(adminFile);
+  return { vendor, admin, accounts: [accountOf(vendor, false), accountOf(admin, true)] };
 }
 
 /** A Cloud KMS client for a service account against a running development Cloud KMS. */

@@ -10,7 +10,10 @@ import { versionStateOf, type GcpKeyStore } from "./store";
 
 export type Request = { method: string; params: URLSearchParams; body: Record<string, unknown> };
 type Handler = (store: GcpKeyStore, caller: Caller, match: string[], req: Request) => unknown;
-type Route = { method: string; name: string; pattern: RegExp; handle: Handler };
+type Route = { method: string; name: string; pattern: RegExp; handle: Handler; /** Changes resources (saved after it, when the server keeps them on disk). */ changes: boolean };
+
+/** Methods that read or use resources without changing them. */
+const READS = new Set(["GetCryptoKey", "Encrypt", "Decrypt", "GetIamPolicy", "ListCryptoKeyVersions", "GetCryptoKeyVersion"]);
 
 const ID = "[a-zA-Z0-9_-]{1,63}";
 const LOCATION = `projects/${ID}/locations/${ID}`;
@@ -22,6 +25,7 @@ const route = (method: string, name: string, path: string, handle: Handler): Rou
   name,
   pattern: new RegExp(`^/v1/${path}$`),
   handle,
+  changes: !READS.has(name),
 });
 
 function idParam(params: URLSearchParams, name: string): string {

@@ -1,5 +1,6 @@
 import { GoogleApiError, invalidArgument, notFound, wrongState } from "./errors";
 import { authorize, parseBindings, type Caller, type Permission } from "./iam";
+import type { Resources } from "./persist";
 import { newCryptoKey, newEtag, newVersion, versionName, type CryptoKey, type CryptoKeyVersion, type IamPolicy, type KeyRing, type VersionState } from "./model";
 
 // The development Cloud KMS's resources and the rules on them: who may do what (iam.ts),
@@ -20,10 +21,20 @@ export function versionStateOf(value: unknown): VersionState | undefined {
 type Located = { key: CryptoKey; version: CryptoKeyVersion };
 
 export class GcpKeyStore {
-  private readonly keyRings = new Map<string, KeyRing>();
-  private readonly keys = new Map<string, CryptoKey>();
+  private readonly keyRings: Map<string, KeyRing>;
+  private readonly keys: Map<string, CryptoKey>;
 
-  constructor(private readonly clock: () => number) {}
+  constructor(
+    private readonly clock: () => number,
+    resources: Resources = { keyRings: new Map(), keys: new Map() },
+  ) {
+    this.keyRings = resources.keyRings;
+    this.keys = resources.keys;
+  }
+
+  resources(): Resources {
+    return { keyRings: this.keyRings, keys: this.keys };
+  }
 
   private now(): Date {
     return new Date(this.clock());
