@@ -148,7 +148,7 @@ test("the grant path: one grant from the instructions, its id added after regist
   await dialog.getByLabel(`Type ${slug} to confirm`).fill(slug);
   await dialog.getByRole("button", { name: "Revoke access now" }).click();
   await expect(page.getByTestId("revoke-kms-side")).toContainText("Grant retired.");
-  await expect(page.getByTestId("revoke-result")).toContainText("a retired grant can take a few minutes to stop working");
+  await expect(page.getByTestId("revoke-result")).toContainText("What was undone in your KMS can take a few minutes to apply everywhere");
 });
 
 test("the vendor console shows the IAM policy Custody's role needs, in the vendor's own account", async ({ pageAs }) => {

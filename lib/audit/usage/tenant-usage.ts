@@ -1,5 +1,6 @@
 import "server-only";
 import { getDb, Prisma } from "@/lib/db";
+import { keyRefOf, KMS_PROVIDERS } from "@/lib/kms";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 import { type Caller, standingOf } from "@/lib/authz";
@@ -28,6 +29,9 @@ export type KeyUse = {
   /** The KMS key's provider and its reference (opaque outside the provider). */
   provider: string;
   keyRef: string;
+  /** The provider's label and the key's location (region, …), for display. */
+  providerLabel: string;
+  location: string | null;
   kmsStatus: string;
   /** Successful key-service calls that used this tenant key. */
   events: number;
@@ -113,8 +117,8 @@ export async function getTenantUsage(caller: Caller, tenantId: string, now = new
        GROUP BY 1 ORDER BY sum(items) DESC, sum(events) DESC, data_label LIMIT ${TOP}`,
     topActors(tenantId, sinceDay, Prisma.join(["service"])),
     topActors(tenantId, sinceDay, Prisma.join(["user", "vendor_admin"])),
-    db.$queryRaw<Array<{ id: string; status: KeyUse["status"]; created_at: Date; kms_key_id: string; provider: string; key_ref: string; kms_status: string; events: bigint | null; last_used_at: Date | null }>>`
-      SELECT tk.id::text AS id, tk.status::text AS status, tk.created_at, k.id::text AS kms_key_id, k.provider, k.key_ref, k.status::text AS kms_status,
+    db.$queryRaw<Array<{ id: string; status: KeyUse["status"]; created_at: Date; kms_key_id: string; provider: string; key_ref: string; key_details: unknown; kms_status: string; events: bigint | null; last_used_at: Date | null }>>`
+      SELECT tk.id::text AS id, tk.status::text AS status, tk.created_at, k.id::text AS kms_key_id, k.provider, k.key_ref, k.key_details, k.status::text AS kms_status,
              u.events, u.last_used_at
         FROM tenant_keys tk
         JOIN kms_keys k ON k.id = tk.kms_key_id AND k.tenant_id = tk.tenant_id
@@ -141,12 +145,18 @@ export async function getTenantUsage(caller: Caller, tenantId: string, now = new
       status: r.status,
       createdAt: r.created_at.toISOString(),
       kmsKeyId: r.kms_key_id,
-      provider: r.provider,
-      keyRef: r.key_ref,
+      ...kmsDisplay(r.provider, r.key_ref, r.key_details),
       kmsStatus: r.kms_status,
       events: num(r.events),
       lastUsedAt: r.last_used_at?.toISOString() ?? null,
     })),
     activity: activityRows.map((r) => ({ action: r.action, success: num(r.success), denied: num(r.denied), failure: num(r.failure) })),
   };
+}
+
+/** The key's provider, reference, the provider's label and the key's location, read by the key's provider. */
+function kmsDisplay(provider: string, keyRef: string, keyDetails: unknown): Pick<KeyUse, "provider" | "keyRef" | "providerLabel" | "location"> {
+  const key = keyRefOf({ provider, keyRef, keyDetails });
+  const definition = KMS_PROVIDERS[key.provider];
+  return { provider, keyRef, providerLabel: definition.display.label, location: definition.display.location(key) };
 }

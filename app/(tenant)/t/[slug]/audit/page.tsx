@@ -32,7 +32,7 @@ export default async function AuditPage({ params, searchParams }: { params: Prom
           searchParams={await searchParams}
           list={(options) => listTenantEvents(caller, tenant.id, options)}
           find={(seq) => tenantEvent(caller, tenant.id, seq)}
-          keys={keys.keys.map((k) => ({ value: k.id, label: k.keyRef }))}
+          keys={keys.keys.map((k) => ({ value: k.id, label: `${k.providerLabel} · ${k.keyRef}` }))}
           exportUrl={`${basePath}/export`}
           live={{ streamPath: `${basePath}/stream`, headSeq: () => tenantHeadSeq(caller, tenant.id) }}
         />

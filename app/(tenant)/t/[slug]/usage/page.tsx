@@ -146,7 +146,10 @@ export default async function UsagePage({ params }: { params: Promise<{ slug: st
                       </div>
                       {k.status === "revoked" ? <Badge variant="destructive">revoked</Badge> : null}
                     </TableCell>
-                    <TableCell className="max-w-md font-mono text-xs break-all">{k.keyRef}</TableCell>
+                    <TableCell className="max-w-md">
+                      <div className="text-xs text-muted-foreground">{k.providerLabel}{k.location ? ` · ${k.location}` : ""}</div>
+                      <div className="font-mono text-xs break-all">{k.keyRef}</div>
+                    </TableCell>
                     <TableCell className="text-right tabular-nums" data-testid="usage-key-calls">
                       {formatCount(k.events)}
                     </TableCell>
