@@ -127,10 +127,10 @@ test("a vendor admin creates a tenant, and its first admin signs in to it and ad
   await admin.reload();
   await expect(memberRow(admin, newAuditor.email).getByTestId("member-role")).toHaveText("auditor");
 
-  // Adding the same person twice is refused with a clear message.
+  // Inviting the same person twice is refused with a clear message.
   await admin.getByLabel("Email", { exact: true }).fill(newAuditor.email);
   await admin.getByRole("button", { name: "Add member" }).click();
-  await expect(admin.getByText("Already a member.")).toBeVisible();
+  await expect(admin.getByText("Already invited.")).toBeVisible();
   await expect(admin.getByTestId("member-row")).toHaveCount(2);
 
   await admin.goto(`/t/${slug}/audit`);

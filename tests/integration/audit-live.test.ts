@@ -368,6 +368,27 @@ describe("live hub", () => {
     expect(view.deliveries.length).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 1);
   });
 
+  it("reads once per new event for many views of one chain with one filter, and once per filter otherwise", async () => {
+    const live = hub({ minReadIntervalMs: 0 });
+    const after = await headOf(tenantA);
+    // Views that open at different places catch up on their own, then share.
+    const early = Array.from({ length: 40 }, () => watch(live, tenantA, {}, 0n));
+    const late = Array.from({ length: 40 }, () => watch(live, tenantA, {}, after));
+    const filtered = Array.from({ length: 20 }, () => watch(live, tenantA, { action: "member.invited" }, after));
+    const views = [...early, ...late, ...filtered];
+    await waitUntil(() => live.listening, "the LISTEN connection");
+    await waitUntil(() => views.every((view) => view.subscription.examined === after), "every view caught up");
+
+    const before = live.reads;
+    await append(tenantA, "member.invited");
+    const head = await headOf(tenantA);
+    await waitUntil(() => views.every((view) => view.subscription.examined === head), "every view has the new event");
+    // One read for the unfiltered views, one for the filtered ones: not one per view.
+    expect(live.reads - before).toBe(2);
+    for (const view of views) expect(view.events.at(-1)?.seq).toBe(head);
+    expect(new Set(late.map((view) => view.seqs().join(",")))).toEqual(new Set([(await chainSeqs(tenantA, after)).join(",")]));
+  });
+
   it("refuses subscribers past its limit", async () => {
     const live = hub({ maxSubscribers: 2 });
     watch(live, tenantA, {}, 0n);

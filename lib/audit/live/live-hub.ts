@@ -5,19 +5,21 @@ import type { AuditEvent } from "@/lib/db/generated/client";
 import { connectionString } from "@/lib/db/pool";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
-import { type AuditFilter, isFiltered } from "../query/filter";
+import { type AuditFilter, FILTER_FIELDS, isFiltered } from "../query/filter";
 import { chainHeadSeq, eventsAfter } from "../query/query";
 
 // The live audit view's fan-in: one connection per console process LISTENs on custody_audit
 // (migration 20261129080000: every insert into audit_events notifies its chain id, whichever
 // process wrote it), and each open view is a subscriber of one chain with its filter.
 //
-// A notification carries no event data, only "chain X moved". Each subscriber of X then reads
-// what it has not seen yet through its own filter, from the database, so what a view shows
-// is exactly what the trail holds: nothing is lost if notifications are folded, late or lost,
-// only delayed. A subscriber remembers the highest seq it has *examined*, not the last event
-// it was sent, so a filtered view moves past events that do not match and never reads them
-// again. Per-chain commits are ordered by the chain head's row lock, so once seq N is visible
+// A notification carries no event data, only "chain X moved". The views of X then read what
+// they have not seen yet through their filter, from the database, so what a view shows is
+// exactly what the trail holds: nothing is lost if notifications are folded, late or lost,
+// only delayed. Views of one chain with the same filter that have examined the same events
+// share a feed: one read per new event, fanned out to all of them, however many are open (a
+// new view catches up on its own feed, then joins one that is at the same place). A feed
+// remembers the highest seq it has *examined*, not the last event it sent, so a filtered view
+// moves past events that do not match and never reads them again. Per-chain commits are ordered by the chain head's row lock, so once seq N is visible
 // every seq below it is too: reading the head before the events makes "examined up to the
 // head" exact.
 //
@@ -67,20 +69,22 @@ export type LiveHubOptions = {
 const logger = log.child({ component: "audit-live-hub" });
 
 class Subscriber implements LiveSubscription {
-  reading = false;
-  again = false;
   closed = false;
-  /** When the last read started (epoch ms). */
-  lastRead = 0;
 
   constructor(
-    readonly chain: string,
-    readonly filter: AuditFilter,
-    public examined: bigint,
+    public feed: Feed,
     readonly listener: LiveListener,
     private readonly onClose: (subscriber: Subscriber) => void,
     readonly onStop?: () => void,
   ) {}
+
+  get chain(): string {
+    return this.feed.chain;
+  }
+
+  get examined(): bigint {
+    return this.feed.examined;
+  }
 
   close(): void {
     if (this.closed) return;
@@ -89,8 +93,38 @@ class Subscriber implements LiveSubscription {
   }
 }
 
+/** The views of one chain, with one filter, that have examined the same events: they are read for together. */
+class Feed {
+  readonly subscribers = new Set<Subscriber>();
+  reading = false;
+  again = false;
+  /** When the last read started (epoch ms). */
+  lastRead = 0;
+
+  constructor(
+    readonly chain: string,
+    readonly filter: AuditFilter,
+    readonly filterKey: string,
+    public examined: bigint,
+  ) {}
+
+  get closed(): boolean {
+    return this.subscribers.size === 0;
+  }
+}
+
+/** The filter as a key: two views share a feed only when their filters are the same. */
+function keyOf(filter: AuditFilter): string {
+  return JSON.stringify(FILTER_FIELDS.map((field) => {
+    const value = filter[field];
+    return value instanceof Date ? value.toISOString() : (value ?? null);
+  }));
+}
+
 export class AuditLiveHub {
-  private readonly chains = new Map<string, Set<Subscriber>>();
+  private readonly chains = new Map<string, Set<Feed>>();
+  /** Reads of the database for new events since this hub started (one per feed per round), for tests and the bench. */
+  reads = 0;
   private count = 0;
   private client: pg.Client | null = null;
   private connecting = false;
@@ -135,16 +169,20 @@ export class AuditLiveHub {
     if (this.count >= this.options.maxSubscribers) {
       throw new AppError("unavailable", "Too many live audit views are open on this server. Try again in a moment.");
     }
-    const subscriber = new Subscriber(chain, filter, afterSeq, listener, (s) => this.remove(s), onStop);
-    let set = this.chains.get(chain);
-    if (!set) this.chains.set(chain, (set = new Set()));
-    set.add(subscriber);
+    const filterKey = keyOf(filter);
+    let feeds = this.chains.get(chain);
+    if (!feeds) this.chains.set(chain, (feeds = new Set()));
+    const joined = [...feeds].find((feed) => feed.filterKey === filterKey && feed.examined === afterSeq && !feed.reading);
+    const feed = joined ?? new Feed(chain, filter, filterKey, afterSeq);
+    feeds.add(feed);
+    const subscriber = new Subscriber(feed, listener, (s) => this.remove(s), onStop);
+    feed.subscribers.add(subscriber);
     this.count++;
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = null;
     this.ensureRunning();
     // What is already there; whatever commits before LISTEN is up is caught on connect.
-    this.drain(subscriber);
+    if (!joined) this.drain(feed);
     return subscriber;
   }
 
@@ -155,8 +193,8 @@ export class AuditLiveHub {
     const heads = await getDb().$queryRaw<Array<{ chain: string; seq: bigint }>>`
       SELECT chain, seq FROM audit_chains WHERE chain = ANY(${chains}::text[])`;
     for (const head of heads) {
-      for (const subscriber of this.chains.get(head.chain) ?? []) {
-        if (BigInt(head.seq) > subscriber.examined) this.drain(subscriber);
+      for (const feed of this.chains.get(head.chain) ?? []) {
+        if (BigInt(head.seq) > feed.examined) this.drain(feed);
       }
     }
   }
@@ -164,7 +202,7 @@ export class AuditLiveHub {
   /** Ends every subscription (each `onStop` is called: a stream ends, and its browser reconnects elsewhere) and the connection. */
   async stop(): Promise<void> {
     this.stopped = true;
-    const subscribers = [...this.chains.values()].flatMap((set) => [...set]);
+    const subscribers = [...this.chains.values()].flatMap((feeds) => [...feeds].flatMap((feed) => [...feed.subscribers]));
     this.chains.clear();
     this.count = 0;
     const closed = this.shutdown();
@@ -176,10 +214,12 @@ export class AuditLiveHub {
   }
 
   private remove(subscriber: Subscriber): void {
-    const set = this.chains.get(subscriber.chain);
-    if (!set?.delete(subscriber)) return;
+    const { feed } = subscriber;
+    if (!feed.subscribers.delete(subscriber)) return;
     this.count--;
-    if (set.size === 0) this.chains.delete(subscriber.chain);
+    const feeds = this.chains.get(feed.chain);
+    if (feed.closed) feeds?.delete(feed);
+    if (feeds?.size === 0) this.chains.delete(feed.chain);
     if (this.count === 0 && !this.idleTimer && !this.stopped) {
       this.idleTimer = setTimeout(() => {
         this.idleTimer = null;
@@ -280,58 +320,87 @@ export class AuditLiveHub {
 
   private notified(message: pg.Notification): void {
     if (message.channel !== AUDIT_CHANNEL || !message.payload) return;
-    for (const subscriber of this.chains.get(message.payload) ?? []) this.drain(subscriber);
+    for (const feed of this.chains.get(message.payload) ?? []) this.drain(feed);
   }
 
   /**
-   * At most one read in flight per subscriber; a wake-up during it runs one more round after.
-   * Reads start at least minReadIntervalMs apart, so a busy chain costs each view a bounded
+   * At most one read in flight per feed; a wake-up during it runs one more round after.
+   * Reads start at least minReadIntervalMs apart, so a busy chain costs each feed a bounded
    * number of queries per second, whatever the commit rate.
    */
-  private drain(subscriber: Subscriber): void {
-    if (subscriber.closed) return;
-    if (subscriber.reading) {
-      subscriber.again = true;
+  private drain(feed: Feed): void {
+    if (feed.closed) return;
+    if (feed.reading) {
+      feed.again = true;
       return;
     }
-    subscriber.reading = true;
+    feed.reading = true;
     void (async () => {
       try {
         do {
-          const wait = this.options.minReadIntervalMs - (Date.now() - subscriber.lastRead);
+          const wait = this.options.minReadIntervalMs - (Date.now() - feed.lastRead);
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-          if (subscriber.closed) break;
+          if (feed.closed) break;
           // Wake-ups from here on need another round; earlier ones are covered by this read.
-          subscriber.again = false;
-          subscriber.lastRead = Date.now();
-          await this.readNew(subscriber);
-        } while (subscriber.again && !subscriber.closed);
+          feed.again = false;
+          feed.lastRead = Date.now();
+          await this.readNew(feed);
+        } while (feed.again && !feed.closed);
       } catch (error) {
-        // Retried on the next notification or poll; the subscriber keeps its position.
+        // Retried on the next notification or poll; the feed keeps its position.
         logger.warn(errorFields(error), "reading new audit events failed");
       } finally {
-        subscriber.reading = false;
+        feed.reading = false;
+        this.mergeInto(feed);
       }
     })();
   }
 
-  private async readNew(subscriber: Subscriber): Promise<void> {
+  private async readNew(feed: Feed): Promise<void> {
     const { batch } = this.options;
-    const filtered = isFiltered(subscriber.filter);
+    const filtered = isFiltered(feed.filter);
     for (;;) {
-      if (subscriber.closed) return;
+      if (feed.closed) return;
+      this.reads++;
       // Read before the events: everything up to this head is committed and visible below.
-      const head = filtered ? await chainHeadSeq(subscriber.chain) : 0n;
-      const events = await eventsAfter(subscriber.chain, subscriber.filter, subscriber.examined, batch);
+      const head = filtered ? await chainHeadSeq(feed.chain) : 0n;
+      const events = await eventsAfter(feed.chain, feed.filter, feed.examined, batch);
       const full = events.length === batch;
-      let examined = events.length > 0 ? events[events.length - 1]!.seq : subscriber.examined;
+      let examined = events.length > 0 ? events[events.length - 1]!.seq : feed.examined;
       if (!full && head > examined) examined = head;
-      if (examined <= subscriber.examined) return;
-      if (subscriber.closed) return;
-      subscriber.examined = examined;
-      await subscriber.listener({ events, examined });
+      if (examined <= feed.examined) return;
+      if (feed.closed) return;
+      feed.examined = examined;
+      // Every view of the feed gets the delivery; the next read waits for the slowest (backpressure).
+      await Promise.all([...feed.subscribers].map((subscriber) => this.deliver(subscriber, { events, examined })));
       if (!full) return;
     }
+  }
+
+  private async deliver(subscriber: Subscriber, delivery: LiveDelivery): Promise<void> {
+    if (subscriber.closed) return;
+    try {
+      await subscriber.listener(delivery);
+    } catch (error) {
+      // One view's failure (its stream gone) is its own; the others of its feed go on.
+      logger.warn(errorFields(error), "delivering audit events to a live view failed");
+    }
+  }
+
+  /** A feed that has caught up with another of the same chain and filter joins it, so the two are read for once. */
+  private mergeInto(feed: Feed): void {
+    if (feed.closed || feed.reading) return;
+    const feeds = this.chains.get(feed.chain);
+    const target = [...(feeds ?? [])].find(
+      (other) => other !== feed && other.filterKey === feed.filterKey && other.examined === feed.examined && !other.reading,
+    );
+    if (!target || !feeds) return;
+    for (const subscriber of feed.subscribers) {
+      subscriber.feed = target;
+      target.subscribers.add(subscriber);
+    }
+    feed.subscribers.clear();
+    feeds.delete(feed);
   }
 }
 
