@@ -4,6 +4,7 @@ import { BodyTooLargeError, readBody } from "@/lib/dev/kms/protocol";
 import { authenticate, serviceAccountFrom, type ServiceAccount } from "./auth";
 import { GoogleApiError, invalidArgument } from "./errors";
 import { GcpFaultInjector, type DevGcpKmsFaults } from "./faults";
+import { loadResources, saveResources } from "./persist";
 import { findRoute } from "./routes";
 import { GcpKeyStore } from "./store";
 
@@ -13,7 +14,7 @@ import { GcpKeyStore } from "./store";
 // destruction), Encrypt/Decrypt with additional authenticated data, and IAM policies per
 // key, enforced. Service accounts authenticate with their key files (auth.ts). Custody's GCP
 // provider reaches it only through its endpoint setting. Not for production: keys are held in
-// memory.
+// memory, and in demo mode also in a local folder, unencrypted (persist.ts).
 //
 // A request goes: read the body (bounded) → authenticate the Bearer token → find the route
 // (routes.ts) → injected faults (faults.ts) → the store decides (store.ts, iam.ts) → proto3
@@ -30,6 +31,8 @@ export type DevGcpKmsOptions = {
   serviceAccounts: readonly DevGcpServiceAccount[];
   /** The clock requests are decided by (epoch ms); Date.now by default. */
   clock?: () => number;
+  /** A folder to keep the resources in across restarts (demo mode); in memory only when omitted. */
+  dataDir?: string;
 };
 
 export type DevGcpKms = {
@@ -66,7 +69,8 @@ export async function startDevGcpKms(options: DevGcpKmsOptions): Promise<DevGcpK
   const host = options.host ?? "127.0.0.1";
   const clock = options.clock ?? (() => Date.now());
   const accounts: ServiceAccount[] = options.serviceAccounts.map(serviceAccountFrom);
-  const store = new GcpKeyStore(clock);
+  const dataDir = options.dataDir;
+  const store = new GcpKeyStore(clock, dataDir ? loadResources(dataDir) : undefined);
   const faults = new GcpFaultInjector();
   const calls: Record<string, number> = {};
 
@@ -78,7 +82,9 @@ export async function startDevGcpKms(options: DevGcpKmsOptions): Promise<DevGcpK
     calls[route.name] = (calls[route.name] ?? 0) + 1;
     await faults.apply();
     const caller = { email: account.email, projectAdmin: account.projectAdmin };
-    send(res, 200, route.handle(store, caller, match, { method: route.method, params: url.searchParams, body: jsonBody(body) }));
+    const result = route.handle(store, caller, match, { method: route.method, params: url.searchParams, body: jsonBody(body) });
+    if (dataDir && route.changes) saveResources(dataDir, store.resources());
+    send(res, 200, result);
     logger.debug({ method: route.name, caller: account.email }, "dev Cloud KMS request");
   }
 
