@@ -2,6 +2,7 @@ import { type Config, type LoadOptions, loadConfig, type Purpose, type ValueChec
 import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/integrity/signing-key";
 import { parsePublicKeysPem, readPublicKeysFile } from "@/lib/audit/integrity/trusted-keys";
 import { parsePreviousSinkSecretKeys, parseSinkSecretKey, readSinkSecretKeyFile } from "@/lib/sinks/secrets";
+import { readGcpKeyFile } from "@/lib/kms/providers/gcp/settings";
 
 // Start-up's view of the configuration: lib/config's typed values, plus what the audit trail
 // and the log sinks make of their key material, so a bad key stops start-up with a message
@@ -15,6 +16,7 @@ export const KEY_MATERIAL_CHECKS: ValueChecks = {
   SINK_SECRET_KEY: parseSinkSecretKey,
   SINK_SECRET_KEY_FILE: readSinkSecretKeyFile,
   SINK_SECRET_PREVIOUS_KEYS: parsePreviousSinkSecretKeys,
+  GCP_KMS_CREDENTIALS_FILE: readGcpKeyFile,
 };
 
 /** The configuration an entry point starts with; throws ConfigError naming every bad variable. */

@@ -60,3 +60,26 @@ describe("Custody's service-account key file", () => {
     expect(refused).not.toThrow(/MIIE/);
   });
 });
+
+describe("start-up", () => {
+  it("stops on a GCP_KMS_CREDENTIALS_FILE that is not a service-account key, naming the variable, never the contents", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const path = await import("node:path");
+    const { configProblems } = await import("@/lib/config");
+    const { KEY_MATERIAL_CHECKS } = await import("@/lib/server/load-config");
+    const dir = mkdtempSync(path.join(tmpdir(), "custody-gcp-key-"));
+    try {
+      const file = path.join(dir, "key.json");
+      writeFileSync(file, JSON.stringify({ type: "authorized_user", refresh_token: "secret-refresh-token" }));
+      const problems = configProblems({ GCP_KMS_CREDENTIALS_FILE: file }, "library", KEY_MATERIAL_CHECKS);
+      expect(problems).toEqual([expect.stringMatching(/^GCP_KMS_CREDENTIALS_FILE .*is not a service-account key file/)]);
+      expect(problems.join()).not.toContain("secret-refresh-token");
+      expect(configProblems({ GCP_KMS_CREDENTIALS_FILE: path.join(dir, "missing.json") }, "library", KEY_MATERIAL_CHECKS)).toEqual([
+        expect.stringMatching(/^GCP_KMS_CREDENTIALS_FILE .*cannot read/),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -28,6 +28,9 @@ export function parseServiceAccountKey(text: string): GcpServiceAccountKey {
   };
 }
 
+/** Reads Custody's key file (GCP_KMS_CREDENTIALS_FILE); start-up checks it, so a bad file stops Custody at once. */
+export const readGcpKeyFile = (file: string): GcpServiceAccountKey => readKeyFile(file, parseServiceAccountKey);
+
 export type GcpKmsSettings = {
   client: GcpKmsConfig;
   /** Custody's service account, or undefined when neither GCP_KMS_SERVICE_ACCOUNT nor a key file names it. */
@@ -35,7 +38,7 @@ export type GcpKmsSettings = {
 };
 
 export function gcpKmsSettings(config: Config): GcpKmsSettings {
-  const credentials = config.GCP_KMS_CREDENTIALS_FILE ? readKeyFile(config.GCP_KMS_CREDENTIALS_FILE, parseServiceAccountKey) : undefined;
+  const credentials = config.GCP_KMS_CREDENTIALS_FILE ? readGcpKeyFile(config.GCP_KMS_CREDENTIALS_FILE) : undefined;
   return {
     serviceAccount: config.GCP_KMS_SERVICE_ACCOUNT ?? credentials?.client_email,
     client: { credentials, endpoint: config.GCP_KMS_ENDPOINT, maxAttempts: config.KMS_MAX_ATTEMPTS, requestTimeoutMs: 5_000 },
