@@ -13,6 +13,8 @@ const baseSchema = z.object({
     PORT: port.default(3000),
     HOST: z.string().min(1).optional(),
     DATABASE_URL: postgresUrl.optional(),
+    /** A streaming replica of DATABASE_URL for the heavy console reads (audit pages, exports, usage); unset: everything reads the primary. */
+    DATABASE_READ_URL: postgresUrl.optional(),
     NEXTAUTH_URL: z
       .string()
       .url("must be Custody's public URL, such as https://custody.example.com")

@@ -12,7 +12,7 @@ export type Tx = Prisma.TransactionClient;
 // One client (one connection pool) per process, created on first use so that start-up
 // can point DATABASE_URL at the embedded database (in the configuration it installs) before anything connects. The global
 // survives Next's module reloading in development.
-const globalForDb = globalThis as unknown as { custodyDb?: PrismaClient };
+const globalForDb = globalThis as unknown as { custodyDb?: PrismaClient; custodyReadDb?: PrismaClient };
 
 export function getDb(): PrismaClient {
   if (!globalForDb.custodyDb) {
@@ -31,6 +31,23 @@ export function getDb(): PrismaClient {
 }
 
 /**
+ * The client for the heavy console reads that need not see the caller's own latest write: audit
+ * pages, exports, usage. On DATABASE_READ_URL (a streaming replica of the primary) when that is
+ * set, else the primary itself. A replica lags by the time replication takes: what must read its
+ * own writes, and what another write depends on, uses getDb().
+ */
+export function getReadDb(): PrismaClient {
+  const { DATABASE_READ_URL: connectionString, DATABASE_POOL_SIZE } = getConfig();
+  if (!connectionString) return getDb();
+  if (!globalForDb.custodyReadDb) {
+    const pool = createPgPool({ name: "custody-read", connectionString, max: DATABASE_POOL_SIZE });
+    const adapter = new PrismaPg(pool, { disposeExternalPool: true });
+    globalForDb.custodyReadDb = new PrismaClient({ adapter });
+  }
+  return globalForDb.custodyReadDb;
+}
+
+/**
  * Whether Prisma refused a write for a unique constraint (P2002). By code, not instanceof: the
  * client is shared through globalThis by the two module copies `npm start` loads.
  */
@@ -39,7 +56,7 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 export async function disconnectDb(): Promise<void> {
-  const client = globalForDb.custodyDb;
-  globalForDb.custodyDb = undefined;
-  await client?.$disconnect();
+  const clients = [globalForDb.custodyDb, globalForDb.custodyReadDb];
+  globalForDb.custodyDb = globalForDb.custodyReadDb = undefined;
+  await Promise.all(clients.map((client) => client?.$disconnect()));
 }

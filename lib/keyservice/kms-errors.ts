@@ -22,7 +22,7 @@ export function kmsAppError(error: KmsError): AppError {
   if (VENDOR_SIDE.has(error.kind)) {
     return new AppError(
       code,
-      "KMS refused Custody because of the vendor's own AWS set-up (its credentials, its role's IAM policy, or an account quota): a configuration problem on the vendor's side, not the tenant's.",
+      "KMS refused Custody because of the vendor's own cloud set-up (its credentials, its identity's permissions, or a quota): a configuration problem on the vendor's side, not the tenant's.",
     );
   }
   return new AppError(

@@ -155,6 +155,8 @@ export interface KmsProviderDefinition {
     summary: string;
     /** Said under the instructions when access changes take a while to apply (AWS: up to five minutes); empty: nothing. */
     propagationNote: string;
+    /** Said while Verify waits for new access to apply ("AWS can take a few minutes to apply …"). Optional: a neutral sentence. */
+    waiting?: string;
     steps: { generate: VerifyStepText; unwrap: VerifyStepText; describe: VerifyStepText };
     /**
      * A refusal that may only be the KMS still applying the customer's new access (AWS grants
@@ -166,6 +168,8 @@ export interface KmsProviderDefinition {
   revocation: {
     /** What revoking access does on this KMS's side, for the console. */
     summary: string;
+    /** How the customer makes a revocation final in their own KMS (disable the key, remove Custody's access). Optional: a neutral sentence. */
+    makeFinal?: string;
     handles?: RevocationHandles;
   };
 }

@@ -63,6 +63,25 @@ export class PrivatePostgres {
     return server;
   }
 
+  /**
+   * A streaming replica of this server (pg_basebackup -R into a folder of its own, a second
+   * postmaster on a free port, hot standby): read-only, replaying this server's WAL as it comes.
+   */
+  async replica(): Promise<PrivatePostgres> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-pg-replica-"));
+    if (this.asPostgres) fs.chownSync(dir, fs.statSync(this.dir).uid, fs.statSync(this.dir).gid);
+    const replica = new PrivatePostgres(dir, await freePort(), this.bin, this.asPostgres);
+    const data = path.join(dir, "data");
+    await replica.pg("pg_basebackup", ["-h", "127.0.0.1", "-p", String(this.port), "-U", "postgres", "-D", data, "-R", "-X", "stream", "--no-sync"]);
+    // Later lines win: the copied postgresql.conf still names the primary's port and socket folder.
+    fs.appendFileSync(
+      path.join(data, "postgresql.conf"),
+      [`port = ${replica.port}`, `unix_socket_directories = '${dir}'`, "hot_standby = on", ""].join("\n"),
+    );
+    await replica.startServer();
+    return replica;
+  }
+
   /** A connection URL for a database on this server. */
   url(database = "postgres"): string {
     return `postgresql://postgres@127.0.0.1:${this.port}/${database}`;

@@ -389,6 +389,30 @@ describe("live hub", () => {
     expect(new Set(late.map((view) => view.seqs().join(",")))).toEqual(new Set([(await chainSeqs(tenantA, after)).join(",")]));
   });
 
+  it("keeps delivering to the views of a feed when one of them stalls, and catches the stalled one up once it takes again", async () => {
+    const live = hub({ minReadIntervalMs: 0, detachSlowViewMs: 200 });
+    const after = await headOf(tenantB);
+    const healthy = watch(live, tenantB, {}, after);
+    const stalledEvents: AuditEvent[] = [];
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const stalled = live.subscribe(tenantB, {}, after, async (delivery) => {
+      stalledEvents.push(...delivery.events);
+      await held;
+    });
+    await waitUntil(() => live.listening, "the LISTEN connection");
+
+    for (let i = 0; i < 5; i++) await append(tenantB);
+    const head = await headOf(tenantB);
+    await waitUntil(() => healthy.subscription.examined === head, "the healthy view to have every event");
+    expect(healthy.seqs()).toEqual(await chainSeqs(tenantB, after));
+    expect(stalledEvents.length).toBeLessThan(5);
+
+    release();
+    await waitUntil(() => stalled.examined === head, "the stalled view to catch up");
+    expect(stalledEvents.map((e) => e.seq)).toEqual(await chainSeqs(tenantB, after));
+  });
+
   it("refuses subscribers past its limit", async () => {
     const live = hub({ maxSubscribers: 2 });
     watch(live, tenantA, {}, 0n);

@@ -1,5 +1,6 @@
 import "server-only";
-import { getDb } from "@/lib/db";
+import { getDb, getReadDb } from "@/lib/db";
+import { replicaCaughtUp } from "@/lib/db/read-replica";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 import { type Caller, grantsAccess, standingOf } from "@/lib/authz";
@@ -54,7 +55,7 @@ function readFormat(params: URLSearchParams): ExportFormat {
  * statement timeout, and past that the planner's estimate.
  */
 export async function estimateExportSize(chain: string, filter: AuditFilter): Promise<ExportEstimate> {
-  const db = getDb();
+  const db = getReadDb();
   if (!isFiltered(filter)) {
     // Retention prunes from the oldest end, so the span from the oldest kept seq to the head is the count.
     const [row] = await db.$queryRaw<Array<{ n: bigint | null }>>`
@@ -119,7 +120,9 @@ export async function startAuditExport(
       details: { format, filter: filterParams(filter).toString() },
     });
   });
-  // After the export's own event, which the file holds when the filter matches it.
+  // After the export's own event, which the file holds when the filter matches it (read from
+  // the replica, where there is one, once it has caught up with that event).
+  await replicaCaughtUp();
   const estimate = await estimateExportSize(tenant.id, filter);
 
   const body = exportStream(streamAuditEvents(tenant.id, filter, options.batchSize), format, {

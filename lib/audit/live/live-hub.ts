@@ -64,6 +64,11 @@ export type LiveHubOptions = {
    * (notifications at every group commit) each view reads at most this often, not per commit.
    */
   minReadIntervalMs?: number;
+  /**
+   * A view that has not taken a delivery this long after the other views of its feed did is
+   * moved to a feed of its own, so a stalled browser holds back only itself.
+   */
+  detachSlowViewMs?: number;
 };
 
 const logger = log.child({ component: "audit-live-hub" });
@@ -100,6 +105,8 @@ class Feed {
   again = false;
   /** When the last read started (epoch ms). */
   lastRead = 0;
+  /** A delivery its (one, slow) view has not taken yet: the feed reads on only once it has. */
+  waitFor: Promise<void> | null = null;
 
   constructor(
     readonly chain: string,
@@ -146,6 +153,7 @@ export class AuditLiveHub {
       batch: 500,
       reconnectMs: [100, 250, 500, 1000, 2000, 5000],
       minReadIntervalMs: 100,
+      detachSlowViewMs: 2_000,
       ...options,
     };
   }
@@ -338,6 +346,8 @@ export class AuditLiveHub {
     void (async () => {
       try {
         do {
+          if (feed.waitFor) await feed.waitFor;
+          feed.waitFor = null;
           const wait = this.options.minReadIntervalMs - (Date.now() - feed.lastRead);
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           if (feed.closed) break;
@@ -371,10 +381,47 @@ export class AuditLiveHub {
       if (examined <= feed.examined) return;
       if (feed.closed) return;
       feed.examined = examined;
-      // Every view of the feed gets the delivery; the next read waits for the slowest (backpressure).
-      await Promise.all([...feed.subscribers].map((subscriber) => this.deliver(subscriber, { events, examined })));
+      await this.fanOut(feed, { events, examined });
       if (!full) return;
     }
+  }
+
+  /**
+   * Every view of the feed gets the delivery, and the next read waits until they have taken it
+   * (backpressure). A view still busy when the others are done, for detachSlowViewMs, leaves for
+   * a feed of its own, which reads on once that view has caught its breath.
+   */
+  private async fanOut(feed: Feed, delivery: LiveDelivery): Promise<void> {
+    const pending = new Map<Subscriber, Promise<void>>();
+    for (const subscriber of feed.subscribers) {
+      const taken = this.deliver(subscriber, delivery);
+      pending.set(subscriber, taken);
+      void taken.then(() => pending.delete(subscriber));
+    }
+    const all = Promise.all(pending.values());
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.detachSlowViewMs)));
+    await Promise.race([all, patience]);
+    clearTimeout(timer);
+    if (pending.size === 0) return;
+    if (pending.size === feed.subscribers.size) {
+      await all; // every view is slow: they wait together
+      return;
+    }
+    for (const [subscriber, taken] of pending) this.detach(subscriber, taken);
+  }
+
+  private detach(subscriber: Subscriber, taken: Promise<void>): void {
+    const { feed } = subscriber;
+    const feeds = this.chains.get(feed.chain);
+    if (subscriber.closed || !feeds) return;
+    const own = new Feed(feed.chain, feed.filter, feed.filterKey, feed.examined);
+    own.waitFor = taken;
+    feed.subscribers.delete(subscriber);
+    own.subscribers.add(subscriber);
+    subscriber.feed = own;
+    feeds.add(own);
+    this.drain(own);
   }
 
   private async deliver(subscriber: Subscriber, delivery: LiveDelivery): Promise<void> {

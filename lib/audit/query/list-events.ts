@@ -1,5 +1,6 @@
 import "server-only";
-import { getDb } from "@/lib/db";
+import { getDb, getReadDb } from "@/lib/db";
+import { replicaCaughtUp } from "@/lib/db/read-replica";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import { AppError } from "@/lib/errors";
 import { type Caller, standingOf } from "@/lib/authz";
@@ -9,6 +10,8 @@ import { type AuditPage, chainHeadSeq, cursorAt, findChainEvent, queryAuditPage 
 
 // The trail as the console reads it: who may read which chain, then the query. A tenant's
 // members (admins and auditors) read the tenant's chain; vendor admins read the vendor chain.
+// Pages are read from the read replica where there is one (DATABASE_READ_URL), once it has
+// caught up with the primary: a change made a moment ago shows on the next page.
 
 export type TrailOptions = { filter?: AuditFilter; before?: AuditCursor; limit?: number };
 
@@ -22,8 +25,9 @@ async function requireVendorReader(caller: Caller): Promise<void> {
   if (!standing.isVendorAdmin) throw new AppError("forbidden", "Only vendor admins can see the vendor audit trail.");
 }
 
-function page(chain: string, options: TrailOptions): Promise<AuditPage> {
+async function page(chain: string, options: TrailOptions): Promise<AuditPage> {
   const limit = Math.min(Math.max(options.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+  await replicaCaughtUp();
   return queryAuditPage(chain, options.filter ?? {}, { before: options.before, limit });
 }
 
@@ -43,6 +47,7 @@ export async function listVendorEvents(caller: Caller, options: TrailOptions = {
 export type EventFocus = { event: AuditEvent; cursor: AuditCursor } | null;
 
 async function focus(chain: string, seq: bigint): Promise<EventFocus> {
+  await replicaCaughtUp();
   const [event, cursor] = await Promise.all([findChainEvent(chain, seq), cursorAt(chain, seq)]);
   return event && cursor ? { event, cursor } : null;
 }
@@ -61,5 +66,7 @@ export async function vendorEvent(caller: Caller, seq: bigint): Promise<EventFoc
 /** The tenant chain's head seq, where a live view starts. */
 export async function tenantHeadSeq(caller: Caller, tenantId: string): Promise<bigint> {
   await requireTenantReader(caller, tenantId);
-  return chainHeadSeq(tenantId);
+  // From where the page is read, so its live view starts where the page ends.
+  await replicaCaughtUp();
+  return chainHeadSeq(tenantId, getReadDb());
 }

@@ -1,5 +1,6 @@
 import "server-only";
-import { getDb, Prisma } from "@/lib/db";
+import { getDb, getReadDb, Prisma } from "@/lib/db";
+import type { PrismaClient } from "@/lib/db/generated/client";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import {
   type Conversion,
@@ -104,7 +105,7 @@ export async function queryAuditPage(
   filter: AuditFilter,
   options: { before?: AuditCursor; limit: number },
 ): Promise<AuditPage> {
-  const rows = await getDb().$queryRaw<Row[]>(pageQuery(chain, filter, options));
+  const rows = await getReadDb().$queryRaw<Row[]>(pageQuery(chain, filter, options));
   const events = rows.slice(0, options.limit).map(toEvent);
   const last = events[events.length - 1];
   return { events, next: rows.length > options.limit && last ? encodeCursor({ at: last.occurredAt, seq: last.seq }) : null };
@@ -112,20 +113,24 @@ export async function queryAuditPage(
 
 /** The cursor that makes event `seq` of the chain the first of its page, or null if it is not there. */
 export async function cursorAt(chain: string, seq: bigint): Promise<AuditCursor | null> {
-  const [row] = await getDb().$queryRaw<Array<{ occurred_at: Date }>>`
+  const [row] = await getReadDb().$queryRaw<Array<{ occurred_at: Date }>>`
     SELECT occurred_at FROM audit_events WHERE chain = ${chain} AND seq = ${seq}`;
   return row ? { at: row.occurred_at, seq: seq + 1n } : null;
 }
 
 /** One event of a chain, by seq. */
 export async function findChainEvent(chain: string, seq: bigint): Promise<AuditEvent | null> {
-  const [row] = await getDb().$queryRaw<Row[]>`SELECT ${COLUMNS} FROM audit_events WHERE chain = ${chain} AND seq = ${seq}`;
+  const [row] = await getReadDb().$queryRaw<Row[]>`SELECT ${COLUMNS} FROM audit_events WHERE chain = ${chain} AND seq = ${seq}`;
   return row ? toEvent(row) : null;
 }
 
-/** The chain's head seq (0 when it has no events): where a live view starts listening. */
-export async function chainHeadSeq(chain: string): Promise<bigint> {
-  const [row] = await getDb().$queryRaw<Array<{ seq: bigint }>>`SELECT seq FROM audit_chains WHERE chain = ${chain}`;
+/**
+ * The chain's head seq (0 when it has no events): where a live view starts listening. A page
+ * read from the replica reads its head there too (`getReadDb()`), so the live view that follows
+ * it starts where the page ended, not where the primary already is.
+ */
+export async function chainHeadSeq(chain: string, db: PrismaClient = getDb()): Promise<bigint> {
+  const [row] = await db.$queryRaw<Array<{ seq: bigint }>>`SELECT seq FROM audit_chains WHERE chain = ${chain}`;
   return row ? BigInt(row.seq) : 0n;
 }
 

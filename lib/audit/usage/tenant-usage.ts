@@ -1,5 +1,5 @@
 import "server-only";
-import { getDb, Prisma } from "@/lib/db";
+import { getDb, getReadDb, Prisma } from "@/lib/db";
 import { keyRefOf, KMS_PROVIDERS } from "@/lib/kms";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
@@ -72,7 +72,7 @@ export async function catchUp(chain: string): Promise<void> {
 }
 
 export async function freshnessOf(chain: string): Promise<Freshness> {
-  const [row] = await getDb().$queryRaw<Array<{ rolled_through: Date | null; pending: bigint }>>`
+  const [row] = await getReadDb().$queryRaw<Array<{ rolled_through: Date | null; pending: bigint }>>`
     SELECT w.rolled_through, greatest(coalesce(c.seq, 0) - coalesce(w.rolled_seq, 0), 0) AS pending
       FROM (SELECT ${chain}::text AS chain) x
       LEFT JOIN audit_chains c ON c.chain = x.chain
@@ -81,7 +81,7 @@ export async function freshnessOf(chain: string): Promise<Freshness> {
 }
 
 async function topActors(tenantId: string, sinceDay: string, types: Prisma.Sql): Promise<TopActor[]> {
-  const rows = await getDb().$queryRaw<Array<{ actor_type: TopActor["type"]; actor_id: string; actor_label: string; events: bigint; items: bigint; denied: bigint }>>`
+  const rows = await getReadDb().$queryRaw<Array<{ actor_type: TopActor["type"]; actor_id: string; actor_label: string; events: bigint; items: bigint; denied: bigint }>>`
     SELECT actor_type, actor_id, actor_label, sum(events) AS events, sum(items) AS items, sum(denied) AS denied
       FROM audit_usage_actors_daily
      WHERE chain = ${tenantId} AND day >= ${sinceDay}::date AND actor_type::text IN (${types})
@@ -100,7 +100,7 @@ export async function getTenantUsage(caller: Caller, tenantId: string, now = new
   const days = dayWindow(now, USAGE_DAYS);
   const sinceDay = days[0]!.toISOString().slice(0, 10);
   const keyActions = Prisma.join([...KEY_SERVICE_ACTIONS]);
-  const db = getDb();
+  const db = getReadDb();
 
   const [freshness, hourRows, dayRows, labelRows, services, people, keyRows, activityRows] = await Promise.all([
     freshnessOf(tenantId),

@@ -1,5 +1,5 @@
 import "server-only";
-import { getDb, Prisma } from "@/lib/db";
+import { getDb, getReadDb, Prisma } from "@/lib/db";
 import { AppError } from "@/lib/errors";
 import { errorFields, log } from "@/lib/log";
 import { type Caller, standingOf } from "@/lib/authz";
@@ -61,7 +61,7 @@ export async function getVendorUsage(caller: Caller, now = new Date()): Promise<
   const last24 = hours[USAGE_HOURS - 24]!.toISOString();
   const sinceDay = days[0]!.toISOString().slice(0, 10);
   const keyActions = Prisma.join([...KEY_SERVICE_ACTIONS]);
-  const db = getDb();
+  const db = getReadDb();
 
   const [tenantRows, hourRows, dayRows, [vendorChain], [freshness]] = await Promise.all([
     db.$queryRaw<

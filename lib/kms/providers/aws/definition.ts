@@ -141,6 +141,7 @@ export const awsKmsProvider: KmsProviderDefinition = {
     summary:
       "Runs GenerateDataKey and Decrypt with this tenant's encryption context, then DescribeKey, live against your KMS. Success makes this key the tenant's primary.",
     propagationNote: "AWS can take a few minutes to apply a new grant or key-policy statement; Verify keeps trying for up to five minutes.",
+    waiting: "AWS can take a few minutes to apply a new grant or key-policy statement",
     steps: {
       generate: { name: "GenerateDataKey", success: "KMS generated a 256-bit tenant key under this key, bound to the tenant's encryption context." },
       unwrap: { name: "Decrypt", success: "KMS unwrapped the tenant key with the tenant's context." },
@@ -152,5 +153,6 @@ export const awsKmsProvider: KmsProviderDefinition = {
   revocation: {
     summary: `Custody refuses every call for the tenant at once. On AWS it then retires each grant recorded with a key (its ${TENANT_CONTEXT_KEY}-constrained grant); key-policy statements stay until you remove them.`,
     handles: grantHandles,
+    makeFinal: "disable the key in AWS KMS (aws kms disable-key) or remove Custody's statements from its key policy",
   },
 };

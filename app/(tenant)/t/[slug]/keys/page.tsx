@@ -21,6 +21,9 @@ export default async function KeysPage({ params }: { params: Promise<{ slug: str
   const { caller, tenant } = await loadTenantContext(slug);
   const overview = await listKmsKeys(caller, tenant.id);
   const isAdmin = tenant.role === "admin";
+  const primary = overview.keys.find((key) => key.isPrimary) ?? overview.keys[0];
+  const makeFinal =
+    (primary && KMS_PROVIDERS[primary.ref.provider].revocation.makeFinal) || "disable the key in your KMS or remove Custody's access to it";
 
   return (
     <div className="space-y-6">
@@ -35,6 +38,7 @@ export default async function KeysPage({ params }: { params: Promise<{ slug: str
             hasPrimary={overview.primaryKmsKeyId !== null}
             revokedAt={overview.accessRevokedAt?.toISOString() ?? null}
             revokedBy={overview.accessRevokedBy}
+            makeFinal={makeFinal}
           />
         </CardContent>
       </Card>

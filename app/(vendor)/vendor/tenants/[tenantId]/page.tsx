@@ -88,7 +88,7 @@ export default async function VendorTenantPage({ params }: { params: Promise<{ t
           </dl>
           {row.vendorSideFailure ? (
             <p className="text-sm text-destructive-text" role="status">
-              The tenant&apos;s last verification failed on your side: Custody&apos;s AWS role lacks the IAM policy on the Tenants page.
+              The tenant&apos;s last verification failed on your side: Custody&apos;s own cloud identity lacks the permissions shown on the Tenants page.
             </p>
           ) : null}
         </CardContent>

@@ -126,7 +126,7 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
             title="2. Verify"
             description={provider.verify.summary}
           />
-          <VerifyPanel slug={tenant.slug} kmsKeyId={key.id} canVerify={isAdmin} lastSteps={key.lastVerifySteps} />
+          <VerifyPanel slug={tenant.slug} kmsKeyId={key.id} canVerify={isAdmin} lastSteps={key.lastVerifySteps} waiting={provider.verify.waiting ?? "Your KMS can take a few minutes to apply new access"} />
         </CardContent>
       </Card>
 

@@ -29,9 +29,11 @@ type Props = {
   hasPrimary: boolean;
   revokedAt: string | null;
   revokedBy: string | null;
+  /** How to make a revocation final in the customer's own KMS, in the primary key's provider's words. */
+  makeFinal: string;
 };
 
-export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPrimary, revokedAt, revokedBy }: Props) {
+export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPrimary, revokedAt, revokedBy, makeFinal }: Props) {
   const [revokeState, revoke] = useActionState(revokeAccessAction, null);
   const [restoreState, restore] = useActionState(restoreAccessAction, null);
   const [confirmOpen, setConfirmOpen] = useState(false);
@@ -50,8 +52,7 @@ export function AccessPanel({ tenantId, tenantName, tenantSlug, canChange, hasPr
               {revokedBy ? ` by ${revokedBy}` : ""}. Every wrap and unwrap for this tenant is refused, on every instance.
             </p>
             <p className="mt-2">
-              To make it final on your side as well, disable the key in AWS KMS (<code>aws kms disable-key</code>) or remove
-              Custody&apos;s statements from its key policy; deleting the key destroys the data for good.
+              To make it final on your side as well, {makeFinal}; deleting the key destroys the data for good.
             </p>
           </AlertDescription>
         </Alert>

@@ -47,13 +47,13 @@ function Countdown({ until }: { until: number }) {
   return <span data-testid="verify-time-left">{clock(until - now)}</span>;
 }
 
-/** A retry in progress: AWS has not applied a new grant or policy yet. */
+/** A retry in progress: the KMS has not applied the customer's new access yet. */
 type Waiting = { attempt: number; until: number; message: string };
 
-type PanelProps = { slug: string; kmsKeyId: string; canVerify: boolean; lastSteps: VerifyStep[] | null };
+type PanelProps = { slug: string; kmsKeyId: string; canVerify: boolean; lastSteps: VerifyStep[] | null; waiting: string };
 
 /** Runs verification through the key's JSON-lines route (lib/keys/verify-stream.ts) and shows its progress. */
-export function VerifyPanel({ slug, kmsKeyId, canVerify, lastSteps }: PanelProps) {
+export function VerifyPanel({ slug, kmsKeyId, canVerify, lastSteps, waiting }: PanelProps) {
   const router = useRouter();
   const { state, run } = useJsonLinesRun<VerifyLine, Waiting>({
     progress: (line) => ({ attempt: line.attempt, until: Date.now() + line.remainingMs, message: line.message }),
@@ -76,7 +76,7 @@ export function VerifyPanel({ slug, kmsKeyId, canVerify, lastSteps }: PanelProps
         <Alert data-testid="verify-waiting">
           <AlertDescription>
             <p>
-              AWS can take a few minutes to apply a new grant or key-policy statement — still trying,{" "}
+              {waiting} — still trying,{" "}
               <Countdown until={state.progress.until} /> left (attempt {state.progress.attempt + 1}).
             </p>
             <p className="text-muted-foreground">Last answer: {state.progress.message}</p>
