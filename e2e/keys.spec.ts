@@ -151,15 +151,35 @@ test("the grant path: one grant from the instructions, its id added after regist
   await expect(page.getByTestId("revoke-result")).toContainText("What was undone in your KMS can take a few minutes to apply everywhere");
 });
 
-test("the vendor console shows the IAM policy Custody's role needs, in the vendor's own account", async ({ pageAs }) => {
+test("the vendor console shows the IAM policy Custody's role needs, in the vendor's own account, and its self-test passes on the assumed role", async ({ pageAs }) => {
   const page = await pageAs(DEMO.vendor);
   await page.goto("/vendor");
+  await page.getByRole("link", { name: "AWS role" }).click();
   await expect(page.getByTestId("vendor-role-arn")).toHaveText(DEV_KMS_VENDOR.arn);
   expect(DEV_KMS_VENDOR.arn).toContain(":999988887777:");
+  await expect(page.getByTestId("vendor-credential-source")).toContainText("assumes this role with STS, with an external id");
   const policy = JSON.parse((await page.getByTestId("vendor-iam-policy").textContent())!);
   const actions = policy.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort();
   expect(actions).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
   expect(JSON.stringify(policy)).toContain("kms:EncryptionContext:tenant_id");
+  expect(JSON.stringify(policy)).toContain('"kms:CallerAccount":"999988887777"');
+  expect(JSON.parse((await page.getByTestId("vendor-trust-policy").textContent())!).Statement[0].Condition.StringEquals).toHaveProperty("sts:ExternalId");
+
+  // The self-test: Custody's credentials resolve to a session of the role tenants admit, and a
+  // tenant whose key policy admits Custody answers every call.
+  const owner = e2eUser("keys-selftest@umbrella.example");
+  const { slug, tenantId, page: adminPage } = await freshTenant(pageAs, "Umbrella", owner);
+  await registerKey(adminPage, slug, await customerKey({ tenantId, slug }));
+  await adminPage.getByRole("button", { name: "Verify access" }).click();
+  await expect(adminPage.getByText("Verified. This key is now the tenant's primary key")).toBeVisible();
+  await page.goto("/vendor/aws");
+  await page.getByRole("button", { name: "Run self-test" }).click();
+  await expect(page.getByTestId("self-test-identity")).toContainText(`arn:aws:sts::999988887777:assumed-role/custody-vendor/${DEV_KMS_VENDOR.sessionName}`);
+  await expect(page.getByTestId("self-test-identity")).toContainText("That is the role tenants admit.");
+  await expect(page.getByTestId("self-test-tenants").locator("tr", { hasText: `Umbrella ${slug.split("-").at(-1)}` })).toContainText("works");
+  // The run is in the tenant's own trail: the customer can tell why Custody called its key.
+  await adminPage.goto(`/t/${slug}/audit`);
+  await expect(auditRows(adminPage, "Vendor ran the AWS self-test")).toHaveCount(1);
 });
 
 test("an auditor sees the keys but cannot act, and another tenant cannot reach them at all", async ({ pageAs }) => {

@@ -22,7 +22,9 @@ import {
   DEV_KMS_DEFAULT_PORT,
   DEV_KMS_PRINCIPALS,
   DEV_KMS_REGION,
+  DEV_KMS_ROLES,
   DEV_KMS_VENDOR,
+  DEV_KMS_VENDOR_RUNNER,
 } from "../lib/dev/kms/defaults";
 import { startDevKms } from "../lib/dev/kms/server";
 import { stopOnSignals } from "../lib/server/stop-on-signals";
@@ -46,17 +48,21 @@ async function main() {
     dataDir: env.DEV_KMS_DATA_DIR,
     accountId: DEV_KMS_ACCOUNT_ID,
     principals: DEV_KMS_PRINCIPALS,
+    roles: DEV_KMS_ROLES,
   });
 
   console.log(`Custody development KMS (not for production) listening: ${kms.endpoint}`);
   console.log(`  region ${DEV_KMS_REGION}, account ${DEV_KMS_ACCOUNT_ID}, data ${env.DEV_KMS_DATA_DIR}`);
   for (const [role, principal] of [
-    ["vendor (own account; IAM: Custody's least-privilege policy)", DEV_KMS_VENDOR],
+    ["vendor's base identity (own account; IAM: sts:AssumeRole on Custody's role only)", DEV_KMS_VENDOR_RUNNER],
     ["customer admin (IAM allows all of KMS)", DEV_KMS_CUSTOMER_ADMIN],
   ] as const) {
     console.log(`  ${role}: ${principal.arn}`);
     console.log(`    AWS_ACCESS_KEY_ID=${principal.accessKeyId} AWS_SECRET_ACCESS_KEY=${principal.secretAccessKey}`);
   }
+
+  console.log(`  Custody's role (IAM: Custody's least-privilege policy; STS on this endpoint): ${DEV_KMS_VENDOR.arn}`);
+  console.log(`    KMS_ROLE_ARN=${DEV_KMS_VENDOR.arn} KMS_ROLE_EXTERNAL_ID=${DEV_KMS_VENDOR.externalId} KMS_STS_ENDPOINT=${kms.endpoint}`);
 
   stopOnSignals("the dev KMS", () => kms.close());
 }

@@ -65,6 +65,8 @@ export const AUDIT_CATALOGUE = {
   tenantViewedByVendor: { action: "tenant.viewed_by_vendor", label: "Vendor staff viewed this tenant", category: "tenant", outcomes: "notice" },
   vendorAdminGranted: { action: "vendor_admin.granted", label: "Vendor admin granted", category: "tenant", outcomes: "change" },
   keyRegistered: { action: "key.registered", label: "KMS key registered", category: "kms", outcomes: "change" },
+  /** The vendor's AWS self-test: on the vendor chain, and on each tenant whose key it tried (details: the outcome). */
+  awsSelfTest: { action: "vendor.aws_self_test", label: "Vendor ran the AWS self-test", category: "kms", outcomes: "check" },
   keyVerified: { action: "key.verified", label: "KMS key verified", category: "kms", outcomes: "check" },
   keyVerifyFailed: { action: "key.verify_failed", label: "KMS key verification failed", category: "kms", outcomes: "check" },
   keyGrantRetired: { action: "key.grant_retired", label: "KMS grant retired", category: "kms", outcomes: "notice" },

@@ -60,6 +60,19 @@ describe("parseEnv", () => {
     expect(problems.some((p) => p.startsWith("KMS_ACCESS_KEY_ID and KMS_SECRET_ACCESS_KEY must be set together"))).toBe(true);
   });
 
+  it("takes Custody's assumed role: a role ARN only, the vendor principal that role, an external id only with it", () => {
+    for (const notARole of ["arn:aws:iam::999988887777:user/custody", "arn:aws:sts::999988887777:assumed-role/custody/s", "arn:aws:kms:us-east-1:999988887777:key/x", "custody"]) {
+      expect(problemsOf({ KMS_ROLE_ARN: notARole })[0]).toMatch(/^KMS_ROLE_ARN must be an IAM role ARN, like arn:aws:iam::999988887777:role\/custody \(not a user/);
+    }
+    expect(problemsOf({ KMS_ROLE_EXTERNAL_ID: "custody-external-id" })).toContain("KMS_ROLE_EXTERNAL_ID needs KMS_ROLE_ARN (the role it is for)");
+    expect(problemsOf({ KMS_ROLE_ARN: "arn:aws:iam::999988887777:role/custody", KMS_VENDOR_PRINCIPAL_ARN: "arn:aws:iam::999988887777:role/other" })).toContain(
+      "KMS_VENDOR_PRINCIPAL_ARN must be KMS_ROLE_ARN (or unset) when Custody assumes a role: tenants grant access to that role",
+    );
+    expect(problemsOf({ KMS_ROLE_ARN: "arn:aws:iam::999988887777:role/custody", KMS_ROLE_EXTERNAL_ID: "x" })[0]).toMatch(/^KMS_ROLE_EXTERNAL_ID must be 2-1224 characters/);
+    const env = parseEnv({ KMS_ROLE_ARN: "arn:aws:iam::999988887777:role/service-role/custody", KMS_ROLE_EXTERNAL_ID: "custody-external-id" });
+    expect([env.KMS_ROLE_ARN, env.KMS_ROLE_EXTERNAL_ID, env.KMS_ROLE_SESSION_NAME]).toEqual(["arn:aws:iam::999988887777:role/service-role/custody", "custody-external-id", "custody"]);
+  });
+
   it("accepts a complete production configuration", () => {
     const env = parseEnv({
       DATABASE_URL: "postgresql://custody:pw@db.internal:5432/custody",

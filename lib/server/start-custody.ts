@@ -167,7 +167,7 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
   cleanups.unshift(stopAuditLiveHub);
 
   say(`database: ${databaseLabel}`);
-  if (demo) say(`KMS: development KMS at ${config.KMS_ENDPOINT} (AWS SDK; customer account 111122223333, Custody's role in 999988887777)`);
+  if (demo) say(`KMS: development KMS at ${config.KMS_ENDPOINT} (AWS SDK; customer account 111122223333; Custody assumes its role in 999988887777 through the same endpoint's STS)`);
   say(`sign-in: ${demo ? `development identity provider at ${config.OIDC_ISSUER}` : `OIDC issuer ${config.OIDC_ISSUER}`}`);
   console.log(`\n  Custody is running at ${publicUrl}\n`);
   if (demo) {

@@ -6,11 +6,12 @@ import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { createServiceCredential } from "@/lib/credentials";
 import { getDb } from "@/lib/db";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_ROLES, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
 import { type DevKms, startDevKms } from "@/lib/dev/kms/server";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { registerKmsKey, verifyKmsKey } from "@/lib/keys";
 import { keyPolicyAdmitting } from "@/lib/kms/providers/aws/instructions";
+import { vendorKmsEnvironment } from "./dev-kms";
 import type { Caller } from "@/lib/authz";
 import { createTenant } from "@/lib/tenants";
 import type { ServiceScope } from "@/lib/validation/keyservice";
@@ -52,7 +53,7 @@ export class KeyServiceFixture {
   /** Starts the development KMS and points this process's KMS provider at it. DATABASE_URL must be set. */
   static async start(databaseUrl: string): Promise<KeyServiceFixture> {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-keyservice-"));
-    const kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
+    const kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS, roles: DEV_KMS_ROLES });
     const fixture = new KeyServiceFixture(databaseUrl, kms, dataDir);
     fixture.customer = new KMSClient(devKmsClientConfig(kms.endpoint, DEV_KMS_CUSTOMER_ADMIN));
     fixture.undoKms = pointAwsKmsAt(kms.endpoint);
@@ -113,10 +114,7 @@ export class KeyServiceFixture {
         PATH: process.env.PATH ?? "/usr/bin:/bin",
         HOME: process.env.HOME ?? os.tmpdir(),
         DATABASE_URL: this.databaseUrl,
-        KMS_ENDPOINT: this.kms.endpoint,
-        KMS_ACCESS_KEY_ID: DEV_KMS_VENDOR.accessKeyId,
-        KMS_SECRET_ACCESS_KEY: DEV_KMS_VENDOR.secretAccessKey,
-        KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
+        ...vendorKmsEnvironment(this.kms.endpoint),
         KEYSERVICE_PORT: "0",
         LOG_LEVEL: "warn",
         ...env,

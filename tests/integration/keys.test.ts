@@ -6,7 +6,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { disconnectDb, getDb } from "@/lib/db";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_ROLES, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
 import { type DevKms, startDevKms } from "@/lib/dev/kms/server";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import {
@@ -76,7 +76,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   process.env.DATABASE_URL = database.url;
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "custody-keys-test-"));
-  kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS, clock: kmsClock });
+  kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS, roles: DEV_KMS_ROLES, clock: kmsClock });
   customer = new KMSClient(devKmsClientConfig(kms.endpoint, DEV_KMS_CUSTOMER_ADMIN));
   undoKms = pointAwsKmsAt(kms.endpoint);
   await grantVendorAdmins(["ops@vendor.example"]);
@@ -365,7 +365,7 @@ describe("cross-account: Custody's role in the vendor's account", () => {
       const [key] = (await listKmsKeys(t.admin, t.tenantId)).keys;
       expect(key).toMatchObject({ status: "PENDING_VERIFICATION", lastErrorKind: "access_denied_vendor" });
     } finally {
-      kms.setIdentityPolicy(DEV_KMS_VENDOR.arn, vendorIamPolicy());
+      kms.setIdentityPolicy(DEV_KMS_VENDOR.arn, vendorIamPolicy(DEV_KMS_VENDOR.arn));
     }
     // With the least-privilege IAM policy the vendor console shows, the same key verifies.
     expect((await verifyKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId })).ok).toBe(true);

@@ -11,16 +11,25 @@ import {
   type GrantOperation,
 } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_REGION, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
+import {
+  DEV_KMS_ACCOUNT_ID,
+  DEV_KMS_CUSTOMER_ADMIN,
+  DEV_KMS_REGION,
+  DEV_KMS_VENDOR,
+  DEV_KMS_VENDOR_RUNNER,
+  devKmsClientConfig,
+  devKmsVendorCredentialSettings,
+} from "@/lib/dev/kms/defaults";
 import { tenantContext } from "@/lib/kms/providers/aws/encryption-context";
 import { grantInstructions } from "@/lib/kms/providers/aws/instructions";
+import { awsCredentials } from "@/lib/kms/providers/aws/credentials";
 import { createAwsKmsApi, DEFAULT_AWS_KMS_CONFIG, type AwsKmsConfig } from "@/lib/kms/providers/aws/client";
 import { KmsError, type KmsErrorKind, type KmsOperation } from "@/lib/kms/errors";
 import type { AwsKmsApi } from "@/lib/kms/providers/aws/types";
 import { startTestDevKms, type TestDevKms } from "../helpers/dev-kms";
 import { closedPort } from "../helpers/net";
 
-// Custody's AWS KMS provider (lib/kms/aws-provider.ts, on the real @aws-sdk/client-kms) driven
+// Custody's AWS KMS provider (lib/kms/providers/aws/client.ts, on the real @aws-sdk/client-kms) driven
 // as the vendor against the development KMS: only the endpoint differs from production. The
 // customer's admin sets keys, policies and grants up with a plain KMSClient, the way a
 // customer follows Custody's grant instructions in their own account. Every failure must come
@@ -33,7 +42,6 @@ const GLOBEX: Tenant = { tenantId: randomUUID(), slug: "globex" };
 const ACME_CONTEXT = tenantContext(ACME.tenantId);
 const GLOBEX_CONTEXT = tenantContext(GLOBEX.tenantId);
 
-const VENDOR_CREDENTIALS = { accessKeyId: DEV_KMS_VENDOR.accessKeyId, secretAccessKey: DEV_KMS_VENDOR.secretAccessKey };
 const ROOT_STATEMENT = {
   Sid: "Enable IAM User Permissions",
   Effect: "Allow",
@@ -45,11 +53,12 @@ const ROOT_STATEMENT = {
 let devKms: TestDevKms;
 /** The customer's administrator (IAM allows all of KMS): creates and governs keys. */
 let admin: KMSClient;
-/** Custody, as the vendor principal with its static credentials and the default settings. */
+/** Custody, on its role in the vendor's account (assumed from the vendor's base keys), with the default settings. */
 let vendor: AwsKmsApi;
 
 function vendorProvider(endpoint: string, overrides: Partial<AwsKmsConfig> = {}): AwsKmsApi {
-  return createAwsKmsApi({ ...DEFAULT_AWS_KMS_CONFIG, partition: "aws", endpoint, credentials: VENDOR_CREDENTIALS, ...overrides });
+  const credentials = awsCredentials(devKmsVendorCredentialSettings(endpoint));
+  return createAwsKmsApi({ ...DEFAULT_AWS_KMS_CONFIG, partition: "aws", endpoint, credentials, ...overrides });
 }
 
 /** The statements Custody shows the customer for one tenant, parsed as the customer would paste them. */
@@ -149,7 +158,7 @@ const PLAIN_LANGUAGE: Record<KmsErrorKind, RegExp> = {
   grant_not_found: /^KMS has no such grant on this key/,
   quota: /^An AWS KMS quota was reached/,
   bad_response: /^Something between Custody and KMS/,
-  credentials: /^The vendor's AWS credentials were not accepted by KMS\./,
+  credentials: /^The vendor's AWS credentials were not accepted \(by KMS, or by STS when Custody assumes its role\)\./,
   key_disabled: /^The key is disabled in KMS\. Enable it/,
   invalid_state: /^The key cannot be used in its current state/,
   not_found: /^KMS has no such key/,
@@ -190,7 +199,7 @@ async function expectKmsError(
     "ECONN",
     "ETIMEDOUT",
     DEV_KMS_ACCOUNT_ID,
-    DEV_KMS_VENDOR.accessKeyId,
+    DEV_KMS_VENDOR_RUNNER.accessKeyId,
     ACME.tenantId,
     GLOBEX.tenantId,
     ...mustNotMention,
@@ -379,7 +388,7 @@ describe("each error class: kind, plain-language message, provider code", () => 
   it("credentials: a wrong secret, and an access key id KMS does not know", async () => {
     const keyArn = await customerKey([ACME]);
     const wrongSecret = vendorProvider(devKms.kms.endpoint, {
-      credentials: { accessKeyId: DEV_KMS_VENDOR.accessKeyId, secretAccessKey: "not-the-vendor-secret-at-all" },
+      credentials: { accessKeyId: DEV_KMS_VENDOR_RUNNER.accessKeyId, secretAccessKey: "not-the-vendor-secret-at-all" },
     });
     await expectKmsError(
       wrongSecret.describeKey(keyArn),

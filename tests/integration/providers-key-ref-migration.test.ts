@@ -4,11 +4,12 @@ import path from "node:path";
 import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
+import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig, devKmsVendorCredentialSettings } from "@/lib/dev/kms/defaults";
 import { applyMigrations } from "@/lib/db/migrate";
 import { loadTenantKeyState } from "@/lib/keys/tenant-key-state";
 import { keyRefOf, KMS_PROVIDERS } from "@/lib/kms";
 import { createAwsKmsApi, DEFAULT_AWS_KMS_CONFIG } from "@/lib/kms/providers/aws/client";
+import { awsCredentials } from "@/lib/kms/providers/aws/credentials";
 import { tenantContext } from "@/lib/kms/providers/aws/encryption-context";
 import { keyPolicyAdmitting } from "@/lib/kms/providers/aws/instructions";
 import { createAwsKmsClient } from "@/lib/kms/providers/aws/kms-client";
@@ -58,7 +59,7 @@ describe("the migration to provider-neutral key references", () => {
       ...DEFAULT_AWS_KMS_CONFIG,
       partition: "aws",
       endpoint: devKms.kms.endpoint,
-      credentials: { accessKeyId: DEV_KMS_VENDOR.accessKeyId, secretAccessKey: DEV_KMS_VENDOR.secretAccessKey },
+      credentials: awsCredentials(devKmsVendorCredentialSettings(devKms.kms.endpoint)),
     });
     const tenantKey = await aws.generateDataKey(arn, tenantContext(TENANT));
 

@@ -13,7 +13,7 @@ import { revokeAccess } from "@/lib/keys";
 import { signWebhookBody } from "@/lib/sinks/transports/webhook-signature";
 import { newSigningKeyPem } from "../helpers/audit-trail";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { vendorIamPolicy } from "@/lib/kms/providers/aws/instructions";
+import { vendorIamPolicy, vendorTrustPolicy } from "@/lib/kms/providers/aws/vendor-policy";
 import { KeyServiceFixture, type TenantWithKey } from "../helpers/key-service";
 
 // Every fenced code block in README.md runs here, as a reader would run it, against real parts:
@@ -55,6 +55,7 @@ const RUNNERS = {
   curl: { name: "curl to the key service", takes: (b) => /^(sh|bash)$/.test(b.lang) && b.code.includes("/api/v1/wrap") },
   sdk: { name: "the TypeScript SDK", takes: (b) => b.lang === "ts" && b.code.includes("new CustodyClient") },
   vendorPolicy: { name: "the vendor's IAM policy", takes: (b) => b.lang === "json" && b.code.includes("CustodyUseCustomerKeysPerTenant") },
+  trustPolicy: { name: "the vendor role's trust policy", takes: (b) => b.lang === "json" && b.code.includes("CustodyRunsAsThisRole") },
 } satisfies Record<string, Runner>;
 
 function blockFor(runner: Runner): Block {
@@ -85,7 +86,9 @@ describe("README.md code blocks", () => {
       "npm install && npm start",
       "npm test",
       expect.stringMatching(/^npm run bench\b/),
+      expect.stringMatching(/^aws iam create-role /),
       expect.stringMatching(/^aws iam put-role-policy /),
+      expect.stringMatching(/^KMS_ROLE_ARN=/),
       expect.stringMatching(/^\[\n  \{ "Sid": "CustodyDescribeKey/),
       expect.stringMatching(/^aws kms get-key-policy /),
       expect.stringMatching(/^aws kms create-grant /),
@@ -94,7 +97,12 @@ describe("README.md code blocks", () => {
 
   it("the vendor's IAM policy is exactly the one the vendor console shows", () => {
     const block = blockFor(RUNNERS.vendorPolicy);
-    expect(JSON.parse(block.code)).toEqual(JSON.parse(vendorIamPolicy()));
+    expect(JSON.parse(block.code)).toEqual(JSON.parse(vendorIamPolicy("arn:aws:iam::999988887777:role/custody")));
+  });
+
+  it("the vendor role's trust policy is exactly the one the vendor console generates", () => {
+    const block = blockFor(RUNNERS.trustPolicy);
+    expect(JSON.parse(block.code)).toEqual(JSON.parse(vendorTrustPolicy("arn:aws:iam::999988887777:role/custody-instance", "custody-prod-7f3e")));
   });
 
   it("verify() accepts Custody's webhook signatures and rejects everything else, on this Node.js", async () => {

@@ -35,12 +35,23 @@ export const demoMode: DemoMode = {
   async startKms({ config, dataDir }) {
     // AWS: the development KMS, reached by the AWS SDK as the vendor principal.
     const { startDevKms } = await import("@/lib/dev/kms/server");
-    const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_VENDOR } = await import("@/lib/dev/kms/defaults");
-    const aws = await startDevKms({ port: config.DEV_KMS_PORT, dataDir: path.join(dataDir, "dev-kms"), accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
+    // It speaks STS too: Custody runs on the vendor's role, assumed from the vendor's base keys, as production runs on a role.
+    const { DEV_KMS_ACCOUNT_ID, DEV_KMS_PRINCIPALS, DEV_KMS_ROLES, DEV_KMS_VENDOR, DEV_KMS_VENDOR_RUNNER } = await import("@/lib/dev/kms/defaults");
+    const aws = await startDevKms({
+      port: config.DEV_KMS_PORT,
+      dataDir: path.join(dataDir, "dev-kms"),
+      accountId: DEV_KMS_ACCOUNT_ID,
+      principals: DEV_KMS_PRINCIPALS,
+      roles: DEV_KMS_ROLES,
+    });
     const settings = {
       KMS_ENDPOINT: aws.endpoint,
-      KMS_ACCESS_KEY_ID: DEV_KMS_VENDOR.accessKeyId,
-      KMS_SECRET_ACCESS_KEY: DEV_KMS_VENDOR.secretAccessKey,
+      KMS_STS_ENDPOINT: aws.endpoint,
+      KMS_ACCESS_KEY_ID: DEV_KMS_VENDOR_RUNNER.accessKeyId,
+      KMS_SECRET_ACCESS_KEY: DEV_KMS_VENDOR_RUNNER.secretAccessKey,
+      KMS_ROLE_ARN: DEV_KMS_VENDOR.arn,
+      KMS_ROLE_EXTERNAL_ID: DEV_KMS_VENDOR.externalId,
+      KMS_ROLE_SESSION_NAME: DEV_KMS_VENDOR.sessionName,
       KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
     };
     // Google Cloud: the development Cloud KMS, reached by @google-cloud/kms with Custody's key file.

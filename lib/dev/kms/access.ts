@@ -62,7 +62,7 @@ export function conditionLookup(request: Omit<KeyAccessRequest, "grantable">): C
   const context = Object.entries(request.encryptionContext ?? {});
   const values: Record<string, readonly string[]> = {
     "kms:calleraccount": [request.caller.accountId],
-    "aws:principalarn": [request.caller.arn],
+    "aws:principalarn": [request.caller.principalArn],
     "aws:principalaccount": [request.caller.accountId],
     "kms:keyspec": ["SYMMETRIC_DEFAULT"],
     "kms:keyusage": ["ENCRYPT_DECRYPT"],
@@ -93,7 +93,7 @@ export function identityDecision(
   scope?: Pick<AccessScope, "now" | "propagation">,
 ): { allows: boolean; explicitDeny: boolean } {
   if (caller.admin) return { allows: true, explicitDeny: false };
-  const policy = scope?.propagation ? scope.propagation.identityAt(caller.arn, caller.identityPolicy, scope.now) : caller.identityPolicy;
+  const policy = scope?.propagation ? scope.propagation.identityAt(caller.principalArn, caller.identityPolicy, scope.now) : caller.identityPolicy;
   if (!policy) return { allows: false, explicitDeny: false };
   const result = evaluateKeyPolicy(policy, { principal: caller, action, resource, conditions });
   return { allows: !result.explicitDeny && result.allowsPrincipal, explicitDeny: result.explicitDeny };
@@ -157,7 +157,7 @@ export function requireIdentityPermission(
   scope?: Pick<AccessScope, "now" | "propagation">,
 ): void {
   const lookup: ConditionLookup = (name) =>
-    name === "kms:calleraccount" || name === "aws:principalaccount" ? [caller.accountId] : name === "aws:principalarn" ? [caller.arn] : undefined;
+    name === "kms:calleraccount" || name === "aws:principalaccount" ? [caller.accountId] : name === "aws:principalarn" ? [caller.principalArn] : undefined;
   const decision = identityDecision(caller, `kms:${operation}`, resource, lookup, scope);
   if (!decision.allows) throw denied(caller, operation, resource, decision.explicitDeny ? "explicit-deny-identity" : "no-identity-policy");
 }

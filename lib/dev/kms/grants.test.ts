@@ -4,7 +4,7 @@ import { constraintSatisfied, grantAllows, issueGrantToken, readGrantToken, with
 import type { GrantRecord } from "./model";
 import type { Principal } from "./principals";
 
-const vendor: Principal = { accessKeyId: "AKIAVENDOR00000000000", secretAccessKey: "x".repeat(16), arn: "arn:aws:iam::111122223333:role/vendor", accountId: "111122223333", admin: false };
+const vendor: Principal = { accessKeyId: "AKIAVENDOR00000000000", secretAccessKey: "x".repeat(16), arn: "arn:aws:iam::111122223333:role/vendor", principalArn: "arn:aws:iam::111122223333:role/vendor", accountId: "111122223333", admin: false };
 const grant: GrantRecord = {
   grantId: "a".repeat(64),
   keyArn: "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
@@ -32,7 +32,7 @@ describe("grant constraints", () => {
     expect(grantAllows(grant, vendor, "Decrypt", { tenant_id: "t-2" })).toBe(false);
     expect(grantAllows(grant, vendor, "DescribeKey", undefined)).toBe(true);
     expect(grantAllows(grant, vendor, "Encrypt", { tenant_id: "t-1" })).toBe(false);
-    expect(grantAllows(grant, { ...vendor, arn: "arn:aws:iam::111122223333:role/other" }, "Decrypt", { tenant_id: "t-1" })).toBe(false);
+    expect(grantAllows(grant, { ...vendor, arn: "arn:aws:iam::111122223333:role/other", principalArn: "arn:aws:iam::111122223333:role/other" }, "Decrypt", { tenant_id: "t-1" })).toBe(false);
   });
 
   it("let a CreateGrant grant make only narrower grants", () => {

@@ -71,7 +71,8 @@ const CONTEXT_OPERATIONS: ReadonlySet<string> = new Set([
 /** Whether `principal` is the grantee (or, for an account grantee, a principal its IAM lets act). */
 export function principalMatches(grantPrincipal: string | undefined, principal: Principal): boolean {
   if (grantPrincipal === undefined) return false;
-  if (grantPrincipal === principal.arn) return true;
+  // A grant to a role applies to the role's sessions (AWS matches the role ARN).
+  if (grantPrincipal === principal.arn || grantPrincipal === principal.principalArn) return true;
   return grantPrincipal === `arn:aws:iam::${principal.accountId}:root` && principal.admin;
 }
 

@@ -5,9 +5,9 @@ import { defaultKeyPolicy, evaluateKeyPolicy, parseKeyPolicy } from "./policy";
 import type { Principal } from "./principals";
 
 const ACCOUNT = "111122223333";
-const vendor: Principal = { accessKeyId: "AKIAVENDOR00000000000", secretAccessKey: "x".repeat(16), arn: `arn:aws:iam::${ACCOUNT}:role/vendor`, accountId: ACCOUNT, admin: false };
-const admin: Principal = { ...vendor, accessKeyId: "AKIAADMIN000000000000", arn: `arn:aws:iam::${ACCOUNT}:user/admin`, admin: true };
-const outsider: Principal = { ...vendor, arn: "arn:aws:iam::999988887777:role/outsider", accountId: "999988887777" };
+const vendor: Principal = { accessKeyId: "AKIAVENDOR00000000000", secretAccessKey: "x".repeat(16), arn: `arn:aws:iam::${ACCOUNT}:role/vendor`, principalArn: `arn:aws:iam::${ACCOUNT}:role/vendor`, accountId: ACCOUNT, admin: false };
+const admin: Principal = { ...vendor, accessKeyId: "AKIAADMIN000000000000", arn: `arn:aws:iam::${ACCOUNT}:user/admin`, principalArn: `arn:aws:iam::${ACCOUNT}:user/admin`, admin: true };
+const outsider: Principal = { ...vendor, arn: "arn:aws:iam::999988887777:role/outsider", principalArn: "arn:aws:iam::999988887777:role/outsider", accountId: "999988887777" };
 const outsiderAdmin: Principal = { ...outsider, admin: true };
 const key: KeyRecord = {
   keyId: "1234abcd-12ab-34cd-56ef-1234567890ab",

@@ -66,7 +66,7 @@ export function parseKeyPolicy(text: string): KeyPolicy {
     throw malformedPolicy("The key policy is not valid JSON.");
   }
   try {
-    return { statements: parseDocument(document, false) };
+    return { statements: parseDocument(document, "key") };
   } catch (error) {
     throw malformedPolicy(error instanceof Error ? error.message : String(error));
   }
@@ -78,19 +78,31 @@ export function parseKeyPolicy(text: string): KeyPolicy {
  * saying what is wrong; the development KMS's configuration uses it, not a KMS operation.
  */
 export function parseIdentityPolicy(document: unknown): KeyPolicy {
-  let value = document;
-  if (typeof value === "string") {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      throw new Error("The identity policy is not valid JSON.");
-    }
-  }
-  return { statements: parseDocument(value, true) };
+  const value = typeof document === "string" ? parseJson(document, "identity") : document;
+  return { statements: parseDocument(value, "identity") };
 }
 
-function parseDocument(document: unknown, identity: boolean): PolicyStatement[] {
-  if (!isPlainObject(document)) throw new Error(`The ${identity ? "identity" : "key"} policy must be a JSON object.`);
+/**
+ * Parses a role's trust policy (a resource-based policy on the role: statements with a
+ * Principal and no Resource, for sts:AssumeRole). Throws an Error saying what is wrong.
+ */
+export function parseTrustPolicy(document: unknown): KeyPolicy {
+  const value = typeof document === "string" ? parseJson(document, "trust") : document;
+  return { statements: parseDocument(value, "trust") };
+}
+
+function parseJson(text: string, kind: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`The ${kind} policy is not valid JSON.`);
+  }
+}
+
+type PolicyKind = "key" | "identity" | "trust";
+
+function parseDocument(document: unknown, kind: PolicyKind): PolicyStatement[] {
+  if (!isPlainObject(document)) throw new Error(`The ${kind} policy must be a JSON object.`);
   for (const member of Object.keys(document)) {
     if (!["Version", "Id", "Statement"].includes(member)) throw new Error(`Unknown policy element: ${member}.`);
   }
@@ -99,11 +111,12 @@ function parseDocument(document: unknown, identity: boolean): PolicyStatement[] 
   }
   const raw = document.Statement;
   const statements = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
-  if (statements.length === 0) throw new Error(`The ${identity ? "identity" : "key"} policy must have a Statement.`);
-  return statements.map((statement: unknown, index: number) => parseStatement(statement, index, identity));
+  if (statements.length === 0) throw new Error(`The ${kind} policy must have a Statement.`);
+  return statements.map((statement: unknown, index: number) => parseStatement(statement, index, kind));
 }
 
-function parseStatement(raw: unknown, index: number, identity: boolean): PolicyStatement {
+function parseStatement(raw: unknown, index: number, kind: PolicyKind): PolicyStatement {
+  const identity = kind === "identity";
   const where = `Statement ${index + 1}`;
   if (!isPlainObject(raw)) throw new Error(`${where} must be an object.`);
   for (const member of Object.keys(raw)) {
@@ -127,7 +140,11 @@ function parseStatement(raw: unknown, index: number, identity: boolean): PolicyS
     actions: oneOf(raw, "Action", "NotAction", where, (action) => {
       if (action !== "*" && !/^[a-zA-Z0-9-]+:[a-zA-Z0-9*?]+$/.test(action)) throw new Error(`${where}: "${action}" is not an action.`);
     }),
-    resources: oneOf(raw, "Resource", "NotResource", where, () => undefined),
+    // A trust policy's statements are about the role they are attached to: no Resource.
+    resources:
+      kind === "trust" && raw.Resource === undefined && raw.NotResource === undefined
+        ? { negated: false, patterns: ["*"] }
+        : oneOf(raw, "Resource", "NotResource", where, () => undefined),
     conditions,
   };
 }
@@ -180,7 +197,11 @@ function stringList(value: unknown, where: string): string[] {
 export function evaluateKeyPolicy(policy: KeyPolicy, request: PolicyRequest): PolicyResult {
   const result: PolicyResult = { explicitDeny: false, allowsPrincipal: false, allowsAccount: false };
   for (const statement of policy.statements) {
-    const namesPrincipal = statement.anyPrincipal || statement.principalArns.includes(request.principal.arn);
+    // A statement naming a role applies to its sessions too; one may also name a session's own ARN.
+    const namesPrincipal =
+      statement.anyPrincipal ||
+      statement.principalArns.includes(request.principal.principalArn) ||
+      statement.principalArns.includes(request.principal.arn);
     const namesAccount = statement.accounts.includes(request.principal.accountId);
     if (!namesPrincipal && !namesAccount) continue;
     if (!applies(statement, request)) continue;

@@ -1,4 +1,4 @@
-import { parseIdentityPolicy, type KeyPolicy } from "./policy";
+import { parseIdentityPolicy, parseTrustPolicy, type KeyPolicy } from "./policy";
 
 // The callers the server knows: static access keys mapped to IAM identities. There is no
 // IAM service behind them; each principal's identity-based (IAM) policy is given with it:
@@ -24,7 +24,13 @@ export type DevKmsPrincipalConfig = {
 export type Principal = {
   accessKeyId: string;
   secretAccessKey: string;
+  /** The caller as AWS names it in errors and GetCallerIdentity (an assumed-role session's sts ARN). */
   arn: string;
+  /**
+   * The IAM ARN policies and grants name, and aws:PrincipalArn: the user's ARN, or for an
+   * assumed-role session the role's (arn:aws:iam::<account>:role/<name>), as in AWS.
+   */
+  principalArn: string;
   accountId: string;
   admin: boolean;
   /** The parsed identity policy; replaced at run time by DevKms.setIdentityPolicy. */
@@ -68,6 +74,7 @@ export function loadPrincipals(config: Record<string, DevKmsPrincipalConfig>): M
       accessKeyId,
       secretAccessKey: entry.secretAccessKey,
       arn: entry.arn,
+      principalArn: entry.arn,
       accountId,
       admin: entry.admin === true,
       identityPolicy,
@@ -75,4 +82,61 @@ export function loadPrincipals(config: Record<string, DevKmsPrincipalConfig>): M
   }
   if (principals.size === 0) throw new Error("The dev KMS needs at least one principal");
   return principals;
+}
+
+// Roles: what AssumeRole (sts.ts) can hand out sessions of. A session's requests are decided
+// by the role's identity policy; the role's trust policy decides who may assume it.
+
+export type DevKmsRoleConfig = {
+  /** The trust policy (who may assume the role, e.g. with an sts:ExternalId condition). */
+  trustPolicy: string | object;
+  /** The role's IAM policy document, as for a principal. */
+  identityPolicy?: string | object;
+  admin?: boolean;
+  /** The longest session AssumeRole may give (AWS's MaxSessionDuration); 3600 by default. */
+  maxSessionSeconds?: number;
+};
+
+export type Role = {
+  arn: string;
+  name: string;
+  accountId: string;
+  trustPolicy: KeyPolicy;
+  identityPolicy?: KeyPolicy;
+  admin: boolean;
+  maxSessionSeconds: number;
+};
+
+const ROLE_ARN = /^arn:aws:iam::(\d{12}):role\/(?:[\w+=,.@-]+\/)*([\w+=,.@-]{1,64})$/;
+
+/** The account and name of an IAM role ARN, or undefined when it is not one. */
+export function parseRoleArn(arn: string): { accountId: string; name: string } | undefined {
+  const match = ROLE_ARN.exec(arn);
+  return match ? { accountId: match[1]!, name: match[2]! } : undefined;
+}
+
+/** Checks the configured roles and indexes them by ARN; throws on bad config. */
+export function loadRoles(config: Record<string, DevKmsRoleConfig>): Map<string, Role> {
+  const roles = new Map<string, Role>();
+  for (const [arn, entry] of Object.entries(config)) {
+    const parsed = parseRoleArn(arn);
+    if (!parsed) throw new Error(`Dev KMS role "${arn}" is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)`);
+    const maxSessionSeconds = entry.maxSessionSeconds ?? 3600;
+    if (!Number.isInteger(maxSessionSeconds) || maxSessionSeconds < 900 || maxSessionSeconds > 43200) {
+      throw new Error(`Dev KMS role "${arn}": maxSessionSeconds must be 900-43200`);
+    }
+    try {
+      roles.set(arn, {
+        arn,
+        ...parsed,
+        trustPolicy: parseTrustPolicy(entry.trustPolicy),
+        identityPolicy: entry.identityPolicy === undefined ? undefined : parseIdentityPolicy(entry.identityPolicy),
+        admin: entry.admin === true,
+        maxSessionSeconds,
+      });
+    } catch (error) {
+      throw new Error(`Dev KMS role "${arn}": ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return roles;
 }

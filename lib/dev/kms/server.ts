@@ -7,10 +7,12 @@ import { FaultInjector, type DevKmsFaults } from "./faults";
 import { Fields } from "./fields";
 import { OPERATIONS } from "./operations";
 import { parseIdentityPolicy } from "./policy";
-import { loadPrincipals, type DevKmsPrincipalConfig } from "./principals";
+import { loadPrincipals, loadRoles, type DevKmsPrincipalConfig, type DevKmsRoleConfig, type Principal, type Role } from "./principals";
 import { Propagation } from "./propagation";
 import { BodyTooLargeError, operationName, parseJsonBody, readBody, sendError, sendResult } from "./protocol";
-import { authenticate } from "./sigv4";
+import { isSessionAccessKeyId, readSession } from "./sessions";
+import { authenticate, staticCallers, type ResolveCaller } from "./sigv4";
+import { isStsRequest, runSts, sendStsError, sendStsResult, sessionArn, stsErrorOf, StsError } from "./sts";
 import { KeyStore } from "./store";
 
 // The development KMS: an HTTP server that speaks enough of the AWS KMS JSON API, with SigV4
@@ -23,7 +25,9 @@ import { KeyStore } from "./store";
 // operation (protocol.ts) → apply injected faults (faults.ts) → run the operation
 // (operations/), which validates its input (fields.ts), resolves keys (key-refs.ts),
 // authorises the caller (access.ts: key policy, IAM flag, grants), checks the key state and
-// changes the store (store.ts) → JSON result or AWS-shaped error.
+// changes the store (store.ts) → JSON result or AWS-shaped error. A form-encoded request is
+// an STS call instead (sts.ts: AssumeRole, GetCallerIdentity), signed for "sts"; the
+// temporary credentials it issues are accepted by both APIs until they expire (sessions.ts).
 
 export type DevKmsOptions = {
   /** Port to listen on; 0 picks a free one (the endpoint says which). */
@@ -36,6 +40,8 @@ export type DevKmsOptions = {
   accountId: string;
   /** Access key id → secret, IAM ARN and whether its IAM policies allow all KMS actions. */
   principals: Record<string, DevKmsPrincipalConfig>;
+  /** IAM roles by ARN that principals may assume through the STS API (trust and identity policies). */
+  roles?: Record<string, DevKmsRoleConfig>;
   /** 32-byte master key for the store; by default read from (or created in) <dataDir>/master.key. */
   masterKey?: Buffer;
   /**
@@ -56,7 +62,7 @@ export type DevKms = {
   /** Authenticated requests received so far, by operation (e.g. { Decrypt: 3 }), throttled ones included. */
   calls(): Record<string, number>;
   /**
-   * Replaces the identity (IAM) policy of every principal with this ARN: an IAM policy
+   * Replaces the identity (IAM) policy of every principal (or the role) with this ARN: an IAM policy
    * document, or undefined for none. Subject to the propagation delay. In-process only.
    */
   setIdentityPolicy(principalArn: string, policy: string | object | undefined): void;
@@ -74,6 +80,7 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
   if (!/^\d{12}$/.test(options.accountId)) throw new Error("The dev KMS accountId must be 12 digits");
   if (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535) throw new Error("The dev KMS port must be 0-65535");
   const principals = loadPrincipals(options.principals);
+  const roles = loadRoles(options.roles ?? {});
   const host = options.host ?? "127.0.0.1";
   const store = KeyStore.open(path.resolve(options.dataDir), options.masterKey);
   const faults = new FaultInjector();
@@ -82,16 +89,41 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
   const clock = options.clock ?? Date.now;
   const calls: Record<string, number> = {};
   let closing = false;
+  const longTerm = staticCallers(principals);
+  const resolveCaller: ResolveCaller = (accessKeyId, sessionToken, now) =>
+    isSessionAccessKeyId(accessKeyId) ? sessionCaller(roles, readSession(store.sessionKey, accessKeyId, sessionToken, now)) : longTerm(accessKeyId, sessionToken, now);
+
+  async function handleSts(req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): Promise<void> {
+    try {
+      const now = clock();
+      const { principal } = await authenticate(
+        { method: req.method ?? "", url: req.url ?? "/", headers: req.headersDistinct, body },
+        resolveCaller,
+        new Date(now),
+        "sts",
+      );
+      const params = new URLSearchParams(body.toString("utf8"));
+      const action = params.get("Action") ?? "-";
+      calls[`sts:${action}`] = (calls[`sts:${action}`] ?? 0) + 1;
+      sendStsResult(res, requestId, runSts({ caller: principal, params, roles, sessionKey: store.sessionKey, now, propagation, requestId }));
+    } catch (error) {
+      if (!(error instanceof StsError || error instanceof KmsError)) throw error;
+      const stsError = error instanceof StsError ? error : stsErrorOf(error);
+      logger.debug({ requestId, error: stsError.code }, "dev STS request refused");
+      sendStsError(res, requestId, stsError);
+    }
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     let operation = "-";
     try {
       const body = await readBody(req);
+      if (isStsRequest(req)) return await handleSts(req, res, body, requestId);
       const now = new Date(clock());
       const { principal, region } = await authenticate(
         { method: req.method ?? "", url: req.url ?? "/", headers: req.headersDistinct, body },
-        principals,
+        resolveCaller,
         now,
       );
       operation = operationName(req);
@@ -167,8 +199,10 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
     calls: () => ({ ...calls }),
     setIdentityPolicy(principalArn, policy) {
       const parsed = policy === undefined ? undefined : parseIdentityPolicy(policy);
-      const matching = [...principals.values()].filter((p) => p.arn === principalArn);
-      if (matching.length === 0) throw new Error(`The dev KMS has no principal ${principalArn}`);
+      const matching: Array<Principal | Role> = [...principals.values()].filter((p) => p.arn === principalArn);
+      const role = roles.get(principalArn);
+      if (role) matching.push(role);
+      if (matching.length === 0) throw new Error(`The dev KMS has no principal or role ${principalArn}`);
       propagation.identityChanged(principalArn, matching[0]!.identityPolicy, clock());
       for (const principal of matching) principal.identityPolicy = parsed;
     },
@@ -186,6 +220,21 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
       });
       return closed;
     },
+  };
+}
+
+/** The caller a session's requests are made as: the role, named as its session. */
+function sessionCaller(roles: ReadonlyMap<string, Role>, session: ReturnType<typeof readSession>): Principal {
+  const role = roles.get(session.roleArn);
+  if (!role) throw new KmsError("UnrecognizedClientException", "The security token included in the request is invalid.");
+  return {
+    accessKeyId: session.accessKeyId,
+    secretAccessKey: session.secretAccessKey,
+    arn: sessionArn(role, session.sessionName),
+    principalArn: role.arn,
+    accountId: role.accountId,
+    admin: role.admin,
+    identityPolicy: role.identityPolicy,
   };
 }
 

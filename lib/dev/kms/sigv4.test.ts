@@ -1,19 +1,20 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import { describe, expect, it } from "vitest";
 import type { Principal } from "./principals";
-import { authenticate, NodeSha256, type SignedRequest } from "./sigv4";
+import { authenticate, NodeSha256, staticCallers, type SignedRequest } from "./sigv4";
 
 const principal: Principal = {
   accessKeyId: "AKIATESTPRINCIPAL000",
   secretAccessKey: "test-secret-access-key-0000",
   arn: "arn:aws:iam::111122223333:role/test",
+  principalArn: "arn:aws:iam::111122223333:role/test",
   accountId: "111122223333",
   admin: false,
 };
-const principals = new Map([[principal.accessKeyId, principal]]);
+const principals = staticCallers(new Map([[principal.accessKeyId, principal]]));
 const NOW = new Date("2030-01-02T03:04:05Z");
 
-type SignOptions = { secret?: string; accessKeyId?: string; date?: Date; region?: string; service?: string; body?: string; unsigned?: string[] };
+type SignOptions = { secret?: string; accessKeyId?: string; sessionToken?: string; date?: Date; region?: string; service?: string; body?: string; unsigned?: string[] };
 
 /** Signs a KMS request the way the AWS SDK does and returns it as the server receives it. */
 async function signedRequest(options: SignOptions = {}): Promise<SignedRequest> {
@@ -21,7 +22,7 @@ async function signedRequest(options: SignOptions = {}): Promise<SignedRequest> 
   const signer = new SignatureV4({
     service: options.service ?? "kms",
     region: options.region ?? "us-east-1",
-    credentials: { accessKeyId: options.accessKeyId ?? principal.accessKeyId, secretAccessKey: options.secret ?? principal.secretAccessKey },
+    credentials: { accessKeyId: options.accessKeyId ?? principal.accessKeyId, secretAccessKey: options.secret ?? principal.secretAccessKey, sessionToken: options.sessionToken },
     sha256: NodeSha256,
   });
   const signed = await signer.sign(
@@ -82,5 +83,14 @@ describe("SigV4 verification", () => {
     await expect(authenticate(future, principals, NOW)).rejects.toThrow(/not yet current/);
     await expect(authenticate(await signedRequest({ date: new Date(NOW.getTime() - 14 * 60_000) }), principals, NOW)).resolves.toBeDefined();
     await expect(authenticate(await signedRequest({ service: "s3" }), principals, NOW)).rejects.toThrow(/correct service/);
+  });
+
+  it("refuses a session token beside a long-term key, and a session token left out of the signature", async () => {
+    await expect(authenticate(await signedRequest({ sessionToken: "some-token" }), principals, NOW)).rejects.toThrow(refusal("UnrecognizedClientException"));
+    const anyToken = () => principal;
+    await expect(authenticate(await signedRequest({ sessionToken: "some-token" }), anyToken, NOW)).resolves.toBeDefined();
+    await expect(authenticate(await signedRequest({ sessionToken: "some-token", unsigned: ["x-amz-security-token"] }), anyToken, NOW)).rejects.toThrow(
+      /x-amz-security-token/,
+    );
   });
 });

@@ -12,7 +12,8 @@ import type { Principal } from "./principals";
 // canonical request: it rebuilds the request the client signed (method, path, query, the
 // headers listed in SignedHeaders, the body) and signs it again with @smithy/signature-v4 and
 // the stored secret, then compares signatures in constant time. What is checked, as AWS does:
-// the access key is known, the scope is <date>/<region>/kms/aws4_request, X-Amz-Date is
+// the access key is known (or is a session's, with its valid, unexpired token: sessions.ts),
+// the scope is <date>/<region>/<service>/aws4_request (kms, or sts for sts.ts), X-Amz-Date is
 // within 15 minutes of the server clock and on the scope's date, and a supplied
 // x-amz-content-sha256 is the body's real hash. Stricter than AWS: host, x-amz-date and
 // x-amz-target must be signed (the SDK always signs them), so a captured request cannot be
@@ -20,8 +21,14 @@ import type { Principal } from "./principals";
 
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const ALGORITHM = "AWS4-HMAC-SHA256";
-const SERVICE = "kms";
-const REQUIRED_SIGNED_HEADERS = ["host", "x-amz-date", "x-amz-target"];
+export type SigningService = "kms" | "sts";
+const REQUIRED_SIGNED_HEADERS: Record<SigningService, readonly string[]> = {
+  kms: ["host", "x-amz-date", "x-amz-target"],
+  sts: ["host", "x-amz-date"],
+};
+
+/** The caller an access key id (and session token, if any) stands for at `now`; throws when none. */
+export type ResolveCaller = (accessKeyId: string, sessionToken: string | undefined, now: number) => Principal;
 const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const REGION = /^[a-z]{2}(?:-[a-z0-9]+)+$/;
 
@@ -66,26 +73,35 @@ export class NodeSha256 {
   }
 }
 
+/** A ResolveCaller for long-term access keys only (no session tokens). */
+export function staticCallers(principals: ReadonlyMap<string, Principal>): ResolveCaller {
+  return (accessKeyId, sessionToken) => {
+    const principal = principals.get(accessKeyId);
+    // A session token names no long-term key: AWS refuses the pair.
+    if (!principal || sessionToken !== undefined) throw unrecognizedClient();
+    return principal;
+  };
+}
+
 /** Verifies the request's SigV4 signature; returns the caller and the signed region. */
 export async function authenticate(
   request: SignedRequest,
-  principals: ReadonlyMap<string, Principal>,
+  resolveCaller: ResolveCaller,
   now: Date,
+  service: SigningService = "kms",
 ): Promise<Authenticated> {
   const authorization = single(request.headers, "authorization");
   if (authorization === undefined) throw missingAuthentication();
   const parsed = parseAuthorization(authorization);
 
-  const [accessKeyId, scopeDate, region, service, terminator, ...extra] = parsed.credential.split("/");
-  if (!accessKeyId || !scopeDate || !region || !service || !terminator || extra.length > 0) {
+  const [accessKeyId, scopeDate, region, scopeService, terminator, ...extra] = parsed.credential.split("/");
+  if (!accessKeyId || !scopeDate || !region || !scopeService || !terminator || extra.length > 0) {
     throw incompleteSignature(`Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '${parsed.credential}'`);
   }
-  const principal = principals.get(accessKeyId);
-  if (!principal) throw unrecognizedClient();
-  // Temporary credentials are not modelled: a session token names no configured principal.
-  if (request.headers["x-amz-security-token"] !== undefined) throw unrecognizedClient();
+  const sessionToken = single(request.headers, "x-amz-security-token");
+  const principal = resolveCaller(accessKeyId, sessionToken, now.getTime());
   if (terminator !== "aws4_request") throw invalidSignature("Credential should be scoped with a valid terminator: 'aws4_request'.");
-  if (service !== SERVICE) throw invalidSignature(`Credential should be scoped to correct service: '${SERVICE}'.`);
+  if (scopeService !== service) throw invalidSignature(`Credential should be scoped to correct service: '${service}'.`);
   if (!REGION.test(region)) throw invalidSignature("Credential should be scoped to a valid region.");
 
   const amzDate = single(request.headers, "x-amz-date");
@@ -98,7 +114,8 @@ export async function authenticate(
   }
   checkClockSkew(amzDate, signingDate, now);
 
-  for (const name of REQUIRED_SIGNED_HEADERS) {
+  const required = [...REQUIRED_SIGNED_HEADERS[service], ...(sessionToken === undefined ? [] : ["x-amz-security-token"])];
+  for (const name of required) {
     if (!parsed.signedHeaders.includes(name)) throw invalidSignature(`The '${name}' header must be signed.`);
   }
   const bodyHash = createHash("sha256").update(request.body).digest("hex");
@@ -107,7 +124,7 @@ export async function authenticate(
     throw invalidSignature("The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
 
-  const expected = await expectedAuthorization(request, parsed.signedHeaders, principal, region, signingDate);
+  const expected = await expectedAuthorization(request, parsed.signedHeaders, principal, region, signingDate, service);
   const expectedSignature = Buffer.from(expected.signature, "ascii");
   const givenSignature = Buffer.from(parsed.signature, "ascii");
   const signaturesMatch =
@@ -177,6 +194,7 @@ async function expectedAuthorization(
   principal: Principal,
   region: string,
   signingDate: Date,
+  service: SigningService,
 ): Promise<{ signature: string; signedHeaders: string[] }> {
   const headers: Record<string, string> = {};
   for (const name of signedHeaders) {
@@ -201,7 +219,7 @@ async function expectedAuthorization(
     body: request.body,
   };
   const signer = new SignatureV4({
-    service: SERVICE,
+    service,
     region,
     credentials: { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey },
     sha256: NodeSha256,
@@ -211,7 +229,7 @@ async function expectedAuthorization(
   const signed = await signer.sign(toSign, {
     signingDate,
     signingRegion: region,
-    signingService: SERVICE,
+    signingService: service,
     // Keep every header the client listed, including ones the signer would otherwise skip.
     signableHeaders: new Set(signedHeaders),
   });

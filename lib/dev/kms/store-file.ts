@@ -46,13 +46,14 @@ export class StoreStartupError extends Error {
 }
 
 /** Keys derived from the master key, one per purpose. */
-export type DerivedKeys = { storeKey: Buffer; checkValue: Buffer; grantTokenKey: Buffer };
+export type DerivedKeys = { storeKey: Buffer; checkValue: Buffer; grantTokenKey: Buffer; sessionKey: Buffer };
 
 export function deriveKeys(masterKey: Buffer): DerivedKeys {
   return {
     storeKey: deriveKey(masterKey, NO_SALT, "custody-dev-kms/v1/store"),
     checkValue: deriveKey(masterKey, NO_SALT, "custody-dev-kms/v1/key-check", CHECK_BYTES),
     grantTokenKey: deriveKey(masterKey, NO_SALT, "custody-dev-kms/v1/grant-token"),
+    sessionKey: deriveKey(masterKey, NO_SALT, "custody-dev-kms/v1/sts-session"),
   };
 }
 

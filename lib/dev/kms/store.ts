@@ -86,6 +86,11 @@ export class KeyStore {
     return this.keys.grantTokenKey;
   }
 
+  /** Signs STS session tokens and derives their secret keys (sessions.ts). */
+  get sessionKey(): Buffer {
+    return this.keys.sessionKey;
+  }
+
   /** Applies `change` to a copy, persists the copy, then makes it the live state. */
   mutate<T>(change: (draft: StoreState) => T): T {
     const draft = structuredClone(this.current);

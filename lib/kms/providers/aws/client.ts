@@ -11,13 +11,14 @@ import {
 import { parseKeyArn, type Partition } from "./arn";
 import { type AwsKmsOperation, awsKmsError, toKmsError } from "./errors";
 import type { AwsKeyDescription, AwsKmsApi, EncryptionContext, Grant, GrantSpec, KeyState } from "./types";
+import type { AwsCredentials } from "./credentials";
 
 export type AwsKmsConfig = {
   partition: Partition;
   /** Only set to reach a KMS-compatible endpoint (VPC endpoint, FIPS endpoint, the development KMS). */
   endpoint?: string;
-  /** Static credentials; unset means the AWS SDK's default chain (env, profile, instance role …). */
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Static keys or a provider (an assumed role: aws-credentials.ts); unset means the SDK's default chain. */
+  credentials?: AwsCredentials;
   /** Attempts per call, including the first; the SDK's standard retry backs off with jitter on throttling. */
   maxAttempts: number;
   connectTimeoutMs: number;

@@ -3,11 +3,21 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from "@aws-sdk/client-kms";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_PRINCIPALS, DEV_KMS_REGION, DEV_KMS_VENDOR, devKmsClientConfig } from "@/lib/dev/kms/defaults";
+import {
+  DEV_KMS_ACCOUNT_ID,
+  DEV_KMS_CUSTOMER_ADMIN,
+  DEV_KMS_PRINCIPALS,
+  DEV_KMS_REGION,
+  DEV_KMS_ROLES,
+  DEV_KMS_VENDOR,
+  devKmsClientConfig,
+  devKmsVendorCredentialSettings,
+} from "@/lib/dev/kms/defaults";
 import { startDevKms } from "@/lib/dev/kms/server";
 import { setKmsClientForTests } from "@/lib/kms/clients";
 import type { ContractKey, KmsContractHarness } from "@/lib/kms/contract-harness";
 import { createAwsKmsApi, DEFAULT_AWS_KMS_CONFIG } from "./client";
+import { awsCredentials } from "./credentials";
 import { keyPolicyAdmitting } from "./instructions";
 import { createAwsKmsClient } from "./kms-client";
 
@@ -19,7 +29,7 @@ const TIMEOUT_FAULT_MS = 2_000;
 
 export async function startAwsContractHarness(): Promise<KmsContractHarness> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "custody-contract-aws-"));
-  const kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS });
+  const kms = await startDevKms({ port: 0, dataDir, accountId: DEV_KMS_ACCOUNT_ID, principals: DEV_KMS_PRINCIPALS, roles: DEV_KMS_ROLES });
   const customer = new KMSClient(devKmsClientConfig(kms.endpoint, DEV_KMS_CUSTOMER_ADMIN));
   const createKey = async (tenants: Array<{ tenantId: string; tenantSlug: string }>) => {
     const policy = keyPolicyAdmitting({ accountId: DEV_KMS_ACCOUNT_ID, vendorPrincipalArn: DEV_KMS_VENDOR.arn, tenants });
@@ -37,7 +47,8 @@ export async function startAwsContractHarness(): Promise<KmsContractHarness> {
             ...DEFAULT_AWS_KMS_CONFIG,
             partition: "aws",
             endpoint: kms.endpoint,
-            credentials: { accessKeyId: DEV_KMS_VENDOR.accessKeyId, secretAccessKey: DEV_KMS_VENDOR.secretAccessKey },
+            // On Custody's role, assumed from the vendor's base keys through the server's STS, as production runs.
+            credentials: awsCredentials(devKmsVendorCredentialSettings(kms.endpoint)),
             maxAttempts,
             requestTimeoutMs,
           }),

@@ -3,7 +3,6 @@ import type { Config } from "@/lib/config";
 import { isAppError } from "@/lib/errors";
 import type { KmsProviderDefinition, RevocationHandles } from "@/lib/kms/provider";
 import { type Partition, keyArnSchema } from "./arn";
-import { createAwsKmsApi, DEFAULT_AWS_KMS_CONFIG } from "./client";
 import { awsDetails, toKeyDetails } from "./details";
 import { TENANT_CONTEXT_KEY } from "./encryption-context";
 import { toKmsError, type AwsKmsOperation } from "./errors";
@@ -11,6 +10,7 @@ import { parseGrantIds } from "./grant-ids";
 import { AWS_ICON } from "./icon";
 import { grantInstructions, vendorIamCommand, vendorIamPolicy } from "./instructions";
 import { createAwsKmsClient } from "./kms-client";
+import { awsKmsSettingsOf, vendorPrincipalArnOf } from "./settings";
 
 // AWS KMS as a Custody KMS provider: the key ARN is the reference, the key policy or a grant is
 // the customer's access, GenerateDataKey / Decrypt with the tenant's encryption context wrap
@@ -59,7 +59,7 @@ export const awsKmsProvider: KmsProviderDefinition = {
     },
     tenantBinding: (tenantId) => ({ label: "Encryption context", value: `${TENANT_CONTEXT_KEY} = ${tenantId}` }),
   },
-  configured: (config) => config.KMS_VENDOR_PRINCIPAL_ARN !== undefined,
+  configured: (config) => vendorPrincipalArnOf(config) !== undefined,
   registration: {
     fields: [
       {
@@ -72,23 +72,11 @@ export const awsKmsProvider: KmsProviderDefinition = {
     ],
     schema: registrationSchema,
   },
-  createClient: (config) =>
-    createAwsKmsClient(
-      createAwsKmsApi({
-        ...DEFAULT_AWS_KMS_CONFIG,
-        partition: config.KMS_PARTITION,
-        endpoint: config.KMS_ENDPOINT,
-        maxAttempts: config.KMS_MAX_ATTEMPTS,
-        credentials:
-          config.KMS_ACCESS_KEY_ID && config.KMS_SECRET_ACCESS_KEY
-            ? { accessKeyId: config.KMS_ACCESS_KEY_ID, secretAccessKey: config.KMS_SECRET_ACCESS_KEY }
-            : undefined,
-      }),
-    ),
+  createClient: (config) => createAwsKmsClient(awsKmsSettingsOf(config).provider),
   toKmsError: (error, operation) => toKmsError(error, operation as AwsKmsOperation),
   instructions: ({ key, tenant, config }) => {
     const { policyStatements, createGrantCommands } = grantInstructions({
-      vendorPrincipalArn: config.KMS_VENDOR_PRINCIPAL_ARN ?? "",
+      vendorPrincipalArn: vendorPrincipalArnOf(config) ?? "",
       keyArn: key.ref,
       region: awsDetails(key).region,
       tenantId: tenant.id,
@@ -112,7 +100,7 @@ export const awsKmsProvider: KmsProviderDefinition = {
     ];
   },
   vendorSetup: (config) => {
-    const role = config.KMS_VENDOR_PRINCIPAL_ARN ?? "arn:aws:iam::<your account>:role/custody";
+    const role = vendorPrincipalArnOf(config) ?? "arn:aws:iam::<your account>:role/custody";
     return [
       {
         id: "vendor-role-arn",

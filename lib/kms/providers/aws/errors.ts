@@ -13,7 +13,7 @@ const AWS_MESSAGES: Record<KmsErrorKind, (operation: AwsKmsOperation) => string>
   access_denied_vendor: (op) =>
     `The vendor's own AWS role lacks an IAM policy for kms:${op}. This is on the vendor, not on your key: the vendor has been told, and there is nothing to change on your side.`,
   credentials: () =>
-    "The vendor's AWS credentials were not accepted by KMS. This is a configuration problem on the vendor's side, not the key's.",
+    "The vendor's AWS credentials were not accepted (by KMS, or by STS when Custody assumes its role). This is a configuration problem on the vendor's side, not the key's.",
   key_disabled: () => "The key is disabled in KMS. Enable it in the AWS console (or with aws kms enable-key), then verify again.",
   invalid_state: () =>
     "The key cannot be used in its current state (for example, it is scheduled for deletion). Cancel the deletion and enable the key, then verify again.",
@@ -40,6 +40,8 @@ const BY_AWS_NAME: Record<string, KmsErrorKind> = {
   UnrecognizedClientException: "credentials",
   InvalidSignatureException: "credentials",
   ExpiredTokenException: "credentials",
+  // Custody could not assume its own role (aws-credentials.ts): the vendor's trust policy or external id.
+  AssumeRoleError: "credentials",
   // Raised by the SDK itself when no credentials can be found (the default chain came up empty).
   CredentialsProviderError: "credentials",
   TokenProviderError: "credentials",

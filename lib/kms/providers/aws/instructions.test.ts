@@ -45,11 +45,13 @@ describe("grantInstructions", () => {
   });
 
   it("gives the vendor an IAM policy for exactly Custody's calls, the crypto ones only with Custody's context key", () => {
-    const policy = JSON.parse(vendorIamPolicy());
+    const policy = JSON.parse(vendorIamPolicy("arn:aws:iam::999988887777:role/custody"));
     const actions = policy.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat());
     expect(actions.sort()).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
     const crypto = policy.Statement.find((s: { Sid: string }) => s.Sid === "CustodyUseCustomerKeysPerTenant");
     expect(crypto.Condition.Null["kms:EncryptionContext:tenant_id"]).toBe("false");
+    // Only while the caller is in the vendor's account: a copy attached elsewhere allows nothing.
+    for (const statement of policy.Statement) expect(statement.Condition.StringEquals["kms:CallerAccount"]).toBe("999988887777");
     expect(crypto.Condition["ForAllValues:StringEquals"]["kms:EncryptionContextKeys"]).toEqual(["tenant_id"]);
   });
 });

@@ -78,41 +78,8 @@ export function grantInstructions(input: {
   };
 }
 
-/**
- * The IAM policy Custody's own role needs (the vendor attaches it in the vendor's account):
- * DescribeKey on any KMS key, and GenerateDataKey / Decrypt only with an encryption context
- * that carries Custody's tenant key and nothing else. Which keys is for each customer's key
- * policy to decide; this policy only stops the role from being more than Custody needs.
- */
-export function vendorIamPolicy(partition: string = "aws"): string {
-  const keys = `arn:${partition}:kms:*:*:key/*`;
-  return JSON.stringify(
-    {
-      Version: "2012-10-17",
-      Statement: [
-        { Sid: "CustodyDescribeCustomerKeys", Effect: "Allow", Action: "kms:DescribeKey", Resource: keys },
-        {
-          Sid: "CustodyUseCustomerKeysPerTenant",
-          Effect: "Allow",
-          Action: [...CRYPTO_ACTIONS],
-          Resource: keys,
-          Condition: {
-            Null: { [`kms:EncryptionContext:${TENANT_CONTEXT_KEY}`]: "false" },
-            "ForAllValues:StringEquals": { "kms:EncryptionContextKeys": [TENANT_CONTEXT_KEY] },
-          },
-        },
-      ],
-    },
-    null,
-    2,
-  );
-}
-
-/** The AWS CLI that attaches vendorIamPolicy to Custody's role (run in the vendor's account). */
-export function vendorIamCommand(roleArn: string): string {
-  const roleName = roleArn.split("/").at(-1) ?? "custody";
-  return `aws iam put-role-policy --role-name ${shellQuote(roleName)} --policy-name custody-kms --policy-document file://custody-kms-policy.json`;
-}
+// The vendor's side (its role's IAM policy) lives with the AWS provider.
+export { vendorIamCommand, vendorIamPolicy } from "@/lib/kms/providers/aws/vendor-policy";
 
 /**
  * A whole key policy as a customer would write it: their account administers the key, and
