@@ -11,6 +11,14 @@ import { loadTenantKeyState, type TenantKeyState } from "@/lib/keys/tenant-key-s
 
 type CacheEntry<T> = { value: T; generation: number; loadedAt: number };
 
+/**
+ * How a notification is applied. Production applies it at once; a test delays some to play an
+ * instance the NOTIFY has not reached yet.
+ */
+export type InvalidationGate = (invalidation: Invalidation, apply: () => void) => void;
+
+const AT_ONCE: InvalidationGate = (_invalidation, apply) => apply();
+
 const CREDENTIAL_CACHE_MS = 60_000;
 /** Entries per cache: callers choose the ids, so the caches are bounded (oldest out first). */
 const MAX_CACHED = 10_000;
@@ -28,8 +36,9 @@ export class KeyServiceCaches {
     connectionString: string,
     private readonly leases: TenantKeyLeases,
     private readonly stateMaxAgeMs: number,
+    gate: InvalidationGate = AT_ONCE,
   ) {
-    this.listener = new InvalidationListener(connectionString, (invalidation) => this.invalidate(invalidation));
+    this.listener = new InvalidationListener(connectionString, (invalidation) => gate(invalidation, () => this.invalidate(invalidation)));
   }
 
   start(): Promise<void> {
@@ -68,6 +77,12 @@ export class KeyServiceCaches {
   /** Forgets a tenant's state (a use found it revoked at commit). */
   forgetTenant(tenantId: string): void {
     this.states.delete(tenantId);
+  }
+
+  /** Forgets a credential (a use found it revoked at commit). */
+  forgetCredential(id: string): void {
+    this.bump(`credential:${id}`);
+    this.credentials.delete(id);
   }
 
   /** The credential with this id (null: none), cached for a minute. */

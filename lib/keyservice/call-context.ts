@@ -36,8 +36,10 @@ export type KeyServiceParts = {
 export type CallRequest = { tenantId: string; scope: ServiceScope; action: AuditAction; metadata: CallMetadata; details: AuditDetails };
 
 /** Refusals a caller caused; everything else that fails is a failure on Custody's or the KMS's side. */
-const DENIED: ReadonlySet<ErrorCode> = new Set(["bad_request", "forbidden", "access_revoked", "invalid_edek", "no_key_configured", "unknown_tenant"]);
+const DENIED: ReadonlySet<ErrorCode> = new Set(["bad_request", "unauthenticated", "forbidden", "access_revoked", "invalid_edek", "no_key_configured", "unknown_tenant"]);
 const REVOKED_MESSAGE = "The tenant has revoked the vendor's access to its key.";
+/** The answer to a use whose credential was revoked before it committed (the caller did hold its secret). */
+const CREDENTIAL_REVOKED_MESSAGE = "This service credential has been revoked.";
 const logger = log.child({ component: "key-service" });
 
 export class CallContext {
@@ -143,7 +145,9 @@ export class CallContext {
 
   /**
    * Commits a use of the tenant's key (the call's details and `extra`); if the tenant was
-   * revoked meanwhile it is recorded and answered as refused.
+   * revoked meanwhile it is recorded and answered as refused. If the credential was revoked
+   * meanwhile (its NOTIFY not yet here), the use is not written: the refusal is recorded as its
+   * own event and answered `unauthenticated`, as the revoked token is from then on.
    */
   async commitUse(key: TenantKeyRecord | null, extra?: AuditDetails, allFailed = false): Promise<void> {
     const { tenantId } = this.state;
@@ -157,8 +161,13 @@ export class CallContext {
       request: this.request(),
       details: this.withServerRequestId(key ? { ...details, tenantKeyId: key.id } : details),
       requiresAccess: true,
+      credentialId: this.call.credential.id,
     };
     const result = await auditOrUnavailable(() => this.parts.committer.append(event));
+    if (result.credentialRevoked) {
+      this.parts.caches.forgetCredential(this.call.credential.id);
+      return this.refuse(new AppError("unauthenticated", CREDENTIAL_REVOKED_MESSAGE), { reason: "credential_revoked" });
+    }
     if (result.revoked) {
       this.parts.leases.dropTenant(tenantId);
       this.parts.caches.forgetTenant(tenantId);

@@ -39,6 +39,7 @@ const ROUTES: Record<string, Route> = {
 };
 
 const OPENAPI_BODY = JSON.stringify(openApiDocument);
+const CHALLENGE = 'Bearer realm="custody"';
 const logger = log.child({ component: "key-service" });
 
 export function createKeyServiceHandler(
@@ -80,9 +81,7 @@ async function handle(service: KeyService, req: IncomingMessage, res: ServerResp
     const wait = limiter ? await limiter.failed(requestMeta(req), credentialIdOf(req)) : 0;
     if (wait) return refuseRateLimited(req, res, wait);
     req.resume();
-    return sendError(res, new AppError("unauthenticated", "Send a valid service credential: Authorization: Bearer csk_…"), {
-      "WWW-Authenticate": 'Bearer realm="custody"',
-    });
+    return sendError(res, new AppError("unauthenticated", "Send a valid service credential: Authorization: Bearer csk_…"));
   }
 
   let body: unknown;
@@ -197,5 +196,7 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
 
 function sendError(res: ServerResponse, error: AppError, headers: Record<string, string> = {}): void {
   const retry: Record<string, string> = ERROR_STATUS[error.code] === 503 ? { "Retry-After": "1" } : {};
-  send(res, error.status, JSON.stringify({ error: { code: error.code, message: error.message } }), { ...retry, ...headers });
+  // Also a credential found revoked when its use committed (call-context.ts).
+  const challenge: Record<string, string> = error.code === "unauthenticated" ? { "WWW-Authenticate": CHALLENGE } : {};
+  send(res, error.status, JSON.stringify({ error: { code: error.code, message: error.message } }), { ...retry, ...challenge, ...headers });
 }

@@ -21,7 +21,7 @@ import type {
   WrapRequest,
   WrapResponse,
 } from "@/lib/validation/keyservice";
-import { KeyServiceCaches } from "./caches";
+import { type InvalidationGate, KeyServiceCaches } from "./caches";
 import type { KeyServiceParts, ServiceCall } from "./call-context";
 import { leaseEvents } from "./lease-events";
 import { batchUnwrap } from "./operations/batch-unwrap";
@@ -45,6 +45,8 @@ export type KeyServiceOptions = {
   /** The client for a key's provider (lib/kms: kmsClientFor). */
   kms: (key: KeyRef) => KmsClient;
   leaseSeconds: number;
+  /** How LISTEN notifications are applied: at once unless a test holds some back. */
+  invalidationGate?: InvalidationGate;
 };
 
 const logger = log.child({ component: "key-service" });
@@ -62,7 +64,7 @@ export class KeyService {
     });
     const instance = `key service ${os.hostname()}:${process.pid}`;
     const leases = new TenantKeyLeases(options.kms, options.leaseSeconds * 1000, leaseEvents(committer, options.pool, instance));
-    const caches = new KeyServiceCaches(options.pool, options.connectionString, leases, options.leaseSeconds * 1000);
+    const caches = new KeyServiceCaches(options.pool, options.connectionString, leases, options.leaseSeconds * 1000, options.invalidationGate);
     this.parts = { committer, leases, caches, usage: new UsageRecorder(options.pool) };
   }
 

@@ -23,7 +23,7 @@ afterAll(async () => {
 
 /** The function's source, with runs of whitespace as one space. */
 async function appendFunction(): Promise<string> {
-  const { rows } = await client.query<{ def: string }>("SELECT pg_get_functiondef('custody_append_audit_batch(json)'::regprocedure) AS def");
+  const { rows } = await client.query<{ def: string }>("SELECT pg_get_functiondef('custody_append_audit_batch(json, uuid[])'::regprocedure) AS def");
   return rows[0]!.def.replace(/\s+/g, " ");
 }
 
@@ -43,6 +43,6 @@ describe("the audit event's fields against the database", () => {
   it("the batch append reads every field the caller supplies (the tail) under its column name", async () => {
     const record = /json_to_recordset\(batch\) AS b\( ?(ord integer, [^)]*)\)/.exec(await appendFunction())?.[1];
     const names = record?.split(",").map((c) => c.trim().split(" ")[0]);
-    expect(names).toEqual(["ord", ...TAIL_FIELDS.map(columnOf), "details_refused", "tail", "tail_refused", "requires_access"]);
+    expect(names).toEqual(["ord", ...TAIL_FIELDS.map(columnOf), "details_refused", "tail", "tail_refused", "requires_access", "credential_id"]);
   });
 });

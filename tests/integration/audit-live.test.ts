@@ -378,6 +378,8 @@ describe("live hub", () => {
     const views = [...early, ...late, ...filtered];
     await waitUntil(() => live.listening, "the LISTEN connection");
     await waitUntil(() => views.every((view) => view.subscription.examined === after), "every view caught up");
+    // Views that caught up on feeds of their own join one another once their reads are done.
+    await waitUntil(() => live.feeds === 2, "the views to share two feeds");
 
     const before = live.reads;
     await append(tenantA, "member.invited");

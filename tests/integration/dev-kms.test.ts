@@ -577,6 +577,20 @@ describe("fault injection", () => {
     once.destroy();
   });
 
+  it("resets the next connections: surfaced as a network error with maxAttempts 1, retried away by the SDK otherwise", async () => {
+    const key = await createKey();
+    const once = clientFor(kms, DEV_KMS_CUSTOMER_ADMIN, { maxAttempts: 1 });
+    kms.faults.resetNext(1, "Encrypt");
+    await once.send(new DescribeKeyCommand({ KeyId: key.KeyId }));
+    await expect(once.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: bytes("x") }))).rejects.toMatchObject({ code: "ECONNRESET" });
+    await once.send(new EncryptCommand({ KeyId: key.KeyId, Plaintext: bytes("x") }));
+    once.destroy();
+
+    kms.faults.resetNext(1);
+    const retried = await admin.send(new DescribeKeyCommand({ KeyId: key.KeyId }));
+    expect(retried.$metadata.attempts).toBe(2);
+  });
+
   it("delays the next requests", async () => {
     const key = await createKey();
     kms.faults.delayNext(300);

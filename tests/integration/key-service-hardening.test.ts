@@ -32,11 +32,11 @@ afterAll(async () => {
 
 /**
  * Opens a raw connection, writes `head`, then one byte of `drip` every 200 ms (a slowloris
- * client that never stops by itself), and resolves with everything the server sent once it
- * closes the connection.
+ * client that never stops by itself; no drip: it stalls), and resolves with everything the
+ * server sent once it closes the connection.
  */
-function slowClient(head: string, drip: string): Promise<string> {
-  const { hostname, port } = new URL(instance.url);
+function slowClient(head: string, drip = "", url = instance.url): Promise<string> {
+  const { hostname, port } = new URL(url);
   return new Promise((resolve, reject) => {
     const socket = net.connect(Number(port), hostname);
     let received = "";
@@ -44,9 +44,11 @@ function slowClient(head: string, drip: string): Promise<string> {
     let timer: NodeJS.Timeout | undefined;
     socket.on("connect", () => {
       socket.write(head);
-      timer = setInterval(() => {
-        if (!socket.destroyed) socket.write(drip[i++ % drip.length]!);
-      }, 200);
+      if (drip) {
+        timer = setInterval(() => {
+          if (!socket.destroyed) socket.write(drip[i++ % drip.length]!);
+        }, 200);
+      }
     });
     socket.on("data", (chunk) => (received += chunk.toString()));
     socket.on("error", (error: NodeJS.ErrnoException) => {
@@ -76,6 +78,35 @@ describe("client timeouts", () => {
     // The instance serves everyone else as before.
     const wrapped = await api(instance.url, token, "wrap", { tenantId: acme.tenantId, metadata: { dataLabel: "invoices" } });
     expect(wrapped.status).toBe(200);
+  }, 60_000);
+
+  it("answers a body that stops arriving 408 and closes the connection", async () => {
+    const head = [
+      "POST /api/v1/wrap HTTP/1.1",
+      `Host: ${new URL(instance.url).host}`,
+      `Authorization: Bearer ${token}`,
+      "Content-Type: application/json",
+      "Content-Length: 100",
+      "",
+      '{"tenantId":',
+    ].join("\r\n");
+    const events = () => getDb().auditEvent.count({ where: { chain: acme.tenantId } });
+    const before = await events();
+    const answer = await slowClient(head);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    // Nothing ran: no key handed out, nothing recorded.
+    expect(await events()).toBe(before);
+  }, 60_000);
+
+  it("closes an idle keep-alive connection after HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, and says so in Keep-Alive", async () => {
+    const idle = await fixture.instance({ HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: "1" });
+    // One complete request, then nothing: the server must end the connection by itself.
+    const answer = await slowClient(`GET /api/v1/health HTTP/1.1\r\nHost: ${new URL(idle.url).host}\r\nConnection: keep-alive\r\n\r\n`, "", idle.url);
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    expect(answer).toMatch(/\r\nKeep-Alive: timeout=1\r\n/i);
+    // Exactly one response: the connection was kept open for more, then closed while idle.
+    expect(answer.match(/HTTP\/1\.1 /g)).toHaveLength(1);
+    await idle.stop();
   }, 60_000);
 
   it("closes a connection whose request head never ends", async () => {

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { disconnectDb } from "@/lib/db";
-import { applyMigrations } from "@/lib/db/migrate";
-import { closePool } from "@/lib/db/pool";
-import { KeyServiceFixture } from "../helpers/key-service";
-import { PrivatePostgres } from "../helpers/private-postgres";
+import type { KeyServiceFixture } from "../helpers/key-service";
+import { startPrivateKeyServiceDatabase } from "../helpers/private-key-service-database";
+import type { PrivatePostgres } from "../helpers/private-postgres";
 
 // Ctrl-C in a terminal signals the whole process group: Custody and its PostgreSQL stop at the
 // same moment (the embedded database is a child of `npm start`), so connections drop while
@@ -14,20 +12,14 @@ import { PrivatePostgres } from "../helpers/private-postgres";
 
 let server: PrivatePostgres;
 let fixture: KeyServiceFixture;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  server = await PrivatePostgres.start();
-  const databaseUrl = await server.createDatabase("custody_shutdown");
-  await applyMigrations(databaseUrl, { log: () => {} });
-  process.env.DATABASE_URL = databaseUrl;
-  fixture = await KeyServiceFixture.start(databaseUrl);
+  ({ server, fixture, close } = await startPrivateKeyServiceDatabase("custody_shutdown"));
 }, 120_000);
 
 afterAll(async () => {
-  await fixture?.close();
-  await disconnectDb();
-  await closePool();
-  await server?.close();
+  await close?.();
 });
 
 describe("Ctrl-C", () => {

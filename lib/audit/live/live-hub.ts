@@ -167,6 +167,11 @@ export class AuditLiveHub {
     return this.count;
   }
 
+  /** Feeds open: groups of views read for together (for tests and diagnostics). */
+  get feeds(): number {
+    return [...this.chains.values()].reduce((sum, feeds) => sum + feeds.size, 0);
+  }
+
   /**
    * Follows `chain` through `filter` from just after `afterSeq`: the listener first gets what is
    * already there, then each new matching event in order. The chain is the caller's decision

@@ -21,14 +21,28 @@ import { byColumn, TAIL_FIELDS } from "./event-fields";
 // are revoked (a fresh snapshot, taken after the locks): an event that needs access and finds
 // the tenant revoked is written as refused and its request answered access_revoked. No success
 // can follow a revocation in a tenant's chain, whatever the notification timing.
+//
+// The same holds for the service credential behind a use (migration 20261203120500): the batch
+// reads its credentials under a KEY SHARE row lock before it takes any chain head, and a
+// credential's revocation locks that row first, so a use is written only if its credential was
+// still active when the batch committed. A use whose credential is revoked is not written at
+// all; its request records its own refusal.
 
 /** An event to append; tenantId exactly as the database prints it (lower case), null for the vendor's chain. */
 export type HotAuditEvent = AuditInput & {
   /** A successful use of the tenant's key: refused instead if the tenant is revoked at commit. */
   requiresAccess: boolean;
+  /**
+   * A use made with this service credential: written only if the credential is still active
+   * when the batch commits, otherwise not written and answered `credentialRevoked`.
+   */
+  credentialId?: string;
 };
 
-export type CommitResult = { id: bigint; seq: bigint; revoked: boolean };
+/** A written event (`revoked`: written as refused, the tenant being revoked), or a use not written because its credential is revoked. */
+export type CommitResult =
+  | { id: bigint; seq: bigint; revoked: boolean; credentialRevoked: false }
+  | { id: null; seq: null; revoked: false; credentialRevoked: true };
 
 type Pending = { event: HotAuditEvent; resolve(result: CommitResult): void; reject(error: unknown): void };
 
@@ -161,22 +175,25 @@ export class AuditGroupCommitter {
         tail: eventTail(fields),
         tail_refused: refused ? eventTail(refused) : null,
         requires_access: event.requiresAccess,
+        credential_id: event.credentialId ?? null,
       };
     });
+
+    const credentials = [...new Set(events.flatMap((event) => (event.credentialId ? [event.credentialId] : [])))];
 
     const client = await this.pool.connect();
     let broken = false;
     try {
       // The next batch may start as soon as this one is sent: it queues on the chain heads
       // inside PostgreSQL behind this one.
-      const query = client.query(`BEGIN; SELECT * FROM custody_append_audit_batch(${literal(rows)}); COMMIT;`);
+      const query = client.query(`BEGIN; SELECT * FROM custody_append_audit_batch(${literal(rows)}, ${uuidArray(credentials)}); COMMIT;`);
       sent?.();
-      const [, appended] = (await query) as unknown as [pg.QueryResult, pg.QueryResult<{ ord: number; event_id: string; event_seq: string; refused: boolean }>];
+      const [, appended] = (await query) as unknown as [pg.QueryResult, pg.QueryResult<AppendedRow>];
       this.stats.commits++;
       this.stats.events += events.length;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, events.length);
       const results: CommitResult[] = new Array(events.length);
-      for (const row of appended.rows) results[row.ord] = { id: BigInt(row.event_id), seq: BigInt(row.event_seq), revoked: row.refused };
+      for (const row of appended.rows) results[row.ord] = resultOf(row);
       if (results.some((r) => r === undefined)) throw new Error("the batch append did not return every event");
       return results;
     } catch (error) {
@@ -189,6 +206,13 @@ export class AuditGroupCommitter {
   }
 }
 
+type AppendedRow = { ord: number; event_id: string | null; event_seq: string | null; refused: boolean; credential_revoked: boolean };
+
+function resultOf(row: AppendedRow): CommitResult {
+  if (row.credential_revoked) return { id: null, seq: null, revoked: false, credentialRevoked: true };
+  return { id: BigInt(row.event_id!), seq: BigInt(row.event_seq!), revoked: row.refused, credentialRevoked: false };
+}
+
 /**
  * A JSON document as a SQL string literal. The pool's connections run with
  * standard_conforming_strings on (lib/db/pool.ts), so doubling single quotes is the whole
@@ -196,4 +220,9 @@ export class AuditGroupCommitter {
  */
 function literal(value: unknown): string {
   return `'${JSON.stringify(value).replace(/'/g, "''")}'::json`;
+}
+
+/** Ids as a SQL uuid[] literal (PostgreSQL refuses anything that is not a UUID; quotes are doubled all the same). */
+function uuidArray(ids: string[]): string {
+  return `'{${ids.join(",").replace(/'/g, "''")}}'::uuid[]`;
 }

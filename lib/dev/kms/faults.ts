@@ -1,6 +1,6 @@
 import { internalError, throttled } from "./errors";
 
-// Fault injection for tests of KMS clients: throttle or slow down the next requests. It is
+// Fault injection for tests of KMS clients: throttle, slow down or cut the next requests. It is
 // driven from the handle startDevKms returns, in the same process, never over HTTP, so no
 // caller of the server can switch it on. Faults apply to authenticated requests, after the
 // operation is known and before it runs (as KMS's request-rate quotas do).
@@ -13,6 +13,11 @@ export type DevKmsFaults = {
   /** The next `n` requests (default 1) wait `ms` milliseconds before they are handled. */
   delayNext(ms: number, n?: number): void;
   /**
+   * The next `n` requests (of `operation` only, when given) get no answer: their connection is
+   * reset (TCP RST), as a load balancer or a network failure in front of KMS does.
+   */
+  resetNext(n: number, operation?: string): void;
+  /**
    * From now on, requests beyond `requestsPerSecond` in any one-second window fail with
    * ThrottlingException (a quota, as KMS enforces); undefined lifts the limit.
    */
@@ -21,12 +26,25 @@ export type DevKmsFaults = {
   reset(): void;
 };
 
-type ThrottleRule = { remaining: number; operation?: string };
+/** The next `remaining` requests (of `operation` only, when given). */
+type CountRule = { remaining: number; operation?: string };
 type DelayRule = { remaining: number; ms: number };
 
+/** A request whose connection a fault has reset: the server sends nothing more. */
+export class ConnectionResetFault extends Error {
+  constructor() {
+    super("the dev KMS reset this connection (injected fault)");
+    this.name = "ConnectionResetFault";
+  }
+}
+
+/** What a fault needs of the request's connection. */
+export type FaultConnection = { resetAndDestroy(): unknown };
+
 export class FaultInjector implements DevKmsFaults {
-  private throttles: ThrottleRule[] = [];
-  private failures: ThrottleRule[] = [];
+  private throttles: CountRule[] = [];
+  private failures: CountRule[] = [];
+  private resets: CountRule[] = [];
   private delays: DelayRule[] = [];
   private rateLimit: number | undefined;
   /** Times (ms) of the requests admitted in the last second, oldest first, while a rate limit is set. */
@@ -41,6 +59,11 @@ export class FaultInjector implements DevKmsFaults {
   failNext(n: number, operation?: string): void {
     if (!Number.isInteger(n) || n < 0) throw new Error("failNext: n must be a whole number >= 0");
     if (n > 0) this.failures.push({ remaining: n, operation });
+  }
+
+  resetNext(n: number, operation?: string): void {
+    if (!Number.isInteger(n) || n < 0) throw new Error("resetNext: n must be a whole number >= 0");
+    if (n > 0) this.resets.push({ remaining: n, operation });
   }
 
   delayNext(ms: number, n = 1): void {
@@ -60,16 +83,24 @@ export class FaultInjector implements DevKmsFaults {
   reset(): void {
     this.throttles = [];
     this.failures = [];
+    this.resets = [];
     this.delays = [];
     this.limitRate(undefined);
   }
 
-  /** Applies the pending faults to one request; throws ThrottlingException when it is throttled. */
-  async apply(operation: string): Promise<void> {
+  /**
+   * Applies the pending faults to one request: throws ThrottlingException when it is
+   * throttled, and ConnectionResetFault once it has reset the request's connection.
+   */
+  async apply(operation: string, connection: FaultConnection): Promise<void> {
     const delay = this.delays[0];
     if (delay) {
       if (--delay.remaining === 0) this.delays.shift();
       await this.sleep(delay.ms);
+    }
+    if (take(this.resets, operation)) {
+      connection.resetAndDestroy();
+      throw new ConnectionResetFault();
     }
     if (take(this.throttles, operation)) throw throttled();
     if (take(this.failures, operation)) throw internalError();
@@ -102,8 +133,8 @@ export class FaultInjector implements DevKmsFaults {
   }
 }
 
-/** Uses up one request of the first rule matching `operation`; whether one matched. */
-function take(rules: ThrottleRule[], operation: string): boolean {
+/** Uses up one request of the first rule that applies to `operation`; whether there was one. */
+function take(rules: CountRule[], operation: string): boolean {
   const rule = rules.find((r) => r.operation === undefined || r.operation === operation);
   if (!rule) return false;
   if (--rule.remaining === 0) rules.splice(rules.indexOf(rule), 1);

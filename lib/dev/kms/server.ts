@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import path from "node:path";
 import { errorFields, log } from "@/lib/log";
 import { internalError, KmsError, unknownOperation } from "./errors";
-import { FaultInjector, type DevKmsFaults } from "./faults";
+import { ConnectionResetFault, FaultInjector, type DevKmsFaults } from "./faults";
 import { Fields } from "./fields";
 import { OPERATIONS } from "./operations";
 import { parseIdentityPolicy } from "./policy";
@@ -130,7 +130,7 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
       calls[operation] = (calls[operation] ?? 0) + 1;
       const run = OPERATIONS.get(operation);
       if (!run) throw unknownOperation(`The development KMS does not implement ${operation}.`);
-      await faults.apply(operation);
+      await faults.apply(operation, req.socket);
       if (closing) {
         // A delayed request outlived close(): it must not touch a store that is closed.
         res.destroy();
@@ -149,6 +149,8 @@ export async function startDevKms(options: DevKmsOptions): Promise<DevKms> {
       sendResult(res, requestId, output);
       logger.debug({ requestId, operation, principal: principal.arn }, "dev KMS request");
     } catch (error) {
+      // An injected reset: the connection is gone, there is no one to answer.
+      if (error instanceof ConnectionResetFault) return;
       const kmsError =
         error instanceof KmsError
           ? error
