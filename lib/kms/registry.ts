@@ -3,12 +3,14 @@ import type { KmsProviderDefinition } from "./provider";
 import { isKmsProviderName, type KmsProviderName } from "./provider-names";
 import { awsKmsProvider } from "./providers/aws";
 import { gcpKmsProvider } from "./providers/gcp";
+import { vaultKmsProvider } from "./providers/vault";
 
 // Every KMS provider Custody supports, by name. The compiler refuses a name in
 // KMS_PROVIDER_NAMES without its definition here.
 export const KMS_PROVIDERS = {
   aws: awsKmsProvider,
   gcp: gcpKmsProvider,
+  vault: vaultKmsProvider,
 } satisfies Record<KmsProviderName, KmsProviderDefinition>;
 
 /** The definition of a provider by name; an unknown name is bad input with a clear message. */

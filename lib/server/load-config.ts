@@ -1,6 +1,7 @@
 import { type Config, type LoadOptions, loadConfig, type Purpose, type ValueChecks } from "@/lib/config";
 import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/integrity/signing-key";
 import { parsePublicKeysPem, readPublicKeysFile } from "@/lib/audit/integrity/trusted-keys";
+import { checkVaultServers, checkVaultServersFile } from "@/lib/kms/providers/vault/settings";
 import { parsePreviousSinkSecretKeys, parseSinkSecretKey, readSinkSecretKeyFile } from "@/lib/sinks/secrets";
 import { readGcpKeyFile } from "@/lib/kms/providers/gcp/settings";
 
@@ -17,6 +18,8 @@ export const KEY_MATERIAL_CHECKS: ValueChecks = {
   SINK_SECRET_KEY_FILE: readSinkSecretKeyFile,
   SINK_SECRET_PREVIOUS_KEYS: parsePreviousSinkSecretKeys,
   GCP_KMS_CREDENTIALS_FILE: readGcpKeyFile,
+  VAULT_SERVERS: checkVaultServers,
+  VAULT_SERVERS_FILE: checkVaultServersFile,
 };
 
 /** The configuration an entry point starts with; throws ConfigError naming every bad variable. */

@@ -11,6 +11,7 @@ import type { KmsProviderName } from "@/lib/kms";
 import type { ContractFault, ContractKey, ContractTenant, KmsContractHarness } from "@/lib/kms/contract-harness";
 import { startAwsContractHarness } from "@/lib/kms/providers/aws/contract-harness";
 import { startGcpContractHarness } from "@/lib/kms/providers/gcp/contract-harness";
+import { startVaultContractHarness } from "@/lib/kms/providers/vault/contract-harness";
 import { createTenant } from "@/lib/tenants";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
@@ -22,6 +23,7 @@ import { refusal } from "../helpers/refusal";
 const HARNESSES = {
   aws: startAwsContractHarness,
   gcp: startGcpContractHarness,
+  vault: startVaultContractHarness,
 } satisfies Record<KmsProviderName, () => Promise<KmsContractHarness>>;
 
 const request: RequestMeta = { sourceIp: "198.51.100.7", userAgent: "custody-contract", requestId: "req-contract" };

@@ -1,6 +1,7 @@
 import { AWS_KMS_VARIABLES, awsKmsChecks } from "./aws";
 import { GCP_KMS_VARIABLES } from "./gcp";
 import type { ProviderChecks } from "./types";
+import { VAULT_VARIABLES, vaultChecks } from "./vault";
 
 // Each KMS provider declares its variables in its own file here (a zod shape and its rules
 // across variables); this list merges them into Custody's one schema. A new provider: one file,
@@ -9,6 +10,7 @@ import type { ProviderChecks } from "./types";
 export const KMS_PROVIDER_VARIABLES = {
   ...AWS_KMS_VARIABLES,
   ...GCP_KMS_VARIABLES,
+  ...VAULT_VARIABLES,
 };
 
-export const KMS_PROVIDER_CHECKS: readonly ProviderChecks[] = [awsKmsChecks];
+export const KMS_PROVIDER_CHECKS: readonly ProviderChecks[] = [awsKmsChecks, vaultChecks];

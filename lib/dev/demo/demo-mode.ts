@@ -54,12 +54,28 @@ export const demoMode: DemoMode = {
       KMS_ROLE_SESSION_NAME: DEV_KMS_VENDOR.sessionName,
       KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
     };
+    // HashiCorp Vault / OpenBao: the development Vault over HTTPS with its own CA, Initech's key and AppRole.
+    const { startDemoVault } = await import("./demo-vault");
+    const demoVault = await startDemoVault(path.join(dataDir, "dev-vault"), config.DEV_VAULT_PORT).catch(async (error: unknown) => {
+      await aws.close();
+      throw error;
+    });
     // Google Cloud: the development Cloud KMS, reached by @google-cloud/kms with Custody's key file.
-    const gcp = await (await import("./gcp-demo")).startGcpDemoKms(dataDir);
-    return { settings: { ...settings, ...gcp.settings }, close: async () => void (await Promise.all([aws.close(), gcp.close()])) };
+    const gcp = await (await import("./gcp-demo")).startGcpDemoKms(dataDir).catch(async (error: unknown) => {
+      await Promise.all([aws.close(), demoVault.vault.close()]);
+      throw error;
+    });
+    return {
+      settings: { ...settings, VAULT_SERVERS: demoVault.servers, ...gcp.settings },
+      close: () => Promise.all([aws.close(), demoVault.vault.close(), gcp.close()]).then(() => undefined),
+    };
   },
   async seed() {
-    return (await import("./seed")).seedDemo();
+    const seeded = await (await import("./seed")).seedDemo();
+    const { seedVaultTenant } = await import("./demo-vault");
+    const { DEMO_EMAILS } = await import("./seed");
+    await seedVaultTenant(DEMO_EMAILS.vendorAdmin);
+    return seeded;
   },
   async tenantKeys(config) {
     const lines: string[] = [];
@@ -75,6 +91,7 @@ export const demoMode: DemoMode = {
       lines.push("Hooli's own key in the development Cloud KMS (its IAM policy already binds Custody's service account):", `  ${gcpKey}`);
       lines.push("Sign in as admin@hooli.example, open Keys, choose Google Cloud KMS, register it and verify.");
     }
+    lines.push(...(await (await import("./demo-vault")).vaultTenantKeyLines(config.VAULT_SERVERS)));
     return lines;
   },
   async serviceToken(dataDir) {

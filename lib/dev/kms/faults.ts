@@ -43,8 +43,8 @@ export type FaultConnection = { resetAndDestroy(): unknown };
 
 export class FaultInjector implements DevKmsFaults {
   private throttles: CountRule[] = [];
-  private failures: CountRule[] = [];
   private resets: CountRule[] = [];
+  private failures: CountRule[] = [];
   private delays: DelayRule[] = [];
   private rateLimit: number | undefined;
   /** Times (ms) of the requests admitted in the last second, oldest first, while a rate limit is set. */
@@ -56,14 +56,14 @@ export class FaultInjector implements DevKmsFaults {
     if (n > 0) this.throttles.push({ remaining: n, operation });
   }
 
-  failNext(n: number, operation?: string): void {
-    if (!Number.isInteger(n) || n < 0) throw new Error("failNext: n must be a whole number >= 0");
-    if (n > 0) this.failures.push({ remaining: n, operation });
-  }
-
   resetNext(n: number, operation?: string): void {
     if (!Number.isInteger(n) || n < 0) throw new Error("resetNext: n must be a whole number >= 0");
     if (n > 0) this.resets.push({ remaining: n, operation });
+  }
+
+  failNext(n: number, operation?: string): void {
+    if (!Number.isInteger(n) || n < 0) throw new Error("failNext: n must be a whole number >= 0");
+    if (n > 0) this.failures.push({ remaining: n, operation });
   }
 
   delayNext(ms: number, n = 1): void {
@@ -82,8 +82,8 @@ export class FaultInjector implements DevKmsFaults {
 
   reset(): void {
     this.throttles = [];
-    this.failures = [];
     this.resets = [];
+    this.failures = [];
     this.delays = [];
     this.limitRate(undefined);
   }

@@ -1,0 +1,1 @@
+export { vaultKmsProvider } from "./definition";
