@@ -42,6 +42,6 @@ export default defineConfig({
     gracefulShutdown: { signal: "SIGTERM", timeout: 30_000 },
     stdout: "pipe",
     stderr: "pipe",
-    env: { PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), DEV_KMS_PORT: String(IDP_PORT + 1), CUSTODY_DATA_DIR: ".custody/e2e" },
+    env: { PORT: String(PORT), DEV_IDP_PORT: String(IDP_PORT), DEV_KMS_PORT: String(IDP_PORT + 1), DEV_AZURE_KV_PORT: String(PORT + 2000), CUSTODY_DATA_DIR: ".custody/e2e" },
   },
 });

@@ -39,6 +39,8 @@ const baseSchema = z.object({
     /** How long the console's Verify keeps retrying a refusal that may be AWS still applying a new grant or policy. */
     KMS_VERIFY_WAIT_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(0, "must be at least 0").max(900, "must be at most 900").default(300),
     DEV_KMS_PORT: port.default(4566),
+    /** The demo's development Azure Key Vault (HTTPS): token endpoint, vaults and Managed HSMs on one port. */
+    DEV_AZURE_KV_PORT: port.default(4443),
     /** How long a key-service instance keeps a tenant key unwrapped before asking the KMS again. */
     KEY_LEASE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(300),
     /** Port of the stand-alone key service (`npm run keyservice`); `npm start` serves /api/v1 on PORT. */

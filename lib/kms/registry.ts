@@ -4,6 +4,7 @@ import { isKmsProviderName, type KmsProviderName } from "./provider-names";
 import { awsKmsProvider } from "./providers/aws";
 import { gcpKmsProvider } from "./providers/gcp";
 import { vaultKmsProvider } from "./providers/vault";
+import { azureKmsProvider } from "./providers/azure";
 
 // Every KMS provider Custody supports, by name. The compiler refuses a name in
 // KMS_PROVIDER_NAMES without its definition here.
@@ -11,6 +12,7 @@ export const KMS_PROVIDERS = {
   aws: awsKmsProvider,
   gcp: gcpKmsProvider,
   vault: vaultKmsProvider,
+  azure: azureKmsProvider,
 } satisfies Record<KmsProviderName, KmsProviderDefinition>;
 
 /** The definition of a provider by name; an unknown name is bad input with a clear message. */

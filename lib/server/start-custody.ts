@@ -74,6 +74,7 @@ async function launch(env: Config, cleanups: Array<() => Promise<unknown>>, demo
     ports.push(
       { variable: "DEV_IDP_PORT", port: env.DEV_IDP_PORT, host, what: "the development identity provider" },
       { variable: "DEV_KMS_PORT", port: env.DEV_KMS_PORT, host: "127.0.0.1", what: "the development KMS" },
+      { variable: "DEV_AZURE_KV_PORT", port: env.DEV_AZURE_KV_PORT, host: "127.0.0.1", what: "the development Azure Key Vault" },
     );
   }
   await checkPorts(ports);

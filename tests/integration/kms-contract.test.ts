@@ -12,6 +12,7 @@ import type { ContractFault, ContractKey, ContractTenant, KmsContractHarness } f
 import { startAwsContractHarness } from "@/lib/kms/providers/aws/contract-harness";
 import { startGcpContractHarness } from "@/lib/kms/providers/gcp/contract-harness";
 import { startVaultContractHarness } from "@/lib/kms/providers/vault/contract-harness";
+import { startAzureContractHarness } from "@/lib/kms/providers/azure/contract-harness";
 import { createTenant } from "@/lib/tenants";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { refusal } from "../helpers/refusal";
@@ -24,6 +25,7 @@ const HARNESSES = {
   aws: startAwsContractHarness,
   gcp: startGcpContractHarness,
   vault: startVaultContractHarness,
+  azure: startAzureContractHarness,
 } satisfies Record<KmsProviderName, () => Promise<KmsContractHarness>>;
 
 const request: RequestMeta = { sourceIp: "198.51.100.7", userAgent: "custody-contract", requestId: "req-contract" };

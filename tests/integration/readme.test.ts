@@ -92,6 +92,7 @@ describe("README.md code blocks", () => {
       expect.stringMatching(/^\[\n  \{ "Sid": "CustodyDescribeKey/),
       expect.stringMatching(/^aws kms get-key-policy /),
       expect.stringMatching(/^aws kms create-grant /),
+      expect.stringMatching(/^az ad sp create /),
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { AWS_KMS_VARIABLES, awsKmsChecks } from "./aws";
+import { AZURE_KMS_VARIABLES, azureKmsChecks } from "./azure";
 import { GCP_KMS_VARIABLES } from "./gcp";
 import type { ProviderChecks } from "./types";
 import { VAULT_VARIABLES, vaultChecks } from "./vault";
@@ -11,6 +12,7 @@ export const KMS_PROVIDER_VARIABLES = {
   ...AWS_KMS_VARIABLES,
   ...GCP_KMS_VARIABLES,
   ...VAULT_VARIABLES,
+  ...AZURE_KMS_VARIABLES,
 };
 
-export const KMS_PROVIDER_CHECKS: readonly ProviderChecks[] = [awsKmsChecks, vaultChecks];
+export const KMS_PROVIDER_CHECKS: readonly ProviderChecks[] = [awsKmsChecks, vaultChecks, azureKmsChecks];

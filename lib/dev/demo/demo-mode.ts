@@ -11,6 +11,9 @@ async function isInvitedToCustody(email: string): Promise<boolean> {
   return (await getDb().user.count({ where: { email: email.toLowerCase() } })) > 0;
 }
 
+/** Fabrikam's key in the development Azure Key Vault, once it runs. */
+let azureKeyUrl: string | undefined;
+
 export const demoMode: DemoMode = {
   password: DEMO_PASSWORD,
   async startIdp({ port, issuer, publicUrl, host, usersFile }) {
@@ -54,27 +57,31 @@ export const demoMode: DemoMode = {
       KMS_ROLE_SESSION_NAME: DEV_KMS_VENDOR.sessionName,
       KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn,
     };
-    // HashiCorp Vault / OpenBao: the development Vault over HTTPS with its own CA, Initech's key and AppRole.
-    const { startDemoVault } = await import("./demo-vault");
-    const demoVault = await startDemoVault(path.join(dataDir, "dev-vault"), config.DEV_VAULT_PORT).catch(async (error: unknown) => {
-      await aws.close();
+    // The other KMSs' development servers; a failure closes those already started.
+    const closers: Array<() => Promise<unknown>> = [() => aws.close()];
+    const close = () => Promise.all(closers.map((closeOne) => closeOne())).then(() => undefined);
+    try {
+      // HashiCorp Vault / OpenBao: the development Vault over HTTPS with its own CA, Initech's key and AppRole.
+      const demoVault = await (await import("./demo-vault")).startDemoVault(path.join(dataDir, "dev-vault"), config.DEV_VAULT_PORT);
+      closers.push(() => demoVault.vault.close());
+      // Azure: the development Key Vault (HTTPS, its own CA), reached by @azure/identity and @azure/keyvault-keys.
+      const azure = await (await import("./demo-azure")).startDemoAzure(config, dataDir);
+      closers.push(() => azure.kv.close());
+      azureKeyUrl = azure.keyUrl;
+      // Google Cloud: the development Cloud KMS, reached by @google-cloud/kms with Custody's key file.
+      const gcp = await (await import("./gcp-demo")).startGcpDemoKms(dataDir);
+      closers.push(() => gcp.close());
+      return { settings: { ...settings, VAULT_SERVERS: demoVault.servers, ...azure.settings, ...gcp.settings }, close };
+    } catch (error) {
+      await close();
       throw error;
-    });
-    // Google Cloud: the development Cloud KMS, reached by @google-cloud/kms with Custody's key file.
-    const gcp = await (await import("./gcp-demo")).startGcpDemoKms(dataDir).catch(async (error: unknown) => {
-      await Promise.all([aws.close(), demoVault.vault.close()]);
-      throw error;
-    });
-    return {
-      settings: { ...settings, VAULT_SERVERS: demoVault.servers, ...gcp.settings },
-      close: () => Promise.all([aws.close(), demoVault.vault.close(), gcp.close()]).then(() => undefined),
-    };
+    }
   },
   async seed() {
-    const seeded = await (await import("./seed")).seedDemo();
-    const { seedVaultTenant } = await import("./demo-vault");
-    const { DEMO_EMAILS } = await import("./seed");
-    await seedVaultTenant(DEMO_EMAILS.vendorAdmin);
+    const { seedDemo, DEMO_EMAILS } = await import("./seed");
+    const seeded = await seedDemo();
+    await (await import("./demo-vault")).seedVaultTenant(DEMO_EMAILS.vendorAdmin);
+    await (await import("./demo-azure")).seedAzureTenant(DEMO_EMAILS.vendorAdmin, { sourceIp: null, userAgent: "custody demo seed", requestId: "demo-seed" });
     return seeded;
   },
   async tenantKeys(config) {
@@ -92,6 +99,10 @@ export const demoMode: DemoMode = {
       lines.push("Sign in as admin@hooli.example, open Keys, choose Google Cloud KMS, register it and verify.");
     }
     lines.push(...(await (await import("./demo-vault")).vaultTenantKeyLines(config.VAULT_SERVERS)));
+    if (azureKeyUrl && config.KMS_AZURE_CLIENT_ID) {
+      lines.push("Fabrikam's own key in the development Azure Key Vault (Custody's app already has its role on it):", `  ${azureKeyUrl}`);
+      lines.push("Sign in as admin@fabrikam.example, open Keys, choose Azure Key Vault, register it and verify.");
+    }
     return lines;
   },
   async serviceToken(dataDir) {

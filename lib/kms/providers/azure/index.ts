@@ -1,0 +1,1 @@
+export { azureKmsProvider } from "./definition";
