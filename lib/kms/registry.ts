@@ -2,6 +2,7 @@ import { AppError } from "@/lib/errors";
 import type { KmsProviderDefinition } from "./provider";
 import { isKmsProviderName, type KmsProviderName } from "./provider-names";
 import { awsKmsProvider } from "./providers/aws";
+import { gcpKmsProvider } from "./providers/gcp";
 import { vaultKmsProvider } from "./providers/vault";
 import { azureKmsProvider } from "./providers/azure";
 
@@ -9,6 +10,7 @@ import { azureKmsProvider } from "./providers/azure";
 // KMS_PROVIDER_NAMES without its definition here.
 export const KMS_PROVIDERS = {
   aws: awsKmsProvider,
+  gcp: gcpKmsProvider,
   vault: vaultKmsProvider,
   azure: azureKmsProvider,
 } satisfies Record<KmsProviderName, KmsProviderDefinition>;

@@ -3,6 +3,7 @@ import { parseSigningKeyPem, readSigningKeyFile } from "@/lib/audit/integrity/si
 import { parsePublicKeysPem, readPublicKeysFile } from "@/lib/audit/integrity/trusted-keys";
 import { checkVaultServers, checkVaultServersFile } from "@/lib/kms/providers/vault/settings";
 import { parsePreviousSinkSecretKeys, parseSinkSecretKey, readSinkSecretKeyFile } from "@/lib/sinks/secrets";
+import { readGcpKeyFile } from "@/lib/kms/providers/gcp/settings";
 
 // Start-up's view of the configuration: lib/config's typed values, plus what the audit trail
 // and the log sinks make of their key material, so a bad key stops start-up with a message
@@ -16,6 +17,7 @@ export const KEY_MATERIAL_CHECKS: ValueChecks = {
   SINK_SECRET_KEY: parseSinkSecretKey,
   SINK_SECRET_KEY_FILE: readSinkSecretKeyFile,
   SINK_SECRET_PREVIOUS_KEYS: parsePreviousSinkSecretKeys,
+  GCP_KMS_CREDENTIALS_FILE: readGcpKeyFile,
   VAULT_SERVERS: checkVaultServers,
   VAULT_SERVERS_FILE: checkVaultServersFile,
 };

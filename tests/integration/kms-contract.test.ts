@@ -10,6 +10,7 @@ import { type KeyService, startKeyService } from "@/lib/keyservice";
 import type { KmsProviderName } from "@/lib/kms";
 import type { ContractFault, ContractKey, ContractTenant, KmsContractHarness } from "@/lib/kms/contract-harness";
 import { startAwsContractHarness } from "@/lib/kms/providers/aws/contract-harness";
+import { startGcpContractHarness } from "@/lib/kms/providers/gcp/contract-harness";
 import { startVaultContractHarness } from "@/lib/kms/providers/vault/contract-harness";
 import { startAzureContractHarness } from "@/lib/kms/providers/azure/contract-harness";
 import { createTenant } from "@/lib/tenants";
@@ -22,6 +23,7 @@ import { refusal } from "../helpers/refusal";
 // contract-harness.ts); this map does not compile until every provider has one.
 const HARNESSES = {
   aws: startAwsContractHarness,
+  gcp: startGcpContractHarness,
   vault: startVaultContractHarness,
   azure: startAzureContractHarness,
 } satisfies Record<KmsProviderName, () => Promise<KmsContractHarness>>;

@@ -1,5 +1,6 @@
 import { AWS_KMS_VARIABLES, awsKmsChecks } from "./aws";
 import { AZURE_KMS_VARIABLES, azureKmsChecks } from "./azure";
+import { GCP_KMS_VARIABLES } from "./gcp";
 import type { ProviderChecks } from "./types";
 import { VAULT_VARIABLES, vaultChecks } from "./vault";
 
@@ -9,6 +10,7 @@ import { VAULT_VARIABLES, vaultChecks } from "./vault";
 
 export const KMS_PROVIDER_VARIABLES = {
   ...AWS_KMS_VARIABLES,
+  ...GCP_KMS_VARIABLES,
   ...VAULT_VARIABLES,
   ...AZURE_KMS_VARIABLES,
 };

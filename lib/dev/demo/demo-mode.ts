@@ -68,7 +68,10 @@ export const demoMode: DemoMode = {
       const azure = await (await import("./demo-azure")).startDemoAzure(config, dataDir);
       closers.push(() => azure.kv.close());
       azureKeyUrl = azure.keyUrl;
-      return { settings: { ...settings, VAULT_SERVERS: demoVault.servers, ...azure.settings }, close };
+      // Google Cloud: the development Cloud KMS, reached by @google-cloud/kms with Custody's key file.
+      const gcp = await (await import("./gcp-demo")).startGcpDemoKms(dataDir);
+      closers.push(() => gcp.close());
+      return { settings: { ...settings, VAULT_SERVERS: demoVault.servers, ...azure.settings, ...gcp.settings }, close };
     } catch (error) {
       await close();
       throw error;
@@ -89,6 +92,11 @@ export const demoMode: DemoMode = {
         lines.push("Acme's own key in the development AWS KMS (its policy already lets Custody in):", `  ${arn}`);
         lines.push("Sign in as admin@acme.example, open Keys, choose AWS KMS, register it and verify.");
       }
+    }
+    const gcpKey = await (await import("./gcp-demo")).gcpDemoTenantKey(config);
+    if (gcpKey) {
+      lines.push("Hooli's own key in the development Cloud KMS (its IAM policy already binds Custody's service account):", `  ${gcpKey}`);
+      lines.push("Sign in as admin@hooli.example, open Keys, choose Google Cloud KMS, register it and verify.");
     }
     lines.push(...(await (await import("./demo-vault")).vaultTenantKeyLines(config.VAULT_SERVERS)));
     if (azureKeyUrl && config.KMS_AZURE_CLIENT_ID) {

@@ -1,0 +1,1 @@
+export { gcpKmsProvider } from "./definition";
