@@ -87,3 +87,17 @@ test("a tenant whose first admin has not signed in shows the invitation's deadli
   await admin.getByRole("button", { name: `Re-send the invitation to ${adminEmail}` }).click();
   await expect(admin.getByRole("status")).toContainText("Invitation re-sent: usable until");
 });
+
+test("the vendor's KMS set-up page gives the vendor's side of every provider, and says which ones tenants are offered", async ({ pageAs }) => {
+  const vendor = await pageAs(DEMO.vendor);
+  await vendor.goto("/vendor");
+  await vendor.getByRole("link", { name: "KMS set-up" }).click();
+  await expect(vendor).toHaveURL(/\/vendor\/kms$/);
+  const providers = vendor.getByTestId("vendor-kms-provider");
+  await expect(providers).toHaveCount(4);
+  // The demo runs a development server for each, so all four are configured and offered.
+  for (const name of ["aws", "azure", "gcp", "vault"]) {
+    await expect(providers.and(vendor.locator(`[data-provider="${name}"]`)).getByTestId("vendor-kms-configured")).toHaveText("configured: offered to tenants");
+  }
+  await expect(providers.and(vendor.locator('[data-provider="gcp"]'))).toContainText("Google Cloud KMS");
+});

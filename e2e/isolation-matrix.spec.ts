@@ -43,6 +43,7 @@ const CASES: Record<string, Case> = {
   "/vendor": { who: "vendor-admin" },
   "/vendor/audit": { who: "vendor-admin" },
   "/vendor/aws": { who: "vendor-admin" },
+  "/vendor/kms": { who: "vendor-admin" },
   "/vendor/credentials": { who: "vendor-admin" },
   "/vendor/tenants/[tenantId]": { who: "vendor-admin" },
   "/vendor/usage": { who: "vendor-admin" },

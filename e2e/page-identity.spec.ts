@@ -26,6 +26,7 @@ test("vendor pages are headed and titled by what they are, not just 'Vendor'", a
   for (const [path, heading, title] of [
     ["/vendor", "Tenants", "Tenants · Custody"],
     ["/vendor/credentials", "Service credentials", "Service credentials · Custody"],
+    ["/vendor/kms", "KMS set-up", "KMS set-up · Custody"],
     ["/vendor/audit", "Audit trail", "Vendor audit trail · Custody"],
     ["/vendor/usage", "Usage", "Vendor usage · Custody"],
   ] as const) {

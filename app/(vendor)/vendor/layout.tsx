@@ -8,6 +8,7 @@ export default async function VendorLayout({ children }: { children: React.React
   const nav = [
     { href: "/vendor", label: "Tenants" },
     { href: "/vendor/credentials", label: "Service credentials" },
+    { href: "/vendor/kms", label: "KMS set-up" },
     { href: "/vendor/aws", label: "AWS role" },
     { href: "/vendor/audit", label: "Audit trail" },
     { href: "/vendor/usage", label: "Usage" },

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
+import { InstructionBlocks } from "@/components/instruction-blocks";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { CopyButton } from "@/components/copy-button";
 import { LocalTime } from "@/components/local-time";
 import { PageHeader } from "@/components/page-header";
 import { Card, CardContent } from "@/components/ui/card";
@@ -97,24 +97,7 @@ export default async function KeyPage({ params }: { params: Promise<{ slug: stri
       <Card>
         <CardContent className="space-y-4 pt-6">
           <PageHeader title="1. Give Custody access on your side" />
-          {instructions.map((block) => (
-            <div key={block.id} className="space-y-2">
-              <PageHeader
-                as="h3"
-                title={block.title}
-                description={block.text}
-                actions={block.code ? <CopyButton value={block.code} label="Copy" /> : undefined}
-              />
-              {block.code ? (
-                <pre
-                  className={`overflow-x-auto rounded-md bg-muted p-4 text-xs ${block.language === "shell" ? "whitespace-pre-wrap break-all" : ""}`}
-                  data-testid={block.id}
-                >
-                  {block.code}
-                </pre>
-              ) : null}
-            </div>
-          ))}
+          <InstructionBlocks blocks={instructions} />
           {isAdmin && key.revocationHandles ? <KeyGrantsForm tenantId={tenant.id} kmsKeyId={key.id} grantIds={key.revocationHandles} /> : null}
           {provider.verify.propagationNote ? <p className="text-sm text-muted-foreground">{provider.verify.propagationNote}</p> : null}
         </CardContent>
