@@ -44,4 +44,15 @@ describe("the AWS provider definition", () => {
     expect(blocks[0]!.code).toContain("arn:aws:iam::999988887777:role/custody");
     expect(blocks[1]!.code).toContain(`--key-id ${ARN}`);
   });
+
+  it("gives the vendor its role's ARN, IAM policy and command, with a placeholder account until a role is configured", () => {
+    const blocks = Object.fromEntries(awsKmsProvider.vendorSetup(config).map((block) => [block.id, block.code ?? ""]));
+    expect(blocks["vendor-role-arn"]).toBe("arn:aws:iam::999988887777:role/custody");
+    expect(JSON.parse(blocks["vendor-iam-policy"]!).Statement[0].Condition.StringEquals["kms:CallerAccount"]).toBe("999988887777");
+    expect(blocks["vendor-iam-command"]).toContain("--role-name custody");
+
+    const unconfigured = Object.fromEntries(awsKmsProvider.vendorSetup(parseEnv({}, "library")).map((block) => [block.id, block.code ?? ""]));
+    expect(unconfigured["vendor-role-arn"]).toBe("arn:aws:iam::<your account id>:role/custody");
+    expect(unconfigured["vendor-iam-policy"]).toContain('"kms:CallerAccount": "<your account id>"');
+  });
 });

@@ -17,6 +17,8 @@ import { awsKmsSettingsOf, vendorPrincipalArnOf } from "./settings";
 // and unwrap the tenant key, and revocation retires the grants the customer recorded.
 
 const GRANT_LIST_MAX = 2000;
+/** Stands for the vendor's account in the set-up texts until a role is configured. */
+const PLACEHOLDER_ACCOUNT = "000000000000";
 
 const grantHandles: RevocationHandles = {
   field: "grantIds",
@@ -100,27 +102,30 @@ export const awsKmsProvider: KmsProviderDefinition = {
     ];
   },
   vendorSetup: (config) => {
-    const role = vendorPrincipalArnOf(config) ?? "arn:aws:iam::<your account>:role/custody";
+    // Before a role is configured, the same texts with a placeholder where the vendor's account goes.
+    const configured = vendorPrincipalArnOf(config);
+    const role = configured ?? `arn:${config.KMS_PARTITION}:iam::${PLACEHOLDER_ACCOUNT}:role/custody`;
+    const shown = (text: string) => (configured ? text : text.replaceAll(PLACEHOLDER_ACCOUNT, "<your account id>"));
     return [
       {
         id: "vendor-role-arn",
         title: "Custody's AWS role",
         text: "Customers' keys live in their own AWS accounts; their key policies (or grants) name this principal, the one Custody runs as (KMS_VENDOR_PRINCIPAL_ARN).",
-        code: role,
+        code: shown(role),
         language: "text",
       },
       {
         id: "vendor-iam-policy",
         title: "Its IAM policy",
         text: "For a call across accounts AWS requires both the customer's key policy (or grant) and this role's own IAM policy to allow it. Attach this least-privilege policy to the role in your account: exactly the calls Custody makes, the cryptographic ones only with Custody's tenant encryption context. Save it as custody-kms-policy.json.",
-        code: vendorIamPolicy(config.KMS_PARTITION),
+        code: shown(vendorIamPolicy(role)),
         language: "json",
       },
       {
         id: "vendor-iam-command",
         title: "Attach it to the role",
         text: "In your AWS account. A tenant whose verification failed because this policy is missing shows \u201cverify failed: your IAM policy\u201d in the list above.",
-        code: vendorIamCommand(role),
+        code: shown(vendorIamCommand(role)),
         language: "shell",
       },
     ];
