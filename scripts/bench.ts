@@ -20,6 +20,7 @@ import autocannon from "autocannon";
 import { getConfig, installConfig } from "@/lib/config";
 import { disconnectDb } from "@/lib/db";
 import { closePool } from "@/lib/db/pool";
+import { DEV_KMS_VENDOR } from "@/lib/dev/kms/defaults";
 import { restoreAccess, revokeAccess } from "@/lib/keys";
 import { CpuMeter } from "../tests/helpers/cpu";
 import { createTestDatabase } from "../tests/helpers/db";
@@ -113,7 +114,8 @@ async function main(): Promise<void> {
   say(`${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${args.duration}s per run, ${args.connections} connections`);
 
   const database = await createTestDatabase();
-  installConfig({ ...getConfig(), DATABASE_URL: database.url });
+  // Custody's AWS principal is the development KMS's vendor role, as the fixture's key service runs it.
+  installConfig({ ...getConfig(), DATABASE_URL: database.url, KMS_VENDOR_PRINCIPAL_ARN: DEV_KMS_VENDOR.arn });
   const fixture = await KeyServiceFixture.start(database.url);
   const bare = await bareServer();
   try {
