@@ -72,7 +72,7 @@ export class PrivatePostgres {
     if (this.asPostgres) fs.chownSync(dir, fs.statSync(this.dir).uid, fs.statSync(this.dir).gid);
     const replica = new PrivatePostgres(dir, await freePort(), this.bin, this.asPostgres);
     const data = path.join(dir, "data");
-    await replica.pg("pg_basebackup", ["-h", "127.0.0.1", "-p", String(this.port), "-U", "postgres", "-D", data, "-R", "-X", "stream", "--no-sync"]);
+    await replica.pg("pg_basebackup", ["-h", "127.0.0.1", "-p", String(this.port), "-U", "postgres", "-D", data, "-R", "-X", "stream", "--no-sync", "--checkpoint=fast"]);
     // Later lines win: the copied postgresql.conf still names the primary's port and socket folder.
     fs.appendFileSync(
       path.join(data, "postgresql.conf"),
