@@ -1,5 +1,5 @@
-import { RateLimiterMemory, type RateLimiterRes } from "rate-limiter-flexible";
 import type { RequestMeta } from "@/lib/http/request-meta";
+import { WindowCounter } from "@/lib/http/window-counter";
 
 // Sign-in attempts, counted per client address (the server in front of Next sets it: the
 // socket's address, or the trusted proxy's X-Forwarded-For with TRUST_PROXY). Two counts, in
@@ -19,53 +19,42 @@ export type SignInLimits = { attemptsPerIp: number; failuresPerIp: number; windo
 export type SignInLimitCrossed = { scope: "attempts" | "failures"; limit: number; windowSeconds: number };
 
 export class SignInLimiter {
-  private readonly attempts: RateLimiterMemory;
-  private readonly failures: RateLimiterMemory;
+  private readonly attempts: WindowCounter;
+  private readonly failures: WindowCounter;
 
   constructor(
     readonly limits: SignInLimits,
     private readonly onCrossed: (crossed: SignInLimitCrossed, request: RequestMeta) => Promise<void>,
   ) {
-    this.attempts = new RateLimiterMemory({ keyPrefix: "sign-in-attempts", points: limits.attemptsPerIp, duration: limits.windowSeconds });
-    this.failures = new RateLimiterMemory({ keyPrefix: "sign-in-failures", points: limits.failuresPerIp, duration: limits.windowSeconds });
+    // A start is counted before it runs (the one over the limit is refused); a failure after (the
+    // one that reaches the limit is the last that ran).
+    this.attempts = new WindowCounter("sign-in-attempts", limits.attemptsPerIp + 1, limits.windowSeconds);
+    this.failures = new WindowCounter("sign-in-failures", limits.failuresPerIp, limits.windowSeconds);
   }
 
   /** Seconds until the address may try again, or 0 when it may now. */
   async blockedFor(request: RequestMeta): Promise<number> {
     const ip = addressOf(request);
-    const [attempts, failures] = await Promise.all([this.attempts.get(ip), this.failures.get(ip)]);
-    // A start is counted before it runs (the one over the limit is refused); a failure after (the
-    // one that reaches the limit is the last that ran).
-    return Math.max(waitIf(attempts, (n) => n > this.limits.attemptsPerIp), waitIf(failures, (n) => n >= this.limits.failuresPerIp));
+    return Math.max(...(await Promise.all([this.attempts.blockedFor(ip), this.failures.blockedFor(ip)])));
   }
 
   /** Counts a sign-in start; the seconds to wait when the address is now over its limit, else 0. */
   started(request: RequestMeta): Promise<number> {
-    return this.count(this.attempts, "attempts", this.limits.attemptsPerIp, this.limits.attemptsPerIp + 1, request);
+    return this.count(this.attempts, "attempts", this.limits.attemptsPerIp, request);
   }
 
   /** Counts a sign-in that ended without a session. */
   failed(request: RequestMeta): Promise<number> {
-    return this.count(this.failures, "failures", this.limits.failuresPerIp, this.limits.failuresPerIp, request);
+    return this.count(this.failures, "failures", this.limits.failuresPerIp, request);
   }
 
-  /** Counts one; from the `blockedAt`-th in a window on the address waits, and the `blockedAt`-th is recorded. */
-  private async count(limiter: RateLimiterMemory, scope: SignInLimitCrossed["scope"], limit: number, blockedAt: number, request: RequestMeta): Promise<number> {
-    const res = await limiter.penalty(addressOf(request), 1);
-    if (res.consumedPoints < blockedAt) return 0;
-    if (res.consumedPoints === blockedAt) await this.onCrossed({ scope, limit, windowSeconds: this.limits.windowSeconds }, request);
-    return retryAfterSeconds(res);
+  private async count(counter: WindowCounter, scope: SignInLimitCrossed["scope"], limit: number, request: RequestMeta): Promise<number> {
+    const { wait, crossed } = await counter.count(addressOf(request));
+    if (crossed) await this.onCrossed({ scope, limit, windowSeconds: this.limits.windowSeconds }, request);
+    return wait;
   }
 }
 
 function addressOf(request: RequestMeta): string {
   return request.sourceIp ?? "unknown";
-}
-
-function waitIf(res: RateLimiterRes | null, blocked: (consumed: number) => boolean): number {
-  return res && blocked(res.consumedPoints) ? retryAfterSeconds(res) : 0;
-}
-
-function retryAfterSeconds(res: RateLimiterRes): number {
-  return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 }

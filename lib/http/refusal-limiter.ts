@@ -1,9 +1,9 @@
 import "server-only";
-import { RateLimiterMemory } from "rate-limiter-flexible";
 import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
 import type { Caller } from "@/lib/authz";
 import { getConfig } from "@/lib/config";
 import { errorFields, log } from "@/lib/log";
+import { WindowCounter } from "./window-counter";
 
 // Refused console actions, counted per person. Each refusal the data layer decides is an audit
 // event (lib/authz), so without a bound a signed-in person could write events without end, into
@@ -16,25 +16,23 @@ import { errorFields, log } from "@/lib/log";
 export type RefusalLimits = { perUser: number; windowSeconds: number };
 
 export class RefusalLimiter {
-  private readonly limiter: RateLimiterMemory;
+  private readonly counter: WindowCounter;
 
   constructor(
     readonly limits: RefusalLimits,
     private readonly onCrossed: (caller: Caller, limits: RefusalLimits) => Promise<void> = recordCrossing,
   ) {
-    this.limiter = new RateLimiterMemory({ keyPrefix: "console-refusals", points: limits.perUser, duration: limits.windowSeconds });
+    this.counter = new WindowCounter("console-refusals", limits.perUser + 1, limits.windowSeconds);
   }
 
   /** Seconds until `userId` may act again, or 0 when they may now. */
-  async blockedFor(userId: string): Promise<number> {
-    const res = await this.limiter.get(userId);
-    return res && res.consumedPoints > this.limits.perUser ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+  blockedFor(userId: string): Promise<number> {
+    return this.counter.blockedFor(userId);
   }
 
   /** Counts one refusal of `caller`'s; the first one over the limit is recorded. */
   async refused(caller: Caller): Promise<void> {
-    const res = await this.limiter.penalty(caller.userId, 1);
-    if (res.consumedPoints === this.limits.perUser + 1) await this.onCrossed(caller, this.limits);
+    if ((await this.counter.count(caller.userId)).crossed) await this.onCrossed(caller, this.limits);
   }
 }
 

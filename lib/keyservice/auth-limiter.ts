@@ -1,5 +1,5 @@
-import { RateLimiterMemory, type RateLimiterRes } from "rate-limiter-flexible";
 import type { RequestMeta } from "@/lib/http/request-meta";
+import { WindowCounter } from "@/lib/http/window-counter";
 
 /** How many failed authentications the key service takes per window (lib/config: KEYSERVICE_AUTH_*). */
 export type AuthFailureLimits = { perIp: number; perCredential: number; windowSeconds: number };
@@ -22,21 +22,21 @@ export type LimitCrossed = { scope: "ip" | "credential"; key: string; limit: num
  * audit event per window, not one per request.
  */
 export class AuthFailureLimiter {
-  private readonly byIp: RateLimiterMemory;
-  private readonly byCredential: RateLimiterMemory;
+  private readonly byIp: WindowCounter;
+  private readonly byCredential: WindowCounter;
 
   constructor(
     readonly limits: AuthFailureLimits,
     private readonly onCrossed: (crossed: LimitCrossed, request: RequestMeta) => Promise<void>,
   ) {
-    this.byIp = new RateLimiterMemory({ keyPrefix: "ip", points: limits.perIp, duration: limits.windowSeconds });
-    this.byCredential = new RateLimiterMemory({ keyPrefix: "credential", points: limits.perCredential, duration: limits.windowSeconds });
+    // Blocked past the limit: the limit-th failure still answers 401.
+    this.byIp = new WindowCounter("ip", limits.perIp + 1, limits.windowSeconds);
+    this.byCredential = new WindowCounter("credential", limits.perCredential + 1, limits.windowSeconds);
   }
 
   /** Seconds until `ip` may try again, or 0 when it may now. */
-  async blockedFor(ip: string): Promise<number> {
-    const res = await this.byIp.get(ip);
-    return res && res.consumedPoints > this.limits.perIp ? retryAfterSeconds(res) : 0;
+  blockedFor(ip: string): Promise<number> {
+    return this.byIp.blockedFor(ip);
   }
 
   /** Counts a failed authentication; the seconds to wait when the address or the id is now over its limit, else 0. */
@@ -48,22 +48,11 @@ export class AuthFailureLimiter {
     return Math.max(...waits);
   }
 
-  private async count(
-    limiter: RateLimiterMemory,
-    scope: LimitCrossed["scope"],
-    key: string,
-    limit: number,
-    request: RequestMeta,
-  ): Promise<number> {
-    const res = await limiter.penalty(key, 1);
-    if (res.consumedPoints <= limit) return 0;
-    if (res.consumedPoints === limit + 1) await this.onCrossed({ scope, key, limit, windowSeconds: this.limits.windowSeconds }, request);
-    return retryAfterSeconds(res);
+  private async count(counter: WindowCounter, scope: LimitCrossed["scope"], key: string, limit: number, request: RequestMeta): Promise<number> {
+    const { wait, crossed } = await counter.count(key);
+    if (crossed) await this.onCrossed({ scope, key, limit, windowSeconds: this.limits.windowSeconds }, request);
+    return wait;
   }
-}
-
-function retryAfterSeconds(res: RateLimiterRes): number {
-  return Math.max(1, Math.ceil(res.msBeforeNext / 1000));
 }
 
 /** The limits from parsed configuration. */
