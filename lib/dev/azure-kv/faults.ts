@@ -1,3 +1,4 @@
+import { FaultQueue } from "../fault-queue";
 import { throttled, unavailable, type KeyVaultError } from "./errors";
 
 // Fault injection for tests: the next Key Vault requests are throttled (429 with Retry-After),
@@ -14,52 +15,12 @@ export type DevAzureKvFaults = {
   reset(): void;
 };
 
-type Rule = { remaining: number; error: () => KeyVaultError };
-
-export class AzureFaults implements DevAzureKvFaults {
-  private rules: Rule[] = [];
-  private delays: { remaining: number; ms: number }[] = [];
-  private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
-
+export class AzureFaults extends FaultQueue<KeyVaultError> implements DevAzureKvFaults {
   throttleNext(n: number, retryAfterSeconds = 1): void {
-    if (n > 0) this.rules.push({ remaining: n, error: () => throttled(retryAfterSeconds) });
+    this.enqueue(n, () => throttled(retryAfterSeconds));
   }
 
   failNext(n: number): void {
-    if (n > 0) this.rules.push({ remaining: n, error: unavailable });
-  }
-
-  delayNext(ms: number, n = 1): void {
-    if (n > 0 && ms > 0) this.delays.push({ remaining: n, ms });
-  }
-
-  reset(): void {
-    this.rules = [];
-    this.delays = [];
-  }
-
-  async apply(): Promise<void> {
-    const delay = this.delays[0];
-    if (delay) {
-      if (--delay.remaining === 0) this.delays.shift();
-      await new Promise<void>((resolve) => {
-        const pending = { timer: setTimeout(() => { this.timers.delete(pending); resolve(); }, delay.ms), resolve };
-        this.timers.add(pending);
-      });
-    }
-    const rule = this.rules[0];
-    if (rule) {
-      if (--rule.remaining === 0) this.rules.shift();
-      throw rule.error();
-    }
-  }
-
-  /** Ends pending delays at once, so closing the server is not held up. */
-  cancelDelays(): void {
-    for (const pending of this.timers) {
-      clearTimeout(pending.timer);
-      pending.resolve();
-    }
-    this.timers.clear();
+    this.enqueue(n, unavailable);
   }
 }

@@ -1,3 +1,4 @@
+import { FaultQueue } from "../fault-queue";
 import { VaultHttpError } from "./errors";
 
 // Fault injection for tests of Vault clients, driven from the handle startDevVault returns (in
@@ -13,8 +14,6 @@ export type DevVaultFaults = {
   reset(): void;
 };
 
-type FailRule = { remaining: number; status: number; pathPrefix?: string };
-
 const MESSAGES: Record<number, (path: string) => string> = {
   429: (path) => `request path "${path}": rate limit quota exceeded`,
   500: () => "internal error",
@@ -23,47 +22,9 @@ const MESSAGES: Record<number, (path: string) => string> = {
   504: () => "context deadline exceeded",
 };
 
-export class VaultFaultInjector implements DevVaultFaults {
-  private failures: FailRule[] = [];
-  private delays: { remaining: number; ms: number }[] = [];
-  private readonly timers = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
-
+export class VaultFaultInjector extends FaultQueue<VaultHttpError> implements DevVaultFaults {
   failNext(n: number, status: 429 | 500 | 502 | 503 | 504, pathPrefix?: string): void {
-    if (!Number.isInteger(n) || n < 0) throw new Error("failNext: n must be a whole number >= 0");
-    if (n > 0) this.failures.push({ remaining: n, status, pathPrefix });
-  }
-
-  delayNext(ms: number, n = 1): void {
-    if (!Number.isFinite(ms) || ms < 0 || !Number.isInteger(n) || n < 0) throw new Error("delayNext: ms and n must be >= 0");
-    if (n > 0 && ms > 0) this.delays.push({ remaining: n, ms });
-  }
-
-  reset(): void {
-    this.failures = [];
-    this.delays = [];
-  }
-
-  async apply(path: string): Promise<void> {
-    const delay = this.delays[0];
-    if (delay) {
-      if (--delay.remaining === 0) this.delays.shift();
-      await new Promise<void>((resolve) => {
-        const pending = { timer: setTimeout(() => (this.timers.delete(pending), resolve()), delay.ms), resolve };
-        this.timers.add(pending);
-      });
-    }
-    const rule = this.failures.find((r) => r.pathPrefix === undefined || path.startsWith(r.pathPrefix));
-    if (rule) {
-      if (--rule.remaining === 0) this.failures.splice(this.failures.indexOf(rule), 1);
-      throw new VaultHttpError(rule.status, [MESSAGES[rule.status]!(path)]);
-    }
-  }
-
-  cancelDelays(): void {
-    for (const pending of this.timers) {
-      clearTimeout(pending.timer);
-      pending.resolve();
-    }
-    this.timers.clear();
+    const applies = pathPrefix === undefined ? undefined : (path: string) => path.startsWith(pathPrefix);
+    this.enqueue(n, (path) => new VaultHttpError(status, [MESSAGES[status]!(path)]), applies);
   }
 }
