@@ -1,3 +1,4 @@
+import { vi } from "vitest";
 import { disconnectDb } from "@/lib/db";
 import { applyMigrations } from "@/lib/db/migrate";
 import { closePool } from "@/lib/db/pool";
@@ -34,15 +35,22 @@ export async function startPrivateKeyServiceDatabase(name: string): Promise<{
   };
 }
 
-/** Retries `work` until it stops failing for want of the database (other errors fail at once). */
+/**
+ * Retries `work` while it fails for want of the database (PostgreSQL starting), for up to a
+ * minute; any other error fails at once.
+ */
 export async function once<T>(work: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      return await work();
-    } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      // Paces the retries while PostgreSQL starts.
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  }
+  const outcome = await vi.waitFor(
+    async (): Promise<{ value: T } | { error: unknown }> => {
+      try {
+        return { value: await work() };
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) throw error;
+        return { error };
+      }
+    },
+    { timeout: 60_000, interval: 50 },
+  );
+  if ("error" in outcome) throw outcome.error;
+  return outcome.value;
 }
