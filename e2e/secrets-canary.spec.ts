@@ -1,13 +1,10 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { CreateKeyCommand, KMSClient } from "@aws-sdk/client-kms";
 import type { APIResponse } from "@playwright/test";
-import { DEV_KMS_ACCOUNT_ID, DEV_KMS_CUSTOMER_ADMIN, DEV_KMS_VENDOR, devKmsClientConfig } from "../lib/dev/kms/defaults";
 import { DEMO_PASSWORD } from "../lib/dev/idp/users";
-import { keyPolicyAdmitting } from "../lib/kms/providers/aws/instructions";
 import { CANARY_FILE, type Canaries } from "../scripts/secrets-canary";
-import { DEMO, KMS_ENDPOINT, createTenantAsVendor, expect, test, uniqueSuffix } from "./fixtures";
+import { DEMO, createTenantAsVendor, customerKey, expect, test, uniqueSuffix } from "./fixtures";
 
 // Secrets canaries. This spec makes one of each secret Custody handles, through the product as
 // a user does — a data key from the key service, a service credential's secret, a webhook's
@@ -42,10 +39,7 @@ test("secrets made through the product appear in no error answer (and are left f
   const page = await pageAs(admin);
   await page.goto(`/t/${slug}`);
   const tenantId = (await page.getByText(/^[0-9a-f-]{36}$/).first().textContent())!.trim();
-  const customer = new KMSClient(devKmsClientConfig(KMS_ENDPOINT, DEV_KMS_CUSTOMER_ADMIN));
-  const policy = keyPolicyAdmitting({ accountId: DEV_KMS_ACCOUNT_ID, vendorPrincipalArn: DEV_KMS_VENDOR.arn, tenants: [{ tenantId, tenantSlug: slug }] });
-  const arn = (await customer.send(new CreateKeyCommand({ Policy: policy }))).KeyMetadata!.Arn!;
-  customer.destroy();
+  const arn = await customerKey({ tenantId, slug });
   await page.goto(`/t/${slug}/keys`);
   await page.getByLabel("KMS key ARN").fill(arn);
   await page.getByRole("button", { name: "Register key" }).click();
