@@ -76,6 +76,16 @@ export const AUDIT_CATALOGUE = {
   keyGrantsChanged: { action: "key.grants_changed", label: "KMS grant ids changed", category: "kms", outcomes: "change" },
   /** A key that never became usable was removed. */
   keyRemoved: { action: "key.removed", label: "KMS key removed", category: "kms", outcomes: "change" },
+  /** A tenant admin started (or resumed) re-wrapping the tenant keys an older KMS key wraps under the primary one (lib/keys/rotation; details: keys, counts). */
+  keyRotationStarted: { action: "key.rotation_started", label: "KMS key rotation started", category: "kms", outcomes: "change" },
+  /** Every tenant key the old KMS key wrapped is wrapped by the new one: nothing depends on the old key any more. */
+  keyRotationCompleted: { action: "key.rotation_completed", label: "KMS key rotation completed", category: "kms", outcomes: "notice" },
+  /** A rotation stopped on a KMS error (details: the error's kind, counts); the admin resumes or rolls back. */
+  keyRotationFailed: { action: "key.rotation_failed", label: "KMS key rotation stopped on an error", category: "kms", outcomes: "notice" },
+  /** A stopped rotation was undone: every re-wrapped tenant key is wrapped by the old KMS key again. */
+  keyRotationRolledBack: { action: "key.rotation_rolled_back", label: "KMS key rotation rolled back", category: "kms", outcomes: "change" },
+  /** A KMS key nothing depended on was retired: never used again (details: what was done on the KMS side). */
+  keyRetired: { action: "key.retired", label: "KMS key retired", category: "kms", outcomes: "change" },
   accessGranted: { action: "access.granted", label: "Vendor access granted", category: "kms", outcomes: "change" },
   accessRevoked: { action: "access.revoked", label: "Vendor access revoked", category: "kms", outcomes: "change" },
   accessRestored: { action: "access.restored", label: "Vendor access restored", category: "kms", outcomes: "change" },

@@ -35,6 +35,13 @@ export function backgroundJobs(env: Env): Job[] {
       firstRunMs: 2_000,
       run: async (signal) => (await import("@/lib/sinks/job")).runSinkOutbox({ budgetMs: 5_000, signal }),
     },
+    {
+      // KMS key rotations (lib/keys/rotation) no live worker holds: started elsewhere, or their worker died.
+      name: "kms-key-rotations",
+      intervalMs: 5_000,
+      firstRunMs: 2_000,
+      run: async (signal) => (await import("@/lib/keys/rotation")).resumeRunningRotations({ signal }),
+    },
   ];
   const retentionDays = env.AUDIT_RETENTION_DAYS;
   if (retentionDays !== undefined) {

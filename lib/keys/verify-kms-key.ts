@@ -98,6 +98,8 @@ export async function verifyKmsKey(caller: Caller, input: { tenantId: string; km
   const key = await tenantChange(caller, attempt, async ({ tx, deny }) => {
     const found = await tx.kmsKey.findFirst({ where: { id: input.kmsKeyId, tenantId: input.tenantId } });
     if (!found) throw new AppError("not_found", "That key is not registered for this tenant.");
+    // A retired key is never used again (lib/keys/rotation/retire.ts).
+    if (found.status === "RETIRED") throw deny("key retired", new AppError("conflict", "This key is retired and is never used again. Register a new key instead."));
     const elsewhere = await tx.kmsKey.findFirst({
       where: { provider: found.provider, keyRef: found.keyRef, tenantId: { not: input.tenantId }, status: { not: "PENDING_VERIFICATION" } },
       select: { id: true },

@@ -25,6 +25,8 @@ const SQL_ONLY_INDEXES = [
   "audit_events_search_idx",
   // Partial: a key reference is unique only among verified keys (migration 20261203120000).
   "kms_keys_key_ref_verified_key",
+  // Partial: at most one running or failed KMS key rotation per tenant (migration 20261204100000).
+  "kms_key_rotations_one_open_key",
 ];
 
 let datamodel: Datamodel;

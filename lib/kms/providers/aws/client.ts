@@ -2,6 +2,7 @@ import {
   CreateGrantCommand,
   DecryptCommand,
   DescribeKeyCommand,
+  EncryptCommand,
   GenerateDataKeyCommand,
   KMSClient,
   ListGrantsCommand,
@@ -106,6 +107,13 @@ export function createAwsKmsApi(config: AwsKmsConfig): AwsKmsApi {
         );
         if (!out.Plaintext) throw awsKmsError("invalid_request", "Decrypt", "EmptyResponse");
         return Buffer.from(out.Plaintext);
+      }),
+
+    encrypt: (keyArn, plaintext, encryptionContext) =>
+      call("Encrypt", keyArn, async (client, arn) => {
+        const out = await client.send(new EncryptCommand({ KeyId: arn, Plaintext: plaintext, EncryptionContext: context(encryptionContext) }));
+        if (!out.CiphertextBlob) throw awsKmsError("invalid_request", "Encrypt", "EmptyResponse");
+        return Buffer.from(out.CiphertextBlob);
       }),
 
     createGrant: (keyArn, grant: GrantSpec) =>

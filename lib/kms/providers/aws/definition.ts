@@ -13,7 +13,7 @@ import { createAwsKmsClient } from "./kms-client";
 import { awsKmsSettingsOf, vendorPrincipalArnOf } from "./settings";
 
 // AWS KMS as a Custody KMS provider: the key ARN is the reference, the key policy or a grant is
-// the customer's access, GenerateDataKey / Decrypt with the tenant's encryption context wrap
+// the customer's access, GenerateDataKey / Decrypt (and Encrypt, rotating to a new key) with the tenant's encryption context wrap
 // and unwrap the tenant key, and revocation retires the grants the customer recorded.
 
 const GRANT_LIST_MAX = 2000;
@@ -88,14 +88,14 @@ export const awsKmsProvider: KmsProviderDefinition = {
       {
         id: "policy-statements",
         title: "Add these statements to the key's policy",
-        text: "Add them to the key policy's Statement array. They let Custody's AWS principal call only DescribeKey, and GenerateDataKey and Decrypt with this tenant's encryption context — the three calls Custody makes. Custody's role is in the vendor's AWS account; the vendor attaches its own IAM policy there, nothing for you to do.",
+        text: "Add them to the key policy's Statement array. They let Custody's AWS principal call only DescribeKey, and GenerateDataKey, Decrypt and Encrypt with this tenant's encryption context — the calls Custody makes (Encrypt only when you rotate to this key: Custody re-wraps the tenant keys your earlier key wrapped). Custody's role is in the vendor's AWS account; the vendor attaches its own IAM policy there, nothing for you to do.",
         code: policyStatements,
         language: "json",
       },
       {
         id: "grant-commands",
         title: "Or, instead, create one grant",
-        text: "The equivalent grant with the AWS CLI: the encryption-context constraint applies to GenerateDataKey and Decrypt (DescribeKey carries no context). Record its GrantId with the key, so Custody can retire it when you revoke.",
+        text: "The equivalent grant with the AWS CLI: the encryption-context constraint applies to GenerateDataKey, Decrypt and Encrypt (DescribeKey carries no context). Record its GrantId with the key, so Custody can retire it when you revoke.",
         code: createGrantCommands,
         language: "shell",
       },

@@ -25,7 +25,7 @@ describe("grantInstructions", () => {
     expect(describe).toMatchObject({ Effect: "Allow", Principal: { AWS: input.vendorPrincipalArn }, Action: "kms:DescribeKey" });
     expect(describe.Condition).toBeUndefined();
     // Least privilege: only what Custody calls (no Encrypt, ReEncrypt*, GenerateDataKeyWithoutPlaintext).
-    expect(use.Action).toEqual(["kms:GenerateDataKey", "kms:Decrypt"]);
+    expect(use.Action).toEqual(["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"]);
     expect(use.Condition).toEqual({ StringEquals: { "kms:EncryptionContext:tenant_id": input.tenantId } });
     expect(statements.map((s: { Sid: string }) => s.Sid).every((sid: string) => /^[A-Za-z0-9]+$/.test(sid))).toBe(true);
   });
@@ -41,13 +41,13 @@ describe("grantInstructions", () => {
     expect(arg("--retiring-principal")).toBe(input.vendorPrincipalArn);
     expect(arg("--region")).toBe("eu-west-1");
     expect(JSON.parse(arg("--constraints")!)).toEqual({ EncryptionContextSubset: { tenant_id: input.tenantId } });
-    expect(words.slice(words.indexOf("--operations") + 1, words.indexOf("--constraints"))).toEqual(["DescribeKey", "GenerateDataKey", "Decrypt"]);
+    expect(words.slice(words.indexOf("--operations") + 1, words.indexOf("--constraints"))).toEqual(["DescribeKey", "GenerateDataKey", "Decrypt", "Encrypt"]);
   });
 
   it("gives the vendor an IAM policy for exactly Custody's calls, the crypto ones only with Custody's context key", () => {
     const policy = JSON.parse(vendorIamPolicy("arn:aws:iam::999988887777:role/custody"));
     const actions = policy.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat());
-    expect(actions.sort()).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
+    expect(actions.sort()).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]);
     const crypto = policy.Statement.find((s: { Sid: string }) => s.Sid === "CustodyUseCustomerKeysPerTenant");
     expect(crypto.Condition.Null["kms:EncryptionContext:tenant_id"]).toBe("false");
     // Only while the caller is in the vendor's account: a copy attached elsewhere allows nothing.

@@ -6,23 +6,24 @@ import { TENANT_CONTEXT_KEY } from "./encryption-context";
 //   kms:DescribeKey      verify checks the key is enabled and a symmetric encryption key
 //   kms:GenerateDataKey  verify makes the tenant key, wrapped by the customer's key
 //   kms:Decrypt          the key service unwraps the tenant key (and verify checks it can)
+//   kms:Encrypt          rotating the customer's key: an existing tenant key, unwrapped by the
+//                        old key, is wrapped under the new one (lib/keys/rotation)
 //
-// Custody never calls Encrypt, ReEncrypt or GenerateDataKeyWithoutPlaintext (rotation makes
-// a new tenant key with GenerateDataKey; old tenant keys stay wrapped by their own key), so
-// none of them is asked for.
+// Custody never calls ReEncrypt (it works only within one account's keys and one provider) or
+// GenerateDataKeyWithoutPlaintext, so neither is asked for.
 //
 // The customer's side: two key-policy statements, because DescribeKey carries no encryption
 // context (a condition on the context would make AWS deny it); or one grant, whose
-// encryption-context constraint applies to GenerateDataKey and Decrypt and not to DescribeKey
+// encryption-context constraint applies to GenerateDataKey, Decrypt and Encrypt, not to DescribeKey
 // (AWS allows DescribeKey in a constrained grant).
 //
 // The vendor's side: the key is in another account than Custody's role, so AWS also requires
 // the role's own IAM policy to allow each call (vendorIamPolicy); a grant needs no IAM policy.
 
 /** The key-policy actions Custody needs, conditioned on the tenant's encryption context. */
-export const CRYPTO_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt"] as const;
+export const CRYPTO_ACTIONS = ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"] as const;
 /** The grant operations Custody needs: one grant, constrained to the tenant's context. */
-export const GRANT_OPERATIONS = ["DescribeKey", "GenerateDataKey", "Decrypt"] as const;
+export const GRANT_OPERATIONS = ["DescribeKey", "GenerateDataKey", "Decrypt", "Encrypt"] as const;
 
 export type GrantInstructions = {
   /** Statements to add to the key policy's "Statement" array, as formatted JSON. */

@@ -6,8 +6,9 @@ import { awsKmsError } from "./errors";
 import type { AwsKmsApi } from "./types";
 
 // Custody's provider-neutral KmsClient on AWS KMS: the tenant key is made by GenerateDataKey
-// under the customer's key with the tenant's encryption context, and unwrapped by Decrypt with
-// the same context; revocation retires the grants the customer recorded for Custody.
+// under the customer's key with the tenant's encryption context, unwrapped by Decrypt with the
+// same context, and wrapped again under a new key by Encrypt with it (rotating the customer's
+// key); revocation and retirement retire the grants the customer recorded for Custody.
 
 const context = (tenant: TenantBinding) => tenantContext(tenant.tenantId);
 
@@ -18,6 +19,7 @@ export function createAwsKmsClient(api: AwsKmsApi): KmsClient {
       return { plaintext, wrapped: ciphertext };
     },
     unwrapTenantKey: (key, wrapped, tenant) => api.decrypt(key.ref, wrapped, context(tenant)),
+    wrapTenantKey: (key, plaintext, tenant) => api.encrypt(key.ref, plaintext, context(tenant)),
     async describeKey(key) {
       const described = await api.describeKey(key.ref);
       if (described.state !== "Enabled") {

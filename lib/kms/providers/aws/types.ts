@@ -21,7 +21,7 @@ export type AwsKeyDescription = {
 
 export type DataKey = { plaintext: Buffer; ciphertext: Buffer };
 
-export type GrantOperation = "Decrypt" | "GenerateDataKey" | "DescribeKey" | "RetireGrant";
+export type GrantOperation = "Decrypt" | "Encrypt" | "GenerateDataKey" | "DescribeKey" | "RetireGrant";
 
 export type GrantSpec = {
   granteePrincipal: string;
@@ -46,6 +46,8 @@ export interface AwsKmsApi {
   describeKey(keyArn: string): Promise<AwsKeyDescription>;
   generateDataKey(keyArn: string, context: EncryptionContext): Promise<DataKey>;
   decrypt(keyArn: string, ciphertext: Uint8Array, context: EncryptionContext): Promise<Buffer>;
+  /** Encrypt: wraps an existing tenant key under this key (rotation across keys). */
+  encrypt(keyArn: string, plaintext: Uint8Array, context: EncryptionContext): Promise<Buffer>;
   createGrant(keyArn: string, grant: GrantSpec): Promise<{ grantId: string; grantToken: string }>;
   listGrants(keyArn: string): Promise<Grant[]>;
   retireGrant(keyArn: string, grantId: string): Promise<void>;

@@ -5,7 +5,8 @@ import { TENANT_CONTEXT_KEY } from "./encryption-context";
 // Custody's call only when the customer's key policy (or a grant) AND this role's identity
 // policy allow it (a grant needs no identity policy).
 //
-//   permissions policy  DescribeKey on any KMS key; GenerateDataKey and Decrypt only with an
+//   permissions policy  DescribeKey on any KMS key; GenerateDataKey, Decrypt and Encrypt (rotating
+//                       a customer's key re-wraps tenant keys under the new one) only with an
 //                       encryption context that carries Custody's tenant key and nothing else
 //                       (the key policies decide which keys); all of it only while the caller
 //                       is in the vendor's account (kms:CallerAccount: a copy attached to a
@@ -38,7 +39,7 @@ export function vendorIamPolicy(vendorPrincipalArn: string): string {
         {
           Sid: "CustodyUseCustomerKeysPerTenant",
           Effect: "Allow",
-          Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+          Action: ["kms:GenerateDataKey", "kms:Decrypt", "kms:Encrypt"],
           Resource: keys,
           Condition: {
             StringEquals: inVendorAccount,

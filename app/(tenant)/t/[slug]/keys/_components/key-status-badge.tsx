@@ -8,11 +8,12 @@ const LABELS: Record<KeyView["status"], string> = {
   REVOKED: "revoked",
   // Not set any more (a failed verification is not a state); kept for the enum.
   ERROR: "error",
+  RETIRED: "retired",
 };
 
 export function KeyStatusBadge({ keyView }: { keyView: Pick<KeyView, "status" | "isPrimary"> }) {
   const variant =
-    keyView.status === "ACTIVE" ? "success" : keyView.status === "REVOKED" || keyView.status === "ERROR" ? "destructive" : keyView.status === "PREVIOUS" ? "secondary" : "warning";
+    keyView.status === "ACTIVE" ? "success" : keyView.status === "REVOKED" || keyView.status === "ERROR" ? "destructive" : keyView.status === "PREVIOUS" || keyView.status === "RETIRED" ? "secondary" : "warning";
   return (
     <span className="inline-flex items-center gap-1">
       <Badge variant={variant} data-testid="key-status">
