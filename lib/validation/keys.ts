@@ -29,3 +29,14 @@ export const tenantActionSchema = z.object({
   /** The tenant's URL name, typed by the admin to confirm a revocation. */
   confirm: z.string().trim().optional(),
 });
+
+/** Rotating the tenant's KMS key: re-wrap what `kmsKeyId` wraps under the primary key. */
+export const startRotationSchema = keyActionSchema;
+
+/** Resuming or rolling back a rotation that stopped on an error. */
+export const rotationActionSchema = z.object({ tenantId: idSchema, rotationId: idSchema });
+
+/** Retiring a KMS key nothing depends on: the dialog's confirmation sends "retire". */
+export const retireKeySchema = keyActionSchema.extend({
+  confirm: z.literal("retire", { message: "Confirm that the key is to be retired." }),
+});

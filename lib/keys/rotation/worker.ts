@@ -33,6 +33,8 @@ export type RunOptions = {
   signal?: AbortSignal;
   /** Who holds the lease (default: this process and run, so two runs in one process never share one). */
   owner?: string;
+  /** Called after each committed re-wrap with the rotation's count so far (progress logs, tests). */
+  onProgress?: (rewrapped: number) => void;
 };
 
 export type RunOutcome = "completed" | "failed" | "stopped" | "not_claimed";
@@ -105,8 +107,8 @@ async function complete(rotation: Claimed, owner: string): Promise<boolean> {
 
 type Next = { id: string; wrapped_key: Buffer };
 
-/** Re-wraps one tenant key and commits it (one row update). False: the lease was lost, nothing committed. */
-async function rewrapOne(rotation: Claimed, owner: string, next: Next, from: KeyRef, to: KeyRef): Promise<boolean> {
+/** Re-wraps one tenant key and commits it (one row update): the rotation's count, or null if the lease was lost (nothing committed). */
+async function rewrapOne(rotation: Claimed, owner: string, next: Next, from: KeyRef, to: KeyRef): Promise<number | null> {
   const tenant = { tenantId: rotation.tenant_id };
   const toClient = kmsClientFor(to);
   if (!toClient.wrapTenantKey) throw new Error("the new key's provider cannot wrap an existing tenant key");
@@ -124,18 +126,21 @@ async function rewrapOne(rotation: Claimed, owner: string, next: Next, from: Key
   }
   return getDb().$transaction(async (tx) => {
     // The rotation's row first: a roll back locks it too, so the two never interleave.
-    const held = await tx.$executeRaw`
-      UPDATE kms_key_rotations SET rewrapped = rewrapped + 1, updated_at = now()
-       WHERE id = ${rotation.id}::uuid AND state = 'running' AND lease_owner = ${owner}`;
-    if (held === 0) return false;
-    await tx.$executeRaw`
+    const [held] = await tx.$queryRaw<Array<{ rewrapped: number }>>`
+      SELECT rewrapped FROM kms_key_rotations
+       WHERE id = ${rotation.id}::uuid AND state = 'running' AND lease_owner = ${owner} FOR UPDATE`;
+    if (!held) return null;
+    const swapped = await tx.$executeRaw`
       UPDATE tenant_keys
          SET previous_wrapped_key = wrapped_key, previous_kms_key_id = kms_key_id,
              wrapped_key = ${new Uint8Array(wrapped)}, kms_key_id = ${rotation.to_kms_key_id}::uuid
        WHERE id = ${next.id}::uuid AND kms_key_id = ${rotation.from_kms_key_id}::uuid AND status = 'active'`;
+    if (swapped === 0) return held.rewrapped;
+    const [counted] = await tx.$queryRaw<Array<{ rewrapped: number }>>`
+      UPDATE kms_key_rotations SET rewrapped = rewrapped + 1, updated_at = now() WHERE id = ${rotation.id}::uuid RETURNING rewrapped`;
     // Every instance re-reads the tenant's key state: the next lease unwraps with the new key.
     await announceKeyState(tx, rotation.tenant_id);
-    return true;
+    return counted!.rewrapped;
   });
 }
 
@@ -172,7 +177,9 @@ export async function runRotation(rotationId: string, options: RunOptions = {}):
       return "stopped";
     }
     try {
-      if (!(await rewrapOne(rotation, owner, next, from, to))) return "stopped";
+      const rewrapped = await rewrapOne(rotation, owner, next, from, to);
+      if (rewrapped === null) return "stopped";
+      options.onProgress?.(rewrapped);
     } catch (error) {
       if (isKmsError(error)) {
         await fail(rotation, owner, error.kind, error.message);

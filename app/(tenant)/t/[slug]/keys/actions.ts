@@ -4,7 +4,16 @@ import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { authedAction } from "@/lib/http/authed-action";
 import { registerKmsKey, removeKmsKey, restoreAccess, revokeAccess, setKeyGrants } from "@/lib/keys";
-import { keyGrantsSchema, registerKeySchema, removeKeySchema, tenantActionSchema } from "@/lib/validation/keys";
+import { resumeRotation, retireKmsKey, rollBackRotation, startRotation } from "@/lib/keys/rotation";
+import {
+  keyGrantsSchema,
+  registerKeySchema,
+  removeKeySchema,
+  retireKeySchema,
+  rotationActionSchema,
+  startRotationSchema,
+  tenantActionSchema,
+} from "@/lib/validation/keys";
 
 // The forms only hide what a role cannot do; lib/keys decides, on the server, and audits.
 
@@ -47,4 +56,36 @@ export const restoreAccessAction = authedAction(tenantActionSchema, async (input
     data: result,
     message: result.restored ? "Access restored after a successful verification." : "The key did not verify, so access stays revoked.",
   };
+});
+
+// Rotating the tenant's KMS key (lib/keys/rotation): the work runs in the background, the page polls.
+
+export const startRotationAction = authedAction(startRotationSchema, async (input, { caller }) => {
+  const result = await startRotation(caller, { tenantId: input.tenantId, fromKmsKeyId: input.kmsKeyId });
+  refresh();
+  return { ok: true, data: result, message: "Re-wrapping started." };
+});
+
+export const resumeRotationAction = authedAction(rotationActionSchema, async (input, { caller }) => {
+  const result = await resumeRotation(caller, input);
+  refresh();
+  return { ok: true, data: result, message: "Re-wrapping resumed." };
+});
+
+export const rollBackRotationAction = authedAction(rotationActionSchema, async (input, { caller }) => {
+  const result = await rollBackRotation(caller, input);
+  refresh();
+  const n = result.restored;
+  return { ok: true, data: result, message: `Rolled back: ${n} tenant key${n === 1 ? " is" : "s are"} wrapped by the old key again.` };
+});
+
+export const retireKeyAction = authedAction(retireKeySchema, async (input, { caller }) => {
+  const result = await retireKmsKey(caller, { tenantId: input.tenantId, kmsKeyId: input.kmsKeyId });
+  refresh();
+  const done = result.kmsSide.filter((a) => a.done).length;
+  const kmsSide =
+    result.kmsSide.length === 0
+      ? "Nothing to remove on the KMS side: remove Custody's access from the key's policy yourself, or disable the key."
+      : `${done} of ${result.kmsSide.length} grant${result.kmsSide.length === 1 ? "" : "s"} retired on the KMS side.`;
+  return { ok: true, data: result, message: `Key retired: Custody never uses it again. ${kmsSide}` };
 });

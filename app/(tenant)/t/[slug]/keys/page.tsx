@@ -8,11 +8,13 @@ import { Card, CardContent } from "@/components/ui/card";
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from "@/components/ui/table";
 import { getConfig } from "@/lib/config";
 import { listKmsKeys } from "@/lib/keys";
+import { rotationOverview } from "@/lib/keys/rotation";
 import { KMS_PROVIDERS, kmsProviderChoices } from "@/lib/kms";
 import { loadTenantContext } from "../tenant-context";
 import { AccessPanel } from "./_components/access-panel";
 import { KeyStatusBadge } from "./_components/key-status-badge";
 import { RegisterKeyForm } from "./_components/register-key-form";
+import { RotationPanel } from "./_components/rotation-panel";
 
 export const metadata: Metadata = { title: "Keys" };
 
@@ -20,6 +22,8 @@ export default async function KeysPage({ params }: { params: Promise<{ slug: str
   const { slug } = await params;
   const { caller, tenant } = await loadTenantContext(slug);
   const overview = await listKmsKeys(caller, tenant.id);
+  const rotation = await rotationOverview(caller, tenant.id);
+  const showRotation = rotation.stillWrapping.length > 0 || rotation.rotation !== null || rotation.retirable.length > 0;
   const isAdmin = tenant.role === "admin";
   const primary = overview.keys.find((key) => key.isPrimary) ?? overview.keys[0];
   const makeFinal =
@@ -93,6 +97,17 @@ export default async function KeysPage({ params }: { params: Promise<{ slug: str
           )}
         </CardContent>
       </Card>
+      {showRotation ? (
+        <Card>
+          <CardContent className="pt-6">
+            <PageHeader
+              title="Key rotation"
+              description="After a new key becomes primary, re-wrap the tenant keys older keys still wrap, then retire the old key."
+            />
+            <RotationPanel tenantId={tenant.id} canChange={isAdmin} {...rotation} />
+          </CardContent>
+        </Card>
+      ) : null}
       {isAdmin ? (
         <Card>
           <CardContent className="pt-6">
