@@ -287,6 +287,22 @@ describe("who may rotate", () => {
   });
 });
 
+describe("while access is revoked", () => {
+  it("refuses to rotate, and to retire a key that revoked tenant keys depend on (a restore brings them back)", async () => {
+    const t = await tenantOnAws("rot-revoked");
+    await newAwsPrimary(t);
+    const { revokeAccess, restoreAccess } = await import("@/lib/keys");
+    await revokeAccess(t.admin, { tenantId: t.tenantId });
+    expect(await refusal(startRotation(t.admin, { tenantId: t.tenantId, fromKmsKeyId: t.kmsKeyId }, { work: "none" }))).toMatchObject({ code: "conflict" });
+    expect(await refusal(retireKmsKey(t.admin, { tenantId: t.tenantId, kmsKeyId: t.kmsKeyId }))).toMatchObject({
+      code: "conflict",
+      message: "1 tenant key still depends on this key: re-wrap it under the primary key first.",
+    });
+    expect((await restoreAccess(t.admin, { tenantId: t.tenantId })).restored).toBe(true);
+    await expectUnwrap(t.tenantId, t.edeks);
+  });
+});
+
 describe("a worker killed with SIGKILL mid-way", () => {
   it("leaves every EDEK opening, and a restarted worker resumes the rotation to completion once the lease has run out", async () => {
     const t = await tenantOnAws("rot-kill", 6);

@@ -43,10 +43,10 @@ export async function rotationOverview(caller: Caller, tenantId: string): Promis
   const keys = await db.kmsKey.findMany({ where: { tenantId }, orderBy: { createdAt: "asc" } });
   const counts = await db.$queryRaw<Array<{ kms_key_id: string; wrapping: number; depending: number }>>`
     SELECT k.id::text AS kms_key_id,
-           count(*) FILTER (WHERE tk.kms_key_id = k.id)::int AS wrapping,
+           count(*) FILTER (WHERE tk.kms_key_id = k.id AND tk.status = 'active')::int AS wrapping,
            count(tk.id)::int AS depending
       FROM kms_keys k
-      JOIN tenant_keys tk ON tk.tenant_id = k.tenant_id AND tk.status = 'active' AND (tk.kms_key_id = k.id OR tk.previous_kms_key_id = k.id)
+      JOIN tenant_keys tk ON tk.tenant_id = k.tenant_id AND tk.status IN ('active', 'revoked') AND (tk.kms_key_id = k.id OR tk.previous_kms_key_id = k.id)
      WHERE k.tenant_id = ${tenantId}::uuid
      GROUP BY k.id`;
   const byKey = new Map(counts.map((c) => [c.kms_key_id, c]));

@@ -38,7 +38,7 @@ export async function retireKmsKey(caller: Caller, input: { tenantId: string; km
     if (dependents > 0) {
       throw deny(
         "key in use",
-        new AppError("conflict", `${dependents} tenant key${dependents === 1 ? " still depends" : "s still depend"} on this key: re-wrap them under the primary key first.`),
+        new AppError("conflict", `${dependents} tenant key${dependents === 1 ? " still depends" : "s still depend"} on this key: re-wrap ${dependents === 1 ? "it" : "them"} under the primary key first.`),
       );
     }
     const open = await tx.kmsKeyRotation.findFirst({

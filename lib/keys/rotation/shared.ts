@@ -20,13 +20,14 @@ export const ROTATION_REQUEST = NO_REQUEST;
 export const NOT_FOUND = () => new AppError("not_found", "That rotation does not exist for this tenant.");
 
 /**
- * How many of the tenant's tenant keys need `kmsKeyId`: active ones it wraps, and ones an
- * unfinished rotation re-wrapped away from it (a roll back would put them back under it).
+ * How many of the tenant's tenant keys need `kmsKeyId`: ones it wraps, and ones an unfinished
+ * rotation re-wrapped away from it (a roll back would put them back under it). Revoked ones
+ * count too: restoring access makes them active again.
  */
 export async function dependentsOf(tx: Tx, tenantId: string, kmsKeyId: string): Promise<number> {
   const [row] = await tx.$queryRaw<Array<{ n: number }>>`
     SELECT count(*)::int AS n FROM tenant_keys
-     WHERE tenant_id = ${tenantId}::uuid AND status = 'active'
+     WHERE tenant_id = ${tenantId}::uuid AND status IN ('active', 'revoked')
        AND (kms_key_id = ${kmsKeyId}::uuid OR previous_kms_key_id = ${kmsKeyId}::uuid)`;
   return row?.n ?? 0;
 }
