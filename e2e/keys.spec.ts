@@ -114,7 +114,7 @@ test("the grant path: one grant from the instructions, its id added after regist
   const command = (await page.getByTestId("grant-commands").textContent())!;
   expect(command.split("\n")).toHaveLength(1);
   expect(command).toContain("--operations DescribeKey GenerateDataKey Decrypt Encrypt");
-  expect(command).not.toMatch(/Encrypt |ReEncrypt|WithoutPlaintext/);
+  expect(command).not.toMatch(/ReEncrypt|WithoutPlaintext/);
 
   const client = new KMSClient(devKmsClientConfig(KMS_ENDPOINT, DEV_KMS_CUSTOMER_ADMIN));
   let grantId: string;
