@@ -116,6 +116,8 @@ export class KeyServiceFixture {
         DATABASE_URL: this.databaseUrl,
         ...vendorKmsEnvironment(this.kms.endpoint),
         KEYSERVICE_PORT: "0",
+        // One process unless a test or the benchmark asks for workers (scripts/keyservice.ts).
+        KEYSERVICE_WORKERS: "1",
         LOG_LEVEL: "warn",
         ...env,
       },

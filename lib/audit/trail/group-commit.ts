@@ -3,7 +3,7 @@ import type pg from "pg";
 import { isDatabaseUnavailable } from "@/lib/db/unavailable";
 import { type AuditInput, eventFieldsOf } from "./append";
 import { eventTail } from "./chain";
-import { byColumn, TAIL_FIELDS } from "./event-fields";
+import { columnOf, TAIL_FIELDS } from "./event-fields";
 
 // Group commit for the key service's audit events. Every wrap and unwrap must be on the trail
 // before its answer leaves (no decrypt without its event), and one transaction per event would
@@ -262,6 +262,9 @@ export class AuditGroupCommitter {
   }
 }
 
+/** The tail fields and their columns in the batch append's input, in hash order. */
+const TAIL_COLUMNS = TAIL_FIELDS.map((field) => [field, columnOf(field)] as const);
+
 /**
  * An event's row of the batch append's input (everything but `ord`), as JSON without its
  * opening brace, escaped for an SQL string literal: the pool's connections run with
@@ -272,14 +275,15 @@ export class AuditGroupCommitter {
 function rowOf(event: HotAuditEvent): string {
   const fields = eventFieldsOf(event);
   const refused = event.requiresAccess ? { ...fields, outcome: "denied", details: { ...event.details, code: "access_revoked" } } : null;
-  const row = {
-    ...byColumn(TAIL_FIELDS, fields),
+  const row: Record<string, unknown> = {};
+  for (const [field, column] of TAIL_COLUMNS) row[column] = fields[field];
+  Object.assign(row, {
     details_refused: refused?.details ?? null,
     tail: eventTail(fields),
     tail_refused: refused ? eventTail(refused) : null,
     requires_access: event.requiresAccess,
     credential_id: event.credentialId ?? null,
-  };
+  });
   return JSON.stringify(row).slice(1).replace(/'/g, "''");
 }
 
