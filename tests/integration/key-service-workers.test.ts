@@ -71,7 +71,7 @@ beforeAll(async () => {
   token = (await fixture.credential({ name: "workers-app" })).token;
   service = await fixture.instance({ KEYSERVICE_WORKERS: "2" });
   // Three processes load the code: minutes on a busy machine.
-}, 400_000);
+}, 600_000);
 
 afterAll(async () => {
   await fixture?.close();
