@@ -126,7 +126,11 @@ export class KeyServiceFixture {
     let output = "";
     const url = await new Promise<string>((resolve, reject) => {
       // Generous: a primary and its workers each load the code, on a machine that may be busy.
-      const timer = setTimeout(() => reject(new Error(`key service did not start:\n${output}`)), 300_000);
+      const timer = setTimeout(() => {
+        // Not left running (with its workers) after the test gives up on it.
+        child.kill("SIGKILL");
+        reject(new Error(`key service did not start:\n${output}`));
+      }, 300_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         const match = /key service listening on (http:\/\/[^\s]+)\/api\/v1/.exec(output);
