@@ -4,8 +4,9 @@ import { createTestDatabase, type TestDatabase } from "../helpers/db";
 import { changedTables, snapshotState, TableHashes } from "../helpers/db-state";
 
 // The hostile-input suites' "a refusal changed nothing" reads the database after every case
-// through TableHashes, which hashes a table again only when its row count or xmin sum moved.
-// It must see every kind of write snapshotState sees, and agree with it.
+// through TableHashes, which looks at the tables only when its write log says one was written,
+// and hashes again only those whose row count or xmin sum moved. It must see every kind of
+// write snapshotState sees, agree with it, and miss no write that commits after it looked.
 
 let database: TestDatabase;
 let sql: pg.Client;
@@ -47,13 +48,34 @@ describe("TableHashes", () => {
     }
   });
 
+  it("sees a write that was in flight while it read, once it commits; not one rolled back", async () => {
+    const writer = new pg.Client({ connectionString: database.url });
+    await writer.connect();
+    try {
+      const state = await hashes.read();
+      await writer.query("BEGIN");
+      await writer.query("UPDATE users SET name = 'in flight' WHERE email = 'd@example.com'");
+      expect(changedTables(state, await hashes.read())).toEqual([]);
+      await writer.query("COMMIT");
+      const committed = await hashes.read();
+      expect(changedTables(state, committed)).toEqual(["users"]);
+      await writer.query("BEGIN");
+      await writer.query("DELETE FROM users");
+      await writer.query("ROLLBACK");
+      expect(changedTables(committed, await hashes.read())).toEqual([]);
+      expect(await hashes.read()).toEqual(await snapshotState(database.url));
+    } finally {
+      await writer.end();
+    }
+  });
+
   it("reports no change for a rewrite of the same values, nor for a last-used time", async () => {
     const state = await hashes.read();
     await sql.query("UPDATE users SET name = name");
     expect(changedTables(state, await hashes.read())).toEqual([]);
     const { rows } = await sql.query<{ id: string }>("SELECT id FROM users LIMIT 1");
     await sql.query(
-      "INSERT INTO service_credentials (id, name, scopes, secret_hash, created_by_id) VALUES (gen_random_uuid(), 'app', '{wrap}', '\\x00', $1)",
+      "INSERT INTO service_credentials (id, name, scopes, secret_hash, created_by_id) VALUES (gen_random_uuid(), 'app', '{wrap}', sha256('x'), $1)",
       [rows[0]!.id],
     );
     const withCredential = await hashes.read();
