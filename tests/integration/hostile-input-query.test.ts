@@ -82,19 +82,23 @@ let world: World;
 type Param = [string, string];
 type Generators = Record<string, fc.Arbitrary<string>>;
 
-/** Each known parameter: absent (most often), its valid value, a hostile one, or given twice; then unknown ones and decoder breakers. */
+/** Each known parameter: absent or its valid value (mostly), a hostile one, or given twice; then unknown ones and decoder breakers. */
 function queryString(valid: Generators): fc.Arbitrary<string> {
   const known = Object.entries(valid).map(([name, good]) =>
     fc.oneof(
-      { weight: 4, arbitrary: fc.constant<Param[]>([]) },
-      { weight: 4, arbitrary: good.map((v): Param[] => [[name, v]]) },
-      { weight: 2, arbitrary: hostileString.map((v): Param[] => [[name, v]]) },
+      { weight: 8, arbitrary: fc.constant<Param[]>([]) },
+      { weight: 8, arbitrary: good.map((v): Param[] => [[name, v]]) },
+      { weight: 1, arbitrary: hostileString.map((v): Param[] => [[name, v]]) },
       { weight: 1, arbitrary: fc.tuple(fc.oneof(good, hostileString), fc.oneof(good, hostileString)).map(([a, b]): Param[] => [[name, a], [name, b]]) },
     ),
   );
   const unknown = fc.array(fc.tuple(fc.oneof(hostileString, fc.constantFrom("__proto__", "constructor", "toString", "slug", "tenantId")), hostileString), { maxLength: 2 });
   return fc
-    .tuple(fc.tuple(...known), fc.oneof({ weight: 5, arbitrary: fc.constant<Param[]>([]) }, { weight: 1, arbitrary: unknown }), hostileQuery)
+    .tuple(
+      fc.tuple(...known),
+      fc.oneof({ weight: 5, arbitrary: fc.constant<Param[]>([]) }, { weight: 1, arbitrary: unknown }),
+      fc.oneof({ weight: 2, arbitrary: fc.constant("") }, { weight: 1, arbitrary: hostileQuery }),
+    )
     .map(([parts, extra, raw]) => {
       const search = new URLSearchParams([...parts.flat(), ...extra]).toString();
       const tail = raw.replace(/^\?/, "");
@@ -391,7 +395,7 @@ const READERS: Record<string, Reader> = {
         if (cancelled !== (answer !== null)) throw new Error(`${answer ? "redirected" : "passed on"} ${route}?${query}`);
         if (answer && (answer.status !== 302 || answer.headers.get("location") !== "/api/auth/signin?error=Cancelled")) throw new Error(`odd redirect for ${route}?${query}`);
       }
-      return "read";
+      return new URLSearchParams(query).get("error") === "access_denied" ? "cancelled sign-in redirected" : "passed on to next-auth";
     },
   },
   "POST /api/auth/[...nextauth]": {
