@@ -88,7 +88,7 @@ export async function dropAuditPartition(partition: AuditPartition, options: { a
         const after = c.anchor ?? 0n;
         if (after >= c.last) continue;
         // Per chain, the same lock a row prune takes, so the two never move one anchor at once.
-        await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`custody.audit_prune:${c.chain}`}, 0))`;
+        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`custody.audit_prune:${c.chain}`}, 0))`;
         const [through] = await tx.$queryRaw<Array<{ hash: string }>>`SELECT hash FROM ${table} WHERE chain = ${c.chain} AND seq = ${c.last}`;
         if (!through) throw new Error(`audit partition ${partition.name}: event #${c.last} of ${c.chain} is gone`);
         await tx.$executeRaw`
