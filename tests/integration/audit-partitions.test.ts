@@ -139,3 +139,23 @@ describe("retention by month, behind a signed anchor", () => {
     expect(await dropExpiredPartitions(retention)).toEqual([]);
   });
 });
+
+describe("ready to distribute the trail by chain", () => {
+  // A distributed PostgreSQL (Citus) shards a table by one column and needs that column in every
+  // primary key and unique index; the audit tables' is the chain (ARCHITECTURE.md, "How Custody
+  // grows past one machine"). Every audit table's key and unique index starts with it.
+  it("has the chain first in every primary key and unique index of the audit tables", async () => {
+    const { rows } = await query(
+      `SELECT t.relname::text AS "table", i.relname::text AS "index",
+              (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = x.indrelid AND a.attnum = x.indkey[0]) AS "first"
+         FROM pg_index x
+         JOIN pg_class i ON i.oid = x.indexrelid
+         JOIN pg_class t ON t.oid = x.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = current_schema() AND t.relname LIKE 'audit\\_%' AND NOT t.relispartition AND x.indisunique
+        ORDER BY 1, 2`,
+    );
+    expect(rows.map((r) => r.table)).toEqual(expect.arrayContaining(["audit_events", "audit_chains", "audit_checkpoints", "audit_anchors"]));
+    expect(rows.filter((r) => r.first !== "chain")).toEqual([]);
+  });
+});

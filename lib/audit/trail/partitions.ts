@@ -82,13 +82,19 @@ export async function dropAuditPartition(partition: AuditPartition, options: { a
          ORDER BY p.chain`;
       result.heldBy = chains.filter((c) => (c.anchor ?? 0n) < c.last && (c.signed ?? 0n) < c.last).map((c) => c.chain);
       if (result.heldBy.length > 0) return result;
+      // Per chain, the lock a row prune takes (and an integrity check shares), all before any
+      // write: a chain being pruned or verified leaves the month for the next run.
+      for (const c of chains) {
+        if ((c.anchor ?? 0n) >= c.last) continue;
+        const [chainLock] = await tx.$queryRaw<Array<{ ok: boolean }>>`
+          SELECT pg_try_advisory_xact_lock(hashtextextended(${`custody.audit_prune:${c.chain}`}, 0)) AS ok`;
+        if (!chainLock?.ok) return { ...result, busy: true };
+      }
 
       for (const c of chains) {
         result.events += Number(c.events);
         const after = c.anchor ?? 0n;
         if (after >= c.last) continue;
-        // Per chain, the same lock a row prune takes, so the two never move one anchor at once.
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtextextended(${`custody.audit_prune:${c.chain}`}, 0))`;
         const [through] = await tx.$queryRaw<Array<{ hash: string }>>`SELECT hash FROM ${table} WHERE chain = ${c.chain} AND seq = ${c.last}`;
         if (!through) throw new Error(`audit partition ${partition.name}: event #${c.last} of ${c.chain} is gone`);
         await tx.$executeRaw`

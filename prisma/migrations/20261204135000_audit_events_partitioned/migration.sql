@@ -173,4 +173,9 @@ BEGIN
 END;
 $$;
 
+-- audit_checkpoints, too, keyed by chain first (its id stays unique by its sequence; the
+-- unique (chain, seq) was already so), so every key of the audit tables holds the chain.
+ALTER TABLE "audit_checkpoints" DROP CONSTRAINT "audit_checkpoints_pkey";
+ALTER TABLE "audit_checkpoints" ADD CONSTRAINT "audit_checkpoints_pkey" PRIMARY KEY ("chain", "id");
+
 ANALYZE "audit_events";
