@@ -125,7 +125,7 @@ export class KeyServiceFixture {
     });
     let output = "";
     const url = await new Promise<string>((resolve, reject) => {
-      // Generous: a primary and its workers each load the code, on a machine that may be busy.
+      // A backstop against a hang: on a busy two-core machine a start (tsx compiling the service, in a primary and each worker) can take minutes.
       const timer = setTimeout(() => {
         // Not left running (with its workers) after the test gives up on it.
         child.kill("SIGKILL");
