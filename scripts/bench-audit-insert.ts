@@ -1,0 +1,156 @@
+// `npm run bench:audit-insert -- [--prefill N] [--events N] [--batch N] [--smoke]`: what each
+// index on audit_events costs the hot path. In a throw-away database (made on the server of
+// TEST_DATABASE_URL, dropped at the end) with every migration applied and a trail of --prefill
+// events already there, appends --events key-service events through the real batch append
+// (custody_append_audit_batch, --batch events per call, as the group commit sends them) once
+// with the indexes as they are, once without each index in turn, and once with only the hot set
+// (what stays on audit_events once search has its own table). Each variant runs inside one
+// transaction that drops its indexes first and rolls back at the end, so every variant starts
+// from the same table; commit and WAL flush are therefore not in the figures (they are the same
+// for every variant but grow with the WAL the indexes write, so the differences are if anything
+// understated). Reports the backend's CPU per event (utime+stime from /proc, µs/event) and
+// events/s. Measures; does not judge.
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { eventFieldsOf, type AuditInput } from "@/lib/audit/trail/append";
+import { eventTail } from "@/lib/audit/trail/chain";
+import { byColumn, TAIL_FIELDS } from "@/lib/audit/trail/event-fields";
+import { processCpuMicros } from "../tests/helpers/cpu";
+import { createTestDatabase } from "../tests/helpers/db";
+
+const smoke = process.argv.includes("--smoke");
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const n = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a whole number`);
+  return n;
+}
+
+function fail(message: string): never {
+  console.error(`bench:audit-insert: ${message}`);
+  process.exit(2);
+}
+
+const PREFILL = arg("prefill", smoke ? 2_000 : 300_000);
+const EVENTS = arg("events", smoke ? 400 : 20_000);
+const BATCH = arg("batch", 100);
+const RUNS = arg("runs", smoke ? 1 : 3);
+
+const LABELS = ["invoices", "payroll", "patient-notes", "contracts", "messages", "attachments", "exports", "profiles"];
+const ACTORS = ["billing-app", "search-indexer", "reports", "mobile-api", "exporter", "support-tools"];
+
+/** A key-service unwrap as the service records it, varied like real traffic. */
+function unwrapEvent(tenantId: string, keyId: string, n: number): AuditInput {
+  return {
+    tenantId,
+    actor: { type: "service", id: randomUUID(), label: ACTORS[n % ACTORS.length]! },
+    action: n % 4 === 0 ? "key.wrap" : "key.unwrap",
+    target: { type: "tenant_key", id: keyId },
+    outcome: "success",
+    request: { sourceIp: `10.1.${(n >> 8) % 256}.${n % 256}`, userAgent: "custody-sdk/0.1", requestId: randomUUID() },
+    details: {
+      dataLabel: LABELS[(n * 13) % LABELS.length]!,
+      objectId: `obj-${randomUUID().slice(0, 13)}`,
+      reason: "render",
+      onBehalfOf: `user-${n % 5_003}@customer.example`,
+      tenantKeyId: keyId,
+    },
+  };
+}
+
+function batchJson(events: AuditInput[]): string {
+  const rows = events.map((event, ord) => {
+    const fields = eventFieldsOf(event);
+    return { ord, ...byColumn(TAIL_FIELDS, fields), details_refused: null, tail: eventTail(fields), tail_refused: null, requires_access: false, credential_id: null };
+  });
+  return JSON.stringify(rows);
+}
+
+/** Fills the trail with `count` events of another chain and of the measured one, as set-based SQL (hashes are placeholders: nothing verifies them here). */
+async function prefill(client: pg.Client, tenantId: string, keyId: string, count: number): Promise<void> {
+  await client.query(
+    `INSERT INTO audit_events (chain, seq, occurred_at, tenant_id, actor_type, actor_id, actor_label, action, target_type, target_id,
+                               outcome, source_ip, user_agent, request_id, details, prev_hash, hash)
+     SELECT $1::text, n, now() - make_interval(secs => ($2::bigint - n) / 10.0), $1::uuid, 'service', gen_random_uuid()::text,
+            (ARRAY['billing-app','search-indexer','reports','mobile-api','exporter','support-tools'])[1 + n % 6],
+            CASE WHEN n % 4 = 0 THEN 'key.wrap' ELSE 'key.unwrap' END, 'tenant_key', $3::text,
+            CASE WHEN n % 97 = 0 THEN 'denied' ELSE 'success' END::audit_outcome,
+            '10.0.' || (n / 256) % 256 || '.' || n % 256, 'custody-sdk/0.1', gen_random_uuid()::text,
+            jsonb_build_object('dataLabel', (ARRAY['invoices','payroll','patient-notes','contracts','messages','attachments','exports','profiles'])[1 + n % 8],
+                               'objectId', 'obj-' || left(md5(n::text), 13), 'reason', 'render',
+                               'onBehalfOf', 'user-' || n % 5003 || '@customer.example', 'tenantKeyId', $3::text),
+            repeat('0', 64), repeat('0', 64)
+       FROM generate_series(1, $2::bigint) AS n`,
+    [tenantId, count, keyId],
+  );
+  await client.query("INSERT INTO audit_chains (chain, seq, head_hash) VALUES ($1, $2, repeat('0', 64))", [tenantId, count]);
+  await client.query("VACUUM ANALYZE audit_events");
+}
+
+type Result = { name: string; cpuPerEvent: number; perSecond: number };
+
+async function variant(client: pg.Client, pid: number, name: string, drop: string[], batches: string[]): Promise<Result> {
+  const cpu: number[] = [];
+  const rates: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    await client.query("BEGIN");
+    try {
+      for (const index of drop) await client.query(`DROP INDEX ${pg.escapeIdentifier(index)}`);
+      const cpuBefore = processCpuMicros(pid) ?? 0;
+      const started = process.hrtime.bigint();
+      for (const batch of batches) await client.query("SELECT count(*) FROM custody_append_audit_batch($1::json, '{}'::uuid[])", [batch]);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      cpu.push(((processCpuMicros(pid) ?? 0) - cpuBefore) / EVENTS);
+      rates.push(EVENTS / seconds);
+    } finally {
+      await client.query("ROLLBACK");
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return { name, cpuPerEvent: median(cpu), perSecond: median(rates) };
+}
+
+async function main(): Promise<void> {
+  const db = await createTestDatabase();
+  const client = new pg.Client({ connectionString: db.url, application_name: "custody-bench-audit-insert" });
+  await client.connect();
+  try {
+    const tenantId = randomUUID();
+    const keyId = randomUUID();
+    await client.query("INSERT INTO tenants (id, slug, name) VALUES ($1, 'bench-insert', 'Bench insert')", [tenantId]);
+    // Nothing else may clean the GIN pending lists behind the measured backend's back.
+    await client.query("ALTER TABLE audit_events SET (autovacuum_enabled = false)");
+    await prefill(client, tenantId, keyId, PREFILL);
+    const { rows } = await client.query<{ indexname: string; indexdef: string }>(
+      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'audit_events' AND indexname <> 'audit_events_pkey' ORDER BY indexname",
+    );
+    const indexes = rows.map((r) => r.indexname);
+    const constraintIndexes = new Set(["audit_events_chain_seq_key"]);
+    const droppable = indexes.filter((name) => !constraintIndexes.has(name));
+    const batches: string[] = [];
+    for (let n = 0; n < EVENTS; n += BATCH) {
+      batches.push(batchJson(Array.from({ length: Math.min(BATCH, EVENTS - n) }, (_, i) => unwrapEvent(tenantId, keyId, n + i))));
+    }
+    const [{ pid }] = (await client.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }];
+
+    console.log(`bench:audit-insert: ${PREFILL.toLocaleString("en")} events on the trail, ${EVENTS.toLocaleString("en")} appended per variant in batches of ${BATCH}, median of ${RUNS}`);
+    console.log(`  indexes on audit_events: ${indexes.length} besides the primary key`);
+    await variant(client, pid, "warm-up", [], batches.slice(0, Math.max(1, batches.length >> 2)));
+    const all = await variant(client, pid, "all indexes (today)", [], batches);
+    const results: Result[] = [all];
+    for (const index of droppable) results.push(await variant(client, pid, `without ${index}`, [index], batches));
+    const search = droppable.filter((name) => name === "audit_events_search_idx" || name === "audit_events_details_idx");
+    results.push(await variant(client, pid, `without both GINs (${search.length})`, search, batches));
+    results.push(await variant(client, pid, "primary key and (chain, seq) only", droppable, batches));
+    for (const r of results) {
+      const saved = r === all ? "" : `   saves ${(all.cpuPerEvent - r.cpuPerEvent).toFixed(1).padStart(6)} µs/event (${(((all.cpuPerEvent - r.cpuPerEvent) / all.cpuPerEvent) * 100).toFixed(0).padStart(3)}%)`;
+      console.log(`  ${r.name.padEnd(62)} ${r.cpuPerEvent.toFixed(1).padStart(7)} µs/event  ${Math.round(r.perSecond).toLocaleString("en").padStart(8)} events/s${saved}`);
+    }
+  } finally {
+    await client.end().catch(() => {});
+    await db.drop();
+  }
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message.replace(/\s*\n\s*/g, " ") : String(error)));
