@@ -118,5 +118,15 @@ export async function indexAll(options: SearchIndexOptions): Promise<{ indexed: 
     if (!result.caughtUp) caughtUp = false;
   }
   await dropPrunedSearchRows();
+  if (indexed > 0) await mergePendingEntries();
   return { indexed, caughtUp };
+}
+
+/**
+ * Merges the GIN indexes' pending lists into their trees (the migration explains why): in bulk,
+ * once per pass, so searches never scan more than a pass's worth of pending entries.
+ */
+export async function mergePendingEntries(): Promise<void> {
+  await getDb().$queryRaw`
+    SELECT gin_clean_pending_list('audit_search_text_idx'::regclass), gin_clean_pending_list('audit_search_refs_idx'::regclass)`;
 }
