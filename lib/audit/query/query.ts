@@ -171,6 +171,19 @@ export function pageQuery(
     LIMIT ${options.limit + 1}`;
 }
 
+/**
+ * A statement selecting one row per event of the chain that passes the filter (for counting and
+ * estimating, e.g. the export's size): through audit_search below the watermark and from the
+ * chain above it when the filter reads the search, from audit_events alone otherwise.
+ */
+export function matchingEvents(chain: string, filter: AuditFilter, indexedSeq: bigint): Prisma.Sql {
+  if (!usesSearch(filter)) return Prisma.sql`SELECT 1 FROM audit_events WHERE ${filterCondition(chain, filter)}`;
+  return Prisma.sql`
+    SELECT 1 FROM audit_events WHERE ${filterCondition(chain, filter)} AND seq > ${indexedSeq}
+    UNION ALL
+    SELECT 1 FROM audit_search s JOIN audit_events e ON e.chain = s.chain AND e.seq = s.seq WHERE ${searchCondition(chain, filter, indexedSeq)}`;
+}
+
 /** Every event of the chain with seq at or below this is in audit_search (0: none yet). */
 export async function searchIndexedSeq(chain: string, db: PrismaClient = getReadDb()): Promise<bigint> {
   const [row] = await db.$queryRaw<Array<{ indexed_seq: bigint }>>`SELECT indexed_seq FROM audit_search_watermarks WHERE chain = ${chain}`;
