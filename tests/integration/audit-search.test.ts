@@ -114,6 +114,8 @@ const FILTERS = (tag: string): Array<[string, AuditFilter]> => [
   ["Custody's request id", { request: `${tag}-custody-18` }],
   ["free text, common", { q: "render" }],
   ["free text, rare", { q: `${tag}-obj-21` }],
+  ["free text, rare, probed by its number", { q: `${tag}-obj-1009` }],
+  ["free text across words, probed by one", { q: `ana@${tag}.exa` }],
   ["free text, case-insensitive", { q: "QUARTERLY \"CLOSE\"" }],
   ["free text with LIKE wildcards taken literally", { q: "100%_r" }],
   ["free text + outcome + action", { q: "billing", outcome: "success", action: "key.wrap" }],

@@ -115,10 +115,34 @@ function searchRefs(filter: AuditFilter): string[] {
   return refs;
 }
 
+/**
+ * The word of a free-text term the trigram index is asked for (null: the whole term): words are
+ * runs of letters and digits, as pg_trgm splits them; one with a digit is taken first (ids,
+ * addresses: selective), then the longest; a word under three characters gives no trigram.
+ */
+export function probeWord(q: string): string | null {
+  const words = (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).filter((w) => w.length >= 3);
+  if (words.length <= 1) return null;
+  const score = (w: string) => (/\p{N}/u.test(w) ? 1_000 : 0) + w.length;
+  return words.reduce((best, w) => (score(w) > score(best) ? w : best));
+}
+
 /** The filter's conditions on audit_search `s` joined to audit_events `e`: equal to filterCondition, through the search's indexes. */
 function searchCondition(chain: string, filter: AuditFilter, indexedSeq: bigint): Prisma.Sql {
   const parts: Prisma.Sql[] = [Prisma.sql`s.chain = ${chain} AND e.chain = ${chain} AND s.seq <= ${indexedSeq}`];
-  if (filter.q) parts.push(Prisma.sql`s.text LIKE ${likePattern(filter.q)}`);
+  if (filter.q) {
+    // The trigram index reads the posting list of every trigram of the pattern, and a rare term
+    // is often made of common trigrams ("obj-4711": "obj" is in every event). So the index is
+    // asked for the term's most selective word only (implied by the term, so nothing is lost),
+    // and the whole term is checked on the few rows that come back (strpos: the same exact,
+    // case-folded substring test as LIKE on escaped text, which the index cannot serve).
+    const probe = probeWord(filter.q);
+    parts.push(
+      probe === null
+        ? Prisma.sql`s.text LIKE ${likePattern(filter.q)}`
+        : Prisma.sql`s.text LIKE ${likePattern(probe)} AND strpos(s.text, ${filter.q.toLowerCase()}) > 0`,
+    );
+  }
   const refs = searchRefs(filter);
   if (refs.length > 0) parts.push(Prisma.sql`s.refs @> ${refs}::text[]`);
   if (filter.action) parts.push(Prisma.sql`e.action = ${filter.action}`);
