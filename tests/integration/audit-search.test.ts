@@ -236,7 +236,7 @@ describe("downtime, restarts and two indexers", () => {
     const { tenantId } = await member("pruned");
     await fillTrail(tenantId, "pruned", 8);
     await indexChain(tenantId, { budgetMs: 60_000 });
-    const [fifth, eighth] = await Promise.all([5n, 8n].map((seq) => getDb().auditEvent.findUnique({ where: { chain_seq: { chain: tenantId, seq } } })));
+    const [fifth, eighth] = await Promise.all([5n, 8n].map((seq) => getDb().auditEvent.findFirst({ where: { chain: tenantId, seq } })));
     // Retention's anchor must be covered by a checkpoint (migration 20261129090000).
     await getDb().auditCheckpoint.create({ data: { chain: tenantId, seq: 8n, headHash: eighth!.hash, signedAt: new Date(), keyId: "test", signature: Buffer.from("x") } });
     await getDb().auditAnchor.create({ data: { chain: tenantId, seq: 5n, hash: fifth!.hash } });
