@@ -2,8 +2,10 @@
 // first page takes for the unfiltered trail and for each single filter, on the database at
 // DATABASE_URL (fill one first with `npm run seed:audit -- --events 10000000`). Prints the
 // server time of each query (PostgreSQL's own execution time from EXPLAIN ANALYZE, median and
-// worst of N warm runs) and, with --plans, each plan. Measures; does not judge.
-import { pageQuery } from "@/lib/audit/query/query";
+// worst of N warm runs) and, with --plans, each plan. Free text and the details-backed filters
+// read audit_search (lib/audit/search): run `npm start`'s audit-search job, or let the migration
+// index an existing trail, before measuring. Measures; does not judge.
+import { pageQuery, searchIndexedSeq } from "@/lib/audit/query/query";
 import type { AuditCursor, AuditFilter } from "@/lib/audit/query/filter";
 import { getConfig } from "@/lib/config";
 import { disconnectDb, getDb, Prisma } from "@/lib/db";
@@ -71,13 +73,18 @@ async function main(): Promise<void> {
     ["time range: until mid-trail", { to: day }],
     ["free text, common (payroll)", { q: "payroll" }],
     ["free text, rare (object id)", { q: String(sample?.details?.objectId ?? "obj-1") }],
+    ["free text, rare (request id)", { q: sample?.request_id ?? "seed-1" }],
+    ["free text, common (render)", { q: "render" }],
+    ["free text, no match", { q: "no-such-text" }],
     ["unfiltered, page at mid-trail (keyset)", {}, mid],
     ["data label = payroll, page at mid-trail", { label: "payroll" }, mid],
   ];
 
   console.log(`bench:audit: tenant ${slug}, ${total?.n ?? 0} events, first page of 50, ${runs} warm runs each (server time)`);
   for (const [name, filter, before] of cases) {
-    const sql = pageQuery(chain, filter, { before, limit: 50 });
+    // As queryAuditPage does: the search watermark first, then the page (read before each case: the job may be running).
+    const indexedSeq = await searchIndexedSeq(chain, getDb());
+    const sql = pageQuery(chain, filter, { before, limit: 50, indexedSeq });
     await explain(sql); // warm
     const times: number[] = [];
     let plan: Plan | undefined;

@@ -22,6 +22,13 @@ export function backgroundJobs(env: Env): Job[] {
       run: async (signal) => (await import("@/lib/audit/usage")).rollUpAll({ budgetMs: 3_000, signal }),
     },
     {
+      // Free text and the details-backed filters' search structure (lib/audit/search): a second behind the chain.
+      name: "audit-search",
+      intervalMs: 1_000,
+      firstRunMs: 1_000,
+      run: async (signal) => (await import("@/lib/audit/search/indexer")).indexAll({ budgetMs: 5_000, signal }),
+    },
+    {
       // The fleet table's last-24-hours counts per tenant (lib/fleet), from the usage rollups.
       name: "fleet-usage",
       intervalMs: 60_000,

@@ -20,9 +20,8 @@ function report(differences: string[]): string {
 
 // Expression, GIN and trigram indexes, which schema.prisma cannot express (see the migrations).
 const SQL_ONLY_INDEXES = [
-  "audit_events_chain_data_label_idx",
-  "audit_events_details_idx",
-  "audit_events_search_idx",
+  "audit_search_text_idx",
+  "audit_search_refs_idx",
   // Partial: a key reference is unique only among verified keys (migration 20261203120000).
   "kms_keys_key_ref_verified_key",
   // Partial: at most one running or failed KMS key rotation per tenant (migration 20261204100000).

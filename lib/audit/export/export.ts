@@ -10,7 +10,7 @@ import { EXPORT_CONTENT_TYPES, EXPORT_FORMATS, type ExportFormat, exportFileName
 import { exportStream } from "./export-stream";
 import { type AuditFilter, filterParams, isFiltered } from "../query/filter";
 import { readRequestFilter } from "../query/request-filter";
-import { filterCondition, streamAuditEvents } from "../query/query";
+import { matchingEvents, searchIndexedSeq, streamAuditEvents } from "../query/query";
 
 // Export of a tenant's trail through the console's filter, for its members (admins and
 // auditors). Everything that can refuse happens before the first byte: membership, the
@@ -63,13 +63,14 @@ export async function estimateExportSize(chain: string, filter: AuditFilter): Pr
              - (SELECT min(seq) FROM audit_events WHERE chain = ${chain}) + 1 AS n`;
     return { events: Number(row?.n ?? 0n), exact: true };
   }
-  const condition = filterCondition(chain, filter);
+  // Free text and details-backed filters count through the search structure (lib/audit/search).
+  const matching = matchingEvents(chain, filter, await searchIndexedSeq(chain, db));
   let atLeast = 0;
   try {
     const counted = await db.$transaction(async (tx) => {
       await tx.$executeRaw`SELECT set_config('statement_timeout', ${String(COUNT_TIMEOUT_MS)}, true)`;
       const [row] = await tx.$queryRaw<Array<{ n: number }>>`
-        SELECT count(*)::int AS n FROM (SELECT 1 FROM audit_events WHERE ${condition} LIMIT ${COUNT_CAP + 1}) AS matches`;
+        SELECT count(*)::int AS n FROM (${matching} LIMIT ${COUNT_CAP + 1}) AS matches`;
       return row?.n ?? 0;
     });
     if (counted <= COUNT_CAP) return { events: counted, exact: true };
@@ -78,7 +79,7 @@ export async function estimateExportSize(chain: string, filter: AuditFilter): Pr
     // Timed out: the matches are sparse in a large trail; the planner's estimate will do.
   }
   const [plan] = await db.$queryRaw<Array<{ "QUERY PLAN": Array<{ Plan: { "Plan Rows": number } }> }>>`
-    EXPLAIN (FORMAT JSON) SELECT 1 FROM audit_events WHERE ${condition}`;
+    EXPLAIN (FORMAT JSON) ${matching}`;
   const rows = plan?.["QUERY PLAN"]?.[0]?.Plan?.["Plan Rows"] ?? 0;
   // Stale statistics can make the planner guess far too low; never below what was counted.
   return { events: Math.max(Math.round(rows), atLeast), exact: false };
