@@ -8,7 +8,7 @@ import { TEXT_LIMITS, tooLongMessage } from "@/lib/validation/limits";
 export const FLEET_STATES = ["none", "pending", "active", "failing", "revoked"] as const;
 export type FleetState = (typeof FLEET_STATES)[number];
 
-export const FLEET_SORTS = ["attention", "name", "created", "last_verified", "last_use", "operations", "refusals"] as const;
+export const FLEET_SORTS = ["attention", "name", "created", "last_verified", "last_use", "operations", "refusals", "rotation"] as const;
 export type FleetSort = (typeof FLEET_SORTS)[number];
 
 export const FLEET_PAGE_SIZE = 50;
@@ -19,6 +19,8 @@ export const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 export const fleetQuerySchema = z.object({
   q: z.string().trim().max(TEXT_LIMITS.search, tooLongMessage(TEXT_LIMITS.search)).default(""),
   state: z.enum(FLEET_STATES).optional(),
+  /** "overdue": only tenants whose primary KMS key is past their rotation policy. */
+  rotation: z.enum(["overdue"]).optional(),
   sort: z.enum(FLEET_SORTS).default("attention"),
   dir: z.enum(["asc", "desc"]).optional(),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
@@ -35,6 +37,7 @@ export const DEFAULT_DIRECTION: Record<FleetSort, "asc" | "desc"> = {
   last_use: "desc",
   operations: "desc",
   refusals: "desc",
+  rotation: "desc",
 };
 
 export type ParsedFleetQuery = { query: FleetQuery; ignored: string[] };
@@ -71,6 +74,7 @@ export function fleetHref(query: FleetQuery, change: Partial<FleetQuery> = {}): 
   const search = new URLSearchParams();
   if (next.q) search.set("q", next.q);
   if (next.state) search.set("state", next.state);
+  if (next.rotation) search.set("rotation", next.rotation);
   if (next.sort !== "attention") search.set("sort", next.sort);
   if (next.dir && next.dir !== DEFAULT_DIRECTION[next.sort]) search.set("dir", next.dir);
   if (next.page > 1) search.set("page", String(next.page));

@@ -29,6 +29,13 @@ export function backgroundJobs(env: Env): Job[] {
       run: async () => (await import("@/lib/fleet/refresh-fleet-usage")).refreshFleetUsage(),
     },
     {
+      // KMS-key rotation reminders (lib/fleet/kms-rotation.ts): one event per overdue key and period.
+      name: "kms-rotation-reminders",
+      intervalMs: 60 * 60_000,
+      firstRunMs: 30_000,
+      run: async () => (await import("@/lib/fleet/kms-rotation")).sendKmsRotationReminders(),
+    },
+    {
       // Log sinks (lib/sinks): new events into each sink's outbox, then due batches to the receivers.
       name: "log-sinks",
       intervalMs: 1_000,
