@@ -47,7 +47,9 @@ export default async function TenantOverviewPage({ params }: { params: Promise<{
         <Card>
           <CardHeader>
             <CardDescription>Tenant id (encryption context)</CardDescription>
-            <CardTitle className="font-mono text-sm break-all">{tenant.id}</CardTitle>
+            <CardTitle className="font-mono text-sm break-all" data-testid="tenant-id">
+              {tenant.id}
+            </CardTitle>
           </CardHeader>
         </Card>
       </div>

@@ -30,7 +30,7 @@ export function KmsRotationCard({ tenantId, slug, status, canEdit }: { tenantId:
               <p>
                 The primary KMS key, {key.providerLabel}
                 {key.location ? ` (${key.location})` : ""} <span className="font-mono break-all">{key.keyRef}</span>, was registered{" "}
-                <LocalTime value={key.registeredAt} />: it is {days(key.ageDays)} old, {overdueDays === 0 ? "due today" : `${days(overdueDays)} past`} your {days(policyDays!)} policy.
+                <LocalTime value={key.registeredAt} />: it is {days(key.ageDays)} old, {overdueDays === 0 ? "due today" : `${days(overdueDays)} past`} your {policyDays === null ? "" : days(policyDays)} policy.
               </p>
               <ol className="list-decimal space-y-1 pl-5">
                 <li>Register a new KMS key on the Keys page.</li>
