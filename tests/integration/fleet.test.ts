@@ -1,10 +1,10 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
-import { disconnectDb, getDb } from "@/lib/db";
+import { disconnectDb, getDb, Prisma } from "@/lib/db";
 import { FLEET_PAGE_SIZE, fleetQuerySchema, type FleetQuery } from "@/lib/fleet/fleet-query";
 import { fleetStampFor } from "@/lib/fleet/fleet-stamp";
-import { type FleetRow, listFleet } from "@/lib/fleet/list-fleet";
+import { type FleetRow, fleetPageSql, fleetTenantSql, listFleet } from "@/lib/fleet/list-fleet";
 import { getFleetTenant } from "@/lib/fleet/tenant-detail";
 import { verifyStoredChain } from "@/lib/audit";
 import { refreshFleetUsage } from "@/lib/fleet/refresh-fleet-usage";
@@ -26,6 +26,19 @@ let database: TestDatabase;
 let vendor: Caller;
 
 const query = (input: Partial<Record<keyof FleetQuery, unknown>> = {}) => fleetQuerySchema.parse(input);
+
+/** The tables a query's plan reads whole (sequential scans). */
+async function seqScans(sql: Prisma.Sql): Promise<string[]> {
+  const [row] = await getDb().$queryRaw<Array<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>>(Prisma.sql`EXPLAIN (FORMAT JSON) ${sql}`);
+  const found: string[] = [];
+  const walk = (node: PlanNode) => {
+    if (node["Node Type"] === "Seq Scan" && node["Relation Name"]) found.push(node["Relation Name"]);
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(row!["QUERY PLAN"][0]!.Plan);
+  return [...new Set(found)].sort();
+}
+type PlanNode = { "Node Type": string; "Relation Name"?: string; Plans?: PlanNode[] };
 
 async function callerFor(email: string): Promise<Caller> {
   return { userId: (await getDb().user.findUniqueOrThrow({ where: { email } })).id, request };
@@ -212,6 +225,14 @@ describe("the fleet table", () => {
     await createTenant(vendor, { name: "Beta", slug: "beta", adminEmail: "bob@beta.example" });
     const error = await refusal(listFleet(await callerFor("bob@beta.example"), query()));
     expect(error.code).toBe("forbidden");
+  });
+
+  it("a tenant's detail reads only that tenant's rows, by index, where the fleet query narrowed to its id reads whole tables", async () => {
+    const [row] = (await listFleet(vendor, query({ q: "fleet00105" }))).rows;
+    // (log_sinks holds a hundred rows here, a few pages: reading them whole is the planner's cheaper choice.)
+    expect((await seqScans(fleetTenantSql(row!.id))).filter((table) => table !== "log_sinks")).toEqual([]);
+    // What the detail ran before: the fleet's set-wise aggregates over every tenant's keys.
+    expect(await seqScans(fleetPageSql(query({ q: row!.id }), 0))).toContain("kms_keys");
   });
 
   it("the fleet's live stamp changes as soon as a tenant is revoked, and is for vendor admins only", async () => {
