@@ -6,7 +6,8 @@ ALTER TABLE "tenants" ADD CONSTRAINT "tenants_kms_rotation_days_range" CHECK ("k
 
 -- One row per reminder sent: a key, the due date it was overdue against (a changed policy is a
 -- new due date), and which reminder period past that date. The job inserts the row and the
--- audit event in one transaction, so each period is reminded once however often it runs.
+-- audit event in one transaction, so each period is reminded once however often it runs. No
+-- foreign key: a row only says a reminder went out; one of a removed key is inert.
 CREATE TABLE "kms_rotation_reminders" (
     "kms_key_id" UUID NOT NULL,
     "due_at" TIMESTAMPTZ(3) NOT NULL,
@@ -15,6 +16,3 @@ CREATE TABLE "kms_rotation_reminders" (
 
     CONSTRAINT "kms_rotation_reminders_pkey" PRIMARY KEY ("kms_key_id", "due_at", "period")
 );
-
-ALTER TABLE "kms_rotation_reminders" ADD CONSTRAINT "kms_rotation_reminders_kms_key_id_fkey"
-    FOREIGN KEY ("kms_key_id") REFERENCES "kms_keys"("id") ON DELETE CASCADE ON UPDATE CASCADE;
