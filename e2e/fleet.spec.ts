@@ -128,6 +128,8 @@ test("a tenant revoked by its admin shows revoked in the vendor's open fleet pag
   await expect(vendor.getByTestId("fleet-live")).toBeVisible();
   await vendor.evaluate(() => Object.assign(window, { custodyNotReloaded: true }));
 
+  // The keys page, reloaded now that the key is primary, offers the revocation.
+  await admin.goto(`/t/${slug}/keys`);
   await admin.getByRole("button", { name: "Revoke access" }).click();
   const dialog = admin.getByRole("dialog");
   await dialog.getByLabel(`Type ${slug} to confirm`).fill(slug);
