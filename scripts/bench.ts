@@ -22,11 +22,11 @@ import { disconnectDb } from "@/lib/db";
 import { closePool } from "@/lib/db/pool";
 import { DEV_KMS_VENDOR } from "@/lib/dev/kms/defaults";
 import { restoreAccess, revokeAccess } from "@/lib/keys";
-import { CpuMeter } from "../tests/helpers/cpu";
+import { CpuMeter, processTree } from "../tests/helpers/cpu";
 import { createTestDatabase } from "../tests/helpers/db";
-import { api, KeyServiceFixture, type KeyServiceInstance } from "../tests/helpers/key-service";
+import { api, KeyServiceFixture, type KeyServiceInstance, type TenantWithKey } from "../tests/helpers/key-service";
 
-type Args = { duration: number; connections: number; revocations: number; out: string; smoke: boolean };
+type Args = { duration: number; connections: number; revocations: number; workers: number; tenants: number; out: string; smoke: boolean; profile: string | null };
 
 function parseArgs(argv: string[]): Args {
   const smoke = argv.includes("--smoke");
@@ -38,11 +38,18 @@ function parseArgs(argv: string[]): Args {
     return n;
   };
   const outIndex = argv.indexOf("--out");
+  const profileIndex = argv.indexOf("--profile");
   return {
     smoke,
+    // A folder for the measured key service's V8 CPU profile (node --cpu-prof), written when it stops.
+    profile: profileIndex >= 0 ? path.resolve(argv[profileIndex + 1]!) : null,
     duration: value("duration", smoke ? 2 : 10),
     connections: value("connections", 16),
     revocations: value("revocations", smoke ? 5 : 25),
+    // Processes of the measured key service (KEYSERVICE_WORKERS): one per core of this machine.
+    workers: value("workers", 2),
+    // Tenants of the many-tenant scenario.
+    tenants: value("tenants", smoke ? 20 : 1000),
     out: outIndex >= 0 ? argv[outIndex + 1]! : path.join(".custody", "bench", "results.json"),
   };
 }
@@ -50,14 +57,20 @@ function parseArgs(argv: string[]): Args {
 type Cpu = { serviceMicrosPerOp: number; databaseMicrosPerOp: number; totalMicrosPerOp: number };
 type LoadResult = { requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number; errors: number; non2xx: number; cpu?: Cpu };
 
-async function load(options: { url: string; duration: number; connections: number; method?: "GET" | "POST"; body?: string; token?: string }): Promise<LoadResult> {
+type LoadOptions = { url: string; duration: number; connections: number; method?: "GET" | "POST"; body?: string; token?: string; bodies?: string[] };
+
+async function load(options: LoadOptions): Promise<LoadResult> {
+  // Several bodies (the many-tenant scenario): each request takes the next, round the list.
+  let next = 0;
+  const { bodies } = options;
   const result = await autocannon({
     url: options.url,
     duration: options.duration,
     connections: options.connections,
     method: options.method ?? "GET",
-    body: options.body,
-    headers: options.body ? { "content-type": "application/json", authorization: `Bearer ${options.token}` } : {},
+    body: options.body ?? bodies?.[0],
+    headers: options.body || bodies ? { "content-type": "application/json", authorization: `Bearer ${options.token}` } : {},
+    ...(bodies ? { requests: [{ setupRequest: (request: object) => ({ ...request, body: bodies[next++ % bodies.length] }) }] } : {}),
   });
   return {
     requestsPerSecond: Math.round(result.requests.total / options.duration),
@@ -108,10 +121,59 @@ async function refusedAt(instance: KeyServiceInstance, token: string, body: unkn
   }
 }
 
+/** Resident memory of these processes, from /proc (0 without it). */
+function residentBytes(pids: number[]): number {
+  return pids.reduce((sum, pid) => {
+    try {
+      const kib = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+      return sum + Number(kib ?? 0) * 1024;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
+/** Runs `task` for 0..n-1, `parallel` at a time. */
+async function inParallel(n: number, parallel: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, parallel) }, async () => {
+    while (next < n) await task(next++);
+  }));
+}
+
+/**
+ * `n` tenants with a verified key each and an EDEK each (wrapped through the service, so every
+ * tenant is leased): the unwrap bodies of all but the first, and the first, which is revoked
+ * in the middle of the run.
+ */
+async function manyTenants(fixture: KeyServiceFixture, instance: KeyServiceInstance, token: string, n: number) {
+  const before = fixture.kms.calls().Decrypt ?? 0;
+  const bodies: string[] = new Array(n);
+  const tenants: TenantWithKey[] = new Array(n);
+  await inParallel(n, 4, async (i) => {
+    // A busy machine can run a verification past its transaction's time limit: try again under another slug.
+    let tenant: TenantWithKey | null = null;
+    for (let attempt = 0; !tenant; attempt++) {
+      tenant = await fixture.tenantWithKey(`bench-many-${i}${attempt ? `-${attempt}` : ""}`).catch((error: unknown) => {
+        if (attempt >= 2) throw error;
+        return null;
+      });
+    }
+    const wrapped = await expectOk(api<{ edek: string }>(instance.url, token, "wrap", { tenantId: tenant.tenantId, metadata: { dataLabel: "bench" } }), "wrap");
+    tenants[i] = tenant;
+    bodies[i] = JSON.stringify({ tenantId: tenant.tenantId, edek: (wrapped.body as { edek: string }).edek, metadata: { dataLabel: "bench", objectId: `obj-${i}`, reason: "benchmark" } });
+  });
+  return {
+    bodies: bodies.slice(1),
+    revoked: { admin: tenants[0]!.admin, tenantId: tenants[0]!.tenantId, body: JSON.parse(bodies[0]!) as unknown },
+    setupDecrypts: (fixture.kms.calls().Decrypt ?? 0) - before,
+  };
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const say = (line: string) => console.log(`[bench] ${line}`);
-  say(`${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${args.duration}s per run, ${args.connections} connections`);
+  say(`${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${args.duration}s per run, ${args.connections} connections, ${args.workers} key-service worker(s)`);
 
   const database = await createTestDatabase();
   // Custody's AWS principal is the development KMS's vendor role, as the fixture's key service runs it.
@@ -121,7 +183,9 @@ async function main(): Promise<void> {
   try {
     const tenant = await fixture.tenantWithKey("bench");
     const { token } = await fixture.credential({ name: "bench" });
-    const instance = await fixture.instance();
+    const instance = await fixture.instance({ KEYSERVICE_WORKERS: String(args.workers) }, args.profile ? ["--cpu-prof", "--cpu-prof-dir", args.profile] : []);
+    // The service's processes: the instance and, with workers, its cluster workers.
+    const servicePids = () => processTree(instance.process.pid!);
     const decrypts = () => fixture.kms.calls().Decrypt ?? 0;
     const kmsBefore = decrypts();
 
@@ -139,7 +203,7 @@ async function main(): Promise<void> {
     // CPU per request: the key-service process and its backends (its pool, its listener and its
     // Prisma client, which all name themselves). This process's own Prisma connections share the
     // last name, so they are closed for the measured runs (getDb() reconnects afterwards).
-    const meter = new CpuMeter(database.url, () => [instance.process.pid!], ["custody", "custody-keyservice", "custody-listener"]);
+    const meter = new CpuMeter(database.url, servicePids, ["custody", "custody-keyservice", "custody-listener"]);
     await disconnectDb();
     const measured = async (run: () => Promise<LoadResult>): Promise<LoadResult> => {
       const before = await meter.sample();
@@ -170,6 +234,38 @@ async function main(): Promise<void> {
     say("batch-unwrap of 100 …");
     const batch = await measured(() => load({ url: `${instance.url}/api/v1/batch-unwrap`, method: "POST", body: batchBody, token, duration: args.duration, connections: Math.min(args.connections, 8) }));
     const kmsCalls = decrypts() - kmsBefore;
+
+    // A noisy neighbour: one tenant sends 20 concurrent 1,000-item batch-wraps without pause
+    // while another tenant's single unwraps go on beside them; the victim's p99 is the figure.
+    say("flood: 20 concurrent 1,000-item batch-wraps by one tenant, single unwraps by another …");
+    const flooder = await fixture.tenantWithKey("bench-flood");
+    const floodBody = JSON.stringify({
+      tenantId: flooder.tenantId,
+      metadata: { reason: "benchmark" },
+      items: Array.from({ length: 1000 }, (_, i) => ({ dataLabel: "bulk", objectId: `bulk-${i}` })),
+    });
+    const [flood, victim] = await Promise.all([
+      load({ url: `${instance.url}/api/v1/batch-wrap`, method: "POST", body: floodBody, token, duration: args.duration, connections: 20 }),
+      load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", body: unwrapBody, token, duration: args.duration, connections: 4 }),
+    ]);
+
+    say(`${args.tenants} tenants: creating them, their keys and an EDEK each …`);
+    const many = await manyTenants(fixture, instance, token, args.tenants);
+    const memoryBefore = residentBytes(servicePids());
+    const kmsBeforeMany = decrypts();
+    say(`${args.tenants} tenants: unwraps spread across them, one revoked halfway …`);
+    const revokeHalfway = (async () => {
+      await new Promise((resolve) => setTimeout(resolve, (args.duration * 1000) / 2));
+      const click = performance.now();
+      await revokeAccess(many.revoked.admin, { tenantId: many.revoked.tenantId });
+      const seen = await refusedAt(instance, token, many.revoked.body, click + 5000);
+      if (seen instanceof Error) throw seen;
+      return seen - click;
+    })();
+    const spread = await measured(() => load({ url: `${instance.url}/api/v1/unwrap`, method: "POST", bodies: many.bodies, token, duration: args.duration, connections: args.connections }));
+    const manyRevocationMs = Math.round(await revokeHalfway);
+    const manyKmsCalls = decrypts() - kmsBeforeMany + many.setupDecrypts;
+    const memoryPerTenant = Math.round((residentBytes(servicePids()) - memoryBefore) / args.tenants);
 
     const { getDb } = await import("@/lib/db");
     const audited = await getDb().auditEvent.count({ where: { tenantId: tenant.tenantId, actorType: "SERVICE" } });
@@ -203,13 +299,22 @@ async function main(): Promise<void> {
 
     const results = {
       machine: { cpus: os.cpus().length, node: process.version, memoryGiB: Math.round(os.totalmem() / 2 ** 30) },
-      settings: { durationSeconds: args.duration, connections: args.connections, batchConnections: Math.min(args.connections, 8) },
+      settings: { durationSeconds: args.duration, connections: args.connections, batchConnections: Math.min(args.connections, 8), workers: args.workers },
       bare: bareResult,
       unwrap: { ...unwrap, ratioToBare: Number((unwrap.requestsPerSecond / bareResult.requestsPerSecond).toFixed(3)) },
       unwrapSaturated: { ...unwrapSaturated, connections: args.connections * 4 },
       wrap,
       batchUnwrap100: { ...batch, itemsPerSecond: batch.requestsPerSecond * 100 },
       kms: { decryptCalls: kmsCalls, tenants: 1, note: "Decrypt calls made by the measured instance during all runs (one lease per tenant key)" },
+      flood: { flooderBatchWraps: flood, victimUnwraps: victim },
+      manyTenants: {
+        tenants: args.tenants,
+        unwrap: spread,
+        kmsDecryptCalls: manyKmsCalls,
+        note: "Decrypt calls for the setup wraps and the spread unwraps (one lease per tenant key and worker)",
+        residentBytesPerLeasedTenant: memoryPerTenant,
+        revocationMidLoadMs: manyRevocationMs,
+      },
       auditedServiceEvents: audited,
       revocation: {
         rounds: args.revocations,
@@ -229,6 +334,11 @@ async function main(): Promise<void> {
     console.log(row("wrap (audited)", wrap));
     console.log(row("batch-unwrap x100", batch, `   ${results.batchUnwrap100.itemsPerSecond} items/s, ${Math.round((batch.cpu?.totalMicrosPerOp ?? 0) / 100)} µs/item`));
     console.log(`  KMS Decrypt calls      ${kmsCalls} for 1 tenant (${unwrap.requests + unwrapSaturated.requests + wrap.requests + batch.requests} requests)`);
+    console.log(row("flood: victim unwraps", victim, `   beside ${flood.requestsPerSecond * 1000} flood items/s (${flood.requestsPerSecond} batch-wraps/s, p99 ${flood.p99Ms} ms)`));
+    console.log(row(`unwrap, ${args.tenants} tenants`, spread));
+    console.log(
+      `  ${args.tenants} tenants: KMS Decrypt calls ${manyKmsCalls} (${args.workers} workers), ${(memoryPerTenant / 1024).toFixed(1)} KiB resident per leased tenant, a revocation mid-load refused after ${manyRevocationMs} ms`,
+    );
     console.log(`  audited service events ${audited}`);
     console.log(
       `  revocation, 3 instances, ${args.revocations} rounds: click → last refusal p50 ${results.revocation.clickToLastRefusalMs.p50} ms, p99 ${results.revocation.clickToLastRefusalMs.p99} ms (commit → last refusal p50 ${results.revocation.commitToLastRefusalMs.p50} ms, p99 ${results.revocation.commitToLastRefusalMs.p99} ms)`,
@@ -237,7 +347,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.dirname(args.out), { recursive: true });
     fs.writeFileSync(args.out, `${JSON.stringify(results, null, 2)}\n`);
     say(`wrote ${args.out}`);
-    const failures = unwrap.errors + unwrap.non2xx + unwrapSaturated.errors + unwrapSaturated.non2xx + wrap.errors + wrap.non2xx + batch.errors + batch.non2xx;
+    const failures = [unwrap, unwrapSaturated, wrap, batch, flood, victim, spread].reduce((sum, r) => sum + r.errors + r.non2xx, 0);
     if (failures > 0 || !Number.isFinite(results.revocation.clickToLastRefusalMs.max)) {
       throw new Error(`${failures} requests failed or a revocation was not seen within 5 s`);
     }

@@ -46,6 +46,8 @@ const baseSchema = z.object({
     KEY_LEASE_SECONDS: z.coerce.number({ message: "must be a number of seconds" }).int("must be a whole number").min(1, "must be at least 1").max(86_400, "must be at most 86400 (a day)").default(300),
     /** Port of the stand-alone key service (`npm run keyservice`); `npm start` serves /api/v1 on PORT. */
     KEYSERVICE_PORT: z.coerce.number({ message: "must be a port number" }).int("must be a whole number").min(0, "must be between 0 (any free port) and 65535").max(65535, "must be between 0 (any free port) and 65535").default(3002),
+    /** Processes of the stand-alone key service (node:cluster workers sharing KEYSERVICE_PORT); unset: one per available core. */
+    KEYSERVICE_WORKERS: z.coerce.number({ message: "must be a number of processes" }).int("must be a whole number").min(1, "must be at least 1").max(64, "must be at most 64").optional(),
     /** Ed25519 key (PKCS#8 PEM) that signs audit checkpoints; or AUDIT_SIGNING_KEY_FILE, a path to one. Required in production. */
     AUDIT_SIGNING_KEY: z.string().optional(),
     AUDIT_SIGNING_KEY_FILE: z.string().min(1).optional(),

@@ -36,6 +36,35 @@ export function processCpuMicros(pid: number): number | null {
   return ((utime + stime) * 1_000_000) / clockTicks();
 }
 
+/** A process and its descendants (a key service's cluster workers), by scanning /proc; just the pid without /proc. */
+export function processTree(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [pid];
+  }
+  const children = new Map<number, number[]>();
+  for (const name of entries) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // Field 4 (ppid) is the second after the parenthesised command name.
+    const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    children.set(parent, [...(children.get(parent) ?? []), Number(name)]);
+  }
+  const tree: number[] = [];
+  const visit = (p: number) => {
+    tree.push(p);
+    for (const child of children.get(p) ?? []) visit(child);
+  };
+  visit(pid);
+  return tree;
+}
+
 /** The pids of the backends a database's clients with these application names are served by. */
 export async function backendPids(databaseUrl: string, applicationNames: string[]): Promise<number[]> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: "custody-bench-cpu" });

@@ -116,6 +116,8 @@ export class KeyServiceFixture {
         DATABASE_URL: this.databaseUrl,
         ...vendorKmsEnvironment(this.kms.endpoint),
         KEYSERVICE_PORT: "0",
+        // One process unless a test or the benchmark asks for workers (scripts/keyservice.ts).
+        KEYSERVICE_WORKERS: "1",
         LOG_LEVEL: "warn",
         ...env,
       },
@@ -123,8 +125,12 @@ export class KeyServiceFixture {
     });
     let output = "";
     const url = await new Promise<string>((resolve, reject) => {
-      // A backstop against a hang: on a busy two-core machine a start (tsx compiling the service) can take a minute.
-      const timer = setTimeout(() => reject(new Error(`key service did not start:\n${output}`)), 150_000);
+      // A backstop against a hang: on a busy two-core machine a start (tsx compiling the service, in a primary and each worker) can take minutes.
+      const timer = setTimeout(() => {
+        // Not left running (with its workers) after the test gives up on it.
+        child.kill("SIGKILL");
+        reject(new Error(`key service did not start:\n${output}`));
+      }, 300_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         const match = /key service listening on (http:\/\/[^\s]+)\/api\/v1/.exec(output);

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CpuMeter } from "../helpers/cpu";
+import { CpuMeter, processTree } from "../helpers/cpu";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 // The benchmark judges targets by CPU per operation (tests/helpers/cpu.ts). This checks that the
@@ -18,8 +18,12 @@ afterAll(async () => {
   await database?.drop();
 });
 
-/** A node child that, on each line on stdin, burns `ms` of its own CPU time and prints its cpuUsage (µs). */
-function burner() {
+/**
+ * A node child that, on each line on stdin, burns `ms` of its own CPU time and prints its
+ * cpuUsage (µs); `viaParent`: the burner is the child of an idle node process (as a cluster
+ * worker is of its primary), and `child` is that parent.
+ */
+function burner(viaParent = false) {
   const code = `
     const usage = () => { const u = process.cpuUsage(); return u.user + u.system; };
     process.stdin.setEncoding("utf8");
@@ -28,8 +32,10 @@ function burner() {
       while (usage() < target) {}
       console.log("used " + usage());
     });
+    process.stdin.on("end", () => process.exit(0));
     console.log("used " + usage());`;
-  const child = spawn(process.execPath, ["-e", code], { stdio: ["pipe", "pipe", "inherit"] });
+  const parent = `require("node:child_process").spawn(process.execPath, ["-e", ${JSON.stringify(code)}], { stdio: "inherit" })`;
+  const child = spawn(process.execPath, ["-e", viaParent ? parent : code], { stdio: ["pipe", "pipe", "inherit"] });
   const lines: string[] = [];
   let waiting: (() => void) | null = null;
   child.stdout.setEncoding("utf8");
@@ -68,6 +74,27 @@ describe("CPU accounting for the benchmark", () => {
     } finally {
       busy.child.kill();
       idle.child.kill();
+    }
+  });
+
+  it("counts the CPU of a process's children (a key service's workers) through processTree", async () => {
+    const primary = burner(true);
+    try {
+      await primary.next();
+      const meter = new CpuMeter(database.url, () => processTree(primary.child.pid!), []);
+      const alone = new CpuMeter(database.url, () => [primary.child.pid!], []);
+      const [before, aloneBefore] = [await meter.sample(), await alone.sample()];
+      primary.burn(0);
+      const start = await primary.next();
+      primary.burn(400);
+      const burned = (await primary.next()) - start;
+      expect(burned).toBeGreaterThanOrEqual(400_000);
+      expect(CpuMeter.spent(before, await meter.sample()).serviceMicros).toBeGreaterThanOrEqual(burned - 30_000);
+      // The parent alone did not burn it.
+      expect(CpuMeter.spent(aloneBefore, await alone.sample()).serviceMicros).toBeLessThan(50_000);
+    } finally {
+      primary.child.stdin.end();
+      primary.child.kill();
     }
   });
 

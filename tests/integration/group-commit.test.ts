@@ -104,4 +104,46 @@ describe("group commit", () => {
     expect(events.slice(at + 1).every((e) => e.outcome === "DENIED" && (e.details as { code?: string }).code === "access_revoked")).toBe(true);
     expect(await verifyStoredChain(tenantId!)).toMatchObject({ intact: true });
   });
+
+  it("commits a tenant's single events while another tenant floods the committer", async () => {
+    const flooder = (await getDb().tenant.create({ data: { slug: "gc-flood", name: "flood" } })).id;
+    const victim = (await getDb().tenant.create({ data: { slug: "gc-victim", name: "victim" } })).id;
+    // A 1,000-item batch's event: about 64 KB of input, so the default share of a batch
+    // (128 KiB per chain) holds two of them.
+    const big = (n: number): HotAuditEvent => ({
+      ...event(flooder, n),
+      action: "key.batch_wrap",
+      details: { items: 1000, dataLabels: ["bulk"], objectIds: Array.from({ length: 1000 }, (_, i) => `object-${String(i).padStart(6, "0")}`), failedItems: [] },
+    });
+    const committer = new AuditGroupCommitter(pools[0]!);
+    let floodCommitted = 0;
+    let appended = 0;
+    let stop = false;
+    const flood: Array<Promise<unknown>> = [];
+    const floodOne = () => {
+      const n = appended++;
+      flood.push(committer.append(big(n)).then(() => {
+        floodCommitted++;
+        if (!stop) floodOne();
+      }));
+    };
+    // Forty of the flooder's events are queued at all times.
+    for (let i = 0; i < 40; i++) floodOne();
+    const waited: number[] = [];
+    for (let n = 0; n < 5; n++) {
+      const before = floodCommitted;
+      await committer.append(event(victim, 20_000 + n));
+      // The flooder's events that committed while this one waited: those of the (at most two)
+      // batches in flight and its share of this event's own batch, never the forty queued ahead.
+      waited.push(floodCommitted - before);
+    }
+    stop = true;
+    await Promise.all(flood);
+    await committer.close();
+    expect(Math.max(...waited)).toBeLessThanOrEqual(6);
+
+    // Both chains intact and complete.
+    expect(await verifyStoredChain(victim)).toMatchObject({ intact: true, events: 5 });
+    expect(await verifyStoredChain(flooder)).toMatchObject({ intact: true, events: appended });
+  });
 });

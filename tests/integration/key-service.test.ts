@@ -488,7 +488,7 @@ describe("attempts found in review", () => {
     expect([existing.status, missing.status]).toEqual([403, 403]);
     expect(existing.body).toEqual(missing.body);
     expect((await trail(globex.tenantId)).length).toBe(before);
-    const vendorEvents = await getDb().auditEvent.findMany({ where: { chain: "vendor", actorId: acmeOnly.id } });
+    const vendorEvents = await getDb().auditEvent.findMany({ where: { chain: "vendor", actorId: acmeOnly.id }, orderBy: { seq: "asc" } });
     expect(vendorEvents.map((e) => [e.action, e.outcome, e.targetId])).toEqual([
       ["key.wrap", "DENIED", globex.tenantId],
       ["key.wrap", "DENIED", "7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"],

@@ -4,7 +4,7 @@ import { decodeEdek, edekTenantKeyId, InvalidEdekError, openEdek } from "@/lib/k
 import type { TenantKeyRecord } from "@/lib/keys/tenant-key-state";
 import { type BatchUnwrapRequest, type BatchUnwrapResponse, batchUnwrapItemSchema } from "@/lib/validation/keyservice";
 import { CallContext, type KeyServiceParts, type ServiceCall } from "../call-context";
-import { BatchTally, callDetails } from "./details";
+import { BatchTally, callDetails, ITEMS_PER_TURN, nextTurn } from "./details";
 
 /**
  * The DEK of each item's EDEK (any of the tenant's usable keys); a malformed item or a bad EDEK
@@ -24,6 +24,7 @@ export async function batchUnwrap(parts: KeyServiceParts, call: ServiceCall, inp
   const results: BatchUnwrapResponse["results"] = [];
   let lastKey: TenantKeyRecord | null = null;
   for (const [index, raw] of input.items.entries()) {
+    if (index > 0 && index % ITEMS_PER_TURN === 0) await nextTurn();
     const item = batchUnwrapItemSchema.safeParse(raw);
     if (!item.success) {
       results.push(tally.malformed(index, item.error.issues));
