@@ -1,4 +1,6 @@
-import { auditRows, createTenantAsVendor, DEMO, expect, expectNotFoundPage, test, tenantRow, uniqueSuffix } from "./fixtures";
+import fs from "node:fs";
+import pg from "pg";
+import { auditRows, createTenantAsVendor, customerKey, DEMO, expect, expectNotFoundPage, test, tenantRow, uniqueSuffix } from "./fixtures";
 
 // The vendor's fleet table and a tenant's detail, as a vendor admin uses them: search, state
 // filter, sortable columns, the tenant's id to copy, and a detail page with its health, admins
@@ -101,3 +103,116 @@ test("the vendor's KMS set-up page gives the vendor's side of every provider, an
   }
   await expect(providers.and(vendor.locator('[data-provider="gcp"]'))).toContainText("Google Cloud KMS");
 });
+
+test("a tenant revoked by its admin shows revoked in the vendor's open fleet page, without a reload", async ({ pageAs }) => {
+  const vendor = await pageAs(DEMO.vendor);
+  const suffix = uniqueSuffix();
+  const slug = `livewire-${suffix}`;
+  const adminEmail = `admin-${suffix}@livewire.example`;
+  await createTenantAsVendor(vendor, { name: `Livewire ${suffix}`, slug, adminEmail });
+
+  // The tenant's admin (invited: the demo IdP admits them) registers and verifies its key.
+  const admin = await pageAs({ email: adminEmail, password: DEMO.vendor.password });
+  await admin.goto(`/t/${slug}`);
+  const tenantId = (await admin.getByTestId("tenant-id").textContent())!.trim();
+  await admin.goto(`/t/${slug}/keys`);
+  await admin.getByLabel("KMS key ARN").fill(await customerKey({ tenantId, slug }));
+  await admin.getByRole("button", { name: "Register key" }).click();
+  await admin.getByRole("button", { name: "Verify access" }).click();
+  await expect(admin.getByText("Verified. This key is now the tenant's primary key")).toBeVisible();
+
+  // The vendor watches the fleet, filtered to this tenant; the page is never reloaded.
+  await vendor.goto(`/vendor?q=${slug}`);
+  const state = tenantRow(vendor, slug).getByTestId("tenant-key-state");
+  await expect(state).toHaveText("active");
+  await expect(vendor.getByTestId("fleet-live")).toBeVisible();
+  await vendor.evaluate(() => Object.assign(window, { custodyNotReloaded: true }));
+
+  // The keys page, reloaded now that the key is primary, offers the revocation.
+  await admin.goto(`/t/${slug}/keys`);
+  await admin.getByRole("button", { name: "Revoke access" }).click();
+  const dialog = admin.getByRole("dialog");
+  await dialog.getByLabel(`Type ${slug} to confirm`).fill(slug);
+  await dialog.getByRole("button", { name: "Revoke access now" }).click();
+  await expect(admin.getByTestId("revoke-result")).toContainText("Revocation took effect at");
+  const revokedAt = Date.now();
+
+  // The page polls the fleet's stamp twice a second and re-renders in place (FLEET_POLL_MS).
+  await expect(state).toHaveText("revoked by tenant");
+  console.log(`[fleet] the open fleet page showed the revocation ${Date.now() - revokedAt} ms after the tenant's confirmation`);
+  await expect(tenantRow(vendor, slug)).toHaveAttribute("data-state", "revoked");
+  expect(await vendor.evaluate(() => (window as unknown as { custodyNotReloaded?: boolean }).custodyNotReloaded)).toBe(true);
+});
+
+test("a tenant admin sets the KMS-key rotation policy on the overview; an overdue key is explained there and flagged in the fleet", async ({ pageAs }) => {
+  const vendor = await pageAs(DEMO.vendor);
+  const suffix = uniqueSuffix();
+  const slug = `rotor-${suffix}`;
+  const adminEmail = `admin-${suffix}@rotor.example`;
+  await createTenantAsVendor(vendor, { name: `Rotor ${suffix}`, slug, adminEmail });
+  const admin = await pageAs({ email: adminEmail, password: DEMO.vendor.password });
+  await admin.goto(`/t/${slug}`);
+  const tenantId = (await admin.getByTestId("tenant-id").textContent())!.trim();
+  const card = admin.getByTestId("kms-rotation");
+  await expect(card).toContainText("rotate the primary KMS key every 365 days");
+  await expect(card.getByTestId("kms-rotation-state")).toContainText("No primary KMS key yet");
+
+  // Bad input is refused next to the field, and nothing changes.
+  await card.getByLabel("Rotate the KMS key every (days)").fill("0");
+  await card.getByRole("button", { name: "Save rotation policy" }).click();
+  await expect(card.getByText("Enter a whole number of days from 1 to 3650, or leave it empty.").first()).toBeVisible();
+  await admin.reload();
+  await expect(card).toContainText("every 365 days");
+
+  const arn = await customerKey({ tenantId, slug });
+  await admin.goto(`/t/${slug}/keys`);
+  await admin.getByLabel("KMS key ARN").fill(arn);
+  await admin.getByRole("button", { name: "Register key" }).click();
+  await admin.getByRole("button", { name: "Verify access" }).click();
+  await expect(admin.getByText("Verified. This key is now the tenant's primary key")).toBeVisible();
+
+  // A key registered today is not overdue under any policy of a day or more: the overview says when it is due.
+  await admin.goto(`/t/${slug}`);
+  await card.getByLabel("Rotate the KMS key every (days)").fill("1");
+  await card.getByRole("button", { name: "Save rotation policy" }).click();
+  await expect(card.getByRole("status").filter({ hasText: "Rotation policy saved" })).toBeVisible();
+  await expect(card.getByTestId("kms-rotation-state")).toContainText("is 0 days old; rotation is due");
+  await expect(card.getByTestId("kms-rotation-state")).toContainText(arn);
+
+  // The change is in the tenant's trail.
+  await admin.goto(`/t/${slug}/audit`);
+  await expect(auditRows(admin, "KMS key rotation policy changed", adminEmail).first()).toBeVisible();
+
+  // The vendor's fleet filters on overdue rotation: this tenant is not (yet) among them.
+  await vendor.goto(`/vendor?q=${slug}&rotation=overdue`);
+  await expect(vendor.getByText("No tenant matches")).toBeVisible();
+  await vendor.goto(`/vendor?q=${slug}`);
+  await expect(tenantRow(vendor, slug).getByTestId("tenant-rotation")).toHaveText("—");
+
+  // Four hundred days on (the key's registration moved back, as time would): the overview says
+  // which key, how old, and what to do; the fleet flags the tenant and its filter finds it.
+  await backdateKeys(tenantId, 400);
+  await admin.goto(`/t/${slug}`);
+  const overdue = card.getByTestId("kms-rotation-overdue");
+  await expect(overdue).toContainText("Your KMS key is due for rotation");
+  await expect(overdue).toContainText(arn);
+  await expect(overdue).toContainText("it is 400 days old, 399 days past your 1 day policy");
+  await expect(overdue).toContainText("Register a new KMS key");
+  await expect(overdue).toContainText("Re-wrap your tenant keys under the new key");
+  await vendor.goto(`/vendor?q=${slug}&rotation=overdue`);
+  await expect(tenantRow(vendor, slug).getByTestId("tenant-rotation")).toHaveText("overdue by 399 days");
+  await expect(tenantRow(vendor, slug)).toHaveAttribute("data-rotation", "overdue");
+});
+
+/** Moves a tenant's KMS keys' registration `days` back, in the e2e server's database. */
+async function backdateKeys(tenantId: string, days: number): Promise<void> {
+  const url = new URL(process.env.TEST_DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/postgres");
+  url.pathname = `/${fs.readFileSync(".custody/e2e/database-name", "utf8").trim()}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    await client.query("UPDATE kms_keys SET created_at = created_at - make_interval(days => $2) WHERE tenant_id = $1", [tenantId, days]);
+  } finally {
+    await client.end();
+  }
+}

@@ -46,6 +46,7 @@ const CASES: Record<string, Case> = {
   "/vendor/kms": { who: "vendor-admin" },
   "/vendor/credentials": { who: "vendor-admin" },
   "/vendor/tenants/[tenantId]": { who: "vendor-admin" },
+  "GET /vendor/tenants/stamp": { who: "vendor-admin" },
   "/vendor/usage": { who: "vendor-admin" },
   "GET /t/[slug]/audit/export": { who: "tenant-member" },
   "GET /t/[slug]/audit/stream": { who: "tenant-member" },
@@ -73,7 +74,8 @@ const REFUSED: Record<Who, Actor[]> = {
 function refusalFor(endpoint: string, who: Who, actor: Actor): Refusal[] {
   const signedOut = actor === "anonymous" || actor === "outsider";
   const route = endpoint.includes(" ");
-  if (who === "vendor-admin") return signedOut ? ["signin"] : ["home"];
+  // Vendor pages send everyone else home; a vendor route handler (the fleet's stamp) answers 404.
+  if (who === "vendor-admin") return signedOut ? ["signin"] : route ? ["not-found"] : ["home"];
   if (!route) return signedOut ? ["signin"] : ["not-found"];
   // Route handlers signed out: the proxy's redirect to sign-in, or the handler's own 404 ("member") or 401 ("signed-in").
   if (signedOut) return ["signin", "not-found", "unauthenticated"];

@@ -9,7 +9,9 @@ import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
 import { getConfig, installConfig } from "@/lib/config";
 import { disconnectDb, getDb, Prisma } from "@/lib/db";
 import { fleetQuerySchema, type FleetQuery } from "@/lib/fleet/fleet-query";
-import { fleetPageSql, listFleet } from "@/lib/fleet/list-fleet";
+import { FLEET_STAMP_SQL, fleetStamp } from "@/lib/fleet/fleet-stamp";
+import { fleetPageSql, fleetTenantSql, listFleet } from "@/lib/fleet/list-fleet";
+import { getFleetTenant } from "@/lib/fleet/tenant-detail";
 import { refreshFleetUsage } from "@/lib/fleet/refresh-fleet-usage";
 import { createTestDatabase } from "../tests/helpers/db";
 import { seedFleet } from "../tests/helpers/fleet-seed";
@@ -64,6 +66,8 @@ async function main(): Promise<void> {
       ["operations, last 24 h", { sort: "operations" }],
       ["last use", { sort: "last_use" }],
       ["state = revoked", { state: "revoked" }],
+      ["rotation overdue", { rotation: "overdue" }],
+      ["sort by rotation", { sort: "rotation" }],
       ["search 'fleet0012'", { q: "fleet0012" }],
       ["page 100", { page: 100 }],
     ];
@@ -89,6 +93,36 @@ async function main(): Promise<void> {
         `  ${label.padEnd(28)}${percentile(server, 50).toFixed(1).padStart(8)} ms${server[server.length - 1]!.toFixed(1).padStart(12)} ms` +
           `${percentile(whole, 50).toFixed(1).padStart(13)} ms${percentile(whole, 99).toFixed(1).padStart(14)} ms`,
       );
+      if (process.argv.includes("--plans") && plan) console.log(planLines(plan.Plan, 2).join("\n"));
+    }
+
+    // A tenant's detail: its own row by id (what the page runs), against the fleet query
+    // narrowed to that id (what it ran before); and the stamp the open fleet page polls.
+    const [sample] = await getDb().$queryRaw<Array<{ id: string }>>`SELECT id::text AS id FROM tenants WHERE slug = 'fleet00105'`;
+    const others: Array<[string, () => Prisma.Sql, (() => Promise<unknown>) | null]> = [
+      ["detail: the tenant's own row", () => fleetTenantSql(sample!.id), () => getFleetTenant(vendor, sample!.id)],
+      ["detail: fleet query by id", () => fleetPageSql(fleetQuerySchema.parse({ q: sample!.id }), 0), null],
+      ["live stamp (polled 2/s)", () => FLEET_STAMP_SQL, () => fleetStamp()],
+    ];
+    console.log("  case                        server p50   server worst     call p50        call p99");
+    for (const [label, sql, call] of others) {
+      const server: number[] = [];
+      const whole: number[] = [];
+      let plan: Plan | undefined;
+      for (let run = 0; run <= runs; run++) {
+        const rows = await getDb().$queryRaw<Array<{ "QUERY PLAN": Plan[] }>>(Prisma.sql`EXPLAIN (ANALYZE, FORMAT JSON) ${sql()}`);
+        plan = rows[0]!["QUERY PLAN"][0]!;
+        const started = performance.now();
+        if (call) await call();
+        if (run === 0) continue;
+        server.push(plan["Execution Time"]);
+        whole.push(performance.now() - started);
+      }
+      server.sort((a, b) => a - b);
+      whole.sort((a, b) => a - b);
+      const serverText = `${percentile(server, 50).toFixed(1).padStart(8)} ms${server[server.length - 1]!.toFixed(1).padStart(12)} ms`;
+      const callText = call ? `${percentile(whole, 50).toFixed(1).padStart(13)} ms${percentile(whole, 99).toFixed(1).padStart(14)} ms` : "";
+      console.log(`  ${label.padEnd(28)}${serverText}${callText}`);
       if (process.argv.includes("--plans") && plan) console.log(planLines(plan.Plan, 2).join("\n"));
     }
   } finally {

@@ -89,6 +89,10 @@ export const AUDIT_CATALOGUE = {
   accessGranted: { action: "access.granted", label: "Vendor access granted", category: "kms", outcomes: "change" },
   accessRevoked: { action: "access.revoked", label: "Vendor access revoked", category: "kms", outcomes: "change" },
   accessRestored: { action: "access.restored", label: "Vendor access restored", category: "kms", outcomes: "change" },
+  /** A tenant admin set how many days its primary KMS key may serve before a rotation reminder (details: from, to; null: off). */
+  kmsRotationPolicyChanged: { action: "key.rotation_policy_changed", label: "KMS key rotation policy changed", category: "kms", outcomes: "change" },
+  /** The tenant's primary KMS key is older than its rotation policy: once per key and reminder period (lib/fleet/kms-rotation.ts). */
+  kmsRotationOverdue: { action: "key.rotation_overdue", label: "KMS key rotation overdue", category: "kms", outcomes: "notice" },
   // The key service (lib/keyservice): one event per call, refusals included.
   keyWrap: {
     action: "key.wrap",

@@ -8,7 +8,7 @@ import { TEXT_LIMITS, tooLongMessage } from "@/lib/validation/limits";
 export const FLEET_STATES = ["none", "pending", "active", "failing", "revoked"] as const;
 export type FleetState = (typeof FLEET_STATES)[number];
 
-export const FLEET_SORTS = ["attention", "name", "created", "last_verified", "last_use", "operations", "refusals"] as const;
+export const FLEET_SORTS = ["attention", "name", "created", "last_verified", "last_use", "operations", "refusals", "rotation"] as const;
 export type FleetSort = (typeof FLEET_SORTS)[number];
 
 export const FLEET_PAGE_SIZE = 50;
@@ -23,6 +23,8 @@ export const fleetQuerySchema = z.object({
   // Visible text only, as tenant names are: a NUL would otherwise reach PostgreSQL, which refuses it.
   q: z.string().trim().max(TEXT_LIMITS.search, tooLongMessage(TEXT_LIMITS.search)).regex(VISIBLE_TEXT, "Search for visible characters only.").default(""),
   state: z.enum(FLEET_STATES).optional(),
+  /** "overdue": only tenants whose primary KMS key is past their rotation policy. */
+  rotation: z.enum(["overdue"]).optional(),
   sort: z.enum(FLEET_SORTS).default("attention"),
   dir: z.enum(["asc", "desc"]).optional(),
   page: z.coerce.number().int().min(1).max(100_000).default(1),
@@ -39,6 +41,7 @@ export const DEFAULT_DIRECTION: Record<FleetSort, "asc" | "desc"> = {
   last_use: "desc",
   operations: "desc",
   refusals: "desc",
+  rotation: "desc",
 };
 
 export type ParsedFleetQuery = { query: FleetQuery; ignored: string[] };
@@ -75,6 +78,7 @@ export function fleetHref(query: FleetQuery, change: Partial<FleetQuery> = {}): 
   const search = new URLSearchParams();
   if (next.q) search.set("q", next.q);
   if (next.state) search.set("state", next.state);
+  if (next.rotation) search.set("rotation", next.rotation);
   if (next.sort !== "attention") search.set("sort", next.sort);
   if (next.dir && next.dir !== DEFAULT_DIRECTION[next.sort]) search.set("dir", next.dir);
   if (next.page > 1) search.set("page", String(next.page));

@@ -4,8 +4,8 @@ import { AppError } from "@/lib/errors";
 import { AUDIT_ACTIONS, recordAuditEvent } from "@/lib/audit";
 import type { Caller } from "@/lib/authz";
 import { type InvitationState, invitationState } from "@/lib/tenants";
-import { fleetQuerySchema, TENANT_ID } from "./fleet-query";
-import { type FleetRow, fleetPage, requireFleetViewer } from "./list-fleet";
+import { TENANT_ID } from "./fleet-query";
+import { type FleetRow, fleetTenantRow, requireFleetViewer } from "./list-fleet";
 
 // One tenant as the vendor sees it: the fleet row's health, its admins and how far onboarding
 // got. Nothing of the tenant's key material, key identifiers, data labels or trail contents.
@@ -38,14 +38,14 @@ const NOT_FOUND = "There is no such tenant.";
 export async function getFleetTenant(caller: Caller, tenantId: string): Promise<FleetTenantDetail> {
   const standing = await requireFleetViewer(caller);
   if (!TENANT_ID.test(tenantId)) throw new AppError("not_found", NOT_FOUND);
-  const { rows } = await fleetPage(fleetQuerySchema.parse({ q: tenantId }));
-  const row = rows.find((candidate) => candidate.id === tenantId);
+  // The tenant's own row (its keys, sinks and usage by its id), not the fleet query narrowed to it.
+  const row = await fleetTenantRow(tenantId.toLowerCase());
   if (!row) throw new AppError("not_found", NOT_FOUND);
   await recordAuditEvent({
-    tenantId,
+    tenantId: row.id,
     actor: { type: "vendor_admin", id: caller.userId, label: standing.email },
     action: AUDIT_ACTIONS.tenantViewedByVendor,
-    target: { type: "tenant", id: tenantId },
+    target: { type: "tenant", id: row.id },
     outcome: "success",
     request: caller.request,
     details: { view: "vendor tenant detail" },
@@ -54,12 +54,12 @@ export async function getFleetTenant(caller: Caller, tenantId: string): Promise<
   const db = getDb();
   const [admins, registered, verified] = await Promise.all([
     db.membership.findMany({
-      where: { tenantId, role: "ADMIN" },
+      where: { tenantId: row.id, role: "ADMIN" },
       select: { id: true, createdAt: true, acceptedAt: true, inviteExpiresAt: true, user: { select: { email: true, lastSignInAt: true } } },
       orderBy: { createdAt: "asc" },
     }),
-    db.kmsKey.count({ where: { tenantId } }),
-    db.kmsKey.count({ where: { tenantId, lastVerifiedAt: { not: null } } }),
+    db.kmsKey.count({ where: { tenantId: row.id } }),
+    db.kmsKey.count({ where: { tenantId: row.id, lastVerifiedAt: { not: null } } }),
   ]);
   const signedIn = admins.some((admin) => admin.user.lastSignInAt !== null);
   return {

@@ -36,6 +36,13 @@ export function backgroundJobs(env: Env): Job[] {
       run: async () => (await import("@/lib/fleet/refresh-fleet-usage")).refreshFleetUsage(),
     },
     {
+      // KMS-key rotation reminders (lib/fleet/kms-rotation.ts): one event per overdue key and period.
+      name: "kms-rotation-reminders",
+      intervalMs: 60 * 60_000,
+      firstRunMs: 30_000,
+      run: async () => (await import("@/lib/fleet/kms-rotation")).sendKmsRotationReminders(),
+    },
+    {
       // audit_events' monthly partitions, made months ahead (lib/audit/trail/partitions.ts).
       name: "audit-partitions",
       intervalMs: 6 * 60 * 60_000,

@@ -5,7 +5,9 @@ import type pg from "pg";
 // lease failures and failing sinks on a few. Tenant i (from 1) is deterministic:
 //   i % 50 = 0 → revoked by the tenant;  i % 50 = 1 → verification failing;
 //   i % 50 = 2 → key pending verification;  i % 10 = 3 → no key yet;  otherwise active.
-//   i % 25 = 4 → a failing log sink;  i % 40 = 5 → lease failures in the last hour.
+//   i % 25 = 4 → a failing log sink;  i % 40 = 5 → lease failures in the last hour;
+//   i % 20 = 7 → its (active) key registered 400 days ago: rotation overdue by 35 days under
+//   the default 365-day policy (the others' keys are 30 days old).
 
 export type FleetSeed = { tenants: number; prefix: string };
 
@@ -24,7 +26,7 @@ export async function seedFleet(client: pg.Client | pg.PoolClient, { tenants, pr
        SELECT gen_random_uuid(), t.id, 'aws', 'arn:aws:kms:eu-west-1:1111' || lpad(t.i::text, 8, '0') || ':key/' || gen_random_uuid(),
               jsonb_build_object('partition', 'aws', 'region', 'eu-west-1', 'accountId', '1111' || lpad(t.i::text, 8, '0'), 'multiRegion', false, 'grantIds', '[]'::jsonb),
               CASE WHEN t.i % 50 = 2 THEN 'pending_verification'::kms_key_status ELSE 'active'::kms_key_status END,
-              $2::timestamptz - interval '30 days',
+              $2::timestamptz - CASE WHEN t.i % 20 = 7 THEN interval '400 days' ELSE interval '30 days' END,
               CASE WHEN t.i % 50 = 2 THEN NULL ELSE $2::timestamptz - (t.i % 90 || ' hours')::interval END,
               $2::timestamptz - interval '1 hour',
               CASE WHEN t.i % 50 = 1 THEN false WHEN t.i % 50 = 2 THEN NULL ELSE true END,

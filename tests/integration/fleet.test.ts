@@ -1,9 +1,10 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grantVendorAdmins } from "@/lib/auth/grant-vendor-admins";
-import { disconnectDb, getDb } from "@/lib/db";
+import { disconnectDb, getDb, Prisma } from "@/lib/db";
 import { FLEET_PAGE_SIZE, fleetQuerySchema, type FleetQuery } from "@/lib/fleet/fleet-query";
-import { listFleet } from "@/lib/fleet/list-fleet";
+import { fleetStampFor } from "@/lib/fleet/fleet-stamp";
+import { type FleetRow, fleetTenantSql, listFleet } from "@/lib/fleet/list-fleet";
 import { getFleetTenant } from "@/lib/fleet/tenant-detail";
 import { verifyStoredChain } from "@/lib/audit";
 import { refreshFleetUsage } from "@/lib/fleet/refresh-fleet-usage";
@@ -25,6 +26,19 @@ let database: TestDatabase;
 let vendor: Caller;
 
 const query = (input: Partial<Record<keyof FleetQuery, unknown>> = {}) => fleetQuerySchema.parse(input);
+
+/** The tables a query's plan reads whole (sequential scans). */
+async function seqScans(sql: Prisma.Sql): Promise<string[]> {
+  const [row] = await getDb().$queryRaw<Array<{ "QUERY PLAN": Array<{ Plan: PlanNode }> }>>(Prisma.sql`EXPLAIN (FORMAT JSON) ${sql}`);
+  const found: string[] = [];
+  const walk = (node: PlanNode) => {
+    if (node["Node Type"] === "Seq Scan" && node["Relation Name"]) found.push(node["Relation Name"]);
+    for (const child of node.Plans ?? []) walk(child);
+  };
+  walk(row!["QUERY PLAN"][0]!.Plan);
+  return [...new Set(found)].sort();
+}
+type PlanNode = { "Node Type": string; "Relation Name"?: string; Plans?: PlanNode[] };
 
 async function callerFor(email: string): Promise<Caller> {
   return { userId: (await getDb().user.findUniqueOrThrow({ where: { email } })).id, request };
@@ -123,6 +137,47 @@ describe("the fleet table", () => {
     expect((await listFleet(vendor, query({ q: "_" }))).total).toBe(0);
   });
 
+  it("flags the tenants whose KMS key is past their rotation policy, filters and sorts by it, and puts them before the quiet ones", async () => {
+    // i % 20 = 7: keys registered 400 days ago, 35 days past the default 365-day policy.
+    const overdue = await listFleet(vendor, query({ rotation: "overdue" }));
+    expect(overdue.total).toBe(TENANTS / 20);
+    expect(overdue.rows.map((row) => [Number(row.slug.slice(5)) % 20, row.rotationOverdueDays])).toEqual(overdue.rows.map(() => [7, 35]));
+    expect((await listFleet(vendor, query({ q: "fleet00005" }))).rows[0]!.rotationOverdueDays).toBeNull();
+    const byRotation = await listFleet(vendor, query({ sort: "rotation" }));
+    expect(byRotation.rows.slice(0, TENANTS / 20).every((row) => row.rotationOverdueDays === 35)).toBe(true);
+    expect(byRotation.rows[TENANTS / 20]!.rotationOverdueDays).toBeNull();
+
+    // In the default order, after the troubled tenants and before every quiet active one.
+    const active: FleetRow[] = [];
+    const first = await listFleet(vendor, query({ state: "active" }));
+    for (let page = 1; page <= first.pageCount; page++) active.push(...(await listFleet(vendor, query({ state: "active", page }))).rows);
+    const quiet = (row: FleetRow) => row.rotationOverdueDays === null && row.leaseFailures24h === 0 && row.failingSinks === 0;
+    const lastOverdue = active.findLastIndex((row) => row.rotationOverdueDays !== null);
+    expect(active.findIndex(quiet)).toBeGreaterThan(lastOverdue);
+
+    // A longer policy, or none, and the tenant is no longer overdue.
+    const tenantId = overdue.rows[0]!.id;
+    await getDb().tenant.update({ where: { id: tenantId }, data: { kmsRotationDays: 500 } });
+    expect((await listFleet(vendor, query({ rotation: "overdue" }))).total).toBe(TENANTS / 20 - 1);
+    await getDb().tenant.update({ where: { id: tenantId }, data: { kmsRotationDays: null } });
+    expect((await listFleet(vendor, query({ q: tenantId }))).rows[0]!.rotationOverdueDays).toBeNull();
+    await getDb().tenant.update({ where: { id: tenantId }, data: { kmsRotationDays: 365 } });
+    expect((await listFleet(vendor, query({ rotation: "overdue" }))).total).toBe(TENANTS / 20);
+  });
+
+  it("a tenant's detail reads the tenant's own row, with every field as the fleet computes it", async () => {
+    // One tenant of each kind the seed makes: each state, lease failures, a failing sink, rotation overdue.
+    for (const slug of ["fleet00050", "fleet00051", "fleet00052", "fleet00003", "fleet00005", "fleet00004", "fleet00007", "fleet00008"]) {
+      const [fromFleet] = (await listFleet(vendor, query({ q: slug }))).rows;
+      const detail = await getFleetTenant(vendor, fromFleet!.id);
+      expect(detail.row, slug).toEqual(fromFleet);
+    }
+    // An id in capitals is the same tenant, and its look lands on the tenant's own chain.
+    const [row] = (await listFleet(vendor, query({ q: "fleet00008" }))).rows;
+    expect((await getFleetTenant(vendor, row!.id.toUpperCase())).row.id).toBe(row!.id);
+    expect(await getDb().auditEvent.count({ where: { chain: row!.id, action: "tenant.viewed_by_vendor" } })).toBe(2);
+  });
+
   it("past the last page, returns no rows and the true total", async () => {
     const past = await listFleet(vendor, query({ page: 99 }));
     expect(past).toMatchObject({ rows: [], total: TENANTS, page: 99, pageCount: TENANTS / FLEET_PAGE_SIZE });
@@ -170,5 +225,23 @@ describe("the fleet table", () => {
     await createTenant(vendor, { name: "Beta", slug: "beta", adminEmail: "bob@beta.example" });
     const error = await refusal(listFleet(await callerFor("bob@beta.example"), query()));
     expect(error.code).toBe("forbidden");
+  });
+
+  it("a tenant's detail reads only that tenant's rows, by index", async () => {
+    const [row] = (await listFleet(vendor, query({ q: "fleet00105" }))).rows;
+    // (log_sinks holds a hundred rows here, a few pages: reading them whole is the planner's cheaper choice.)
+    expect((await seqScans(fleetTenantSql(row!.id))).filter((table) => table !== "log_sinks")).toEqual([]);
+  });
+
+  it("the fleet's live stamp changes as soon as a tenant is revoked, and is for vendor admins only", async () => {
+    const { tenantId } = await createTenant(vendor, { name: "Live", slug: "live", adminEmail: "liv@live.example" });
+    const before = await fleetStampFor(vendor);
+    expect(await fleetStampFor(vendor)).toBe(before);
+    await revokeAccess(await callerFor("liv@live.example"), { tenantId });
+    const revoked = await fleetStampFor(vendor);
+    expect(revoked).not.toBe(before);
+    await getDb().tenant.update({ where: { id: tenantId }, data: { kmsRotationDays: 30 } });
+    expect(await fleetStampFor(vendor)).not.toBe(revoked);
+    expect((await refusal(fleetStampFor(await callerFor("liv@live.example")))).code).toBe("not_found");
   });
 });

@@ -82,6 +82,10 @@ const sinkFields = (w: World): Valid => ({
 
 // Keyed `<URL pattern of the actions file>#<export>`: the valid value of each field.
 const FORMS: Record<string, FormCase> = {
+  "/t/[slug]#setKmsRotationPolicyAction": {
+    as: "tenant admin",
+    fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), days: fc.oneof(fc.constant(""), fc.integer({ min: 1, max: 3650 }).map(String)) }),
+  },
   "/t/[slug]/members#addMemberAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), email, role }) },
   "/t/[slug]/members#changeMemberRoleAction": {
     as: "tenant admin",

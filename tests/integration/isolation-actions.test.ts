@@ -56,6 +56,10 @@ const sinkMixed = (w: World) => ({ tenantId: w.other.tenantId, sinkId: w.victim.
 
 // Keyed `<URL pattern of the actions file>#<export>`.
 const CASES: Record<string, Case> = {
+  "/t/[slug]#setKmsRotationPolicyAction": {
+    who: "tenant-admin",
+    form: (w) => ({ tenantId: w.victim.tenantId, days: "1" }),
+  },
   "/t/[slug]/members#addMemberAction": {
     who: "tenant-admin",
     form: (w) => ({ tenantId: w.victim.tenantId, email: "intruder@evil.example", role: "admin" }),

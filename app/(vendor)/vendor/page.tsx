@@ -3,8 +3,10 @@ import { PageHeader } from "@/components/page-header";
 import { Card, CardContent } from "@/components/ui/card";
 import { callerFor, requireVendorAdmin } from "@/lib/auth/principal";
 import { parseFleetQuery } from "@/lib/fleet/fleet-query";
+import { fleetStampFor } from "@/lib/fleet/fleet-stamp";
 import { listFleet } from "@/lib/fleet/list-fleet";
 import { CreateTenantForm } from "./_components/create-tenant-form";
+import { FleetLiveRefresh } from "./_components/fleet-live-refresh";
 import { FleetTable } from "./_components/fleet-table";
 
 export const metadata: Metadata = { title: "Tenants" };
@@ -14,7 +16,10 @@ type SearchParams = Record<string, string | string[] | undefined>;
 export default async function VendorTenantsPage({ searchParams }: { searchParams: Promise<SearchParams> }) {
   const principal = await requireVendorAdmin();
   const { query, ignored } = parseFleetQuery(await searchParams);
-  const fleet = await listFleet(await callerFor(principal), query);
+  const caller = await callerFor(principal);
+  // The stamp before the rows: a change between the two makes the next poll differ and refresh.
+  const stamp = await fleetStampFor(caller);
+  const fleet = await listFleet(caller, query);
 
   return (
     <div className="space-y-6">
@@ -22,9 +27,10 @@ export default async function VendorTenantsPage({ searchParams }: { searchParams
         <CardContent className="pt-6">
           <PageHeader
             title="All tenants"
-            description="Your customers on Custody, the ones needing attention first. You see their health, never their key material; everything you do to a tenant appears in its audit trail. Open a tenant for its admins and onboarding. A verification refused by your side (Custody's AWS role) is yours to fix: see AWS role."
+            description="Your customers on Custody, the ones needing attention first (revoked, failing and rotation overdue stand out). You see their health, never their key material; everything you do to a tenant appears in its audit trail. Open a tenant for its admins and onboarding. A verification refused by your side (Custody's AWS role) is yours to fix: see AWS role."
           />
           <FleetTable page={fleet} query={query} ignored={ignored} />
+          <FleetLiveRefresh stamp={stamp} />
         </CardContent>
       </Card>
       <Card>

@@ -5,7 +5,9 @@ import { PageHeader } from "@/components/page-header";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { listTenantEvents } from "@/lib/audit";
+import { kmsRotationStatus } from "@/lib/fleet/kms-rotation";
 import { listMembers } from "@/lib/tenants";
+import { KmsRotationCard } from "./_components/kms-rotation-card";
 import { loadTenantContext } from "./tenant-context";
 
 export const metadata: Metadata = { title: "Overview" };
@@ -13,9 +15,10 @@ export const metadata: Metadata = { title: "Overview" };
 export default async function TenantOverviewPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
   const { caller, tenant } = await loadTenantContext(slug);
-  const [members, recent] = await Promise.all([
+  const [members, recent, rotation] = await Promise.all([
     listMembers(caller, tenant.id),
     listTenantEvents(caller, tenant.id, { limit: 5 }),
+    kmsRotationStatus(caller, tenant.id),
   ]);
   const admins = members.filter((m) => m.role === "admin").length;
 
@@ -44,10 +47,13 @@ export default async function TenantOverviewPage({ params }: { params: Promise<{
         <Card>
           <CardHeader>
             <CardDescription>Tenant id (encryption context)</CardDescription>
-            <CardTitle className="font-mono text-sm break-all">{tenant.id}</CardTitle>
+            <CardTitle className="font-mono text-sm break-all" data-testid="tenant-id">
+              {tenant.id}
+            </CardTitle>
           </CardHeader>
         </Card>
       </div>
+      <KmsRotationCard tenantId={tenant.id} slug={tenant.slug} status={rotation} canEdit={tenant.role === "admin"} />
       <Card>
         <CardContent className="pt-6">
           <PageHeader

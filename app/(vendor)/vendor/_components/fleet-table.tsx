@@ -71,14 +71,21 @@ export function FleetTable({ page, query, ignored }: { page: FleetPage; query: F
             ))}
           </NativeSelect>
         </label>
+        <label className="grid w-52 gap-1 text-sm font-medium">
+          KMS key rotation
+          <NativeSelect name="rotation" defaultValue={query.rotation ?? ""}>
+            <option value="">Any</option>
+            <option value="overdue">Rotation overdue</option>
+          </NativeSelect>
+        </label>
         {query.sort !== "attention" ? <input type="hidden" name="sort" value={query.sort} /> : null}
         {query.dir ? <input type="hidden" name="dir" value={query.dir} /> : null}
         <Button type="submit" variant="outline">
           Show
         </Button>
-        {query.q || query.state ? (
+        {query.q || query.state || query.rotation ? (
           <Button asChild variant="ghost">
-            <Link href={fleetHref({ ...query, q: "", state: undefined, page: 1 })}>Clear</Link>
+            <Link href={fleetHref({ ...query, q: "", state: undefined, rotation: undefined, page: 1 })}>Clear</Link>
           </Button>
         ) : null}
       </form>
@@ -89,11 +96,11 @@ export function FleetTable({ page, query, ignored }: { page: FleetPage; query: F
       ) : null}
       {page.rows.length === 0 ? (
         <EmptyState
-          title={page.total === 0 ? (query.q || query.state ? "No tenant matches" : "No tenants yet") : `There is no page ${page.page}`}
+          title={page.total === 0 ? (query.q || query.state || query.rotation ? "No tenant matches" : "No tenants yet") : `There is no page ${page.page}`}
           description={
             page.total === 0
-              ? query.q || query.state
-                ? "Change the search or the state filter."
+              ? query.q || query.state || query.rotation
+                ? "Change the search or the filters."
                 : "Create the first one below."
               : `The table has ${page.pageCount} page${page.pageCount === 1 ? "" : "s"}.`
           }
@@ -115,6 +122,7 @@ export function FleetTable({ page, query, ignored }: { page: FleetPage; query: F
               <SortHeader query={query} sort="last_use">Last use</SortHeader>
               <SortHeader query={query} sort="operations" className="text-right">Calls, 24 h</SortHeader>
               <SortHeader query={query} sort="refusals" className="text-right">Refused, 24 h</SortHeader>
+              <SortHeader query={query} sort="rotation">Rotation</SortHeader>
               <TableHead>Admins</TableHead>
               <TableHead className="text-right">Members</TableHead>
               <SortHeader query={query} sort="created">Created</SortHeader>
@@ -127,7 +135,12 @@ export function FleetTable({ page, query, ignored }: { page: FleetPage; query: F
                 data-testid="tenant-row"
                 data-slug={row.slug}
                 data-state={row.state}
-                className={cn((row.state === "revoked" || row.state === "failing") && "bg-destructive-muted/40")}
+                data-rotation={row.rotationOverdueDays === null ? "ok" : "overdue"}
+                className={cn(
+                  row.state === "revoked" || row.state === "failing"
+                    ? "bg-destructive-muted/40"
+                    : row.rotationOverdueDays !== null && "bg-warning-muted/60",
+                )}
               >
                 <TableCell className="max-w-xs break-words">
                   <Link href={`/vendor/tenants/${row.id}`} className="font-medium underline-offset-4 hover:underline">
@@ -154,6 +167,13 @@ export function FleetTable({ page, query, ignored }: { page: FleetPage; query: F
                 <TableCell className="text-sm text-muted-foreground">{row.lastUsedAt ? <LocalTime value={row.lastUsedAt} /> : "—"}</TableCell>
                 <TableCell className="text-right tabular-nums">{count.format(row.operations24h)}</TableCell>
                 <TableCell className={cn("text-right tabular-nums", row.refusals24h > 0 && "text-destructive-text")}>{count.format(row.refusals24h)}</TableCell>
+                <TableCell data-testid="tenant-rotation">
+                  {row.rotationOverdueDays === null ? (
+                    <span className="text-sm text-muted-foreground">—</span>
+                  ) : (
+                    <Badge variant="warning">overdue {row.rotationOverdueDays === 0 ? "since today" : `by ${count.format(row.rotationOverdueDays)} day${row.rotationOverdueDays === 1 ? "" : "s"}`}</Badge>
+                  )}
+                </TableCell>
                 <TableCell className="text-sm">{row.adminEmails.join(", ") || "—"}</TableCell>
                 <TableCell className="text-right tabular-nums">{row.memberCount}</TableCell>
                 <TableCell className="text-sm text-muted-foreground">

@@ -85,6 +85,9 @@ export default async function VendorTenantPage({ params }: { params: Promise<{ t
             <Figure label="Refused, 24 h">{count.format(row.refusals24h)}</Figure>
             <Figure label="Lease failures, 24 h">{count.format(row.leaseFailures24h)}</Figure>
             <Figure label="Failing log sinks">{row.failingSinks}</Figure>
+            <Figure label="KMS key rotation" testId="tenant-rotation">
+              {row.rotationOverdueDays === null ? "not overdue" : <Badge variant="warning">overdue by {count.format(row.rotationOverdueDays)} days</Badge>}
+            </Figure>
           </dl>
           {row.vendorSideFailure ? (
             <p className="text-sm text-destructive-text" role="status">
