@@ -23,9 +23,12 @@ export type SinkJobOptions = {
   follow?: boolean;
   /** Longest wait between passes without a commit. */
   fallbackMs?: number;
+  /** Shortest time from one pass's start to the next's. */
+  minPassMs?: number;
 };
 
 export const DEFAULT_FALLBACK_MS = 1_000;
+export const DEFAULT_MIN_PASS_MS = 100;
 
 export async function runSinkOutbox(options: SinkJobOptions) {
   const started = Date.now();
@@ -63,6 +66,10 @@ export async function runSinkOutbox(options: SinkJobOptions) {
       // More than a pass could take: go on at once; else sleep until a commit (or the fallback).
       if (!enqueued.caughtUp || delivered.more) continue;
       await wake.wait(seen, Math.min(left(), options.fallbackMs ?? DEFAULT_FALLBACK_MS), options.signal);
+      // Commits come in bursts (each group commit notifies), and every instance is woken by
+      // each: passes start at most every minPassMs, so one pass takes a burst in.
+      const spacing = (options.minPassMs ?? DEFAULT_MIN_PASS_MS) - (Date.now() - passStarted);
+      if (spacing > 0) await wake.wait(Number.MAX_SAFE_INTEGER, Math.min(spacing, left()), options.signal);
     }
     await pruneDeliveryStats();
   } finally {

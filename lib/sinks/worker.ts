@@ -1,5 +1,4 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
 import { exportRecordOf } from "@/lib/audit/export/export-format";
 import { getDb, Prisma } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
@@ -70,7 +69,7 @@ export type DeliverOptions = {
 
 export const DEFAULT_LEASE_MS = 60_000;
 /** Batches (of different sinks) one process sends at once. */
-export const DEFAULT_CONCURRENCY = 8;
+export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_BACKOFF = { baseMs: 1_000, capMs: 10 * 60_000 };
 /** Well under common request-body limits (1 MiB for many HTTP receivers). */
