@@ -27,7 +27,7 @@ export async function explainChainBreak(
   /** The database the check read (the read replica's client when it read that). */
   db: PrismaClient = getDb(),
 ): Promise<BreakExplanation> {
-  const event = await db.auditEvent.findUnique({ where: { chain_seq: { chain, seq: broken.seq } } });
+  const event = await db.auditEvent.findFirst({ where: { chain, seq: broken.seq } });
 
   if (!event || broken.reason === "sequence_gap") {
     // Either an event sits at the break and the numbers before it are missing, or the trail
