@@ -1,5 +1,5 @@
 // A Custody instance's log-sink job, alone, for `npm run bench:sinks`: the production job
-// (lib/jobs, every second: enqueue, then deliver) with the production transports, configured by
+// (lib/jobs: a pass, enqueue then deliver, on each audit commit and at least every second) with the production transports, configured by
 // the environment the bench gives it. Prints "ready", runs until SIGTERM.
 import { getConfig } from "@/lib/config";
 import { backgroundJobs, startJobRunner } from "@/lib/jobs";

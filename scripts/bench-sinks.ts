@@ -2,10 +2,10 @@
 // and how soon audit events reach log sinks. On a throw-away database (TEST_DATABASE_URL's
 // server), each scenario gives every tenant one webhook sink pointed at a local receiver, starts
 // 1 or 3 worker processes running the production log-sink job (scripts/bench-sinks-worker.ts:
-// every second, enqueue then deliver, real webhook transport, signed), appends events at a
-// fixed rate spread over the tenants (the key service's group commit), and prints: events/s
-// delivered, commit-to-receiver latency p50/p95/p99, and the workers' CPU per event. Then the
-// cost of enqueuing from a long trail. Measures; does not judge.
+// a pass, enqueue then deliver, on each audit commit and at least every second, real webhook
+// transport, signed), appends events at a fixed rate spread over the tenants (the key service's
+// group commit), and prints: events/s delivered, commit-to-receiver latency p50/p95/p99, and
+// the workers' CPU per event. Measures; does not judge.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
@@ -162,7 +162,7 @@ async function main(): Promise<void> {
       await createSink(caller, { tenantId: tenant.id, name: "siem", kind: "webhook", settings: { url: receiver.url } });
       tenants.push(tenant.id);
     }
-    console.log(`log sinks: webhook to a local receiver, ${rate} events/s for ${seconds} s per scenario, the production job (every second)`);
+    console.log(`log sinks: webhook to a local receiver, ${rate} events/s for ${seconds} s per scenario, the production job (woken by each commit)`);
     const common = { rate, seconds, env, receiverUrl: receiver.url, arrived, databaseUrl: database.url };
     await scenario({ ...common, label: "1 tenant, 1 worker", tenants: tenants.slice(0, 1), workers: 1 });
     await scenario({ ...common, label: "1 tenant, 3 workers", tenants: tenants.slice(0, 1), workers: 3 });

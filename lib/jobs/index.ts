@@ -50,11 +50,13 @@ export function backgroundJobs(env: Env): Job[] {
       run: async () => ({ created: await (await import("@/lib/audit/trail/partitions")).ensureAuditPartitions() }),
     },
     {
-      // Log sinks (lib/sinks): new events into each sink's outbox, then due batches to the receivers.
+      // Log sinks (lib/sinks): new events into each sink's outbox, then due batches to the
+      // receivers. A run follows the trail for 30 s, woken by each audit commit (at least every
+      // second); the next run starts right after.
       name: "log-sinks",
-      intervalMs: 1_000,
+      intervalMs: 100,
       firstRunMs: 2_000,
-      run: async (signal) => (await import("@/lib/sinks/job")).runSinkOutbox({ budgetMs: 5_000, signal }),
+      run: async (signal) => (await import("@/lib/sinks/job")).runSinkOutbox({ budgetMs: 30_000, signal, follow: true }),
     },
     {
       // KMS key rotations (lib/keys/rotation) no live worker holds: started elsewhere, or their worker died.

@@ -96,28 +96,92 @@ export async function enqueueSink(sinkId: string, options: EnqueueOptions): Prom
   }
 }
 
-/** Enabled sinks whose chain moved past their watermark, nearest to caught up first (a huge backlog must not starve the rest). */
-async function sinksBehind(): Promise<string[]> {
-  const rows = await getDb().$queryRaw<Array<{ id: string }>>`
-    SELECT s.id::text FROM log_sinks s JOIN audit_chains c ON c.chain = s.tenant_id::text
-     WHERE s.enabled AND c.seq > s.enqueued_seq
-     ORDER BY c.seq - s.enqueued_seq`;
-  return rows.map((r) => r.id);
+/** Sinks enqueued together by one statement; and the events one statement reads at most. */
+const SINKS_PER_STATEMENT = 500;
+const SEQS_PER_STATEMENT = 50_000n;
+
+/**
+ * One transaction for many sinks: locks up to SINKS_PER_STATEMENT enabled sinks whose chain moved
+ * past their watermark (nearest to caught up first, so a huge backlog cannot starve the rest;
+ * SKIP LOCKED, so a second enqueuer takes others or none), then, in one statement with a
+ * snapshot taken after the locks, enqueues each one's next window exactly as enqueueSinkBatch
+ * does. `caughtUp`: every sink it looked at reached its chain head, and none was left out.
+ */
+export async function enqueueMany(batchSize = DEFAULT_BATCH_EVENTS): Promise<{ sinks: number; enqueued: number; skipped: number; caughtUp: boolean }> {
+  return getDb().$transaction(
+    async (tx) => {
+      const locked = await tx.$queryRaw<Array<{ id: string }>>`
+        SELECT s.id::text FROM log_sinks s JOIN audit_chains c ON c.chain = s.tenant_id::text
+         WHERE s.enabled AND c.seq > s.enqueued_seq
+         ORDER BY c.seq - s.enqueued_seq, s.id
+         LIMIT ${SINKS_PER_STATEMENT + 1}
+         FOR UPDATE OF s SKIP LOCKED`;
+      if (locked.length === 0) return { sinks: 0, enqueued: 0, skipped: 0, caughtUp: true };
+      const ids = locked.slice(0, SINKS_PER_STATEMENT).map((row) => row.id);
+      const window = SEQS_PER_STATEMENT / BigInt(ids.length) > SCAN_SEQS ? SCAN_SEQS : SEQS_PER_STATEMENT / BigInt(ids.length) + 1n;
+      // The watermarks and heads are read by this statement, after the locks: an enqueuer that
+      // held a sink before us has committed, so each sink starts where the last one stopped.
+      const [result] = await tx.$queryRaw<Array<{ enqueued: bigint; skipped: bigint; behind: bigint }>>`
+        WITH sink AS MATERIALIZED (
+          SELECT l.id, l.tenant_id::text AS chain, l.enqueued_seq AS after, c.seq AS head,
+                 least(c.seq, l.enqueued_seq + ${window}) AS up_to, l.filter_actions, l.filter_outcomes
+            FROM log_sinks l JOIN audit_chains c ON c.chain = l.tenant_id::text
+           WHERE l.id = ANY (${ids}::uuid[]) AND c.seq > l.enqueued_seq
+        ),
+        ev AS MATERIALIZED (
+          SELECT sink.id AS sink_id, e.seq, e.action, e.outcome
+            FROM sink CROSS JOIN LATERAL (
+              SELECT e.seq, e.action, e.outcome FROM audit_events e
+               WHERE e.chain = sink.chain AND e.seq > sink.after AND e.seq <= sink.up_to) e
+        ),
+        matching AS (
+          SELECT ev.sink_id, ev.seq, (row_number() OVER (PARTITION BY ev.sink_id ORDER BY ev.seq) - 1) / ${batchSize} AS batch
+            FROM ev JOIN sink ON sink.id = ev.sink_id
+           WHERE (cardinality(sink.filter_actions) = 0 OR ev.action = ANY (sink.filter_actions))
+             AND (cardinality(sink.filter_outcomes) = 0 OR ev.outcome = ANY (sink.filter_outcomes))
+        ),
+        inserted AS (
+          INSERT INTO sink_deliveries (sink_id, first_seq, last_seq, seqs)
+          SELECT sink_id, min(seq), max(seq), array_agg(seq ORDER BY seq) FROM matching GROUP BY sink_id, batch
+          RETURNING cardinality(seqs) AS n
+        ),
+        present AS (SELECT sink_id, count(*) AS n FROM ev GROUP BY sink_id),
+        moved AS (
+          UPDATE log_sinks l
+             SET enqueued_seq = sink.up_to,
+                 skipped_events = l.skipped_events + (sink.up_to - sink.after - coalesce(present.n, 0)),
+                 skipped_at = CASE WHEN sink.up_to - sink.after - coalesce(present.n, 0) > 0 THEN now() ELSE l.skipped_at END
+            FROM sink LEFT JOIN present ON present.sink_id = sink.id
+           WHERE l.id = sink.id
+          RETURNING sink.up_to - sink.after - coalesce(present.n, 0) AS skipped, sink.up_to < sink.head AS behind
+        )
+        SELECT (SELECT coalesce(sum(n), 0) FROM inserted)::bigint AS enqueued,
+               (SELECT coalesce(sum(skipped), 0) FROM moved)::bigint AS skipped,
+               (SELECT count(*) FILTER (WHERE behind) FROM moved)::bigint AS behind`;
+      return {
+        sinks: ids.length,
+        enqueued: Number(result?.enqueued ?? 0n),
+        skipped: Number(result?.skipped ?? 0n),
+        caughtUp: (result?.behind ?? 0n) === 0n && locked.length <= SINKS_PER_STATEMENT,
+      };
+    },
+    { maxWait: 10_000, timeout: 60_000 },
+  );
 }
 
-/** One pass over every sink that is behind, within the time budget: what the periodic job runs first. */
+/**
+ * Enqueues every sink that is behind, many sinks per statement (enqueueMany), until all are
+ * caught up or the budget is spent: what the periodic job runs first.
+ */
 export async function enqueueAll(options: EnqueueOptions): Promise<{ enqueued: number; skipped: number; caughtUp: boolean }> {
   const started = Date.now();
   let enqueued = 0;
   let skipped = 0;
-  let caughtUp = true;
-  for (const sinkId of await sinksBehind()) {
-    const left = options.budgetMs - (Date.now() - started);
-    if (left <= 0 || options.signal?.aborted) return { enqueued, skipped, caughtUp: false };
-    const result = await enqueueSink(sinkId, { ...options, budgetMs: left });
-    enqueued += result.enqueued;
-    skipped += result.skipped;
-    if (!result.caughtUp) caughtUp = false;
+  for (;;) {
+    const step = await enqueueMany(options.batchSize);
+    enqueued += step.enqueued;
+    skipped += step.skipped;
+    if (step.caughtUp) return { enqueued, skipped, caughtUp: true };
+    if (options.signal?.aborted || Date.now() - started >= options.budgetMs) return { enqueued, skipped, caughtUp: false };
   }
-  return { enqueued, skipped, caughtUp };
 }

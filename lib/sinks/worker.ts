@@ -1,10 +1,9 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
 import { exportRecordOf } from "@/lib/audit/export/export-format";
-import { getDb } from "@/lib/db";
+import { getDb, Prisma } from "@/lib/db";
 import type { AuditEvent } from "@/lib/db/generated/client";
 import { errorFields, log } from "@/lib/log";
-import { loadSinkConfig } from "./config";
+import { loadSinkConfig, storedSinkConfig } from "./config";
 import type { SinkKindRegistry } from "./kinds";
 import { type SinkEvent, SinkDeliveryError, type SinkTransport } from "./types";
 
@@ -53,7 +52,7 @@ export type DeliverOptions = {
   /** Stop claiming new batches after this long (batches in flight finish). */
   budgetMs: number;
   signal?: AbortSignal;
-  /** Batches of different sinks sent at once by this process. */
+  /** Batches of different sinks sent at once by this process (default DEFAULT_CONCURRENCY). */
   concurrency?: number;
   /** Of those, at most this many for one tenant (default: half the lanes, at least 1). */
   maxLanesPerTenant?: number;
@@ -69,6 +68,8 @@ export type DeliverOptions = {
 };
 
 export const DEFAULT_LEASE_MS = 60_000;
+/** Batches (of different sinks) one process sends at once. */
+export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_TIMEOUT_MS = 15_000;
 export const DEFAULT_BACKOFF = { baseMs: 1_000, capMs: 10 * 60_000 };
 /** Well under common request-body limits (1 MiB for many HTTP receivers). */
@@ -86,6 +87,8 @@ export type Claim = {
   leaseMs: number;
   /** Local clock (ms) before the claim's transaction began: its lease ends no earlier than this plus leaseMs. */
   claimedAt: number;
+  /** The sink as the claim read it (else it is read when sending). */
+  sink?: ClaimedSink;
 };
 
 /** How long before its lease ends a claim stops sending: room for recording the result. */
@@ -93,18 +96,40 @@ export function leaseMarginMs(leaseMs: number): number {
   return Math.min(5_000, Math.floor(leaseMs / 4));
 }
 
+/** A claimed batch's sink, read by the claim itself: what its transport's configuration is built from. */
+export type ClaimedSink = { id: string; kind: string; settings: unknown; secretCiphertext: Uint8Array | null };
+
 /**
- * Claims the due batch of the sink whose last claim is oldest, among sinks whose turn it is
- * and tenants not in `busyTenants` (at this process's lane cap); null when none is due.
+ * Claims up to `limit` due batches, each of a different sink, in one statement: the due batch
+ * of each sink whose last claim is oldest first, at most `perTenant` lanes per tenant counting
+ * the lanes `busy` already holds (tenant id → lanes in use). Empty when none is due.
  */
-export async function claimNextDelivery(leaseMs = DEFAULT_LEASE_MS, busyTenants: readonly string[] = []): Promise<Claim | null> {
+export async function claimDeliveries(
+  limit: number,
+  leaseMs = DEFAULT_LEASE_MS,
+  busy: ReadonlyMap<string, number> = new Map(),
+  perTenant = Number.MAX_SAFE_INTEGER,
+): Promise<Claim[]> {
+  if (limit <= 0) return [];
   // Taken before the database's now(), so a lease measured from it on the local clock ends no later than the real one.
   const claimedAt = Date.now();
-  return getDb().$transaction(async (tx) => {
-    const [due] = await tx.$queryRaw<Array<{ id: bigint; tenant_id: string }>>`
-      SELECT d.id, s.tenant_id::text FROM sink_deliveries d JOIN log_sinks s ON s.id = d.sink_id
+  const tenants = [...busy.keys()];
+  const used = tenants.map((tenant) => busy.get(tenant)!);
+  const cap = Math.min(perTenant, 1_000_000);
+  // The lock re-checks each picked row (READ COMMITTED re-reads a row that changed since the
+  // snapshot and tests the WHERE again), so a batch another worker claimed or deleted meanwhile is
+  // skipped, and a batch locked by another claim is skipped rather than waited for.
+  const rows = await getDb().$queryRaw<
+    Array<{ id: bigint; sink_id: string; tenant_id: string; seqs: bigint[]; attempts: number; first_attempt_at: Date; claim_token: string; kind: string; settings: unknown; secret_ciphertext: Uint8Array | null }>
+  >`
+    WITH lanes AS (
+      SELECT t.tenant_id, t.used FROM unnest(${tenants}::uuid[], ${used}::int[]) AS t(tenant_id, used)
+    ),
+    candidate AS (
+      SELECT d.id, s.tenant_id, s.last_claimed_at, d.next_attempt_at,
+             row_number() OVER (PARTITION BY s.tenant_id ORDER BY s.last_claimed_at NULLS FIRST, d.next_attempt_at, d.id) AS turn
+        FROM sink_deliveries d JOIN log_sinks s ON s.id = d.sink_id
        WHERE s.enabled
-         AND NOT (s.tenant_id = ANY (${[...busyTenants]}::uuid[]))
          AND ((d.status = 'pending' AND d.next_attempt_at <= now()) OR (d.status = 'delivering' AND d.lease_until < now()))
          -- The sink's oldest batch still to deliver (parked failures aside) ...
          AND NOT EXISTS (SELECT 1 FROM sink_deliveries e
@@ -112,32 +137,56 @@ export async function claimNextDelivery(leaseMs = DEFAULT_LEASE_MS, busyTenants:
          -- ... and none of the sink's batches in flight.
          AND NOT EXISTS (SELECT 1 FROM sink_deliveries f
                           WHERE f.sink_id = d.sink_id AND f.id <> d.id AND f.status = 'delivering' AND f.lease_until >= now())
-       -- Fair: the sink claimed longest ago (or never) first; within it, its oldest batch.
-       ORDER BY s.last_claimed_at NULLS FIRST, d.next_attempt_at, d.id
-       LIMIT 1
-       FOR UPDATE OF d SKIP LOCKED`;
-    if (!due) return null;
-    const token = randomUUID();
-    const [claimed] = await tx.$queryRaw<Array<{ sink_id: string; seqs: bigint[]; attempts: number; first_attempt_at: Date }>>`
-      UPDATE sink_deliveries
-         SET status = 'delivering', claim_token = ${token}::uuid, lease_until = now() + ${leaseMs} * interval '1 millisecond',
-             first_attempt_at = coalesce(first_attempt_at, now()), last_attempt_at = now()
-       WHERE id = ${due.id}
-       RETURNING sink_id::text, seqs, attempts, first_attempt_at`;
-    if (!claimed) return null;
-    await tx.$executeRaw`UPDATE log_sinks SET last_claimed_at = now() WHERE id = ${claimed.sink_id}::uuid`;
-    return {
-      id: due.id,
-      sinkId: claimed.sink_id,
-      tenantId: due.tenant_id,
-      seqs: claimed.seqs,
-      attempts: claimed.attempts,
-      firstAttemptAt: claimed.first_attempt_at,
-      token,
-      leaseMs,
-      claimedAt,
-    };
-  });
+    ),
+    picked AS (
+      -- Fair: the sinks claimed longest ago (or never) first; a tenant's lanes capped.
+      SELECT c.id FROM candidate c LEFT JOIN lanes l ON l.tenant_id = c.tenant_id
+       WHERE c.turn <= ${cap} - coalesce(l.used, 0)
+       ORDER BY c.last_claimed_at NULLS FIRST, c.next_attempt_at, c.id
+       LIMIT ${limit}
+    ),
+    locked AS (
+      SELECT d.id FROM sink_deliveries d
+       WHERE d.id IN (SELECT id FROM picked)
+         AND ((d.status = 'pending' AND d.next_attempt_at <= now()) OR (d.status = 'delivering' AND d.lease_until < now()))
+       FOR UPDATE SKIP LOCKED
+    ),
+    claimed AS (
+      UPDATE sink_deliveries d
+         SET status = 'delivering', claim_token = gen_random_uuid(), lease_until = now() + ${leaseMs} * interval '1 millisecond',
+             first_attempt_at = coalesce(d.first_attempt_at, now()), last_attempt_at = now()
+        FROM locked WHERE d.id = locked.id
+      RETURNING d.id, d.sink_id, d.seqs, d.attempts, d.first_attempt_at, d.claim_token
+    ),
+    turned AS (
+      -- Distinct per sink even within one statement, so the next claim's order is exact.
+      UPDATE log_sinks s SET last_claimed_at = clock_timestamp() FROM claimed WHERE s.id = claimed.sink_id
+    )
+    SELECT c.id, c.sink_id::text, s.tenant_id::text, c.seqs, c.attempts, c.first_attempt_at, c.claim_token::text,
+           s.kind::text, s.settings, s.secret_ciphertext
+      FROM claimed c JOIN log_sinks s ON s.id = c.sink_id
+     ORDER BY c.id`;
+  return rows.map((row) => ({
+    id: row.id,
+    sinkId: row.sink_id,
+    tenantId: row.tenant_id,
+    seqs: row.seqs,
+    attempts: row.attempts,
+    firstAttemptAt: row.first_attempt_at,
+    token: row.claim_token,
+    leaseMs,
+    claimedAt,
+    sink: { id: row.sink_id, kind: row.kind, settings: row.settings, secretCiphertext: row.secret_ciphertext },
+  }));
+}
+
+/**
+ * Claims the due batch of the sink whose last claim is oldest, among tenants not in
+ * `busyTenants` (at this process's lane cap); null when none is due.
+ */
+export async function claimNextDelivery(leaseMs = DEFAULT_LEASE_MS, busyTenants: readonly string[] = []): Promise<Claim | null> {
+  const [claim] = await claimDeliveries(1, leaseMs, new Map(busyTenants.map((tenant) => [tenant, 1])), 1);
+  return claim ?? null;
 }
 
 /** Renews the claim's lease before a further request; the new local deadline, or null when the claim was lost (or the batch deleted). */
@@ -184,30 +233,38 @@ function leadingPart(events: SinkEvent[], maxBytes: number): SinkEvent[] {
   return events.slice(0, take);
 }
 
+/** One statement: the batch deleted (or its unsent rest left due), the sink's counters and the minute's rate, only while the claim holds. */
 async function recordSuccess(claim: Claim, delivered: number, skipped: number, rest: bigint[] = []): Promise<void> {
-  await getDb().$transaction(async (tx) => {
-    const done =
-      rest.length === 0
-        ? await tx.$executeRaw`DELETE FROM sink_deliveries WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid`
-        : await tx.$executeRaw`
-            UPDATE sink_deliveries
-               SET seqs = ${rest}::bigint[], first_seq = ${rest[0]!}, status = 'pending', attempts = 0, next_attempt_at = now(),
-                   first_attempt_at = NULL, claim_token = NULL, lease_until = NULL, last_error = NULL
-             WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid`;
-    // Lost the claim (lease expired and another worker took over): that worker records the result.
-    if (done === 0) return;
-    await tx.$executeRaw`
+  const counters = Prisma.sql`
+    sink AS (
       UPDATE log_sinks
          SET last_success_at = now(), consecutive_failures = 0, delivered_events = delivered_events + ${delivered},
              skipped_events = skipped_events + ${skipped}, skipped_at = CASE WHEN ${skipped} > 0 THEN now() ELSE skipped_at END
-       WHERE id = ${claim.sinkId}::uuid`;
-    if (delivered > 0) {
-      await tx.$executeRaw`
-        INSERT INTO sink_delivery_stats AS t (sink_id, minute, events, batches)
-        VALUES (${claim.sinkId}::uuid, date_trunc('minute', now()), ${delivered}, 1)
-        ON CONFLICT (sink_id, minute) DO UPDATE SET events = t.events + EXCLUDED.events, batches = t.batches + 1`;
-    }
-  });
+       WHERE id = ${claim.sinkId}::uuid AND EXISTS (SELECT 1 FROM done)
+    ),
+    stats AS (
+      INSERT INTO sink_delivery_stats AS t (sink_id, minute, events, batches)
+      SELECT ${claim.sinkId}::uuid, date_trunc('minute', now()), ${delivered}, 1 FROM done WHERE ${delivered} > 0
+      ON CONFLICT (sink_id, minute) DO UPDATE SET events = t.events + EXCLUDED.events, batches = t.batches + 1
+    )`;
+  // Lost the claim (lease expired and another worker took over): nothing matches, and that worker records the result.
+  if (rest.length === 0) {
+    await getDb().$executeRaw`
+      WITH done AS (DELETE FROM sink_deliveries WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid RETURNING id),
+      ${counters}
+      SELECT 1`;
+  } else {
+    await getDb().$executeRaw`
+      WITH done AS (
+        UPDATE sink_deliveries
+           SET seqs = ${rest}::bigint[], first_seq = ${rest[0]!}, status = 'pending', attempts = 0, next_attempt_at = now(),
+               first_attempt_at = NULL, claim_token = NULL, lease_until = NULL, last_error = NULL
+         WHERE id = ${claim.id} AND claim_token = ${claim.token}::uuid
+        RETURNING id
+      ),
+      ${counters}
+      SELECT 1`;
+  }
 }
 
 async function recordFailure(claim: Claim, message: string, retryable: boolean, options: DeliverOptions): Promise<"retrying" | "failed"> {
@@ -280,11 +337,11 @@ export type DeliveryResult = { outcome: "delivered" | "retrying" | "failed" | "l
 export async function deliverClaim(claim: Claim, options: DeliverOptions): Promise<DeliveryResult> {
   let secret: string | null = null;
   try {
-    const sink = await loadSinkConfig(claim.sinkId, options.kinds);
+    const sink = claim.sink ? storedSinkConfig(claim.sink, options.kinds) : await loadSinkConfig(claim.sinkId, options.kinds);
     if (!sink) return { outcome: "lost", events: 0 }; // deleted meanwhile: its deliveries went with it
     secret = sink.secret;
     const rows = await getDb().auditEvent.findMany({
-      where: { chain: sink.tenantId, seq: { in: claim.seqs } },
+      where: { chain: claim.tenantId, seq: { in: claim.seqs } },
       orderBy: { seq: "asc" },
     });
     // Retention may have pruned some since they were enqueued: send what is left, count the rest.
@@ -346,43 +403,58 @@ function isPermanentConfigError(error: unknown): boolean {
 }
 
 /**
- * Delivers due batches, several sinks at a time, until none is due or the budget is spent. At
- * most `maxLanesPerTenant` lanes serve one tenant at once: a lane that finds only capped
- * tenants' batches due stops for this run.
+ * Delivers due batches, several sinks at a time, until none is due or the budget is spent. Free
+ * lanes are filled by one claim of as many batches (of as many sinks) as there are free lanes;
+ * at most `maxLanesPerTenant` lanes serve one tenant at once. `more`: the budget ran out, or the
+ * signal came, with batches perhaps still due.
  */
-export async function deliverDue(options: DeliverOptions): Promise<{ delivered: number; retrying: number; failed: number }> {
+export async function deliverDue(options: DeliverOptions): Promise<{ delivered: number; retrying: number; failed: number; more: boolean }> {
   const started = Date.now();
-  const totals = { delivered: 0, retrying: 0, failed: 0 };
-  const concurrency = options.concurrency ?? 4;
+  const totals = { delivered: 0, retrying: 0, failed: 0, more: false };
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const perTenant = options.maxLanesPerTenant ?? Math.max(1, Math.ceil(concurrency / 2));
   const lanesOf = new Map<string, number>();
-  // Claims one at a time per process, so the lane counts the claim query sees are exact.
-  let claiming: Promise<unknown> = Promise.resolve();
-  const claim = (): Promise<Claim | null> => {
-    const next = claiming.then(async () => {
-      const busy = [...lanesOf].filter(([, lanes]) => lanes >= perTenant).map(([tenant]) => tenant);
-      const claimed = await claimNextDelivery(options.leaseMs, busy);
-      if (claimed) lanesOf.set(claimed.tenantId, (lanesOf.get(claimed.tenantId) ?? 0) + 1);
-      return claimed;
-    });
-    claiming = next.catch(() => undefined);
-    return next;
-  };
-  const lane = async () => {
-    while (!options.signal?.aborted && Date.now() - started < options.budgetMs) {
-      const claimed = await claim();
-      if (!claimed) return;
-      try {
-        const result = await deliverClaim(claimed, options);
+  const inFlight = new Set<Promise<void>>();
+  // A lane's unexpected error (the database gone while recording) stops claiming and is thrown once every lane has settled.
+  let failure: { error: unknown } | null = null;
+  const send = (claim: Claim) => {
+    lanesOf.set(claim.tenantId, (lanesOf.get(claim.tenantId) ?? 0) + 1);
+    const lane: Promise<void> = deliverClaim(claim, options)
+      .then((result) => {
         if (result.outcome === "delivered") totals.delivered += result.events;
         else if (result.outcome === "retrying") totals.retrying += 1;
         else if (result.outcome === "failed") totals.failed += 1;
-      } finally {
-        lanesOf.set(claimed.tenantId, lanesOf.get(claimed.tenantId)! - 1);
-      }
-    }
+      })
+      .catch((error: unknown) => {
+        failure ??= { error };
+      })
+      .finally(() => {
+        const lanes = lanesOf.get(claim.tenantId)! - 1;
+        if (lanes === 0) lanesOf.delete(claim.tenantId);
+        else lanesOf.set(claim.tenantId, lanes);
+        inFlight.delete(lane);
+      });
+    inFlight.add(lane);
   };
-  await Promise.all(Array.from({ length: concurrency }, lane));
+  try {
+    while (!failure) {
+      if (options.signal?.aborted || Date.now() - started >= options.budgetMs) {
+        totals.more = true;
+        break;
+      }
+      const free = concurrency - inFlight.size;
+      const claims = free > 0 ? await claimDeliveries(free, options.leaseMs, lanesOf, perTenant) : [];
+      for (const claim of claims) send(claim);
+      if (claims.length > 0 && inFlight.size < concurrency) continue;
+      // All lanes busy, or nothing claimable now: wait for a lane to finish (its sink's next
+      // batch may then be due), or stop when none is in flight.
+      if (inFlight.size === 0) break;
+      await Promise.race(inFlight);
+    }
+  } finally {
+    await Promise.allSettled([...inFlight]);
+  }
+  if (failure) throw (failure as { error: unknown }).error;
   return totals;
 }
 

@@ -1,5 +1,6 @@
 import "server-only";
-import { getDb, type Tx } from "@/lib/db";
+import { getDb, getReadDb, type Tx } from "@/lib/db";
+import { replicaCaughtUp } from "@/lib/db/read-replica";
 import { AppError } from "@/lib/errors";
 import { log } from "@/lib/log";
 import { type Caller, standingOf, tenantChange } from "@/lib/authz";
@@ -95,10 +96,14 @@ async function requireMember(caller: Caller, tenantId: string): Promise<void> {
   if (standing.role === null) throw new AppError("not_found", "Not found.");
 }
 
-/** A tenant's newest checkpoints, for its members. */
+/**
+ * A tenant's newest checkpoints, for its members. Read from the read replica (DATABASE_READ_URL)
+ * once it has what the primary had committed, so a checkpoint just signed is listed.
+ */
 export async function listCheckpoints(caller: Caller, tenantId: string, limit = 20): Promise<CheckpointView[]> {
   await requireMember(caller, tenantId);
-  const rows = await getDb().auditCheckpoint.findMany({ where: { chain: tenantId }, orderBy: { seq: "desc" }, take: Math.min(Math.max(limit, 1), 100) });
+  await replicaCaughtUp();
+  const rows = await getReadDb().auditCheckpoint.findMany({ where: { chain: tenantId }, orderBy: { seq: "desc" }, take: Math.min(Math.max(limit, 1), 100) });
   return rows.map(viewOf);
 }
 

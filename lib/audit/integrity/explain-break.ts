@@ -1,5 +1,6 @@
 import "server-only";
 import { getDb } from "@/lib/db";
+import type { PrismaClient } from "@/lib/db/generated/client";
 import { type ChainBreak, hashEvent } from "../trail/chain";
 import { chainedFieldsOf } from "../trail/stored";
 
@@ -23,8 +24,9 @@ export async function explainChainBreak(
   chain: string,
   broken: ChainBreak,
   anchor: { seq: bigint; hash: string } | null = null,
+  /** The database the check read (the read replica's client when it read that). */
+  db: PrismaClient = getDb(),
 ): Promise<BreakExplanation> {
-  const db = getDb();
   const event = await db.auditEvent.findFirst({ where: { chain, seq: broken.seq } });
 
   if (!event || broken.reason === "sequence_gap") {

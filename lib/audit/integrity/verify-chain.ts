@@ -1,6 +1,11 @@
 import "server-only";
 import pg from "pg";
+import { getConfig } from "@/lib/config";
+import { getDb, getReadDb } from "@/lib/db";
+import type { PrismaClient } from "@/lib/db/generated/client";
 import { CONNECT_TIMEOUT_MS, connectionString } from "@/lib/db/pool";
+import { replicaCaughtUp } from "@/lib/db/read-replica";
+import { errorFields, log } from "@/lib/log";
 import { AUDIT_ACTIONS, VENDOR_CHAIN } from "../actions";
 import { checkpointStatement, statementSignatureValid } from "./checkpoint-statement";
 import { type ChainBreak, type ChainEvent, GENESIS_HASH, verifyChain } from "../trail/chain";
@@ -31,6 +36,7 @@ import { deploymentTrustedPublicKeys, type TrustedKey } from "./trusted-keys";
 // one is hashed.
 
 const BATCH = 5_000;
+const logger = log.child({ component: "audit-verify" });
 
 export type IntegrityProgress = { checked: number; total: number };
 
@@ -113,33 +119,94 @@ export class VerificationCancelled extends Error {
   }
 }
 
-/** Verifies a whole chain (a tenant id, or "vendor"); see the file comment. Throws VerificationCancelled on abort. */
-export async function verifyChainIntegrity(chain: string, options: VerifyOptions = {}): Promise<IntegrityReport> {
-  const client = new pg.Client({ connectionString: connectionString(), application_name: "custody-audit-verify", connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+/** Where a run read the trail: the read replica (DATABASE_READ_URL), or the primary. */
+export type IntegritySource = "replica" | "primary";
+
+/** How long a run waits for the replica to replay what the primary had committed before it falls back to the primary. */
+const REPLICA_WAIT_MS = 2_000;
+
+async function connect(url: string, applicationName: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
   // A connection the database drops mid-run (a restart) must fail this run's next query, not
   // crash the process with an unhandled 'error' event.
   client.on("error", () => {});
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw error;
+  }
+  return client;
+}
+
+/**
+ * Verifies a whole chain (a tenant id, or "vendor"); see the file comment. Throws
+ * VerificationCancelled on abort.
+ *
+ * With DATABASE_READ_URL set the trail is read from the replica: the lock that holds off
+ * retention is taken on the primary first (retention runs there), then the run waits, up to
+ * REPLICA_WAIT_MS, until the replica has replayed everything the primary had committed by then,
+ * so the replica holds the whole range this run verifies and no prune of it can arrive during
+ * the run. A replica further behind, unreachable, or that cancels a read for a conflict with
+ * replay, and the run reads the primary instead. `onSource` says which was read.
+ */
+export async function verifyChainIntegrity(chain: string, options: VerifyOptions & { onSource?: (source: IntegritySource) => void } = {}): Promise<IntegrityReport> {
+  const primary = await connect(connectionString(), "custody-audit-verify");
   try {
     // Held for the whole run (released with the connection): retention waits, appends do not.
-    await client.query("SELECT pg_advisory_lock_shared(hashtextextended($1, 0))", [`custody.audit_prune:${chain}`]);
-    await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    let open = true;
-    const endSnapshot = async () => {
-      if (open) await client.query("COMMIT");
-      open = false;
-    };
-    try {
-      return await verifyFromHead(client, chain, options, endSnapshot);
-    } finally {
-      await endSnapshot();
+    await primary.query("SELECT pg_advisory_lock_shared(hashtextextended($1, 0))", [`custody.audit_prune:${chain}`]);
+    const replica = await replicaWithRange();
+    if (replica) {
+      try {
+        options.onSource?.("replica");
+        return await verifyOn(replica, chain, options, getReadDb());
+      } catch (error) {
+        if (!isReplayConflict(error)) throw error;
+        logger.warn(errorFields(error), "the read replica cancelled an integrity check's read (conflict with replay); checking on the primary");
+      } finally {
+        await replica.end().catch(() => undefined);
+      }
     }
+    options.onSource?.("primary");
+    return await verifyOn(primary, chain, options, getDb());
   } finally {
-    await client.end().catch(() => undefined);
+    await primary.end().catch(() => undefined);
   }
 }
 
-async function verifyFromHead(client: pg.Client, chain: string, options: VerifyOptions, endSnapshot: () => Promise<void>): Promise<IntegrityReport> {
+/** A connection to the replica once it has replayed what the primary committed before the call; null to read the primary. */
+async function replicaWithRange(): Promise<pg.Client | null> {
+  const readUrl = getConfig().DATABASE_READ_URL;
+  if (!readUrl) return null;
+  try {
+    if (!(await replicaCaughtUp(REPLICA_WAIT_MS))) return null;
+    return await connect(readUrl, "custody-audit-verify");
+  } catch (error) {
+    logger.warn(errorFields(error), "the read replica cannot be read for an integrity check; checking on the primary");
+    return null;
+  }
+}
+
+/** PostgreSQL's "canceling statement due to conflict with recovery" on a hot standby. */
+function isReplayConflict(error: unknown): boolean {
+  return typeof error === "object" && error !== null && (error as { code?: unknown }).code === "40001";
+}
+
+async function verifyOn(client: pg.Client, chain: string, options: VerifyOptions, db: PrismaClient): Promise<IntegrityReport> {
+  await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  let open = true;
+  const endSnapshot = async () => {
+    if (open) await client.query("COMMIT");
+    open = false;
+  };
+  try {
+    return await verifyFromHead(client, chain, options, endSnapshot, db);
+  } finally {
+    await endSnapshot();
+  }
+}
+
+async function verifyFromHead(client: pg.Client, chain: string, options: VerifyOptions, endSnapshot: () => Promise<void>, db: PrismaClient): Promise<IntegrityReport> {
   const batch = options.batchSize ?? BATCH;
   const { rows: heads } = await client.query<{ seq: string | null; head_hash: string | null; anchor_seq: string | null; anchor_hash: string | null }>(
     `SELECT c.seq, c.head_hash, a.seq AS anchor_seq, a.hash AS anchor_hash
@@ -282,7 +349,7 @@ async function verifyFromHead(client: pg.Client, chain: string, options: VerifyO
     }
     if (chainBreak) {
       await next?.catch(() => undefined);
-      const explained = await explainChainBreak(chain, chainBreak, anchor);
+      const explained = await explainChainBreak(chain, chainBreak, anchor, db);
       return broken(Number(chainBreak.seq - startSeq - 1n), { ...explained, chainBreak });
     }
     checked += events.length;
@@ -298,7 +365,7 @@ async function verifyFromHead(client: pg.Client, chain: string, options: VerifyO
   // last hash means the head record or the last event was altered.
   if (start.seq < headSeq) {
     const chainBreak: ChainBreak = { seq: start.seq + 1n, reason: "sequence_gap" };
-    const explained = await explainChainBreak(chain, chainBreak, anchor);
+    const explained = await explainChainBreak(chain, chainBreak, anchor, db);
     return broken(checked, { ...explained, chainBreak });
   }
   if (headSeq > startSeq && start.prevHash !== headHash) {
