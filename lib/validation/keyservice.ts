@@ -112,6 +112,10 @@ export const KEY_SERVICE_ERRORS = {
     description: "Too many failed authentications from this address, or with this credential id. Retry after the Retry-After seconds.",
   },
   invalid_edek: { status: 422, description: "The EDEK is malformed, was issued for another tenant or label, or was altered." },
+  key_version_retired: {
+    status: 410,
+    description: "The EDEK is under a tenant key version the tenant has retired; it can no longer be unwrapped or rekeyed.",
+  },
   internal: { status: 500, description: "An unexpected error; it has been logged." },
   kms_denied: { status: 502, description: "The tenant's KMS refused Custody (key disabled, permission or grant removed)." },
   kms_unreachable: { status: 503, description: "The tenant's KMS could not be reached. Safe to retry later." },
