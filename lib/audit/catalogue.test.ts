@@ -24,7 +24,7 @@ describe("the audit catalogue", () => {
   it("types every map by the action union", () => {
     expectTypeOf<(typeof AUDIT_ACTIONS)[keyof typeof AUDIT_ACTIONS]>().toEqualTypeOf<AuditAction>();
     expectTypeOf(ACTION_LABELS).toEqualTypeOf<Readonly<Record<AuditAction, string>>>();
-    expectTypeOf<KeyServiceAction>().toEqualTypeOf<"key.wrap" | "key.unwrap" | "key.batch_wrap" | "key.batch_unwrap" | "key.rekey">();
+    expectTypeOf<KeyServiceAction>().toEqualTypeOf<"key.wrap" | "key.unwrap" | "key.batch_wrap" | "key.batch_unwrap" | "key.rekey" | "key.batch_rekey">();
   });
 
   it("labels an action no longer in the catalogue (an older trail's) as it is stored", () => {

@@ -95,7 +95,7 @@ function fakeKeyService(): Handler {
         if (path.endsWith("unwrap")) return reply(res, unwrapResponseSchema, { dek: entry.dek, tenantKeyId: TENANT_KEY });
         const edek = randomBytes(61).toString("base64");
         issued.set(edek, entry);
-        return reply(res, rekeyResponseSchema, { edek, tenantKeyId: TENANT_KEY });
+        return reply(res, rekeyResponseSchema, { edek, tenantKeyId: TENANT_KEY, version: 1 });
       }
       case "/api/v1/batch-wrap": {
         const request = parse(batchWrapRequestSchema);
@@ -194,7 +194,7 @@ describe("CustodyClient requests", () => {
   });
 
   it("keeps a path prefix of baseUrl (Custody behind a reverse proxy)", async () => {
-    handler = (req, res) => reply(res, rekeyResponseSchema, { edek: "AAAA", tenantKeyId: TENANT_KEY });
+    handler = (req, res) => reply(res, rekeyResponseSchema, { edek: "AAAA", tenantKeyId: TENANT_KEY, version: 1 });
     await client({ baseUrl: `${baseUrl}/custody/` }).rekey(TENANT, "AAAA", meta);
     expect(seen[0]!.path).toBe("/custody/api/v1/rekey");
   });
