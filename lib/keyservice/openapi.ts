@@ -69,7 +69,6 @@ function requestSchemas(): Record<string, Json> {
       BatchUnwrapItem: batchUnwrapItemSchema,
       BatchWrapRequest: batchWrapRequestSchema,
       BatchUnwrapRequest: batchUnwrapRequestSchema,
-      // batch-rekey takes batch-unwrap's body (the same zod object).
       BatchRekeyRequest: batchRekeyRequestSchema.describe("EDEKs to re-wrap under the tenant's current tenant key version."),
     },
     "input",

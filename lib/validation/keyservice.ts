@@ -84,8 +84,8 @@ export const batchUnwrapRequestSchema = z.strictObject({
   metadata: callMetadataSchema.default({}),
   items: itemsSchema.describe(`1-${MAX_BATCH_ITEMS} items, each { edek, dataLabel, objectId? }.`),
 });
-/** batch-rekey takes batch-unwrap's body: EDEKs with their labels. */
-export const batchRekeyRequestSchema = batchUnwrapRequestSchema;
+/** batch-rekey takes batch-unwrap's body (its own object, so the OpenAPI document names both). */
+export const batchRekeyRequestSchema = z.strictObject({ ...batchUnwrapRequestSchema.shape });
 
 export type Metadata = z.infer<typeof metadataSchema>;
 export type CallMetadata = z.infer<typeof callMetadataSchema>;

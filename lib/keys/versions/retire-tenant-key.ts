@@ -18,7 +18,7 @@ import { versionRows, versionsOf } from "./list-tenant-key-versions";
  */
 export async function retireTenantKey(
   caller: Caller,
-  input: { tenantId: string; tenantKeyId: string; quietDays: number },
+  input: { tenantId: string; tenantKeyId: string; quietDays: number; /** The version typed back ("v1"). */ confirm: string },
   options: { now?: Date } = {},
 ): Promise<{ version: number }> {
   // Count what the rollup has not reached yet first (its own transaction), for admins only: a
@@ -38,6 +38,9 @@ export async function retireTenantKey(
     }
     const version = versionsOf(rows, uses, now, input.quietDays).find((v) => v.tenantKeyId === input.tenantKeyId);
     if (!version) throw new AppError("not_found", "That tenant key version does not exist in this tenant.");
+    if (input.confirm.trim().toLowerCase() !== `v${version.version}`) {
+      throw new AppError("bad_request", "Nothing was retired.", { confirm: [`Type v${version.version} to confirm.`] });
+    }
     if (!version.retirement.allowed) {
       throw deny("not retirable yet", new AppError("conflict", `Version ${version.version} cannot be retired yet. ${version.retirement.reason}`));
     }

@@ -3,8 +3,16 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { authedAction } from "@/lib/http/authed-action";
-import { registerKmsKey, removeKmsKey, restoreAccess, revokeAccess, setKeyGrants } from "@/lib/keys";
-import { keyGrantsSchema, registerKeySchema, removeKeySchema, tenantActionSchema } from "@/lib/validation/keys";
+import { registerKmsKey, removeKmsKey, restoreAccess, retireTenantKey, revokeAccess, rotateTenantKey, setKeyGrants, setRotationSchedule } from "@/lib/keys";
+import {
+  keyGrantsSchema,
+  registerKeySchema,
+  removeKeySchema,
+  retireTenantKeySchema,
+  rotateTenantKeySchema,
+  rotationScheduleSchema,
+  tenantActionSchema,
+} from "@/lib/validation/keys";
 
 // The forms only hide what a role cannot do; lib/keys decides, on the server, and audits.
 
@@ -47,4 +55,22 @@ export const restoreAccessAction = authedAction(tenantActionSchema, async (input
     data: result,
     message: result.restored ? "Access restored after a successful verification." : "The key did not verify, so access stays revoked.",
   };
+});
+
+export const rotateTenantKeyAction = authedAction(rotateTenantKeySchema, async (input, { caller }) => {
+  const result = await rotateTenantKey(caller, input);
+  refresh();
+  return { ok: true, data: result, message: `Version v${result.version} is now current: new data keys are wrapped under it.` };
+});
+
+export const setRotationScheduleAction = authedAction(rotationScheduleSchema, async (input, { caller }) => {
+  const result = await setRotationSchedule(caller, input);
+  refresh();
+  return { ok: true, data: result, message: result.days === null ? "Scheduled rotation is off." : `A new version will be made every ${result.days} days.` };
+});
+
+export const retireTenantKeyAction = authedAction(retireTenantKeySchema, async (input, { caller }) => {
+  const result = await retireTenantKey(caller, input);
+  refresh();
+  return { ok: true, data: result, message: `Version v${result.version} is retired: its EDEKs are refused from now on.` };
 });
