@@ -108,7 +108,8 @@ export async function rotateDueTenantKeys(options: { now?: Date; signal?: AbortS
       await lockTenant(tx, due.tenant_id);
       const still = await dueTenants(tx, now, due.tenant_id);
       if (still[0]?.kms_key_id !== due.kms_key_id) return false;
-      const created = await createTenantKey(tx, { tenantId: due.tenant_id, kmsKeyId: due.kms_key_id, wrappedKey: generated.wrapped });
+      // Stamped with the job's clock, so the version's age and the next due date follow the same clock.
+      const created = await createTenantKey(tx, { tenantId: due.tenant_id, kmsKeyId: due.kms_key_id, wrappedKey: generated.wrapped, createdAt: now });
       await appendAuditEvent(tx, {
         tenantId: due.tenant_id,
         actor: SCHEDULE_ACTOR,
