@@ -230,7 +230,8 @@ describe("the server-action isolation matrix", () => {
     console.log(`isolation matrix (server actions): ${cases} cases over ${actions.size} actions`);
     expect(failures).toEqual([]);
     expect(await brokenChains()).toEqual([]);
-  });
+    // A backstop against a hang, not a limit: some 150 cases, each with two snapshots of every table, on a busy two-core machine.
+  }, 600_000);
 });
 
 /** Runs one refused case; returns what went wrong, or null. */
