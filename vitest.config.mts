@@ -15,6 +15,13 @@ export default defineConfig({
     },
   },
   test: {
+    // Two test files at a time. Vitest's default on a two-core machine is one (cores - 1), but
+    // most integration files spend much of their time waiting (on PostgreSQL, on a key service
+    // or development server starting in another process, on a client timeout running out), and
+    // each has its own database and loopback ports, so a second file fills that time. Both
+    // projects share the value: Vitest runs projects with different worker counts in separate
+    // groups, one after the other.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,

@@ -1,6 +1,9 @@
 // `npm run audit:prune -- [--tenant <tenant id | slug | vendor>] [--days <n>]`: deletes audit
 // events older than the retention period (AUDIT_RETENTION_DAYS, or --days), every chain or the
-// one named, keeping each chain verifiable from its anchor (lib/audit/trail/prune.ts). Chains whose
+// one named, keeping each chain verifiable from its anchor (lib/audit/trail/prune.ts). For every
+// chain, months that ended before the period are dropped whole first, each a partition of
+// audit_events held until every chain's events in it are behind its anchor
+// (lib/audit/trail/partitions.ts); the rest goes row by row. Chains whose
 // head moved since their last checkpoint get one first (when a signing key is configured),
 // since pruning never goes past the newest checkpoint. Each batch is an `audit.pruned` event
 // in its chain. Exit code 0 done, 2 could not run.
@@ -35,6 +38,7 @@ async function main(): Promise<void> {
   const database = await scriptDatabase(fail);
   const { disconnectDb } = await import("@/lib/db");
   const { pruneExpired } = await import("@/lib/audit/trail/prune");
+  const { dropExpiredPartitions } = await import("@/lib/audit/trail/partitions");
   const { signDueCheckpoints } = await import("@/lib/audit/integrity/checkpoints");
   try {
     const key = await scriptSigningKey(database.onDemo).catch((error: Error) => fail(`AUDIT_SIGNING_KEY ${error.message}`));
@@ -52,8 +56,20 @@ async function main(): Promise<void> {
     } else {
       console.log("audit:prune: no signing key configured: no new checkpoints; pruning stops at each chain's newest existing checkpoint");
     }
-    const results = await pruneExpired({ retentionDays: days, chains, actor: { type: "system", id: null, label: "npm run audit:prune" } });
+    const actor = { type: "system", id: null, label: "npm run audit:prune" } as const;
     let total = 0;
+    if (!target) {
+      // Whole months first (every chain's events in them): a DROP TABLE each, not row deletes.
+      for (const m of await dropExpiredPartitions({ retentionDays: days, actor })) {
+        const month = m.from.toISOString().slice(0, 7);
+        if (m.busy) console.log(`  ${month}: skipped, another instance is dropping partitions`);
+        else if (m.dropped) {
+          total += m.events;
+          console.log(`  ${month}: dropped partition ${m.partition} (${m.events} event${m.events === 1 ? "" : "s"})`);
+        } else console.log(`  ${month}: kept: events of ${m.heldBy.length} chain${m.heldBy.length === 1 ? "" : "s"} (${m.heldBy.slice(0, 3).join(", ")}) reach past their newest checkpoint`);
+      }
+    }
+    const results = await pruneExpired({ retentionDays: days, chains, actor });
     for (const r of results) {
       total += r.pruned;
       if (r.busy) console.log(`  ${r.chain}: skipped, another instance is pruning it`);

@@ -69,6 +69,8 @@ async function main(): Promise<void> {
     const newest = await client.query<{ at: Date | null }>("SELECT max(occurred_at) AS at FROM audit_events WHERE chain = $1", [tenantId]);
     const startAt = Math.max(Date.now() - 90 * 24 * 3600 * 1000, (newest.rows[0]?.at?.getTime() ?? 0) + 1);
     const span = Math.max(Date.now() - startAt, 1);
+    // The months' partitions of audit_events, so the back-dated events land in them, not in DEFAULT.
+    await client.query("SELECT custody_audit_ensure_partitions($1::timestamptz, now())", [new Date(startAt)]);
     const started = Date.now();
     let written = 0;
     while (written < total) {

@@ -15,11 +15,12 @@ status=0
 echo "== unit and integration tests (Vitest) =="
 npx vitest run --reporter=default --reporter=json --outputFile.json="$results/vitest.json" || status=1
 
-echo "== benchmarks, smoke runs (npm run bench, bench:live, bench:sinks, each -- --smoke) =="
+echo "== benchmarks, smoke runs (npm run bench, bench:live, bench:sinks, bench:append, each -- --smoke) =="
 npx tsx --conditions=react-server scripts/bench.ts --smoke --out "$results/bench.json" > "$results/bench.log" 2>&1
 bench=$?
 npx tsx --conditions=react-server scripts/bench-live.ts --smoke >> "$results/bench.log" 2>&1 || bench=1
 npx tsx --conditions=react-server scripts/bench-sinks.ts --smoke >> "$results/bench.log" 2>&1 || bench=1
+npx tsx --conditions=react-server scripts/bench-append.ts --smoke >> "$results/bench.log" 2>&1 || bench=1
 grep -E '^  ' "$results/bench.log" || tail -n 5 "$results/bench.log"
 [ "$bench" -eq 0 ] || status=1
 echo "{\"passed\": $([ "$bench" -eq 0 ] && echo 1 || echo 0), \"failed\": $([ "$bench" -eq 0 ] && echo 0 || echo 1)}" > "$results/bench-status.json"

@@ -13,11 +13,15 @@ export type FleetSort = (typeof FLEET_SORTS)[number];
 
 export const FLEET_PAGE_SIZE = 50;
 
+/** No control, format or line-separator characters: what no tenant name or slug holds. */
+const VISIBLE_TEXT = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]*$/u;
+
 /** A tenant id, as the search box takes one. */
 export const TENANT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const fleetQuerySchema = z.object({
-  q: z.string().trim().max(TEXT_LIMITS.search, tooLongMessage(TEXT_LIMITS.search)).default(""),
+  // Visible text only, as tenant names are: a NUL would otherwise reach PostgreSQL, which refuses it.
+  q: z.string().trim().max(TEXT_LIMITS.search, tooLongMessage(TEXT_LIMITS.search)).regex(VISIBLE_TEXT, "Search for visible characters only.").default(""),
   state: z.enum(FLEET_STATES).optional(),
   sort: z.enum(FLEET_SORTS).default("attention"),
   dir: z.enum(["asc", "desc"]).optional(),

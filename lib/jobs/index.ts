@@ -29,6 +29,13 @@ export function backgroundJobs(env: Env): Job[] {
       run: async () => (await import("@/lib/fleet/refresh-fleet-usage")).refreshFleetUsage(),
     },
     {
+      // audit_events' monthly partitions, made months ahead (lib/audit/trail/partitions.ts).
+      name: "audit-partitions",
+      intervalMs: 6 * 60 * 60_000,
+      firstRunMs: 5_000,
+      run: async () => ({ created: await (await import("@/lib/audit/trail/partitions")).ensureAuditPartitions() }),
+    },
+    {
       // Tenant key rotation on each tenant's schedule (lib/keys/versions): a new version when the current one is older.
       name: "tenant-key-rotation",
       intervalMs: 10 * 60_000,
@@ -46,14 +53,20 @@ export function backgroundJobs(env: Env): Job[] {
   const retentionDays = env.AUDIT_RETENTION_DAYS;
   if (retentionDays !== undefined) {
     jobs.push({
-      // Hourly; each chain stops at its newest checkpoint (lib/audit/trail/prune.ts).
+      // Hourly: whole months behind every chain's anchor are dropped (lib/audit/trail/partitions.ts),
+      // then the rest row by row; each chain stops at its newest checkpoint (lib/audit/trail/prune.ts).
       name: "audit-retention",
       intervalMs: 60 * 60_000,
       firstRunMs: 60_000,
       run: async (signal) => {
+        const { dropExpiredPartitions } = await import("@/lib/audit/trail/partitions");
         const { pruneExpired } = await import("@/lib/audit/trail/prune");
+        const months = await dropExpiredPartitions({ retentionDays, signal });
         const results = await pruneExpired({ retentionDays, signal });
-        return { pruned: results.reduce((n, r) => n + r.pruned, 0) };
+        return {
+          droppedMonths: months.filter((m) => m.dropped).length,
+          pruned: months.reduce((n, m) => n + (m.dropped ? m.events : 0), 0) + results.reduce((n, r) => n + r.pruned, 0),
+        };
       },
     });
   }

@@ -72,3 +72,19 @@ export function fillPattern(pattern: string, values: Record<string, string>): st
     return encodeURIComponent(value);
   });
 }
+
+/**
+ * Every page and route handler that reads its query string, as `page /pattern` or
+ * `METHOD /pattern`: a page whose props take `searchParams`, a route handler that reads its
+ * request's URL (`searchParams`, `nextUrl`, `request.url`). The hostile-input query suite
+ * (tests/integration/hostile-input-query.test.ts) keys its cases by these.
+ */
+export function queryStringReaders(): string[] {
+  const reads = (file: string, pattern: RegExp) => pattern.test(fs.readFileSync(file, "utf8"));
+  const files = appFiles();
+  const pages = files.filter((f) => path.basename(f) === "page.tsx" && reads(f, /\bsearchParams\b/)).map((f) => `page ${urlPattern(f)}`);
+  const routes = files
+    .filter((f) => path.basename(f) === "route.ts" && reads(f, /\bsearchParams\b|\bnextUrl\b|\b(?:request|req)\.url\b/))
+    .flatMap((file) => exportedMethods(fs.readFileSync(file, "utf8")).map((m) => `${m} ${urlPattern(file)}`));
+  return [...pages, ...routes];
+}

@@ -123,8 +123,8 @@ export class KeyServiceFixture {
     });
     let output = "";
     const url = await new Promise<string>((resolve, reject) => {
-      // A backstop against a hang, not a limit: under a load average of 40 on two cores loading the modules alone takes most of a minute.
-      const timer = setTimeout(() => reject(new Error(`key service did not start:\n${output}`)), 120_000);
+      // A backstop against a hang: on a busy two-core machine a start (tsx compiling the service) can take a minute.
+      const timer = setTimeout(() => reject(new Error(`key service did not start:\n${output}`)), 150_000);
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         const match = /key service listening on (http:\/\/[^\s]+)\/api\/v1/.exec(output);

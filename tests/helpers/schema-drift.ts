@@ -232,8 +232,12 @@ interface DbForeignKey {
 }
 
 async function readDatabase(client: pg.Client, schema: string) {
+  // A partitioned table's partitions (audit_events' months) are its storage, not tables of
+  // their own: the table itself is compared, its partitions are not.
+  const notPartition = `NOT EXISTS (SELECT 1 FROM pg_class pc JOIN pg_namespace pn ON pn.oid = pc.relnamespace
+                                     WHERE pn.nspname = t.table_schema AND pc.relname = t.table_name AND pc.relispartition)`;
   const tables = await client.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'`,
+    `SELECT table_name FROM information_schema.tables t WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND ${notPartition}`,
     [schema],
   );
   const columns = await client.query<DbColumn>(
@@ -242,7 +246,7 @@ async function readDatabase(client: pg.Client, schema: string) {
        FROM information_schema.columns c
        JOIN information_schema.tables t
          ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
-      WHERE c.table_schema = $1`,
+      WHERE c.table_schema = $1 AND ${notPartition}`,
     [schema],
   );
   const enums = await client.query<{ name: string; labels: string[] }>(
@@ -268,7 +272,7 @@ async function readDatabase(client: pg.Client, schema: string) {
        JOIN pg_class t ON t.oid = x.indrelid
        JOIN pg_namespace n ON n.oid = t.relnamespace
        JOIN pg_am am ON am.oid = i.relam
-      WHERE n.nspname = $1 AND t.relkind IN ('r', 'p')`,
+      WHERE n.nspname = $1 AND t.relkind IN ('r', 'p') AND NOT t.relispartition`,
     [schema],
   );
   const foreignKeys = await client.query<DbForeignKey>(

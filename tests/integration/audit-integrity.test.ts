@@ -158,7 +158,7 @@ describe("signed checkpoints", () => {
   it("catch the newest events deleted and the head wound back to match", async () => {
     const tenantId = await newTenantWithTrail("rewound", 8);
     await signDueCheckpoints();
-    const head6 = await getDb().auditEvent.findUniqueOrThrow({ where: { chain_seq: { chain: tenantId, seq: 6n } } });
+    const head6 = await getDb().auditEvent.findFirstOrThrow({ where: { chain: tenantId, seq: 6n } });
     await tamper(database.url, "DELETE FROM audit_events WHERE chain = $1 AND seq > 6; UPDATE audit_chains SET seq = 6, head_hash = $2 WHERE chain = $1".replace(/\$1/g, `'${tenantId}'`).replace("$2", `'${head6.hash}'`));
     expect(await verifyChainIntegrity(tenantId)).toMatchObject({ intact: false, break: { seq: 7n, kind: "deleted" } });
   });

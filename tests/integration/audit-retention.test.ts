@@ -59,7 +59,7 @@ afterAll(async () => {
 describe("pruning", () => {
   it("deletes the old events in batches behind an anchor, and what remains verifies", async () => {
     const { tenantId, cutoff } = await agedTrail("verifiable", 20, 10);
-    const last = await getDb().auditEvent.findUniqueOrThrow({ where: { chain_seq: { chain: tenantId, seq: 20n } } });
+    const last = await getDb().auditEvent.findFirstOrThrow({ where: { chain: tenantId, seq: 20n } });
 
     const result = await pruneChain(tenantId, { olderThan: cutoff, batchSize: 7 });
     expect(result).toMatchObject({ pruned: 20, anchor: { seq: 20n, hash: last.hash }, heldByCheckpoint: false });
@@ -131,7 +131,7 @@ describe("tampering after a prune", () => {
 
   it("catches a removal dressed up as a prune (anchor moved, no prune event)", async () => {
     const tenantId = await newTenantWithTrail("fake-prune", 8);
-    const at4 = await getDb().auditEvent.findUniqueOrThrow({ where: { chain_seq: { chain: tenantId, seq: 4n } } });
+    const at4 = await getDb().auditEvent.findFirstOrThrow({ where: { chain: tenantId, seq: 4n } });
     await tamper(database.url, "INSERT INTO audit_anchors (chain, seq, hash) VALUES ($1, 4, $2); DELETE FROM audit_events WHERE chain = $1 AND seq <= 4".replace(/\$1/g, `'${tenantId}'`).replace("$2", `'${at4.hash}'`));
     const report = await verify(tenantId);
     expect(report).toMatchObject({ intact: false, break: { seq: 4n, kind: "deleted" } });
@@ -151,7 +151,7 @@ async function trailCheckpointedAt20(slug: string): Promise<{ tenantId: string; 
   const tenantId = await newTenantWithTrail(slug, 20);
   await signDueCheckpoints();
   await appendEvents(tenantId, 10, 20);
-  const hashOf = async (seq: bigint) => (await getDb().auditEvent.findUniqueOrThrow({ where: { chain_seq: { chain: tenantId, seq } } })).hash;
+  const hashOf = async (seq: bigint) => (await getDb().auditEvent.findFirstOrThrow({ where: { chain: tenantId, seq } })).hash;
   return { tenantId, hashOf };
 }
 

@@ -8,7 +8,8 @@ import type { RequestMeta } from "@/lib/http/request-meta";
 import { DEV_KMS_ACCOUNT_ID } from "@/lib/dev/kms/defaults";
 import { serverActionFiles } from "../helpers/app-surface";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
-import { brokenChains, buildWorld, changedTables, chainHead, type Person, snapshotState, type World } from "../helpers/isolation-world";
+import { TableHashes } from "../helpers/db-state";
+import { brokenChains, buildWorld, changedTables, chainHead, type Person, type World } from "../helpers/isolation-world";
 
 // The isolation matrix for server actions: every action exported by a "use server" file in
 // app/ (found on disk and imported, so a new action without a case fails below) × every
@@ -162,6 +163,8 @@ const CASES: Record<string, Case> = {
 type ActionFn = (previous: null, form: FormData) => Promise<{ ok: boolean; code?: string; values?: unknown }>;
 
 let database: TestDatabase;
+/** The database's state, per table, before and after each case (only the tables written to are hashed again). */
+let tableHashes: TableHashes;
 let world: World;
 const actions = new Map<string, ActionFn>();
 
@@ -195,9 +198,11 @@ beforeAll(async () => {
       if (typeof value === "function") actions.set(`${pattern}#${name}`, value as ActionFn);
     }
   }
+  tableHashes = await TableHashes.open(database.url);
 });
 
 afterAll(async () => {
+  await tableHashes?.close();
   await world?.fixture.close();
   await disconnectDb();
   await database?.drop();
@@ -238,11 +243,11 @@ describe("the server-action isolation matrix", () => {
 async function refusedCase(action: ActionFn, actor: Actor, fields: Fields, alsoRefusal: string[]): Promise<string | null> {
   const person = personOf(actor);
   principal.current = person ? { userId: person.userId, email: person.email } : null;
-  const before = await snapshotState(database.url);
+  const before = await tableHashes.read();
   const victimHead = await chainHead(world.victim.tenantId);
   const vendorHead = await chainHead(VENDOR_CHAIN);
   const result = await action(null, formData(fields));
-  const after = await snapshotState(database.url);
+  const after = await tableHashes.read();
   const expected = actor === "anonymous" ? ["unauthenticated"] : ["forbidden", "not_found", ...alsoRefusal];
   if (result.ok || !expected.includes(result.code ?? "")) return `answered ${JSON.stringify({ ok: result.ok, code: result.code })}`;
   const changed = changedTables(before, after);

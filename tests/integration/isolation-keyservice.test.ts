@@ -3,8 +3,9 @@ import { disconnectDb } from "@/lib/db";
 import openApiDocument from "@/lib/keyservice/openapi.json";
 import type { ServiceScope } from "@/lib/validation/keyservice";
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
+import { TableHashes } from "../helpers/db-state";
 import { startInProcessKeyService, type InProcessKeyService, rawRequest } from "../helpers/in-process-key-service";
-import { brokenChains, buildWorld, changedTables, snapshotState, type World } from "../helpers/isolation-world";
+import { brokenChains, buildWorld, changedTables, type World } from "../helpers/isolation-world";
 
 // The isolation matrix for the key service: every endpoint of its OpenAPI document (a new one
 // without a case fails below) × every caller who must be refused × the victim tenant's ids and
@@ -47,6 +48,8 @@ const CASES: Record<string, Case> = {
 const documented = Object.entries(openApiDocument.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
 
 let database: TestDatabase;
+/** The database's state, per table, before and after each case (only the tables written to are hashed again). */
+let tableHashes: TableHashes;
 let world: World;
 let service: InProcessKeyService;
 let victimEdek: string;
@@ -68,9 +71,11 @@ beforeAll(async () => {
   tokens["bogus token"] = all(`csk_${crypto.randomUUID()}_${"x".repeat(43)}`);
   tokens["other tenant's credential"] = all(world.other.credentialToken);
   tokens["victim's credential without the scope"] = { wrap: onlyRekey, unwrap: onlyRekey, rekey: onlyWrap };
+  tableHashes = await TableHashes.open(database.url);
 });
 
 afterAll(async () => {
+  await tableHashes?.close();
   await service?.stop();
   await world?.fixture.close();
   await disconnectDb();
@@ -127,9 +132,9 @@ const REFUSED = new Map([
 ]);
 
 async function refusedCall(path: string, token: string | null, body: unknown): Promise<string | null> {
-  const before = await snapshotState(database.url);
+  const before = await tableHashes.read();
   const answer = await post(path, token, body);
-  const after = await snapshotState(database.url);
+  const after = await tableHashes.read();
   const changed = changedTables(before, after);
   if (changed.length > 0) return `changed ${changed.join(", ")}`;
   if (answer.text.includes(victimDek) || /"dek"/.test(answer.text)) return "answered a data key";

@@ -1,3 +1,4 @@
+import http from "node:http";
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyStoredChain } from "@/lib/audit";
@@ -7,11 +8,16 @@ import { api, KeyServiceFixture, type KeyServiceInstance, type TenantWithKey } f
 import { createTestDatabase, type TestDatabase } from "../helpers/db";
 
 // The key service against clients that misbehave on purpose: a real key-service process
-// (scripts/keyservice.ts) with short client timeouts, reached over raw TCP on loopback.
+// (scripts/keyservice.ts) with short client timeouts, reached over raw TCP on loopback, and
+// one with low limits on failed authentication. Two processes for the whole file: each start
+// costs seconds on a busy machine.
+
+const PER_IP = 8;
 
 let database: TestDatabase;
 let fixture: KeyServiceFixture;
 let instance: KeyServiceInstance;
+let limited: KeyServiceInstance;
 let acme: TenantWithKey;
 let token: string;
 
@@ -21,7 +27,12 @@ beforeAll(async () => {
   fixture = await KeyServiceFixture.start(database.url);
   acme = await fixture.tenantWithKey("acme");
   token = (await fixture.credential({ name: "billing-app" })).token;
-  instance = await fixture.instance({ HTTP_HEADERS_TIMEOUT_SECONDS: "1", HTTP_REQUEST_TIMEOUT_SECONDS: "2" });
+  [instance, limited] = await Promise.all([
+    fixture.instance({ HTTP_HEADERS_TIMEOUT_SECONDS: "1", HTTP_REQUEST_TIMEOUT_SECONDS: "2", HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: "1" }),
+    // Per address 8 (the per-address case, from 127.0.0.1), per credential id 3 (the
+    // per-credential case, from 127.0.0.2, whose 7 failures stay under its address's limit).
+    fixture.instance({ KEYSERVICE_AUTH_FAILURES_PER_IP: String(PER_IP), KEYSERVICE_AUTH_FAILURES_PER_CREDENTIAL: "3" }),
+  ]);
 });
 
 afterAll(async () => {
@@ -99,14 +110,12 @@ describe("client timeouts", () => {
   }, 60_000);
 
   it("closes an idle keep-alive connection after HTTP_KEEP_ALIVE_TIMEOUT_SECONDS, and says so in Keep-Alive", async () => {
-    const idle = await fixture.instance({ HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: "1" });
     // One complete request, then nothing: the server must end the connection by itself.
-    const answer = await slowClient(`GET /api/v1/health HTTP/1.1\r\nHost: ${new URL(idle.url).host}\r\nConnection: keep-alive\r\n\r\n`, "", idle.url);
+    const answer = await slowClient(`GET /api/v1/health HTTP/1.1\r\nHost: ${new URL(instance.url).host}\r\nConnection: keep-alive\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 200 /);
     expect(answer).toMatch(/\r\nKeep-Alive: timeout=1\r\n/i);
     // Exactly one response: the connection was kept open for more, then closed while idle.
     expect(answer.match(/HTTP\/1\.1 /g)).toHaveLength(1);
-    await idle.stop();
   }, 60_000);
 
   it("closes a connection whose request head never ends", async () => {
@@ -146,14 +155,29 @@ describe("security headers", () => {
 describe("failed authentication is rate-limited", () => {
   const bogus = (n: number) => `csk_${n.toString(16).padStart(32, "0")}_${"A".repeat(43)}`;
   const wrapWith = (url: string, bearer: string) => api(url, bearer, "wrap", { tenantId: acme.tenantId, metadata: { dataLabel: "invoices" } });
+  /** The status of a wrap sent from `localAddress` (another loopback address is another client address). */
+  const wrapFrom = (localAddress: string, url: string, bearer: string) =>
+    new Promise<number>((resolve, reject) => {
+      const { hostname, port } = new URL(url);
+      const body = JSON.stringify({ tenantId: acme.tenantId, metadata: { dataLabel: "invoices" } });
+      const req = http.request(
+        { host: hostname, port, path: "/api/v1/wrap", method: "POST", localAddress, agent: false, headers: { "content-type": "application/json", authorization: `Bearer ${bearer}` } },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
   const limitEvents = () => getDb().auditEvent.findMany({ where: { chain: "vendor", action: "key.auth_rate_limited" }, orderBy: { seq: "asc" } });
 
   it("per address: after the limit, 429 with Retry-After for the rest of the window, before any lookup; audited once", async () => {
-    const limited = await fixture.instance({ KEYSERVICE_AUTH_FAILURES_PER_IP: "5", KEYSERVICE_AUTH_FAILURES_PER_CREDENTIAL: "1000" });
     const before = (await limitEvents()).length;
     const answers = [];
-    for (let i = 1; i <= 12; i++) answers.push(await wrapWith(limited.url, bogus(i)));
-    expect(answers.map((a) => a.status)).toEqual([401, 401, 401, 401, 401, ...Array(7).fill(429)]);
+    // Each made-up token names another credential id: only the address's count reaches its limit.
+    for (let i = 1; i <= PER_IP + 7; i++) answers.push(await wrapWith(limited.url, bogus(i)));
+    expect(answers.map((a) => a.status)).toEqual([...Array(PER_IP).fill(401), ...Array(7).fill(429)]);
     const refused = answers.at(-1)!;
     expect(refused.body.error).toMatchObject({ code: "rate_limited", message: expect.stringMatching(/^Too many failed authentications/) });
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
@@ -164,20 +188,20 @@ describe("failed authentication is rate-limited", () => {
     expect((await wrapWith(instance.url, token)).status).toBe(200);
 
     const events = (await limitEvents()).slice(before);
-    expect(events.map((e) => [e.outcome, e.sourceIp, e.details])).toEqual([["DENIED", "127.0.0.1", { scope: "ip", failures: 6, windowSeconds: 60 }]]);
+    expect(events.map((e) => [e.outcome, e.sourceIp, e.details])).toEqual([["DENIED", "127.0.0.1", { scope: "ip", failures: PER_IP + 1, windowSeconds: 60 }]]);
     expect(await verifyStoredChain(null)).toMatchObject({ intact: true });
   });
 
   it("per credential id: wrong secrets get 429 after the limit while the right secret still works", async () => {
-    const limited = await fixture.instance({ KEYSERVICE_AUTH_FAILURES_PER_IP: "1000", KEYSERVICE_AUTH_FAILURES_PER_CREDENTIAL: "3" });
     const credential = await fixture.credential({ name: "guessed" });
     const wrong = `${credential.token.slice(0, -43)}${"B".repeat(43)}`;
     const before = (await limitEvents()).length;
+    // From another loopback address than the per-address case, which has used up 127.0.0.1's.
     const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await wrapWith(limited.url, wrong)).status);
+    for (let i = 0; i < 6; i++) statuses.push(await wrapFrom("127.0.0.2", limited.url, wrong));
     expect(statuses).toEqual([401, 401, 401, 429, 429, 429]);
-    expect((await wrapWith(limited.url, credential.token)).status).toBe(200);
-    expect((await wrapWith(limited.url, wrong)).status).toBe(429);
+    expect(await wrapFrom("127.0.0.2", limited.url, credential.token)).toBe(200);
+    expect(await wrapFrom("127.0.0.2", limited.url, wrong)).toBe(429);
 
     const events = (await limitEvents()).slice(before);
     expect(events.map((e) => [e.targetType, e.targetId, e.details])).toEqual([

@@ -24,8 +24,8 @@ const ERRORS: Record<string, string> = {
 
 /**
  * Where to go after sign-in: a path on Custody itself (next-auth hands back absolute URLs of
- * Custody's own origin after a failed attempt); anything else, such as another host, `/\\host`
- * or control characters, becomes "/".
+ * Custody's own origin after a failed attempt); anything else, such as another host, `/\\host`,
+ * a path that normalises to `//host`, or control characters, becomes "/".
  */
 function safeCallback(value: string | undefined): string {
   if (!value || /[\\\u0000-\u001f\u007f]/.test(value)) return "/";
@@ -36,7 +36,10 @@ function safeCallback(value: string | undefined): string {
   } catch {
     return "/";
   }
-  return url.origin === own ? `${url.pathname}${url.search}${url.hash}` : "/";
+  if (url.origin !== own) return "/";
+  // `/.//evil.example` resolves to the path `//evil.example`, which a browser reads as another host.
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return path.startsWith("//") ? "/" : path;
 }
 
 export default async function SignInPage({
@@ -48,7 +51,8 @@ export default async function SignInPage({
   const principal = await getPrincipal();
   if (principal) redirect(params.callbackUrl ? safeCallback(params.callbackUrl) : homePathOf(principal));
   const cancelled = params.error === CANCELLED_SIGN_IN;
-  const error = params.error && !cancelled ? (ERRORS[params.error] ?? ERRORS.Default) : null;
+  // Own keys only: `?error=__proto__` must not reach the page as an object.
+  const error = params.error && !cancelled ? (Object.hasOwn(ERRORS, params.error) ? ERRORS[params.error]! : ERRORS.Default) : null;
   const providerName = getConfig().OIDC_NAME;
 
   return (

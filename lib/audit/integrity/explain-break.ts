@@ -25,7 +25,7 @@ export async function explainChainBreak(
   anchor: { seq: bigint; hash: string } | null = null,
 ): Promise<BreakExplanation> {
   const db = getDb();
-  const event = await db.auditEvent.findUnique({ where: { chain_seq: { chain, seq: broken.seq } } });
+  const event = await db.auditEvent.findFirst({ where: { chain, seq: broken.seq } });
 
   if (!event || broken.reason === "sequence_gap") {
     // Either an event sits at the break and the numbers before it are missing, or the trail
