@@ -36,6 +36,7 @@ const CASES: Record<string, Case> = {
   "/t/[slug]/audit/integrity": { who: "tenant-member" },
   "/t/[slug]/keys": { who: "tenant-member" },
   "/t/[slug]/keys/[keyId]": { who: "tenant-member" },
+  "/t/[slug]/keys/versions": { who: "tenant-member" },
   "/t/[slug]/members": { who: "tenant-member" },
   "/t/[slug]/sinks": { who: "tenant-member" },
   "/t/[slug]/sinks/[sinkId]": { who: "tenant-member" },

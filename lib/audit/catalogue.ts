@@ -93,6 +93,12 @@ export const AUDIT_CATALOGUE = {
   kmsRotationPolicyChanged: { action: "key.rotation_policy_changed", label: "KMS key rotation policy changed", category: "kms", outcomes: "change" },
   /** The tenant's primary KMS key is older than its rotation policy: once per key and reminder period (lib/fleet/kms-rotation.ts). */
   kmsRotationOverdue: { action: "key.rotation_overdue", label: "KMS key rotation overdue", category: "kms", outcomes: "notice" },
+  /** A new tenant key version became current for wraps (details: version, kmsKeyId, trigger: "manual" or "schedule"); failure: the KMS refused. */
+  tenantKeyRotated: { action: "tenant_key.rotated", label: "Tenant key rotated", category: "kms", outcomes: "change" },
+  /** The tenant's rotation schedule (details: days, null when off). */
+  tenantKeyRotationScheduled: { action: "tenant_key.rotation_scheduled", label: "Tenant key rotation schedule changed", category: "kms", outcomes: "change" },
+  /** An old tenant key version was retired (details: version, quietDays): its EDEKs are refused from then on. */
+  tenantKeyRetired: { action: "tenant_key.retired", label: "Tenant key version retired", category: "kms", outcomes: "change" },
   // The key service (lib/keyservice): one event per call, refusals included.
   keyWrap: {
     action: "key.wrap",
@@ -128,6 +134,13 @@ export const AUDIT_CATALOGUE = {
     category: "keyService",
     outcomes: "call",
     usage: { name: "Rekey", color: "#009E73", batch: false },
+  },
+  keyBatchRekey: {
+    action: "key.batch_rekey",
+    label: "Data keys re-wrapped (batch)",
+    category: "keyService",
+    outcomes: "call",
+    usage: { name: "Batch rekey", color: "#CC79A7", batch: true },
   },
   /** An instance unwrapped a tenant key with the tenant's KMS key for a new lease. */
   leaseAcquired: { action: "key.lease_acquired", label: "Tenant key leased from KMS", category: "keyService", outcomes: "notice" },

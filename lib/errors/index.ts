@@ -15,6 +15,7 @@ export const ERROR_STATUS = {
   no_key_configured: 409,
   access_revoked: 403,
   invalid_edek: 422,
+  key_version_retired: 410,
   kms_denied: 502,
   kms_unreachable: 503,
   kms_throttled: 503,

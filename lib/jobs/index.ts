@@ -50,6 +50,13 @@ export function backgroundJobs(env: Env): Job[] {
       run: async () => ({ created: await (await import("@/lib/audit/trail/partitions")).ensureAuditPartitions() }),
     },
     {
+      // Tenant key rotation on each tenant's schedule (lib/keys/versions): a new version when the current one is older.
+      name: "tenant-key-rotation",
+      intervalMs: 10 * 60_000,
+      firstRunMs: 30_000,
+      run: async (signal) => (await import("@/lib/keys/versions/rotate-tenant-key")).rotateDueTenantKeys({ signal }),
+    },
+    {
       // Log sinks (lib/sinks): new events into each sink's outbox, then due batches to the
       // receivers. A run follows the trail for 30 s, woken by each audit commit (at least every
       // second); the next run starts right after.

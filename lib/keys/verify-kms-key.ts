@@ -6,6 +6,7 @@ import { AppError } from "@/lib/errors";
 import { isKmsError, keyRefOf, kmsClientFor, KMS_PROVIDERS, type KmsErrorKind } from "@/lib/kms";
 import { errorFields, log } from "@/lib/log";
 import { announceKeyState } from "./revocation-channel";
+import { createTenantKey } from "./versions/create-tenant-key";
 import { runVerifySteps, type VerifyOutcome, type VerifyStep } from "./verify-steps";
 
 export type VerifyResult = {
@@ -192,7 +193,7 @@ export async function lockTenant(tx: Tx, tenantId: string) {
 
 /** Stores the new tenant key and moves the tenant's primary to this KMS key; the old primary stays valid for unwraps. */
 export async function makePrimary(tx: Tx, tenantId: string, kmsKeyId: string, previousPrimary: string | null, wrappedTenantKey: Buffer) {
-  await tx.tenantKey.create({ data: { tenantId, kmsKeyId, wrappedKey: new Uint8Array(wrappedTenantKey) } });
+  await createTenantKey(tx, { tenantId, kmsKeyId, wrappedKey: wrappedTenantKey });
   if (previousPrimary && previousPrimary !== kmsKeyId) {
     await tx.kmsKey.update({ where: { id: previousPrimary }, data: { status: "PREVIOUS" } });
   }

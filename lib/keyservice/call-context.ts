@@ -3,7 +3,7 @@ import type { Actor, AuditAction } from "@/lib/audit";
 import type { AuditDetails } from "@/lib/audit/trail/append";
 import { AuditCommitError, type AuditGroupCommitter, type HotAuditEvent } from "@/lib/audit/trail/group-commit";
 import type { AuthCredential } from "@/lib/credentials";
-import { AppError, type ErrorCode } from "@/lib/errors";
+import { AppError, type ErrorCode, isAppError } from "@/lib/errors";
 import type { RequestMeta } from "@/lib/http/request-meta";
 import { isKmsError } from "@/lib/kms";
 import { decodeEdek, edekTenantKeyId, InvalidEdekError, openEdek } from "@/lib/keys/edek";
@@ -36,7 +36,16 @@ export type KeyServiceParts = {
 export type CallRequest = { tenantId: string; scope: ServiceScope; action: AuditAction; metadata: CallMetadata; details: AuditDetails };
 
 /** Refusals a caller caused; everything else that fails is a failure on Custody's or the KMS's side. */
-const DENIED: ReadonlySet<ErrorCode> = new Set(["bad_request", "unauthenticated", "forbidden", "access_revoked", "invalid_edek", "no_key_configured", "unknown_tenant"]);
+const DENIED: ReadonlySet<ErrorCode> = new Set([
+  "bad_request",
+  "unauthenticated",
+  "forbidden",
+  "access_revoked",
+  "invalid_edek",
+  "key_version_retired",
+  "no_key_configured",
+  "unknown_tenant",
+]);
 const REVOKED_MESSAGE = "The tenant has revoked the vendor's access to its key.";
 /** The answer to a use whose credential was revoked before it committed (the caller did hold its secret). */
 const CREDENTIAL_REVOKED_MESSAGE = "This service credential has been revoked.";
@@ -87,21 +96,33 @@ export class CallContext {
     return this.refuse(new AppError("no_key_configured", "The tenant has no verified KMS key yet; its admin must register and verify one."), extra);
   }
 
-  /** The tenant key an EDEK names, if it is this tenant's and still usable. Throws InvalidEdekError. */
+  /**
+   * The tenant key an EDEK names, if it is this tenant's and still usable. Throws
+   * `key_version_retired` (an AppError) for a version this tenant retired, else InvalidEdekError.
+   */
   usableKey(tenantKeyId: string): TenantKeyRecord {
     const key = this.state.usable.get(tenantKeyId);
-    // Another tenant's EDEK, or one under a key this tenant retired: the same answer, naming nothing.
-    if (!key) throw new InvalidEdekError("The EDEK was not issued for this tenant, or its tenant key is no longer usable.");
-    return key;
+    if (key) return key;
+    const retired = this.state.retired.get(tenantKeyId);
+    if (retired) {
+      throw new AppError(
+        "key_version_retired",
+        `The EDEK is under tenant key version ${retired.version}, which the tenant retired on ${retired.retiredAt.toISOString().slice(0, 10)}; it can no longer be unwrapped or rekeyed.`,
+      );
+    }
+    // Another tenant's EDEK, or one under a key this tenant no longer uses: the same answer, naming nothing.
+    throw new InvalidEdekError("The EDEK was not issued for this tenant, or its tenant key is no longer usable.");
   }
 
   /** The DEK inside an EDEK and the tenant key it was sealed under; a bad EDEK is a recorded refusal. */
   async open(edekBase64: string, dataLabel: string): Promise<{ dek: Buffer; key: TenantKeyRecord }> {
     let key: TenantKeyRecord;
     const edek = decodeEdek(edekBase64);
+    const tenantKeyId = edekTenantKeyId(edek);
     try {
-      key = this.usableKey(edekTenantKeyId(edek));
+      key = this.usableKey(tenantKeyId);
     } catch (error) {
+      if (isAppError(error)) return this.refuse(error, { tenantKeyId });
       return this.refuse(new AppError("invalid_edek", (error as Error).message));
     }
     const material = await this.material(key);

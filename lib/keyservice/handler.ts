@@ -9,6 +9,7 @@ import { CLIENT_IP_HEADER, REQUEST_ID_HEADER, type RequestMeta } from "@/lib/htt
 import { API_SECURITY_HEADERS } from "@/lib/http/security-headers";
 import { errorFields, log } from "@/lib/log";
 import {
+  batchRekeyRequestSchema,
   batchUnwrapRequestSchema,
   batchWrapRequestSchema,
   MAX_BODY_BYTES,
@@ -36,6 +37,7 @@ const ROUTES: Record<string, Route> = {
   rekey: { schema: rekeyRequestSchema, run: (s, c, i) => s.rekey(c, i) },
   "batch-wrap": { schema: batchWrapRequestSchema, run: (s, c, i) => s.batchWrap(c, i) },
   "batch-unwrap": { schema: batchUnwrapRequestSchema, run: (s, c, i) => s.batchUnwrap(c, i) },
+  "batch-rekey": { schema: batchRekeyRequestSchema, run: (s, c, i) => s.batchRekey(c, i) },
 };
 
 const OPENAPI_BODY = JSON.stringify(openApiDocument);

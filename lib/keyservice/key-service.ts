@@ -10,6 +10,8 @@ import type { KeyRef, KmsClient } from "@/lib/kms";
 import { TenantKeyLeases } from "@/lib/keys/leases";
 import { errorFields, log } from "@/lib/log";
 import type {
+  BatchRekeyRequest,
+  BatchRekeyResponse,
   BatchUnwrapRequest,
   BatchUnwrapResponse,
   BatchWrapRequest,
@@ -24,6 +26,7 @@ import type {
 import { type InvalidationGate, KeyServiceCaches } from "./caches";
 import type { KeyServiceParts, ServiceCall } from "./call-context";
 import { leaseEvents } from "./lease-events";
+import { batchRekey } from "./operations/batch-rekey";
 import { batchUnwrap } from "./operations/batch-unwrap";
 import { batchWrap } from "./operations/batch-wrap";
 import { rekey } from "./operations/rekey";
@@ -122,5 +125,9 @@ export class KeyService {
 
   batchUnwrap(call: ServiceCall, input: BatchUnwrapRequest): Promise<BatchUnwrapResponse> {
     return batchUnwrap(this.parts, call, input);
+  }
+
+  batchRekey(call: ServiceCall, input: BatchRekeyRequest): Promise<BatchRekeyResponse> {
+    return batchRekey(this.parts, call, input);
   }
 }

@@ -1,5 +1,7 @@
 import { z } from "zod";
 import {
+  batchRekeyRequestSchema,
+  batchRekeyResponseSchema,
   batchUnwrapItemSchema,
   batchUnwrapRequestSchema,
   batchUnwrapResponseSchema,
@@ -67,11 +69,13 @@ function requestSchemas(): Record<string, Json> {
       BatchUnwrapItem: batchUnwrapItemSchema,
       BatchWrapRequest: batchWrapRequestSchema,
       BatchUnwrapRequest: batchUnwrapRequestSchema,
+      BatchRekeyRequest: batchRekeyRequestSchema.describe("EDEKs to re-wrap under the tenant's current tenant key version."),
     },
     "input",
   );
   generated.BatchWrapRequest = withItemRef(generated.BatchWrapRequest!, "BatchWrapItem");
   generated.BatchUnwrapRequest = withItemRef(generated.BatchUnwrapRequest!, "BatchUnwrapItem");
+  generated.BatchRekeyRequest = withItemRef(generated.BatchRekeyRequest!, "BatchUnwrapItem");
   return generated;
 }
 
@@ -83,6 +87,7 @@ function responseSchemas(): Record<string, Json> {
       RekeyResponse: rekeyResponseSchema,
       BatchWrapResponse: batchWrapResponseSchema,
       BatchUnwrapResponse: batchUnwrapResponseSchema,
+      BatchRekeyResponse: batchRekeyResponseSchema,
       ErrorBody: errorBodySchema,
       Error: errorBodySchema.shape.error,
     },
@@ -106,7 +111,7 @@ const COMMON_CODES: KeyServiceErrorCode[] = [
   "kms_throttled",
   "unavailable",
 ];
-const WITH_EDEK: KeyServiceErrorCode[] = [...COMMON_CODES, "invalid_edek"];
+const WITH_EDEK: KeyServiceErrorCode[] = [...COMMON_CODES, "invalid_edek", "key_version_retired"];
 
 const RETRY_CODES = new Set<KeyServiceErrorCode>(["rate_limited", "kms_unreachable", "kms_throttled", "unavailable"]);
 
@@ -158,7 +163,7 @@ const BATCH_NOTE =
   `Up to ${MAX_BATCH_ITEMS} items; a larger (or empty) batch is refused whole with \`bad_request\`. ` +
   "Errors that concern the whole call (credential, scope, tenant, revocation, body) answer the whole request with an error status. " +
   "Otherwise the answer is 200 with one result per item, in order: `{ ok: true, … }` or `{ ok: false, error: { code, message } }`, " +
-  "so one bad item (malformed: `bad_request`; an EDEK that does not open: `invalid_edek`) does not fail the others.";
+  "so one bad item (malformed: `bad_request`; an EDEK that does not open: `invalid_edek`; an EDEK under a retired tenant key version: `key_version_retired`) does not fail the others.";
 
 const OPERATIONS: Operation[] = [
   {
@@ -179,7 +184,7 @@ const OPERATIONS: Operation[] = [
     summary: "Recover a data key",
     description:
       "Returns the data key inside an EDEK. The tenant id and `metadata.dataLabel` must be the ones the EDEK was wrapped with. " +
-      "EDEKs wrapped under an earlier tenant key still unwrap until the tenant retires that key. Requires the `unwrap` scope.",
+      "EDEKs wrapped under an earlier tenant key version still unwrap until the tenant retires that version (then `key_version_retired`). Requires the `unwrap` scope.",
     scope: "unwrap",
     request: "UnwrapRequest",
     response: "UnwrapResponse",
@@ -210,12 +215,22 @@ const OPERATIONS: Operation[] = [
     operationId: "rekey",
     summary: "Re-wrap an EDEK under the current primary key",
     description:
-      "Returns the same data key wrapped under the tenant's current primary tenant key (for rotation: rekey stored EDEKs, then the tenant can retire the old key). " +
-      "The data key itself does not change, so records need not be re-encrypted; the DEK is never returned. Requires the `rekey` scope.",
+      "Returns the same data key wrapped under the tenant's current tenant key version, and that version (for rotation: rekey stored EDEKs until the old version's counts on the tenant's versions page reach zero, then the tenant can retire it). " +
+      "The data key itself does not change, so records need not be re-encrypted; the DEK is never returned. An EDEK under a retired version is refused with `key_version_retired`. Requires the `rekey` scope.",
     scope: "rekey",
     request: "RekeyRequest",
     response: "RekeyResponse",
     codes: WITH_EDEK,
+  },
+  {
+    path: "/api/v1/batch-rekey",
+    operationId: "batchRekey",
+    summary: "Re-wrap many EDEKs under the current primary key",
+    description: `Like rekey, for many EDEKs in one call (a re-key job's unit of work); every item answers the version it moved to. \`metadata\` (actor, reason, request id) applies to every item. ${BATCH_NOTE} Requires the \`rekey\` scope.`,
+    scope: "rekey",
+    request: "BatchRekeyRequest",
+    response: "BatchRekeyResponse",
+    codes: COMMON_CODES,
   },
 ];
 

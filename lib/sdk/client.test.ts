@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import {
+  batchRekeyRequestSchema,
+  batchRekeyResponseSchema,
   batchUnwrapItemSchema,
   batchUnwrapRequestSchema,
   batchUnwrapResponseSchema,
@@ -95,7 +97,7 @@ function fakeKeyService(): Handler {
         if (path.endsWith("unwrap")) return reply(res, unwrapResponseSchema, { dek: entry.dek, tenantKeyId: TENANT_KEY });
         const edek = randomBytes(61).toString("base64");
         issued.set(edek, entry);
-        return reply(res, rekeyResponseSchema, { edek, tenantKeyId: TENANT_KEY });
+        return reply(res, rekeyResponseSchema, { edek, tenantKeyId: TENANT_KEY, version: 1 });
       }
       case "/api/v1/batch-wrap": {
         const request = parse(batchWrapRequestSchema);
@@ -118,6 +120,20 @@ function fakeKeyService(): Handler {
           return { ok: true as const, dek: entry.dek, tenantKeyId: TENANT_KEY };
         });
         return reply(res, batchUnwrapResponseSchema, { results });
+      }
+      case "/api/v1/batch-rekey": {
+        const request = parse(batchRekeyRequestSchema);
+        if (!request) return;
+        const results = request.items.map((raw) => {
+          const item = batchUnwrapItemSchema.safeParse(raw);
+          if (!item.success) return { ok: false as const, error: { code: "bad_request" as const, message: "bad item" } };
+          const entry = open(request.tenantId, item.data.edek, item.data.dataLabel);
+          if (!entry) return { ok: false as const, error: { code: "key_version_retired" as const, message: "retired" } };
+          const edek = randomBytes(61).toString("base64");
+          issued.set(edek, entry);
+          return { ok: true as const, edek, tenantKeyId: TENANT_KEY, version: 2 };
+        });
+        return reply(res, batchRekeyResponseSchema, { results });
       }
       default:
         return sendError(res, "not_found");
@@ -194,7 +210,7 @@ describe("CustodyClient requests", () => {
   });
 
   it("keeps a path prefix of baseUrl (Custody behind a reverse proxy)", async () => {
-    handler = (req, res) => reply(res, rekeyResponseSchema, { edek: "AAAA", tenantKeyId: TENANT_KEY });
+    handler = (req, res) => reply(res, rekeyResponseSchema, { edek: "AAAA", tenantKeyId: TENANT_KEY, version: 1 });
     await client({ baseUrl: `${baseUrl}/custody/` }).rekey(TENANT, "AAAA", meta);
     expect(seen[0]!.path).toBe("/custody/api/v1/rekey");
   });
@@ -204,8 +220,21 @@ describe("CustodyClient requests", () => {
     const wrapped = await custody.wrap(TENANT, meta);
     const rekeyed = await custody.rekey(TENANT, wrapped.edek, meta);
     expect(rekeyed.edek).not.toBe(wrapped.edek);
-    expect(rekeyed).toEqual({ edek: expect.any(String), tenantKeyId: TENANT_KEY });
+    expect(rekeyed).toEqual({ edek: expect.any(String), tenantKeyId: TENANT_KEY, version: 1 });
     expect((await custody.unwrap(TENANT, rekeyed.edek, meta)).dek.equals(wrapped.dek)).toBe(true);
+  });
+
+  it("batch-rekeys per item: each good item's new EDEK and version, each bad one's typed error", async () => {
+    const custody = client();
+    const wrapped = await custody.wrap(TENANT, meta);
+    const results = await custody.batchRekey(TENANT, [{ edek: wrapped.edek, dataLabel: meta.dataLabel }, { edek: "AAAA", dataLabel: "x" }], { reason: "re-key job" });
+    expect(seen[1]).toMatchObject({ path: "/api/v1/batch-rekey", body: { tenantId: TENANT, metadata: { reason: "re-key job" } } });
+    const [good, bad] = results;
+    if (!good?.ok || bad?.ok !== false) throw new Error("unexpected results");
+    expect(good).toMatchObject({ tenantKeyId: TENANT_KEY, version: 2 });
+    expect((await custody.unwrap(TENANT, good.edek, meta)).dek.equals(wrapped.dek)).toBe(true);
+    expect(bad.error).toBeInstanceOf(CustodyError);
+    expect(bad.error).toMatchObject({ code: "key_version_retired", retryable: false });
   });
 
   it("batch calls answer per item, in order, with typed errors for the items that failed", async () => {

@@ -45,13 +45,14 @@ export type CallOptions = {
 type Operation = { path: string; idempotent: boolean };
 
 // Wrap is not retried after a network failure or timeout: the key service may already have
-// issued (and audited) a key. Unwrap, batch-unwrap and rekey change nothing, so they are.
+// issued (and audited) a key. Unwrap, batch-unwrap, rekey and batch-rekey change nothing, so they are.
 const OPERATIONS = {
   wrap: { path: "wrap", idempotent: false },
   unwrap: { path: "unwrap", idempotent: true },
   batchWrap: { path: "batch-wrap", idempotent: false },
   batchUnwrap: { path: "batch-unwrap", idempotent: true },
   rekey: { path: "rekey", idempotent: true },
+  batchRekey: { path: "batch-rekey", idempotent: true },
 } satisfies Record<string, Operation>;
 
 /** Error codes of a connection that was never made, so nothing reached the key service. */
@@ -146,10 +147,12 @@ function readUnwrapped(body: unknown, reply: Reply): UnwrappedKey {
 }
 
 function readRekeyed(body: unknown, reply: Reply): RekeyedKey {
-  return { edek: stringField(body, "edek", reply), tenantKeyId: stringField(body, "tenantKeyId", reply) };
+  const version = isRecord(body) ? body.version : undefined;
+  if (typeof version !== "number" || !Number.isInteger(version) || version < 1) throw reply.fail("The key service's answer has no valid version.");
+  return { edek: stringField(body, "edek", reply), tenantKeyId: stringField(body, "tenantKeyId", reply), version };
 }
 
-function readBatch<T extends { dek: Buffer }>(reply: Reply, count: number, read: (body: unknown, reply: Reply) => T): BatchResult<T>[] {
+function readBatch<T extends object>(reply: Reply, count: number, read: (body: unknown, reply: Reply) => T): BatchResult<T>[] {
   const results = isRecord(reply.json) ? reply.json.results : undefined;
   if (!Array.isArray(results) || results.length !== count) throw reply.fail(`The key service's answer does not hold ${count} results.`);
   const out: BatchResult<T>[] = [];
@@ -167,7 +170,8 @@ function readBatch<T extends { dek: Buffer }>(reply: Reply, count: number, read:
       }
     }
   } catch (error) {
-    for (const result of out) if (result.ok) result.dek.fill(0);
+    // A batch that turns out malformed hands out no data key: the ones read so far are wiped.
+    for (const result of out) if (result.ok && "dek" in result && Buffer.isBuffer(result.dek)) result.dek.fill(0);
     throw error;
   }
   return out;
@@ -245,10 +249,24 @@ export class CustodyClient {
     return readBatch(reply, items.length, readUnwrapped);
   }
 
-  /** The same data key wrapped under the tenant's current primary key (after a key rotation). */
+  /** The same data key wrapped under the tenant's current key version (after a rotation), and that version. */
   async rekey(tenantId: string, edek: string, metadata: Metadata, options?: CallOptions): Promise<RekeyedKey> {
     const reply = await this.#call(OPERATIONS.rekey, { tenantId, edek, metadata }, options);
     return readRekeyed(reply.json, reply);
+  }
+
+  /**
+   * Many rekeys in one call (up to MAX_BATCH_ITEMS): a re-key job's unit of work. One result per
+   * item, in order; an item under a retired version fails alone with `key_version_retired`.
+   */
+  async batchRekey(
+    tenantId: string,
+    items: BatchUnwrapItem[],
+    metadata?: CallMetadata,
+    options?: CallOptions,
+  ): Promise<BatchResult<RekeyedKey>[]> {
+    const reply = await this.#call(OPERATIONS.batchRekey, { tenantId, items, metadata }, options);
+    return readBatch(reply, items.length, readRekeyed);
   }
 
   /**

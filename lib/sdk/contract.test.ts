@@ -18,7 +18,8 @@ const typesAgree: [
   Same<sdk.BatchWrapItem, contract.BatchWrapItem>,
   Same<sdk.BatchUnwrapItem, contract.BatchUnwrapItem>,
   Same<ApiErrorCode, contract.KeyServiceErrorCode>,
-] = [true, true, true, true, true];
+  Same<sdk.RekeyedKey, contract.RekeyResponse>,
+] = [true, true, true, true, true, true];
 
 describe("the SDK's copy of the contract", () => {
   it("has the key service's error codes, limits and retry-safe refusals", () => {

@@ -13,6 +13,7 @@ export const API_ERROR_CODES = [
   "payload_too_large",
   "rate_limited",
   "invalid_edek",
+  "key_version_retired",
   "internal",
   "kms_denied",
   "kms_unreachable",

@@ -39,7 +39,13 @@ export type WrappedKey = {
   tenantKeyId: string;
 };
 export type UnwrappedKey = { dek: Buffer; tenantKeyId: string };
-export type RekeyedKey = { edek: string; tenantKeyId: string };
+export type RekeyedKey = {
+  /** The same data key wrapped under the tenant's current key version: store it in place of the old EDEK. */
+  edek: string;
+  tenantKeyId: string;
+  /** The tenant key version (1, 2, …) the EDEK is now under. */
+  version: number;
+};
 
 /** One item of a batch answer: the result, or why this item (only) failed. */
 export type BatchResult<T> = ({ ok: true } & T) | { ok: false; error: CustodyError };

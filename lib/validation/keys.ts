@@ -40,3 +40,32 @@ export const rotationActionSchema = z.object({ tenantId: idSchema, rotationId: i
 export const retireKeySchema = keyActionSchema.extend({
   confirm: z.literal("retire", { message: "Confirm that the key is to be retired." }),
 });
+
+/** Rotate now: a new tenant key version under the primary KMS key. */
+export const rotateTenantKeySchema = z.object({ tenantId: idSchema });
+
+/** Longest rotation schedule and quiet period the console accepts (ten years). */
+export const MAX_KEY_DAYS = 3650;
+const days = (what: string) =>
+  z.coerce
+    .number({ message: `${what} must be a whole number of days.` })
+    .int(`${what} must be a whole number of days.`)
+    .min(1, `${what} must be at least 1 day.`)
+    .max(MAX_KEY_DAYS, `${what} may be at most ${MAX_KEY_DAYS} days.`);
+
+/** The rotation schedule: a number of days, or empty / "off" for none. */
+export const rotationScheduleSchema = z.object({
+  tenantId: idSchema,
+  days: z.preprocess(
+    (value) => (typeof value === "string" && ["", "off"].includes(value.trim().toLowerCase()) ? null : value),
+    days("The rotation period").nullable(),
+  ),
+});
+
+/** Retiring a version: the version typed back ("v1") to confirm, and the quiet period required. */
+export const retireTenantKeySchema = z.object({
+  tenantId: idSchema,
+  tenantKeyId: idSchema,
+  quietDays: days("The quiet period"),
+  confirm: z.string().trim().max(16, "Type the version, e.g. v1."),
+});

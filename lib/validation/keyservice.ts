@@ -84,6 +84,8 @@ export const batchUnwrapRequestSchema = z.strictObject({
   metadata: callMetadataSchema.default({}),
   items: itemsSchema.describe(`1-${MAX_BATCH_ITEMS} items, each { edek, dataLabel, objectId? }.`),
 });
+/** batch-rekey takes batch-unwrap's body (its own object, so the OpenAPI document names both). */
+export const batchRekeyRequestSchema = z.strictObject({ ...batchUnwrapRequestSchema.shape });
 
 export type Metadata = z.infer<typeof metadataSchema>;
 export type CallMetadata = z.infer<typeof callMetadataSchema>;
@@ -92,6 +94,7 @@ export type UnwrapRequest = z.infer<typeof unwrapRequestSchema>;
 export type RekeyRequest = z.infer<typeof rekeyRequestSchema>;
 export type BatchWrapRequest = z.infer<typeof batchWrapRequestSchema>;
 export type BatchUnwrapRequest = z.infer<typeof batchUnwrapRequestSchema>;
+export type BatchRekeyRequest = z.infer<typeof batchRekeyRequestSchema>;
 export type BatchWrapItem = z.infer<typeof batchWrapItemSchema>;
 export type BatchUnwrapItem = z.infer<typeof batchUnwrapItemSchema>;
 
@@ -112,6 +115,10 @@ export const KEY_SERVICE_ERRORS = {
     description: "Too many failed authentications from this address, or with this credential id. Retry after the Retry-After seconds.",
   },
   invalid_edek: { status: 422, description: "The EDEK is malformed, was issued for another tenant or label, or was altered." },
+  key_version_retired: {
+    status: 410,
+    description: "The EDEK is under a tenant key version the tenant has retired; it can no longer be unwrapped or rekeyed.",
+  },
   internal: { status: 500, description: "An unexpected error; it has been logged." },
   kms_denied: { status: 502, description: "The tenant's KMS refused Custody (key disabled, permission or grant removed)." },
   kms_unreachable: { status: 503, description: "The tenant's KMS could not be reached. Safe to retry later." },
@@ -139,6 +146,7 @@ export const unwrapResponseSchema = z.strictObject({ dek: base64Of("The 256-bit 
 export const rekeyResponseSchema = z.strictObject({
   edek: base64Of("The same data key wrapped under the tenant's current primary tenant key"),
   tenantKeyId: tenantKeyIdSchema,
+  version: z.int().positive().describe("The tenant key version (1, 2, …) the EDEK is now under: the tenant's current version."),
 });
 
 const itemError = z.strictObject({ ok: z.literal(false), error: errorBodySchema.shape.error });
@@ -149,11 +157,16 @@ export const batchUnwrapResponseSchema = z.strictObject({
   results: z.array(z.union([unwrapResponseSchema.extend({ ok: z.literal(true) }), itemError])).describe("One result per item, in order."),
 });
 
+export const batchRekeyResponseSchema = z.strictObject({
+  results: z.array(z.union([rekeyResponseSchema.extend({ ok: z.literal(true) }), itemError])).describe("One result per item, in order."),
+});
+
 export type WrapResponse = z.infer<typeof wrapResponseSchema>;
 export type UnwrapResponse = z.infer<typeof unwrapResponseSchema>;
 export type RekeyResponse = z.infer<typeof rekeyResponseSchema>;
 export type BatchWrapResponse = z.infer<typeof batchWrapResponseSchema>;
 export type BatchUnwrapResponse = z.infer<typeof batchUnwrapResponseSchema>;
+export type BatchRekeyResponse = z.infer<typeof batchRekeyResponseSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** Service credential tokens: `csk_<32 hex: credential id>_<43 base64url: secret>`. */

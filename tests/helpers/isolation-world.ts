@@ -30,6 +30,8 @@ export type VictimTenant = TenantWithKey & {
   credentialName: string;
   credentialToken: string;
   checkpointSeq: string;
+  /** The tenant key (v1) its verified KMS key made. */
+  tenantKeyId: string;
 };
 
 export type AttackerTenant = TenantWithKey & { adminPerson: Person; auditor: Person; credentialId: string; credentialToken: string };
@@ -99,6 +101,7 @@ export async function buildWorld(databaseUrl: string): Promise<World> {
     credentialName,
     credentialToken: credential.token,
     checkpointSeq: checkpoint.seq.toString(),
+    tenantKeyId: (await getDb().tenantKey.findFirstOrThrow({ where: { tenantId: v.tenantId, version: 1 } })).id,
   };
   return {
     fixture,

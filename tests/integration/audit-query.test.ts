@@ -127,7 +127,7 @@ beforeAll(async () => {
     data: { tenantId: ma.tenantId, provider: "aws", keyRef: "arn:aws:kms:eu-west-1:111122223333:key/0b7d1e3a-1111-4222-8333-944445555666", keyDetails: { partition: "aws", region: "eu-west-1", accountId: "111122223333", multiRegion: false, grantIds: [] } },
   });
   const tenantKeys = await Promise.all(
-    [1, 2].map(() => getDb().tenantKey.create({ data: { tenantId: ma.tenantId, kmsKeyId: kms.id, wrappedKey: Buffer.from("x") } })),
+    [1, 2].map((version) => getDb().tenantKey.create({ data: { tenantId: ma.tenantId, kmsKeyId: kms.id, wrappedKey: Buffer.from("x"), version } })),
   );
   a = { ...ma, kmsKeyId: kms.id, tenantKeyIds: tenantKeys.map((k) => k.id) };
   b = await member("globex");

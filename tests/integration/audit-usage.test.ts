@@ -36,7 +36,7 @@ async function makeTenant(slug: string): Promise<Tenant> {
   });
   const keys: string[] = [];
   for (let i = 0; i < 2; i++) {
-    keys.push((await db.tenantKey.create({ data: { tenantId: tenant.id, kmsKeyId: kms.id, wrappedKey: Buffer.alloc(32, i) } })).id);
+    keys.push((await db.tenantKey.create({ data: { tenantId: tenant.id, kmsKeyId: kms.id, wrappedKey: Buffer.alloc(32, i), version: i + 1 } })).id);
   }
   return { id: tenant.id, slug, keys };
 }

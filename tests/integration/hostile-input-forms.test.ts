@@ -112,6 +112,20 @@ const FORMS: Record<string, FormCase> = {
   },
   "/t/[slug]/keys#revokeAccessAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), confirm: fc.constant(w.victim.slug) }) },
   "/t/[slug]/keys#restoreAccessAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId) }) },
+  "/t/[slug]/keys#rotateTenantKeyAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId) }) },
+  "/t/[slug]/keys#setRotationScheduleAction": {
+    as: "tenant admin",
+    fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), days: fc.constantFrom("90", "", "off", "0", "3651", "1.5", "-1", "1e3", "NaN") }),
+  },
+  "/t/[slug]/keys#retireTenantKeyAction": {
+    as: "tenant admin",
+    fields: (w) => ({
+      tenantId: fc.constant(w.victim.tenantId),
+      tenantKeyId: fc.oneof(fc.constant(w.victim.tenantKeyId), uuid),
+      quietDays: fc.constantFrom("30", "1", "0", "3651", "x"),
+      confirm: fc.constantFrom("v1", "v2", "", "V1 "),
+    }),
+  },
   "/t/[slug]/sinks#createSinkAction": { as: "tenant admin", fields: sinkFields },
   "/t/[slug]/sinks#updateSinkAction": {
     as: "tenant admin",

@@ -5,6 +5,7 @@ import type { z } from "zod";
 import { disconnectDb } from "@/lib/db";
 import openApiDocument from "@/lib/keyservice/openapi.json";
 import {
+  batchRekeyResponseSchema,
   batchUnwrapResponseSchema,
   batchWrapResponseSchema,
   errorBodySchema,
@@ -44,6 +45,7 @@ const SUCCESS: Record<string, z.ZodType> = {
   "/api/v1/rekey": rekeyResponseSchema,
   "/api/v1/batch-wrap": batchWrapResponseSchema,
   "/api/v1/batch-unwrap": batchUnwrapResponseSchema,
+  "/api/v1/batch-rekey": batchRekeyResponseSchema,
 };
 /** Answers that must leave no trace at all: the request never reached a tenant. */
 const TRACELESS = new Set([400, 401, 413]);
@@ -171,6 +173,18 @@ const BODIES: Record<string, (who: Identity) => fc.Arbitrary<unknown>> = {
       ),
     ),
   "/api/v1/batch-unwrap": (who) =>
+    withExtraKeys(
+      fc.record(
+        {
+          tenantId: tenantId(who.tenantId),
+          metadata: mostly(callMetadata()),
+          items: items(withExtraKeys(fc.record({ edek: edek(who.edek), dataLabel: dataLabel(), objectId: hostileString }, { requiredKeys: ["edek", "dataLabel"] }))),
+        },
+        { requiredKeys: ["tenantId", "items"] },
+      ),
+    ),
+  // batch-rekey takes batch-unwrap's body.
+  "/api/v1/batch-rekey": (who) =>
     withExtraKeys(
       fc.record(
         {

@@ -105,6 +105,20 @@ const CASES: Record<string, Case> = {
     who: "tenant-admin",
     form: (w) => ({ tenantId: w.victim.tenantId }),
   },
+  "/t/[slug]/keys#rotateTenantKeyAction": {
+    who: "tenant-admin",
+    form: (w) => ({ tenantId: w.victim.tenantId }),
+  },
+  "/t/[slug]/keys#setRotationScheduleAction": {
+    who: "tenant-admin",
+    form: (w) => ({ tenantId: w.victim.tenantId, days: "1" }),
+  },
+  "/t/[slug]/keys#retireTenantKeyAction": {
+    who: "tenant-admin",
+    form: (w) => ({ tenantId: w.victim.tenantId, tenantKeyId: w.victim.tenantKeyId, quietDays: "1", confirm: "v1" }),
+    // The attacker's own tenant id with the victim's version: no such version there.
+    mixed: (w) => ({ tenantId: w.other.tenantId, tenantKeyId: w.victim.tenantKeyId, quietDays: "1", confirm: "v1" }),
+  },
   "/t/[slug]/sinks#createSinkAction": {
     who: "tenant-admin",
     form: (w) => ({ tenantId: w.victim.tenantId, kind: "webhook", name: "exfiltrate", url: "http://127.0.0.1:9/exfiltrate" }),
@@ -225,7 +239,8 @@ describe("the server-action isolation matrix", () => {
     console.log(`isolation matrix (server actions): ${cases} cases over ${actions.size} actions`);
     expect(failures).toEqual([]);
     expect(await brokenChains()).toEqual([]);
-  });
+    // A backstop against a hang, not a limit: some 150 cases, each with two snapshots of every table, on a busy two-core machine.
+  }, 600_000);
 });
 
 /** Runs one refused case; returns what went wrong, or null. */

@@ -38,6 +38,11 @@ const CASES: Record<string, Case> = {
     body: (w, edek) => ({ tenantId: w.victim.tenantId, items: [{ ...label, edek }] }),
     mixed: (w, edek) => ({ tenantId: w.other.tenantId, items: [{ ...label, edek }] }),
   },
+  "POST /api/v1/batch-rekey": {
+    scope: "rekey",
+    body: (w, edek) => ({ tenantId: w.victim.tenantId, items: [{ ...label, edek }] }),
+    mixed: (w, edek) => ({ tenantId: w.other.tenantId, items: [{ ...label, edek }] }),
+  },
 };
 
 const documented = Object.entries(openApiDocument.paths).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));

@@ -1,5 +1,6 @@
 import "server-only";
 import { getDb, Prisma } from "@/lib/db";
+import { AUDIT_ACTIONS } from "../catalogue";
 import { BATCH_ACTIONS, KEY_SERVICE_ACTIONS } from "./key-actions";
 
 // Rolls audit events up into the usage tables (migration 20261129070000), one chain at a time
@@ -35,6 +36,56 @@ const DEFAULT_BATCH = 50_000;
 // entry may hold, an absurd item count): labels and names are cut, counts clamped.
 const MAX_LABEL = 200;
 const MAX_ITEMS = 1_000_000_000;
+
+/** Items of a batch event that succeeded: its item count less its failed items. */
+const SUCCEEDED_ITEMS = Prisma.sql`greatest(items - CASE WHEN jsonb_typeof(details -> 'failedItems') = 'array' THEN jsonb_array_length(details -> 'failedItems') ELSE 0 END, 0)`;
+
+/**
+ * Data keys per tenant key and use (audit_usage_key_uses): wrap and unwrap count a single call's
+ * key once and a batch's succeeded items; a batch-unwrap names its keys in `tenantKeyIds` with
+ * per-key counts in `tenantKeyItems` (a batch from before those counts: its items under a single
+ * key, else one per key); a rekey moves one EDEK from `fromTenantKeyId` to `tenantKeyId`, a
+ * batch-rekey `fromTenantKeyItems[i]` EDEKs from each `fromTenantKeyIds[i]` onto `tenantKeyId`.
+ */
+function keyUses(): Prisma.Sql {
+  const a = AUDIT_ACTIONS;
+  const perKey = (idsField: "tenantKeyIds" | "fromTenantKeyIds", countsField: "tenantKeyItems" | "fromTenantKeyItems") => {
+    const ids = Prisma.raw(`'${idsField}'`);
+    const counts = Prisma.raw(`'${countsField}'`);
+    return Prisma.sql`
+      SELECT ev.chain, ev.occurred_at, ev.action, k.id AS key_id,
+             CASE WHEN jsonb_typeof(ev.details -> ${counts}) = 'array' AND jsonb_typeof(ev.details -> ${counts} -> (k.n::int - 1)) = 'number'
+                  THEN least(greatest((ev.details -> ${counts} ->> (k.n::int - 1))::numeric, 0), ${MAX_ITEMS})::bigint
+                  WHEN jsonb_array_length(ev.details -> ${ids}) = 1 THEN ${SUCCEEDED_ITEMS}
+                  ELSE 1 END AS n
+        FROM ev CROSS JOIN LATERAL jsonb_array_elements_text(
+               CASE WHEN jsonb_typeof(ev.details -> ${ids}) = 'array' THEN ev.details -> ${ids} ELSE '[]'::jsonb END) WITH ORDINALITY AS k(id, n)
+       WHERE ev.outcome = 'success'`;
+  };
+  return Prisma.sql`
+    key_uses AS (
+      INSERT INTO audit_usage_key_uses AS t (chain, tenant_key_id, use, items, last_at)
+      SELECT chain, left(key_id, ${MAX_LABEL}), use, sum(n), max(occurred_at) FROM (
+          SELECT chain, occurred_at, details ->> 'tenantKeyId' AS key_id,
+                 CASE WHEN action IN (${a.keyWrap}, ${a.keyBatchWrap}) THEN 'wrap' WHEN action = ${a.keyUnwrap} THEN 'unwrap' ELSE 'rekey_to' END AS use,
+                 CASE WHEN action IN (${a.keyBatchWrap}, ${a.keyBatchRekey}) THEN ${SUCCEEDED_ITEMS} ELSE 1 END AS n
+            FROM ev
+           WHERE outcome = 'success' AND action IN (${a.keyWrap}, ${a.keyBatchWrap}, ${a.keyUnwrap}, ${a.keyRekey}, ${a.keyBatchRekey})
+             AND jsonb_typeof(details -> 'tenantKeyId') = 'string'
+          UNION ALL
+          SELECT chain, occurred_at, details ->> 'fromTenantKeyId', 'rekey_from', 1
+            FROM ev WHERE outcome = 'success' AND action = ${a.keyRekey} AND jsonb_typeof(details -> 'fromTenantKeyId') = 'string'
+          UNION ALL
+          SELECT chain, occurred_at, key_id, 'unwrap', n FROM (${perKey("tenantKeyIds", "tenantKeyItems")}) b WHERE action = ${a.keyBatchUnwrap}
+          UNION ALL
+          SELECT chain, occurred_at, key_id, 'rekey_from', n FROM (${perKey("fromTenantKeyIds", "fromTenantKeyItems")}) b WHERE action = ${a.keyBatchRekey}
+      ) u
+      WHERE key_id IS NOT NULL AND n > 0
+      GROUP BY 1, 2, 3
+      ON CONFLICT (chain, tenant_key_id, use)
+      DO UPDATE SET items = t.items + EXCLUDED.items, last_at = greatest(t.last_at, EXCLUDED.last_at)
+    )`;
+}
 
 function countBatch(chain: string, after: bigint, head: bigint, limit: number): Prisma.Sql {
   const keyActions = Prisma.join([...KEY_SERVICE_ACTIONS]);
@@ -97,21 +148,23 @@ function countBatch(chain: string, after: bigint, head: bigint, limit: number): 
     keys AS (
       INSERT INTO audit_usage_keys AS t (chain, tenant_key_id, events, last_used_at)
       SELECT g.chain, k.id, sum(g.events), max(g.last_at)
-        FROM (SELECT chain, details -> 'tenantKeyId' AS one, details -> 'fromTenantKeyId' AS source, details -> 'tenantKeyIds' AS many,
+        FROM (SELECT chain, details -> 'tenantKeyId' AS one, details -> 'fromTenantKeyId' AS source, details -> 'tenantKeyIds' AS many, details -> 'fromTenantKeyIds' AS sources,
                      count(*) AS events, max(occurred_at) AS last_at
                 FROM ev WHERE outcome = 'success' AND action IN (${keyActions})
-               GROUP BY 1, 2, 3, 4) g
+               GROUP BY 1, 2, 3, 4, 5) g
        CROSS JOIN LATERAL (
             SELECT DISTINCT left(v, ${MAX_LABEL}) AS id FROM (
                 SELECT g.one #>> '{}' AS v WHERE jsonb_typeof(g.one) = 'string'
                 UNION ALL SELECT g.source #>> '{}' WHERE jsonb_typeof(g.source) = 'string'
+                UNION ALL SELECT jsonb_array_elements_text(g.sources) WHERE jsonb_typeof(g.sources) = 'array'
                 UNION ALL SELECT jsonb_array_elements_text(g.many) WHERE jsonb_typeof(g.many) = 'array'
             ) ids WHERE v IS NOT NULL
        ) k
        GROUP BY 1, 2
       ON CONFLICT (chain, tenant_key_id)
       DO UPDATE SET events = t.events + EXCLUDED.events, last_used_at = greatest(t.last_used_at, EXCLUDED.last_used_at)
-    )
+    ),
+    ${keyUses()}
     SELECT count(*)::int AS counted, max(seq) AS last_seq, max(occurred_at) AS last_at FROM ev`;
 }
 

@@ -23,6 +23,9 @@ export type TopActor = { type: "user" | "vendor_admin" | "service" | "system"; i
 /** One tenant key (the key Custody wraps data keys under), with the KMS key that protects it. */
 export type KeyUse = {
   tenantKeyId: string;
+  /** v1, v2, … per tenant. */
+  version: number;
+  retired: boolean;
   status: "active" | "revoked";
   createdAt: string;
   kmsKeyId: string;
@@ -117,14 +120,14 @@ export async function getTenantUsage(caller: Caller, tenantId: string, now = new
        GROUP BY 1 ORDER BY sum(items) DESC, sum(events) DESC, data_label LIMIT ${TOP}`,
     topActors(tenantId, sinceDay, Prisma.join(["service"])),
     topActors(tenantId, sinceDay, Prisma.join(["user", "vendor_admin"])),
-    db.$queryRaw<Array<{ id: string; status: KeyUse["status"]; created_at: Date; kms_key_id: string; provider: string; key_ref: string; key_details: unknown; kms_status: string; events: bigint | null; last_used_at: Date | null }>>`
-      SELECT tk.id::text AS id, tk.status::text AS status, tk.created_at, k.id::text AS kms_key_id, k.provider, k.key_ref, k.key_details, k.status::text AS kms_status,
+    db.$queryRaw<Array<{ id: string; version: number; retired: boolean; status: KeyUse["status"]; created_at: Date; kms_key_id: string; provider: string; key_ref: string; key_details: unknown; kms_status: string; events: bigint | null; last_used_at: Date | null }>>`
+      SELECT tk.id::text AS id, tk.version, tk.retired_at IS NOT NULL AS retired, tk.status::text AS status, tk.created_at, k.id::text AS kms_key_id, k.provider, k.key_ref, k.key_details, k.status::text AS kms_status,
              u.events, u.last_used_at
         FROM tenant_keys tk
         JOIN kms_keys k ON k.id = tk.kms_key_id AND k.tenant_id = tk.tenant_id
         LEFT JOIN audit_usage_keys u ON u.chain = ${tenantId} AND u.tenant_key_id = tk.id::text
        WHERE tk.tenant_id = ${tenantId}::uuid
-       ORDER BY tk.created_at DESC LIMIT 50`,
+       ORDER BY tk.version DESC LIMIT 50`,
     db.$queryRaw<Array<{ action: string; success: bigint; denied: bigint; failure: bigint }>>`
       SELECT action, sum(events) FILTER (WHERE outcome = 'success') AS success,
              sum(events) FILTER (WHERE outcome = 'denied') AS denied, sum(events) FILTER (WHERE outcome = 'failure') AS failure
@@ -142,6 +145,8 @@ export async function getTenantUsage(caller: Caller, tenantId: string, now = new
     people,
     keys: keyRows.map((r) => ({
       tenantKeyId: r.id,
+      version: r.version,
+      retired: r.retired,
       status: r.status,
       createdAt: r.created_at.toISOString(),
       kmsKeyId: r.kms_key_id,

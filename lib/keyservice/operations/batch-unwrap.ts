@@ -4,7 +4,7 @@ import { decodeEdek, edekTenantKeyId, InvalidEdekError, openEdek } from "@/lib/k
 import type { TenantKeyRecord } from "@/lib/keys/tenant-key-state";
 import { type BatchUnwrapRequest, type BatchUnwrapResponse, batchUnwrapItemSchema } from "@/lib/validation/keyservice";
 import { CallContext, type KeyServiceParts, type ServiceCall } from "../call-context";
-import { BatchTally, callDetails, ITEMS_PER_TURN, nextTurn } from "./details";
+import { BatchTally, callDetails, ITEMS_PER_TURN, nextTurn, refusedEdekCode } from "./details";
 
 /**
  * The DEK of each item's EDEK (any of the tenant's usable keys); a malformed item or a bad EDEK
@@ -20,7 +20,8 @@ export async function batchUnwrap(parts: KeyServiceParts, call: ServiceCall, inp
   });
 
   const tally = new BatchTally(input.items.length);
-  const tenantKeys = new Set<string>();
+  /** Items unwrapped per tenant key: the versions page counts unwraps per key from these. */
+  const tenantKeys = new Map<string, number>();
   const results: BatchUnwrapResponse["results"] = [];
   let lastKey: TenantKeyRecord | null = null;
   for (const [index, raw] of input.items.entries()) {
@@ -37,7 +38,7 @@ export async function batchUnwrap(parts: KeyServiceParts, call: ServiceCall, inp
       edek = decodeEdek(item.data.edek);
       key = context.usableKey(edekTenantKeyId(edek));
     } catch (error) {
-      results.push(tally.failed(index, "invalid_edek", (error as Error).message));
+      results.push(tally.failed(index, refusedEdekCode(error), (error as Error).message));
       continue;
     }
     // A KMS failure concerns every item under that key: the whole call fails, as for a single unwrap.
@@ -46,13 +47,13 @@ export async function batchUnwrap(parts: KeyServiceParts, call: ServiceCall, inp
       const dek = openEdek(material, { tenantId: context.tenantId, dataLabel: item.data.dataLabel }, edek);
       results.push({ ok: true, dek: dek.toString("base64"), tenantKeyId: key.id });
       dek.fill(0);
-      tenantKeys.add(key.id);
+      tenantKeys.set(key.id, (tenantKeys.get(key.id) ?? 0) + 1);
       lastKey = key;
     } catch (error) {
       if (!(error instanceof InvalidEdekError)) throw error;
       results.push(tally.failed(index, "invalid_edek", error.message));
     }
   }
-  await context.commitUse(lastKey, { ...tally.details(), tenantKeyIds: [...tenantKeys] }, tally.allFailed);
+  await context.commitUse(lastKey, { ...tally.details(), tenantKeyIds: [...tenantKeys.keys()], tenantKeyItems: [...tenantKeys.values()] }, tally.allFailed);
   return { results };
 }

@@ -1,4 +1,5 @@
 import type { AuditDetails } from "@/lib/audit/trail/append";
+import { isAppError } from "@/lib/errors";
 import type { KeyServiceErrorCode } from "@/lib/validation/keyservice";
 import type { CallMetadata, Metadata } from "@/lib/validation/keyservice";
 
@@ -32,6 +33,11 @@ export function nextTurn(): Promise<void> {
 
 /** A batch item's failure, as answered in its place in the results. */
 export type ItemFailure = { ok: false; error: { code: KeyServiceErrorCode; message: string } };
+
+/** Why a batch item's EDEK was refused before it was opened: a retired version, or anything else. */
+export function refusedEdekCode(error: unknown): "key_version_retired" | "invalid_edek" {
+  return isAppError(error) && error.code === "key_version_retired" ? "key_version_retired" : "invalid_edek";
+}
 
 /** What a batch call has seen so far: its data labels, object ids and failed items. */
 export class BatchTally {

@@ -3,7 +3,7 @@
 import { revalidatePath } from "next/cache";
 import { redirect } from "next/navigation";
 import { authedAction } from "@/lib/http/authed-action";
-import { registerKmsKey, removeKmsKey, restoreAccess, revokeAccess, setKeyGrants } from "@/lib/keys";
+import { registerKmsKey, removeKmsKey, restoreAccess, retireTenantKey, revokeAccess, rotateTenantKey, setKeyGrants, setRotationSchedule } from "@/lib/keys";
 import { resumeRotation, retireKmsKey, rollBackRotation, startRotation } from "@/lib/keys/rotation";
 import {
   keyGrantsSchema,
@@ -12,6 +12,9 @@ import {
   retireKeySchema,
   rotationActionSchema,
   startRotationSchema,
+  retireTenantKeySchema,
+  rotateTenantKeySchema,
+  rotationScheduleSchema,
   tenantActionSchema,
 } from "@/lib/validation/keys";
 
@@ -88,4 +91,22 @@ export const retireKeyAction = authedAction(retireKeySchema, async (input, { cal
       ? "Nothing to remove on the KMS side: remove Custody's access from the key's policy yourself, or disable the key."
       : `${done} of ${result.kmsSide.length} grant${result.kmsSide.length === 1 ? "" : "s"} retired on the KMS side.`;
   return { ok: true, data: result, message: `Key retired: Custody never uses it again. ${kmsSide}` };
+});
+
+export const rotateTenantKeyAction = authedAction(rotateTenantKeySchema, async (input, { caller }) => {
+  const result = await rotateTenantKey(caller, input);
+  refresh();
+  return { ok: true, data: result, message: `Version v${result.version} is now current: new data keys are wrapped under it.` };
+});
+
+export const setRotationScheduleAction = authedAction(rotationScheduleSchema, async (input, { caller }) => {
+  const result = await setRotationSchedule(caller, input);
+  refresh();
+  return { ok: true, data: result, message: result.days === null ? "Scheduled rotation is off." : `A new version will be made every ${result.days} days.` };
+});
+
+export const retireTenantKeyAction = authedAction(retireTenantKeySchema, async (input, { caller }) => {
+  const result = await retireTenantKey(caller, input);
+  refresh();
+  return { ok: true, data: result, message: `Version v${result.version} is retired: its EDEKs are refused from now on.` };
 });

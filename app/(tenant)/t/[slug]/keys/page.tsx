@@ -51,6 +51,11 @@ export default async function KeysPage({ params }: { params: Promise<{ slug: str
           <PageHeader
             title="Your KMS keys"
             description="Keys in your own KMS that protect this tenant's data. Custody never sees their material: it asks your KMS to wrap and unwrap."
+            actions={
+              <Link href={`/t/${tenant.slug}/keys/versions`} className="text-sm text-primary hover:underline">
+                Tenant key versions and rotation
+              </Link>
+            }
           />
           {overview.keys.length === 0 ? (
             <EmptyState title="No key registered yet" description={isAdmin ? "Register your KMS key below." : "A tenant admin registers the key."} />

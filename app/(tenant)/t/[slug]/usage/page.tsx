@@ -140,11 +140,14 @@ export default async function UsagePage({ params }: { params: Promise<{ slug: st
                 {usage.keys.map((k) => (
                   <TableRow key={k.tenantKeyId} data-testid="usage-key-row" data-kms-key-id={k.kmsKeyId}>
                     <TableCell>
-                      <div className="font-mono text-xs">{k.tenantKeyId.slice(0, 8)}</div>
+                      <div className="font-mono text-xs">
+                        v{k.version} · {k.tenantKeyId.slice(0, 8)}
+                      </div>
                       <div className="text-xs text-muted-foreground">
                         created <LocalTime value={k.createdAt} />
                       </div>
                       {k.status === "revoked" ? <Badge variant="destructive">revoked</Badge> : null}
+                      {k.retired ? <Badge variant="destructive">retired</Badge> : null}
                     </TableCell>
                     <TableCell className="max-w-md">
                       <div className="text-xs text-muted-foreground">{k.providerLabel}{k.location ? ` · ${k.location}` : ""}</div>
