@@ -118,8 +118,10 @@ export class CallContext {
   async open(edekBase64: string, dataLabel: string): Promise<{ dek: Buffer; key: TenantKeyRecord }> {
     let key: TenantKeyRecord;
     const edek = decodeEdek(edekBase64);
-    const tenantKeyId = edekTenantKeyId(edek);
+    let tenantKeyId: string | null = null;
     try {
+      // Reading the id checks the EDEK's length: a short or malformed one is invalid_edek, never a 500.
+      tenantKeyId = edekTenantKeyId(edek);
       key = this.usableKey(tenantKeyId);
     } catch (error) {
       if (isAppError(error)) return this.refuse(error, { tenantKeyId });

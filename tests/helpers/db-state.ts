@@ -5,8 +5,11 @@ import pg from "pg";
 // or reads (the trail, sinks' queues, usage counters) are left out: a refused request may add
 // to those, never to the others. Last-used times are bookkeeping of who called, not a change.
 
-const DERIVED_TABLES = ["audit_events", "audit_chains", "_prisma_migrations", "sink_deliveries", "sink_delivery_stats", "fleet_usage"];
-const derived = (table: string) => DERIVED_TABLES.includes(table) || table.startsWith("audit_usage_");
+// The trail is audit_events and its monthly partitions (audit_events_y2026m12, audit_events_default);
+// audit_search and its watermarks are filled from it behind the chain.
+const DERIVED_TABLES = ["audit_chains", "_prisma_migrations", "sink_deliveries", "sink_delivery_stats", "fleet_usage", "audit_search", "audit_search_watermarks"];
+const derived = (table: string) =>
+  DERIVED_TABLES.includes(table) || table === "audit_events" || table.startsWith("audit_events_") || table.startsWith("audit_usage_");
 
 export type DbState = Record<string, string>;
 

@@ -112,6 +112,22 @@ const FORMS: Record<string, FormCase> = {
   },
   "/t/[slug]/keys#revokeAccessAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), confirm: fc.constant(w.victim.slug) }) },
   "/t/[slug]/keys#restoreAccessAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId) }) },
+  // Rotating the KMS key: the victim's only key is its primary, so a start or a retirement of it is
+  // refused (conflict); random ids are not found. Nothing here may start a re-wrap.
+  "/t/[slug]/keys#startRotationAction": {
+    as: "tenant admin",
+    fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), kmsKeyId: fc.oneof(fc.constant(w.victim.kmsKeyId), uuid) }),
+  },
+  "/t/[slug]/keys#resumeRotationAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), rotationId: uuid }) },
+  "/t/[slug]/keys#rollBackRotationAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId), rotationId: uuid }) },
+  "/t/[slug]/keys#retireKeyAction": {
+    as: "tenant admin",
+    fields: (w) => ({
+      tenantId: fc.constant(w.victim.tenantId),
+      kmsKeyId: fc.oneof(fc.constant(w.victim.kmsKeyId), uuid),
+      confirm: fc.constantFrom("retire", "", "RETIRE", "retire "),
+    }),
+  },
   "/t/[slug]/keys#rotateTenantKeyAction": { as: "tenant admin", fields: (w) => ({ tenantId: fc.constant(w.victim.tenantId) }) },
   "/t/[slug]/keys#setRotationScheduleAction": {
     as: "tenant admin",

@@ -105,6 +105,25 @@ const CASES: Record<string, Case> = {
     who: "tenant-admin",
     form: (w) => ({ tenantId: w.victim.tenantId }),
   },
+  "/t/[slug]/keys#startRotationAction": {
+    who: "tenant-admin",
+    form: (w) => ({ tenantId: w.victim.tenantId, kmsKeyId: w.victim.kmsKeyId }),
+    mixed: (w) => ({ tenantId: w.other.tenantId, kmsKeyId: w.victim.kmsKeyId }),
+  },
+  // The victim has no rotation: an id it could have; refused before any lookup.
+  "/t/[slug]/keys#resumeRotationAction": {
+    who: "tenant-admin",
+    form: (w) => ({ tenantId: w.victim.tenantId, rotationId: w.victim.kmsKeyId }),
+  },
+  "/t/[slug]/keys#rollBackRotationAction": {
+    who: "tenant-admin",
+    form: (w) => ({ tenantId: w.victim.tenantId, rotationId: w.victim.kmsKeyId }),
+  },
+  "/t/[slug]/keys#retireKeyAction": {
+    who: "tenant-admin",
+    form: (w) => ({ tenantId: w.victim.tenantId, kmsKeyId: w.victim.kmsKeyId, confirm: "retire" }),
+    mixed: (w) => ({ tenantId: w.other.tenantId, kmsKeyId: w.victim.kmsKeyId, confirm: "retire" }),
+  },
   "/t/[slug]/keys#rotateTenantKeyAction": {
     who: "tenant-admin",
     form: (w) => ({ tenantId: w.victim.tenantId }),

@@ -607,7 +607,7 @@ describe("grants made from the grant instructions instead of policy statements",
       KeyId: keyArn,
       GranteePrincipal: DEV_KMS_VENDOR.arn,
       RetiringPrincipal: DEV_KMS_VENDOR.arn,
-      Operations: ["DescribeKey", "GenerateDataKey", "Decrypt"],
+      Operations: ["DescribeKey", "GenerateDataKey", "Decrypt", "Encrypt"],
       Constraints: { EncryptionContextSubset: ACME_CONTEXT },
     });
 
