@@ -60,9 +60,9 @@ async function serve(env: Config): Promise<void> {
     await closePool();
     await disconnectDb();
   });
-  log.info({ port, worker: cluster.isWorker ? process.pid : undefined }, "key service listening");
-  // A worker's primary announces the service once every worker listens.
-  if (cluster.isPrimary) console.log(`[custody] key service listening on http://${env.HOST ?? "127.0.0.1"}:${port}/api/v1`);
+  // A worker's primary announces the service once every worker listens; a single process announces itself.
+  if (cluster.isWorker) log.info({ port, worker: process.pid }, "key service worker listening");
+  else console.log(`[custody] key service listening on http://${env.HOST ?? "127.0.0.1"}:${port}/api/v1`);
 }
 
 /** A worker that lived less than this and died is replaced only after RESTART_DELAY_MS (no tight crash loop). */
