@@ -35,7 +35,7 @@ export default async function TenantKeyVersionsPage({ params }: { params: Promis
             description="The key Custody wraps your data keys under, made by your KMS key. A new version becomes current for new data at once; older versions keep unwrapping until you retire them."
           />
           <p className="text-sm text-muted-foreground">
-            <Link href={`/t/${tenant.slug}/keys`} className="text-primary hover:underline">
+            <Link href={`/t/${tenant.slug}/keys`} className="text-primary underline underline-offset-4">
               Back to your KMS keys
             </Link>
             {" · "}Counts from the usage rollups
