@@ -160,7 +160,7 @@ test("the vendor console shows the IAM policy Custody's role needs, in the vendo
   await expect(page.getByTestId("vendor-credential-source")).toContainText("assumes this role with STS, with an external id");
   const policy = JSON.parse((await page.getByTestId("vendor-iam-policy").textContent())!);
   const actions = policy.Statement.flatMap((s: { Action: string | string[] }) => [s.Action].flat()).sort();
-  expect(actions).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]);
+  expect(actions).toEqual(["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]);
   expect(JSON.stringify(policy)).toContain("kms:EncryptionContext:tenant_id");
   expect(JSON.stringify(policy)).toContain('"kms:CallerAccount":"999988887777"');
   expect(JSON.parse((await page.getByTestId("vendor-trust-policy").textContent())!).Statement[0].Condition.StringEquals).toHaveProperty("sts:ExternalId");
