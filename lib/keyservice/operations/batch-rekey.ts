@@ -1,10 +1,10 @@
 import "server-only";
 import { AUDIT_ACTIONS } from "@/lib/audit";
-import { decodeEdek, edekTenantKeyId, InvalidEdekError, openEdek, sealDek } from "@/lib/keys/edek";
-import type { TenantKeyRecord } from "@/lib/keys/tenant-key-state";
-import { type BatchRekeyRequest, type BatchRekeyResponse, batchUnwrapItemSchema } from "@/lib/validation/keyservice";
+import { InvalidEdekError, openEdek, sealDek } from "@/lib/keys/edek";
+import type { BatchRekeyRequest, BatchRekeyResponse } from "@/lib/validation/keyservice";
 import { CallContext, type KeyServiceParts, type ServiceCall } from "../call-context";
-import { BatchTally, callDetails, refusedEdekCode } from "./details";
+import { openBatchItem } from "./batch-item";
+import { BatchTally, callDetails, ITEMS_PER_TURN, nextTurn } from "./details";
 
 /**
  * Each item's EDEK re-sealed under the tenant's current key version (a re-key job's unit of
@@ -27,23 +27,15 @@ export async function batchRekey(parts: KeyServiceParts, call: ServiceCall, inpu
   const moved = new Map<string, number>();
   const results: BatchRekeyResponse["results"] = [];
   for (const [index, raw] of input.items.entries()) {
-    const item = batchUnwrapItemSchema.safeParse(raw);
-    if (!item.success) {
-      results.push(tally.malformed(index, item.error.issues));
+    if (index > 0 && index % ITEMS_PER_TURN === 0) await nextTurn();
+    const opened = openBatchItem(context, tally, index, raw);
+    if ("ok" in opened) {
+      results.push(opened);
       continue;
     }
-    tally.seen(item.data);
-    let key: TenantKeyRecord;
-    let edek: Buffer;
-    try {
-      edek = decodeEdek(item.data.edek);
-      key = context.usableKey(edekTenantKeyId(edek));
-    } catch (error) {
-      results.push(tally.failed(index, refusedEdekCode(error), (error as Error).message));
-      continue;
-    }
+    const { item, edek, key } = opened;
     const material = await context.material(key, () => tally.details());
-    const binding = { tenantId: context.tenantId, dataLabel: item.data.dataLabel };
+    const binding = { tenantId: context.tenantId, dataLabel: item.dataLabel };
     let dek: Buffer;
     try {
       dek = openEdek(material, binding, edek);

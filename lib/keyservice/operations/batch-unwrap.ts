@@ -1,10 +1,11 @@
 import "server-only";
 import { AUDIT_ACTIONS } from "@/lib/audit";
-import { decodeEdek, edekTenantKeyId, InvalidEdekError, openEdek } from "@/lib/keys/edek";
+import { InvalidEdekError, openEdek } from "@/lib/keys/edek";
 import type { TenantKeyRecord } from "@/lib/keys/tenant-key-state";
-import { type BatchUnwrapRequest, type BatchUnwrapResponse, batchUnwrapItemSchema } from "@/lib/validation/keyservice";
+import type { BatchUnwrapRequest, BatchUnwrapResponse } from "@/lib/validation/keyservice";
 import { CallContext, type KeyServiceParts, type ServiceCall } from "../call-context";
-import { BatchTally, callDetails, ITEMS_PER_TURN, nextTurn, refusedEdekCode } from "./details";
+import { openBatchItem } from "./batch-item";
+import { BatchTally, callDetails, ITEMS_PER_TURN, nextTurn } from "./details";
 
 /**
  * The DEK of each item's EDEK (any of the tenant's usable keys); a malformed item or a bad EDEK
@@ -26,25 +27,16 @@ export async function batchUnwrap(parts: KeyServiceParts, call: ServiceCall, inp
   let lastKey: TenantKeyRecord | null = null;
   for (const [index, raw] of input.items.entries()) {
     if (index > 0 && index % ITEMS_PER_TURN === 0) await nextTurn();
-    const item = batchUnwrapItemSchema.safeParse(raw);
-    if (!item.success) {
-      results.push(tally.malformed(index, item.error.issues));
+    const opened = openBatchItem(context, tally, index, raw);
+    if ("ok" in opened) {
+      results.push(opened);
       continue;
     }
-    tally.seen(item.data);
-    let key: TenantKeyRecord;
-    let edek: Buffer;
-    try {
-      edek = decodeEdek(item.data.edek);
-      key = context.usableKey(edekTenantKeyId(edek));
-    } catch (error) {
-      results.push(tally.failed(index, refusedEdekCode(error), (error as Error).message));
-      continue;
-    }
+    const { item, edek, key } = opened;
     // A KMS failure concerns every item under that key: the whole call fails, as for a single unwrap.
     const material = await context.material(key, () => tally.details());
     try {
-      const dek = openEdek(material, { tenantId: context.tenantId, dataLabel: item.data.dataLabel }, edek);
+      const dek = openEdek(material, { tenantId: context.tenantId, dataLabel: item.dataLabel }, edek);
       results.push({ ok: true, dek: dek.toString("base64"), tenantKeyId: key.id });
       dek.fill(0);
       tenantKeys.set(key.id, (tenantKeys.get(key.id) ?? 0) + 1);
